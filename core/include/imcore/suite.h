@@ -1,0 +1,80 @@
+/* imcore: suites, the named algorithm bundles of BRIEF section 4.
+ *
+ * A suite fixes the DH, the signature and the AEAD; the KDF is always
+ * HKDF-SHA-256. The functions below dispatch to the right primitive in
+ * imcore/crypto.h, so the message and directory code never branch on the
+ * algorithm themselves. Key and signature sizes vary by suite; the *_MAX
+ * constants size every buffer that may hold any of them. */
+#ifndef IMCORE_SUITE_H
+#define IMCORE_SUITE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "imcore/backend.h"
+#include "imcore/crypto.h"
+#include "imcore/rng.h"
+#include "imcore/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum imc_suite_id {
+    IMC_SUITE_X25519_ED25519_CHACHA20POLY1305 = 1,
+    IMC_SUITE_P256_ECDSA_AES256GCM = 2,
+    IMC_SUITE_X25519_ED25519_AES256GCM = 3,
+} imc_suite_id;
+
+#define IMC_SUITE_COUNT 3
+
+#define IMC_DH_PUBLIC_MAX 65
+#define IMC_DH_SECRET_MAX 32
+#define IMC_DH_SHARED_MAX 32
+#define IMC_SIG_PUBLIC_MAX 65
+#define IMC_SIG_SECRET_MAX 32
+#define IMC_SIG_MAX 64
+
+typedef struct imc_suite {
+    imc_suite_id id;
+    const char *name;       /* "X25519_ED25519_CHACHA20POLY1305" */
+    const char *short_name; /* "x25519-ed25519-chacha" (benchmark names, CLI) */
+    uint32_t caps;          /* imc_cap bits a backend needs for this suite */
+    size_t dh_public_bytes;
+    size_t dh_secret_bytes;
+    size_t dh_shared_bytes;
+    size_t sig_public_bytes;
+    size_t sig_secret_bytes;
+    size_t sig_bytes;
+    imc_aead aead;
+} imc_suite;
+
+/* The suite with this id, or NULL for an unknown id. */
+const imc_suite *imc_suite_get(uint32_t id);
+
+/* Look up by name or short name (case-sensitive), or by decimal id; NULL if
+ * no suite matches. */
+const imc_suite *imc_suite_find(const char *name);
+
+/* True if b provides every primitive the suite needs on this CPU. */
+bool imc_suite_supported(const imc_suite *s, const imc_backend *b);
+
+IMC_MUST_USE imc_status imc_suite_dh_keygen(const imc_suite *s, const imc_backend *b,
+                                            imc_rng *rng, uint8_t *pk, uint8_t *sk);
+IMC_MUST_USE imc_status imc_suite_dh(const imc_suite *s, const imc_backend *b, uint8_t *shared,
+                                     const uint8_t *sk, const uint8_t *peer_pk);
+IMC_MUST_USE imc_status imc_suite_sig_keygen(const imc_suite *s, const imc_backend *b,
+                                             imc_rng *rng, uint8_t *pk, uint8_t *sk);
+/* pk is the signer's own public key (used by Ed25519, ignored by ECDSA). */
+IMC_MUST_USE imc_status imc_suite_sign(const imc_suite *s, const imc_backend *b, uint8_t *sig,
+                                       const uint8_t *sk, const uint8_t *pk,
+                                       const uint8_t *msg, size_t msg_len);
+IMC_MUST_USE imc_status imc_suite_verify(const imc_suite *s, const imc_backend *b,
+                                         const uint8_t *sig, const uint8_t *pk,
+                                         const uint8_t *msg, size_t msg_len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

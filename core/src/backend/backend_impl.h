@@ -1,0 +1,84 @@
+/* The backend vtable. Private to libimcore: callers go through
+ * imcore/crypto.h, which validates arguments and applies the policy before
+ * any of these run, so implementations may assume well-formed lengths and
+ * non-NULL pointers (NULL with length 0 is allowed for msg/ad/in).
+ *
+ * A function pointer is NULL when the library has no such primitive; caps()
+ * reports what is usable on this CPU. Implementations keep no mutable state
+ * of their own beyond what they build once at initialisation. On failure
+ * they return IMC_ERR_AUTH for verification/open failures, IMC_ERR_WEAK_KEY
+ * or IMC_ERR_ARG for keys the library refuses, IMC_ERR_CRYPTO otherwise. */
+#ifndef IMCORE_BACKEND_IMPL_H
+#define IMCORE_BACKEND_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "imcore/backend.h"
+#include "imcore/crypto.h"
+
+struct imc_backend {
+    const char *name;
+    /* Called by every imc_backend_get(); must be idempotent, thread-safe and
+     * cheap after the first call. Non-OK means the backend is unavailable.
+     * May be NULL. */
+    imc_status (*init)(void);
+    const char *(*version)(void);
+    uint32_t (*caps)(void);
+
+    imc_status (*random)(uint8_t *out, size_t len);
+
+    imc_status (*x25519_public)(uint8_t pk[IMC_X25519_PUBLIC_BYTES],
+                                const uint8_t sk[IMC_X25519_SECRET_BYTES]);
+    imc_status (*x25519)(uint8_t shared[IMC_X25519_SHARED_BYTES],
+                         const uint8_t sk[IMC_X25519_SECRET_BYTES],
+                         const uint8_t pk[IMC_X25519_PUBLIC_BYTES]);
+
+    imc_status (*ed25519_public)(uint8_t pk[IMC_ED25519_PUBLIC_BYTES],
+                                 const uint8_t sk[IMC_ED25519_SECRET_BYTES]);
+    imc_status (*ed25519_sign)(uint8_t sig[IMC_ED25519_SIGNATURE_BYTES],
+                               const uint8_t sk[IMC_ED25519_SECRET_BYTES],
+                               const uint8_t pk[IMC_ED25519_PUBLIC_BYTES], const uint8_t *msg,
+                               size_t msg_len);
+    imc_status (*ed25519_verify)(const uint8_t sig[IMC_ED25519_SIGNATURE_BYTES],
+                                 const uint8_t pk[IMC_ED25519_PUBLIC_BYTES],
+                                 const uint8_t *msg, size_t msg_len);
+
+    imc_status (*p256_public)(uint8_t pk[IMC_P256_PUBLIC_BYTES],
+                              const uint8_t sk[IMC_P256_SECRET_BYTES]);
+    imc_status (*p256_ecdh)(uint8_t shared[IMC_P256_SHARED_BYTES],
+                            const uint8_t sk[IMC_P256_SECRET_BYTES],
+                            const uint8_t pk[IMC_P256_PUBLIC_BYTES]);
+    imc_status (*ecdsa_p256_sign)(uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES],
+                                  const uint8_t sk[IMC_P256_SECRET_BYTES], const uint8_t *msg,
+                                  size_t msg_len);
+    imc_status (*ecdsa_p256_verify)(const uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES],
+                                    const uint8_t pk[IMC_P256_PUBLIC_BYTES],
+                                    const uint8_t *msg, size_t msg_len);
+
+    /* out receives in_len + 16 bytes (seal) or in_len - 16 bytes (open,
+     * in_len >= 16); out may equal in. open wipes out on failure. */
+    imc_status (*aead_seal)(imc_aead aead, uint8_t *out, const uint8_t key[IMC_AEAD_KEY_BYTES],
+                            const uint8_t nonce[IMC_AEAD_NONCE_BYTES], const uint8_t *ad,
+                            size_t ad_len, const uint8_t *in, size_t in_len);
+    imc_status (*aead_open)(imc_aead aead, uint8_t *out, const uint8_t key[IMC_AEAD_KEY_BYTES],
+                            const uint8_t nonce[IMC_AEAD_NONCE_BYTES], const uint8_t *ad,
+                            size_t ad_len, const uint8_t *in, size_t in_len);
+
+    imc_status (*sha256)(uint8_t out[IMC_SHA256_BYTES], const uint8_t *in, size_t in_len);
+    imc_status (*hmac_sha256)(uint8_t out[IMC_SHA256_BYTES], const uint8_t *key, size_t key_len,
+                              const uint8_t *msg, size_t msg_len);
+    /* 1 <= out_len <= IMC_HKDF_SHA256_MAX_BYTES (checked by the caller). */
+    imc_status (*hkdf_sha256)(uint8_t *out, size_t out_len, const uint8_t *salt,
+                              size_t salt_len, const uint8_t *ikm, size_t ikm_len,
+                              const uint8_t *info, size_t info_len);
+};
+
+#ifdef IMC_WITH_SODIUM
+extern const imc_backend imc_backend_sodium;
+#endif
+#ifdef IMC_WITH_OPENSSL
+extern const imc_backend imc_backend_openssl;
+#endif
+
+#endif

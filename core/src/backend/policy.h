@@ -1,0 +1,32 @@
+/* The one validation policy, as byte-level checks the core applies in front
+ * of every backend (docs/validation-policy.md). Each returns 1 if the input
+ * passes. They do no field arithmetic, so they behave the same whatever the
+ * backend. */
+#ifndef IMCORE_POLICY_H
+#define IMCORE_POLICY_H
+
+#include <stdint.h>
+
+#include "imcore/crypto.h"
+
+/* S < L, the group order (RFC 8032 section 5.1.7 step 1). */
+int imc_policy_ed25519_scalar_canonical(const uint8_t s[32]);
+
+/* y < p for an encoded point (sign bit ignored). */
+int imc_policy_ed25519_point_canonical(const uint8_t p[32]);
+
+/* 1 if the encoding is NOT one of the small-order points (any sign bit). */
+int imc_policy_ed25519_point_not_small_order(const uint8_t p[32]);
+
+/* The whole Ed25519 verify pre-check: S canonical, A canonical and not of
+ * small order, R not of small order. */
+int imc_policy_ed25519_verify_ok(const uint8_t sig[IMC_ED25519_SIGNATURE_BYTES],
+                                 const uint8_t pk[IMC_ED25519_PUBLIC_BYTES]);
+
+/* Uncompressed SEC1 prefix (0x04); on-curve checks are the backend's. */
+int imc_policy_p256_public_form_ok(const uint8_t pk[IMC_P256_PUBLIC_BYTES]);
+
+/* 1 <= sk < n for a P-256 scalar. */
+int imc_policy_p256_scalar_ok(const uint8_t sk[IMC_P256_SECRET_BYTES]);
+
+#endif
