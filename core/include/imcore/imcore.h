@@ -5,9 +5,15 @@
 
 #include "imcore/backend.h"
 #include "imcore/crypto.h"
+#include "imcore/dir.h"
+#include "imcore/dircache.h"
+#include "imcore/keys.h"
+#include "imcore/limits.h"
+#include "imcore/msg.h"
 #include "imcore/rng.h"
 #include "imcore/status.h"
 #include "imcore/suite.h"
 #include "imcore/util.h"
+#include "imcore/wire.h"
 
 #endif

@@ -64,6 +64,12 @@ IMC_MUST_USE imc_status imc_suite_dh_keygen(const imc_suite *s, const imc_backen
                                             imc_rng *rng, uint8_t *pk, uint8_t *sk);
 IMC_MUST_USE imc_status imc_suite_dh(const imc_suite *s, const imc_backend *b, uint8_t *shared,
                                      const uint8_t *sk, const uint8_t *peer_pk);
+/* The public key of a secret key (DH or signing), e.g. to check that a
+ * loaded key pair is consistent. */
+IMC_MUST_USE imc_status imc_suite_dh_public(const imc_suite *s, const imc_backend *b, uint8_t *pk,
+                                            const uint8_t *sk);
+IMC_MUST_USE imc_status imc_suite_sig_public(const imc_suite *s, const imc_backend *b,
+                                             uint8_t *pk, const uint8_t *sk);
 IMC_MUST_USE imc_status imc_suite_sig_keygen(const imc_suite *s, const imc_backend *b,
                                              imc_rng *rng, uint8_t *pk, uint8_t *sk);
 /* pk is the signer's own public key (used by Ed25519, ignored by ECDSA). */

@@ -67,9 +67,14 @@ imc_status imc_crypto_x25519(const imc_backend *b, uint8_t shared[IMC_X25519_SHA
     imc_status st = NEED(b, IMC_CAP_X25519, x25519);
     if (st != IMC_OK || shared == NULL || sk == NULL || pk == NULL)
         return st != IMC_OK ? st : IMC_ERR_ARG;
-    st = b->x25519(shared, sk, pk);
-    /* Policy: a low-order peer key gives all zeros; refuse it on every
-     * backend, whatever the library itself did. */
+    /* Policy: a low-order peer key gives an all-zero secret; refuse it on
+     * every backend with the same status before the library sees it (the
+     * libraries fail on it too, each in its own way), and refuse a zero
+     * result whatever the library did, should the list ever miss one. */
+    if (!imc_policy_x25519_public_ok(pk))
+        st = IMC_ERR_WEAK_KEY;
+    else
+        st = b->x25519(shared, sk, pk);
     if (st == IMC_OK && imc_ct_is_zero(shared, IMC_X25519_SHARED_BYTES))
         st = IMC_ERR_WEAK_KEY;
     return fail_wipe(st, shared, IMC_X25519_SHARED_BYTES);
@@ -190,7 +195,7 @@ imc_status imc_crypto_ecdsa_p256_verify(const imc_backend *b,
     imc_status st = NEED(b, IMC_CAP_ECDSA_P256, ecdsa_p256_verify);
     if (st != IMC_OK || sig == NULL || pk == NULL || !BUF_OK(msg, msg_len))
         return st != IMC_OK ? st : IMC_ERR_ARG;
-    if (!imc_policy_p256_public_form_ok(pk))
+    if (!imc_policy_p256_public_form_ok(pk) || !imc_policy_ecdsa_p256_sig_ranges_ok(sig))
         return IMC_ERR_AUTH;
     return b->ecdsa_p256_verify(sig, pk, msg, msg_len) == IMC_OK ? IMC_OK : IMC_ERR_AUTH;
 }

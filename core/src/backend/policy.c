@@ -34,6 +34,38 @@ static const uint8_t ED25519_SMALL_ORDER[][32] = {
      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},
 };
 
+/* X25519 public keys that give an all-zero shared secret, bit 255 cleared
+ * (the same list as libsodium's): u = 0, 1, the two order-8 points, p - 1,
+ * and the non-canonical p (= 0) and p + 1 (= 1). u + p < 2^255 only for
+ * u < 19, so no other non-canonical encoding of these points exists. */
+static const uint8_t X25519_LOW_ORDER[][32] = {
+    /* 0 (order 2 on the curve and on the twist) */
+    {0},
+    /* 1 (order 4) */
+    {0x01},
+    /* 325606250916557431795983626356110631294008115727848805560023387167927233504 (order 8) */
+    {0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae, 0x16, 0x56, 0xe3, 0xfa, 0xf1, 0x9f, 0xc4, 0x6a,
+     0xda, 0x09, 0x8d, 0xeb, 0x9c, 0x32, 0xb1, 0xfd, 0x86, 0x62, 0x05, 0x16, 0x5f, 0x49, 0xb8, 0x00},
+    /* 39382357235489614581723060781553021112529911719440698176882885853963445705823 (order 8) */
+    {0x5f, 0x9c, 0x95, 0xbc, 0xa3, 0x50, 0x8c, 0x24, 0xb1, 0xd0, 0xb1, 0x55, 0x9c, 0x83, 0xef, 0x5b,
+     0x04, 0x44, 0x5c, 0xc4, 0x58, 0x1c, 0x8e, 0x86, 0xd8, 0x22, 0x4e, 0xdd, 0xd0, 0x9f, 0x11, 0x57},
+    /* p - 1 (order 4) */
+    {0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},
+    /* p (= 0) */
+    {0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},
+    /* p + 1 (= 1) */
+    {0xee, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},
+};
+
+/* P-256 field prime p, big-endian. */
+static const uint8_t P256_P[32] = {
+    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+};
+
 /* P-256 group order n, big-endian. */
 static const uint8_t P256_N[32] = {
     0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
@@ -66,17 +98,30 @@ int imc_policy_ed25519_point_canonical(const uint8_t p[32])
     return !(high_all_ones && p[0] >= 0xed);
 }
 
-int imc_policy_ed25519_point_not_small_order(const uint8_t p[32])
+/* 1 if p, with bit 255 cleared, is one of the n entries of list. */
+static int in_list_ignoring_top_bit(const uint8_t p[32], const uint8_t (*list)[32], size_t n)
 {
     int hit = 0;
-    for (size_t i = 0; i < sizeof ED25519_SMALL_ORDER / sizeof ED25519_SMALL_ORDER[0]; i++) {
+    for (size_t i = 0; i < n; i++) {
         uint8_t d = 0;
         for (int j = 0; j < 31; j++)
-            d |= (uint8_t)(p[j] ^ ED25519_SMALL_ORDER[i][j]);
-        d |= (uint8_t)((p[31] & 0x7f) ^ ED25519_SMALL_ORDER[i][31]);
+            d |= (uint8_t)(p[j] ^ list[i][j]);
+        d |= (uint8_t)((p[31] & 0x7f) ^ list[i][31]);
         hit |= d == 0;
     }
-    return !hit;
+    return hit;
+}
+
+int imc_policy_x25519_public_ok(const uint8_t pk[IMC_X25519_PUBLIC_BYTES])
+{
+    return !in_list_ignoring_top_bit(pk, X25519_LOW_ORDER,
+                                     sizeof X25519_LOW_ORDER / sizeof X25519_LOW_ORDER[0]);
+}
+
+int imc_policy_ed25519_point_not_small_order(const uint8_t p[32])
+{
+    return !in_list_ignoring_top_bit(p, ED25519_SMALL_ORDER,
+                                     sizeof ED25519_SMALL_ORDER / sizeof ED25519_SMALL_ORDER[0]);
 }
 
 int imc_policy_ed25519_verify_ok(const uint8_t sig[IMC_ED25519_SIGNATURE_BYTES],
@@ -88,9 +133,17 @@ int imc_policy_ed25519_verify_ok(const uint8_t sig[IMC_ED25519_SIGNATURE_BYTES],
            imc_policy_ed25519_point_not_small_order(sig);
 }
 
-int imc_policy_p256_public_form_ok(const uint8_t pk[IMC_P256_PUBLIC_BYTES]) { return pk[0] == 0x04; }
+int imc_policy_p256_public_form_ok(const uint8_t pk[IMC_P256_PUBLIC_BYTES])
+{
+    return (pk[0] == 0x04) & ct_less(pk + 1, P256_P, 32, 1) & ct_less(pk + 33, P256_P, 32, 1);
+}
 
 int imc_policy_p256_scalar_ok(const uint8_t sk[IMC_P256_SECRET_BYTES])
 {
     return (imc_ct_is_zero(sk, IMC_P256_SECRET_BYTES) ^ 1) & ct_less(sk, P256_N, 32, 1);
+}
+
+int imc_policy_ecdsa_p256_sig_ranges_ok(const uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES])
+{
+    return imc_policy_p256_scalar_ok(sig) & imc_policy_p256_scalar_ok(sig + 32);
 }

@@ -1,5 +1,4 @@
 /* The suite table and its dispatch to the primitives. */
-#include <stdlib.h>
 #include <string.h>
 
 #include "imcore/suite.h"
@@ -35,11 +34,10 @@ const imc_suite *imc_suite_find(const char *name)
     for (size_t i = 0; i < IMC_SUITE_COUNT; i++)
         if (strcmp(name, SUITES[i].name) == 0 || strcmp(name, SUITES[i].short_name) == 0)
             return &SUITES[i];
-    char *end = NULL;
-    unsigned long id = strtoul(name, &end, 10);
-    if (*end != '\0' || id > IMC_SUITE_COUNT)
+    /* A decimal id: one digit, nothing else (no sign, space or padding). */
+    if (name[0] < '1' || name[0] > '9' || name[1] != '\0')
         return NULL;
-    return imc_suite_get((uint32_t)id);
+    return imc_suite_get((uint32_t)(name[0] - '0'));
 }
 
 bool imc_suite_supported(const imc_suite *s, const imc_backend *b)
@@ -65,6 +63,23 @@ imc_status imc_suite_dh(const imc_suite *s, const imc_backend *b, uint8_t *share
         return IMC_ERR_ARG;
     return uses_x25519(s) ? imc_crypto_x25519(b, shared, sk, peer_pk)
                           : imc_crypto_p256_ecdh(b, shared, sk, peer_pk);
+}
+
+imc_status imc_suite_dh_public(const imc_suite *s, const imc_backend *b, uint8_t *pk,
+                               const uint8_t *sk)
+{
+    if (s == NULL)
+        return IMC_ERR_ARG;
+    return uses_x25519(s) ? imc_crypto_x25519_public(b, pk, sk) : imc_crypto_p256_public(b, pk, sk);
+}
+
+imc_status imc_suite_sig_public(const imc_suite *s, const imc_backend *b, uint8_t *pk,
+                                const uint8_t *sk)
+{
+    if (s == NULL)
+        return IMC_ERR_ARG;
+    return uses_x25519(s) ? imc_crypto_ed25519_public(b, pk, sk)
+                          : imc_crypto_p256_public(b, pk, sk);
 }
 
 imc_status imc_suite_sig_keygen(const imc_suite *s, const imc_backend *b, imc_rng *rng,

@@ -1,0 +1,163 @@
+/* imcore command-line tool: shared declarations.
+ *
+ * Every command is a const cli_cmd: its options, its help text and a run
+ * function. main.c holds the dispatch table; args.c parses argv against a
+ * command's option table; io.c reads and writes files. The tool only calls
+ * the public API (core/include/imcore) and keeps no global mutable state. */
+#ifndef IMCORE_CLI_H
+#define IMCORE_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "imcore/backend.h"
+#include "imcore/keys.h"
+#include "imcore/suite.h"
+
+/* Exit codes. */
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_FAIL 1  /* the operation failed */
+#define CLI_EXIT_USAGE 2 /* bad command line */
+#define CLI_CONTINUE (-1) /* internal: parsing done, run the command */
+
+#if defined(__GNUC__) || defined(__clang__)
+#define CLI_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define CLI_PRINTF(f, a)
+#endif
+
+/* ---- Options and commands ---------------------------------------------- */
+
+typedef enum cli_opt_kind {
+    CLI_OPT_VALUE, /* --name VALUE or --name=VALUE, at most once */
+    CLI_OPT_MULTI, /* --name VALUE, any number of times */
+    CLI_OPT_FLAG,  /* --name, no value, at most once */
+} cli_opt_kind;
+
+typedef struct cli_opt {
+    const char *name; /* long name without the leading "--" */
+    cli_opt_kind kind;
+    bool required;
+    const char *metavar; /* "FILE", "N"; NULL for flags */
+    const char *help;    /* one line */
+} cli_opt;
+
+#define CLI_MAX_OPTS 16 /* options per command, --help not counted */
+#define CLI_MAX_POS 4   /* positional arguments per command */
+#define CLI_PROG_MAX 64 /* "imcore dir lookup" */
+
+typedef struct cli_args cli_args;
+
+typedef struct cli_cmd {
+    const char *name;
+    const char *summary;    /* one line, for `imcore --help` */
+    const char *positional; /* usage text of the positionals, NULL if none */
+    size_t min_pos, max_pos;
+    const cli_opt *opts;
+    size_t opt_count;
+    const char *details;    /* more help text after the options, or NULL */
+    int (*run)(const cli_args *a);
+    /* A command group (e.g. "dir"): run is NULL and the next word picks
+     * one of these subcommands. */
+    const struct cli_cmd *const *sub;
+    size_t sub_count;
+} cli_cmd;
+
+/* The parsed command line of one command. Values point into argv. */
+struct cli_args {
+    const cli_cmd *cmd;
+    char prog[CLI_PROG_MAX]; /* "imcore encrypt": the prefix of every message */
+    int argc;
+    char **argv; /* the words after the command name */
+    unsigned count[CLI_MAX_OPTS];
+    const char *value[CLI_MAX_OPTS]; /* last value of each option */
+    const char *pos[CLI_MAX_POS];
+    size_t pos_count;
+};
+
+/* Parses argv (the words after the command name) for cmd. Returns
+ * CLI_CONTINUE to run the command; otherwise the exit code to return:
+ * CLI_EXIT_OK after printing --help, CLI_EXIT_USAGE after a one-line error
+ * on stderr. `prog` is the command's full name ("imcore encrypt"). */
+int cli_parse(cli_args *a, const cli_cmd *cmd, const char *prog, int argc, char **argv);
+
+/* Help of one command to `out`. */
+void cli_print_help(FILE *out, const cli_cmd *cmd, const char *prog);
+
+/* Value of an option (the last one given), or def if absent. `name` must be
+ * one of the command's options. */
+const char *cli_get(const cli_args *a, const char *name, const char *def);
+bool cli_flag(const cli_args *a, const char *name);
+/* Number of times an option was given, and the i-th value (i < count). */
+size_t cli_count(const cli_args *a, const char *name);
+const char *cli_get_nth(const cli_args *a, const char *name, size_t i);
+
+/* Typed values. Each returns CLI_CONTINUE on success, else prints a usage
+ * error naming the option and returns CLI_EXIT_USAGE. */
+int cli_get_u64(const cli_args *a, const char *name, uint64_t def, uint64_t *out);
+/* --backend NAME (default "sodium", or the first backend built): an unknown
+ * name is a usage error listing the backends built; a backend that fails to
+ * initialise is CLI_EXIT_FAIL. */
+int cli_get_backend(const cli_args *a, const imc_backend **out);
+/* --suite NAME|ID (default 1), checked against the backend. */
+int cli_get_suite(const cli_args *a, const imc_backend *b, const imc_suite **out);
+/* A sender handle: 1..IMC_MAX_HANDLE_BYTES bytes. */
+int cli_get_handle(const cli_args *a, const char *name, const uint8_t **handle, size_t *len);
+
+/* "imcore <cmd>: <message>\n" on stderr. */
+void cli_err(const char *prog, const char *fmt, ...) CLI_PRINTF(2, 3);
+
+/* ---- Files (io.c) ------------------------------------------------------- */
+
+/* Reads all of `path` ("-": standard input) into buf[0..cap). More than cap
+ * bytes is an error. Returns CLI_CONTINUE or CLI_EXIT_FAIL after an error
+ * message. `what` names the file's role in messages ("key file"). */
+int cli_read_into(const char *prog, const char *what, const char *path, uint8_t *buf,
+                  size_t cap, size_t *len);
+/* The same into a fresh heap buffer of at most max bytes; free with free(). */
+int cli_read_alloc(const char *prog, const char *what, const char *path, size_t max,
+                   uint8_t **out, size_t *len);
+
+#define CLI_WRITE_NO_CLOBBER 1u /* fail if the file exists */
+/* Writes data to `path` atomically: a temporary file in the same directory,
+ * flushed and renamed into place (created with `mode`, less the umask), so
+ * readers see either nothing or the whole file. "-" writes to standard
+ * output. Returns CLI_CONTINUE or CLI_EXIT_FAIL after an error message. */
+int cli_write_file(const char *prog, const char *path, const uint8_t *data, size_t len,
+                   unsigned mode, unsigned flags);
+/* Creates directory `path` if it does not exist. */
+int cli_make_dir(const char *prog, const char *path);
+
+/* Lower-case hex of p[0..n) to out. */
+void cli_put_hex(FILE *out, const uint8_t *p, size_t n);
+/* A JSON string literal for p[0..n): escapes quotes, backslashes and
+ * control characters; bytes that are not valid UTF-8 become U+FFFD. */
+void cli_put_json_string(FILE *out, const uint8_t *p, size_t n);
+/* "2012-10-23T17:45:00.123Z" for milliseconds since the epoch. */
+void cli_put_utc(FILE *out, uint64_t ms);
+
+/* ---- Keys (cmd_keys.c) -------------------------------------------------- */
+
+/* Loads a secret key file; keys are wiped on failure. Callers wipe them
+ * with imc_keys_wipe when done. Returns CLI_CONTINUE or CLI_EXIT_FAIL. */
+int cli_load_secret(const char *prog, const imc_backend *b, const char *path,
+                    imc_device_keys *keys);
+/* b may be NULL; with a backend, a secret key file given by mistake is
+ * named as such. */
+int cli_load_public(const char *prog, const imc_backend *b, const char *path,
+                    imc_device_public *pub);
+
+/* ---- Commands ----------------------------------------------------------- */
+
+extern const cli_cmd cli_cmd_keygen;
+extern const cli_cmd cli_cmd_encrypt;
+extern const cli_cmd cli_cmd_fanout;
+extern const cli_cmd cli_cmd_decrypt;
+extern const cli_cmd cli_cmd_inspect;
+extern const cli_cmd cli_cmd_dir;
+
+#define CLI_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif

@@ -1,0 +1,316 @@
+#!/usr/bin/env bash
+# End-to-end test of the imcore command-line tool:
+#   keygen (a sender and three recipient devices) -> encrypt -> fanout ->
+#   decrypt on every device, inspect as JSON, and the failure paths (exit
+#   codes, one-line errors, no output on failure).
+# Usage: test_cli.sh PATH/TO/imcore
+set -u
+
+IMCORE=${1:?usage: test_cli.sh PATH/TO/imcore}
+case $IMCORE in /*) ;; *) IMCORE=$PWD/$IMCORE ;; esac
+[ -x "$IMCORE" ] || { echo "test_cli.sh: $IMCORE is not an executable" >&2; exit 1; }
+T=$(mktemp -d "${TMPDIR:-/tmp}/imcore-cli-test.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+cd "$T" || exit 1
+command -v python3 >/dev/null || { echo "test_cli.sh: python3 is needed" >&2; exit 1; }
+
+failures=0
+passes=0
+pass() { passes=$((passes + 1)); }
+fail() {
+    failures=$((failures + 1))
+    echo "FAIL: $*"
+    if [ -s err ]; then sed 's/^/    stderr: /' err | head -5; fi
+}
+
+# run NAME WANT_RC CMD... : runs CMD with stdout in ./out, stderr in ./err.
+run() {
+    local name=$1 want=$2
+    shift 2
+    "$@" >out 2>err
+    local rc=$?
+    if [ "$rc" -ne "$want" ]; then
+        fail "$name: exit $rc, wanted $want"
+        return 1
+    fi
+    pass
+    return 0
+}
+
+# An error is exactly one line on stderr starting with "imcore <cmd>: ".
+one_line_error() {
+    local name=$1 prefix=$2
+    if [ "$(wc -l <err)" -ne 1 ]; then
+        fail "$name: wanted one line on stderr, got $(wc -l <err)"
+    elif ! head -c ${#prefix} err | grep -qF -- "$prefix"; then
+        fail "$name: stderr does not start with '$prefix'"
+    else
+        pass
+    fi
+}
+
+err_has() {
+    local name=$1 text=$2
+    if grep -qF -- "$text" err; then pass; else fail "$name: stderr lacks '$text'"; fi
+}
+
+absent() {
+    local name=$1 file=$2
+    if [ -e "$file" ]; then fail "$name: '$file' exists"; else pass; fi
+}
+
+# Flips one bit of the byte at offset OFF of FILE into OUT.
+flip() {
+    python3 - "$1" "$2" "$3" <<'EOF'
+import sys
+src, off, dst = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+b = bytearray(open(src, 'rb').read())
+b[off % len(b)] ^= 0x01
+open(dst, 'wb').write(bytes(b))
+EOF
+}
+
+# ---- global ------------------------------------------------------------------
+
+run "--version" 0 "$IMCORE" --version && grep -q '^backend sodium' out || fail "--version lists sodium"
+HAVE_OPENSSL=0
+grep -q '^backend openssl .*suites' out && HAVE_OPENSSL=1
+run "--help" 0 "$IMCORE" --help && grep -q 'encrypt' out || fail "--help lists commands"
+run "no arguments" 2 "$IMCORE"
+run "unknown command" 2 "$IMCORE" frobnicate && one_line_error "unknown command" "imcore: "
+run "help CMD" 0 "$IMCORE" help decrypt && grep -q '^Usage: imcore decrypt' out || fail "help CMD"
+
+# --help for every command, found in `imcore --help` (so commands added later,
+# and the subcommands of groups such as `dir`, are covered too).
+commands_of() { sed -n '/^Commands:/,/^$/s/^  \([a-z][a-z0-9-]*\) .*/\1/p'; }
+check_help() {
+    run "$* --help" 0 "$IMCORE" "$@" --help || return
+    grep -q "^Usage: imcore $*" out || fail "$* --help: no usage line"
+    local subs
+    subs=$(commands_of <out)
+    run "$* -h" 0 "$IMCORE" "$@" -h
+    for s in $subs; do check_help "$@" "$s"; done
+}
+"$IMCORE" --help >help.txt 2>&1
+for c in keygen encrypt fanout decrypt inspect; do
+    grep -q "^  $c " help.txt && pass || fail "--help does not list $c"
+done
+for c in $(commands_of <help.txt); do check_help "$c"; done
+
+# ---- keys --------------------------------------------------------------------
+
+run "keygen alice" 0 "$IMCORE" keygen --device-id 1 --out alice
+run "keygen bob phone" 0 "$IMCORE" keygen --device-id 1001 --out bob-phone
+run "keygen bob laptop" 0 "$IMCORE" keygen --device-id 1002 --out bob-laptop --suite 1
+run "keygen carol" 0 "$IMCORE" keygen --device-id 2001 --out carol --suite X25519_ED25519_CHACHA20POLY1305
+for k in alice bob-phone bob-laptop carol; do
+    [ -s "$k.sec" ] && [ -s "$k.pub" ] && pass || fail "keygen $k: files missing"
+    [ "$(stat -c %a "$k.sec")" = 600 ] && pass || fail "keygen $k: .sec mode $(stat -c %a "$k.sec")"
+done
+cp alice.sec alice.sec.orig
+run "keygen refuses to overwrite" 1 "$IMCORE" keygen --device-id 9 --out alice &&
+    one_line_error "keygen overwrite" "imcore keygen: " && err_has "keygen overwrite" "already exists"
+cmp -s alice.sec alice.sec.orig && pass || fail "keygen overwrote alice.sec"
+run "keygen --force" 0 "$IMCORE" keygen --device-id 9 --out scratch
+run "keygen --force again" 0 "$IMCORE" keygen --device-id 9 --out scratch --force
+run "keygen missing --device-id" 2 "$IMCORE" keygen --out x &&
+    one_line_error "keygen missing option" "imcore keygen: " && err_has "keygen missing option" "--device-id"
+run "keygen bad device id" 2 "$IMCORE" keygen --device-id 12x --out x && err_has "bad id" "--device-id"
+run "keygen unknown suite" 2 "$IMCORE" keygen --device-id 1 --out x --suite 99 &&
+    one_line_error "unknown suite" "imcore keygen: " && err_has "unknown suite" "unknown suite '99'"
+run "keygen unknown backend" 2 "$IMCORE" keygen --device-id 1 --out x --backend nope &&
+    one_line_error "unknown backend" "imcore keygen: " && err_has "unknown backend" "unknown backend 'nope'"
+absent "failed keygen leaves nothing" x.sec
+run "inspect public key" 0 "$IMCORE" inspect --in bob-phone.pub &&
+    python3 -m json.tool out >/dev/null && grep -q '"device_id": "1001"' out && pass ||
+    fail "inspect public key JSON"
+
+# ---- encrypt, fan out, decrypt -----------------------------------------------
+
+printf 'Hello Bob and Carol.\nThis is one envelope for three devices.\n' >msg.txt
+FROM=alice@example.com
+run "encrypt" 0 "$IMCORE" encrypt --from "$FROM" --key alice.sec --to bob-phone.pub \
+    --to bob-laptop.pub --to carol.pub --in msg.txt --out env.bin --timestamp 1700000000000
+[ -s env.bin ] && pass || fail "encrypt: no envelope"
+run "encrypt stdin to stdout" 0 sh -c "'$IMCORE' encrypt --from '$FROM' --key alice.sec --to carol.pub <msg.txt >env2.bin"
+[ -s env2.bin ] && pass || fail "encrypt via pipes: no envelope"
+
+run "fanout" 0 "$IMCORE" fanout --in env.bin --out-dir dlv
+[ "$(wc -l <out)" -eq 3 ] && pass || fail "fanout: wanted 3 lines, got $(wc -l <out)"
+for id in 1001 1002 2001; do
+    grep -q "^$id [0-9][0-9]* dlv/$id.dlv\$" out && pass || fail "fanout: no line for $id"
+    [ -s "dlv/$id.dlv" ] && pass || fail "fanout: dlv/$id.dlv missing"
+done
+[ -z "$(ls -A dlv | grep -v '\.dlv$')" ] && pass || fail "fanout left temporary files"
+
+decrypt_ok() { # KEY DEVICE-ID [BACKEND]
+    run "decrypt $1 ${3:-sodium}" 0 "$IMCORE" decrypt --key "$1.sec" --from "$FROM" \
+        --sender alice.pub --in "dlv/$2.dlv" --out "plain-$1" --backend "${3:-sodium}" || return
+    cmp -s msg.txt "plain-$1" && pass || fail "decrypt $1: plaintext differs"
+    grep -q "alice@example.com" err && grep -q "device 1" err && pass ||
+        fail "decrypt $1: sender not reported"
+    rm -f "plain-$1"
+}
+decrypt_ok bob-phone 1001
+decrypt_ok bob-laptop 1002
+decrypt_ok carol 2001
+if [ "$HAVE_OPENSSL" = 1 ]; then
+    decrypt_ok bob-phone 1001 openssl # encrypted with libsodium, decrypted with OpenSSL
+fi
+
+run "decrypt to stdout --json" 0 "$IMCORE" decrypt --key carol.sec --from "$FROM" \
+    --sender alice.pub --in dlv/2001.dlv --json
+cmp -s msg.txt out && pass || fail "decrypt to stdout: plaintext differs"
+python3 - err <<'EOF' && pass || fail "decrypt --json: bad sender info"
+import json, sys
+info = json.load(open(sys.argv[1]))
+assert info["sender_handle"] == "alice@example.com", info
+assert info["sender_device"] == "1", info
+assert info["timestamp_ms"] == 1700000000000, info
+assert info["timestamp"] == "2023-11-14T22:13:20.000Z", info
+assert len(info["message_id"]) == 32, info
+EOF
+run "decrypt from stdin" 0 sh -c "'$IMCORE' decrypt --key carol.sec --from '$FROM' --sender alice.pub <dlv/2001.dlv"
+cmp -s msg.txt out && pass || fail "decrypt from stdin: plaintext differs"
+
+# ---- inspect -----------------------------------------------------------------
+
+run "inspect envelope" 0 "$IMCORE" inspect --in env.bin
+python3 -m json.tool out >/dev/null && pass || fail "inspect envelope: invalid JSON"
+python3 - out <<'EOF' && pass || fail "inspect envelope: wrong fields"
+import json, os, sys
+e = json.load(open(sys.argv[1]))
+assert e["kind"] == "envelope" and e["version"] == 1, e
+assert e["suite"] == "X25519_ED25519_CHACHA20POLY1305" and e["suite_id"] == 1, e
+assert e["sender_handle"] == "alice@example.com" and e["sender_device"] == "1", e
+assert e["timestamp_ms"] == 1700000000000, e
+assert [r["device_id"] for r in e["recipients"]] == ["1001", "1002", "2001"], e
+assert all(len(r["wrap"]) == 96 for r in e["recipients"]), e
+assert len(e["eph_pk"]) == 64 and len(e["commitment"]) == 64 and len(e["signature"]) == 128, e
+n = os.path.getsize("msg.txt")
+assert e["body_plaintext_len"] == n and e["body_ciphertext_len"] == n + 16, e
+EOF
+run "inspect delivery from stdin" 0 sh -c "'$IMCORE' inspect <dlv/1002.dlv"
+python3 - out <<'EOF' && pass || fail "inspect delivery: wrong fields"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["kind"] == "delivery", d
+assert [r["device_id"] for r in d["recipients"]] == ["1002"], d
+EOF
+
+# A handle that is not valid UTF-8 and has quotes and control characters still
+# gives valid JSON.
+run "encrypt odd handle" 0 "$IMCORE" encrypt --from "$(printf 'a"b\\\001\377')" --key alice.sec \
+    --to carol.pub --in msg.txt --out odd.bin
+run "inspect odd handle" 0 "$IMCORE" inspect --in odd.bin
+python3 -m json.tool out >/dev/null && pass || fail "inspect odd handle: invalid JSON"
+
+head -c 50 env.bin >trunc.bin
+run "inspect truncated" 1 "$IMCORE" inspect --in trunc.bin &&
+    one_line_error "inspect truncated" "imcore inspect: " && err_has "inspect truncated" "50 bytes"
+cp env.bin trailing.bin && printf 'x' >>trailing.bin
+run "inspect trailing byte" 1 "$IMCORE" inspect --in trailing.bin &&
+    one_line_error "inspect trailing" "imcore inspect: " && err_has "inspect trailing" "malformed"
+printf 'not an imcore message at all' >junk.bin
+run "inspect junk" 1 "$IMCORE" inspect --in junk.bin && one_line_error "inspect junk" "imcore inspect: "
+: >empty.bin
+run "inspect empty" 1 "$IMCORE" inspect --in empty.bin && one_line_error "inspect empty" "imcore inspect: "
+run "inspect missing file" 1 "$IMCORE" inspect --in nonexistent && one_line_error "inspect missing" "imcore inspect: "
+
+# ---- failures: nothing is released -------------------------------------------
+
+for off in 20 100 -10; do # header, body, signature
+    flip dlv/1001.dlv "$off" bad.dlv
+    run "decrypt flipped byte @$off" 1 "$IMCORE" decrypt --key bob-phone.sec --from "$FROM" \
+        --sender alice.pub --in bad.dlv --out plain-bad &&
+        one_line_error "flipped byte" "imcore decrypt: "
+    absent "flipped byte @$off: no output" plain-bad
+done
+run "decrypt flipped byte to stdout" 1 "$IMCORE" decrypt --key bob-phone.sec --from "$FROM" \
+    --sender alice.pub --in bad.dlv
+[ ! -s out ] && pass || fail "flipped byte: plaintext on stdout"
+
+echo "previous contents" >keep.txt
+run "decrypt wrong key" 1 "$IMCORE" decrypt --key carol.sec --from "$FROM" --sender alice.pub \
+    --in dlv/1001.dlv --out keep.txt && one_line_error "wrong key" "imcore decrypt: " &&
+    err_has "wrong key" "authentication failed"
+[ "$(cat keep.txt)" = "previous contents" ] && pass || fail "wrong key: existing output touched"
+run "decrypt wrong sender key" 1 "$IMCORE" decrypt --key bob-phone.sec --from "$FROM" \
+    --sender carol.pub --in dlv/1001.dlv --out plain-x
+absent "wrong sender key: no output" plain-x
+run "decrypt wrong handle" 1 "$IMCORE" decrypt --key bob-phone.sec --from mallory@example.com \
+    --sender alice.pub --in dlv/1001.dlv --out plain-x
+absent "wrong handle: no output" plain-x
+run "decrypt an envelope" 1 "$IMCORE" decrypt --key bob-phone.sec --from "$FROM" \
+    --sender alice.pub --in env.bin --out plain-x && err_has "decrypt envelope" "fanout"
+absent "decrypt envelope: no output" plain-x
+run "decrypt with a public key as --key" 1 "$IMCORE" decrypt --key bob-phone.pub --from "$FROM" \
+    --sender alice.pub --in dlv/1001.dlv && err_has "pub as key" "public key file"
+run "encrypt with a secret key as --to" 1 "$IMCORE" encrypt --from "$FROM" --key alice.sec \
+    --to carol.sec --in msg.txt --out x.bin && err_has "sec as to" "secret key file"
+run "encrypt duplicate device" 1 "$IMCORE" encrypt --from "$FROM" --key alice.sec \
+    --to carol.pub --to carol.pub --in msg.txt --out x.bin && err_has "dup" "both device 2001"
+absent "failed encrypt: no envelope" x.bin
+head -c 65537 /dev/zero >big.txt
+run "encrypt body over the limit" 1 "$IMCORE" encrypt --from "$FROM" --key alice.sec \
+    --to carol.pub --in big.txt --out x.bin && err_has "big body" "larger than 65536"
+head -c 65536 /dev/zero >max.txt
+run "encrypt body at the limit" 0 "$IMCORE" encrypt --from "$FROM" --key alice.sec \
+    --to carol.pub --in max.txt --out max.bin
+run "fanout a delivery" 1 "$IMCORE" fanout --in dlv/1001.dlv --out-dir d2 &&
+    err_has "fanout delivery" "is a delivery"
+run "fanout flipped structure" 1 "$IMCORE" fanout --in trunc.bin --out-dir d3 &&
+    one_line_error "fanout truncated" "imcore fanout: "
+[ -z "$(ls -A . | grep '\.tmp-')" ] && pass || fail "temporary files left behind"
+
+# ---- usage errors --------------------------------------------------------------
+
+run "unknown option" 2 "$IMCORE" encrypt --frm "$FROM" && one_line_error "unknown option" "imcore encrypt: " &&
+    err_has "unknown option" "unknown option --frm"
+run "missing required option" 2 "$IMCORE" encrypt --key alice.sec --to carol.pub &&
+    one_line_error "missing option" "imcore encrypt: " && err_has "missing option" "--from"
+run "missing --to" 2 "$IMCORE" encrypt --from "$FROM" --key alice.sec && err_has "missing --to" "--to"
+run "option without value" 2 "$IMCORE" decrypt --key && err_has "no value" "needs a value"
+run "repeated option" 2 "$IMCORE" decrypt --key a --key b --from x --sender y &&
+    err_has "repeated" "more than once"
+run "unexpected positional" 2 "$IMCORE" inspect stray && one_line_error "positional" "imcore inspect: "
+run "flag with value" 2 "$IMCORE" decrypt --json=yes --key a --from x --sender y
+run "empty handle" 2 "$IMCORE" encrypt --from "" --key alice.sec --to carol.pub && err_has "empty handle" "--from"
+run "bad timestamp" 2 "$IMCORE" encrypt --from "$FROM" --key alice.sec --to carol.pub --timestamp -5
+run "encrypt unknown backend" 2 "$IMCORE" encrypt --backend bogus --from "$FROM" --key alice.sec \
+    --to carol.pub --in msg.txt && one_line_error "encrypt backend" "imcore encrypt: " &&
+    err_has "encrypt backend" "unknown backend 'bogus'"
+run "--opt=value form" 0 "$IMCORE" inspect --in=env.bin
+
+# ---- other suites and backends ------------------------------------------------
+
+if [ "$HAVE_OPENSSL" = 1 ]; then
+    # Keys and envelope from OpenSSL, decrypted by libsodium (suite 1).
+    run "keygen openssl" 0 "$IMCORE" keygen --backend openssl --device-id 7 --out o-send
+    run "keygen openssl rcpt" 0 "$IMCORE" keygen --backend openssl --device-id 8 --out o-rcpt
+    run "encrypt openssl" 0 "$IMCORE" encrypt --backend openssl --from o@example.com --key o-send.sec \
+        --to o-rcpt.pub --in msg.txt --out o-env.bin
+    run "fanout openssl env" 0 "$IMCORE" fanout --in o-env.bin --out-dir o-dlv
+    run "decrypt with sodium" 0 "$IMCORE" decrypt --backend sodium --key o-rcpt.sec --from o@example.com \
+        --sender o-send.pub --in o-dlv/8.dlv --out o-plain
+    cmp -s msg.txt o-plain && pass || fail "openssl -> sodium: plaintext differs"
+
+    # Suite 2 (P-256) exists in OpenSSL only.
+    run "keygen suite 2" 0 "$IMCORE" keygen --backend openssl --suite P256_ECDSA_AES256GCM --device-id 1 --out p-send
+    run "keygen suite 2 rcpt" 0 "$IMCORE" keygen --backend openssl --suite 2 --device-id 2 --out p-rcpt
+    run "encrypt suite 2" 0 "$IMCORE" encrypt --backend openssl --from p@example.com --key p-send.sec \
+        --to p-rcpt.pub --in msg.txt --out p-env.bin
+    run "fanout suite 2" 0 "$IMCORE" fanout --in p-env.bin --out-dir p-dlv
+    run "decrypt suite 2" 0 "$IMCORE" decrypt --backend openssl --key p-rcpt.sec --from p@example.com \
+        --sender p-send.pub --in p-dlv/2.dlv --out p-plain
+    cmp -s msg.txt p-plain && pass || fail "suite 2: plaintext differs"
+    run "inspect suite 2" 0 "$IMCORE" inspect --in p-env.bin && grep -q '"suite_id": 2' out && pass ||
+        fail "inspect suite 2"
+    run "suite 2 key into a suite 1 envelope" 1 "$IMCORE" encrypt --backend openssl --from "$FROM" \
+        --key alice.sec --to p-rcpt.pub --in msg.txt --out x.bin && err_has "suite mix" "suite"
+fi
+run "keygen suite 2 on sodium" 1 "$IMCORE" keygen --backend sodium --suite 2 --device-id 1 --out s2 &&
+    one_line_error "suite 2 on sodium" "imcore keygen: " && err_has "suite 2 on sodium" "not supported"
+
+echo "test_cli: $passes checks passed, $failures failed"
+[ "$failures" -eq 0 ]

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# End-to-end test of `imcore dir`: init, register (handles normalised),
+# rotate, revoke, lookup (text, JSON, the signed answer written to a file),
+# export with its consistency check, and the failure paths (exit codes,
+# one-line errors, nothing changed by a refused update).
+# Usage: test_cli_dir.sh PATH/TO/imcore
+set -u
+
+IMCORE=${1:?usage: test_cli_dir.sh PATH/TO/imcore}
+case $IMCORE in /*) ;; *) IMCORE=$PWD/$IMCORE ;; esac
+[ -x "$IMCORE" ] || { echo "test_cli_dir.sh: $IMCORE is not an executable" >&2; exit 1; }
+T=$(mktemp -d "${TMPDIR:-/tmp}/imcore-cli-dir-test.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+cd "$T" || exit 1
+command -v python3 >/dev/null || { echo "test_cli_dir.sh: python3 is needed" >&2; exit 1; }
+
+failures=0
+passes=0
+pass() { passes=$((passes + 1)); }
+fail() {
+    failures=$((failures + 1))
+    echo "FAIL: $*"
+    if [ -s err ]; then sed 's/^/    stderr: /' err | head -5; fi
+}
+run() {
+    local name=$1 want=$2
+    shift 2
+    "$@" >out 2>err
+    local rc=$?
+    if [ "$rc" -ne "$want" ]; then
+        fail "$name: exit $rc, wanted $want"
+        return 1
+    fi
+    pass
+    return 0
+}
+one_line_error() {
+    local name=$1 prefix=$2
+    if [ "$(wc -l <err)" -ne 1 ]; then
+        fail "$name: wanted one line on stderr, got $(wc -l <err)"
+    elif ! head -c ${#prefix} err | grep -qF -- "$prefix"; then
+        fail "$name: stderr does not start with '$prefix'"
+    else
+        pass
+    fi
+}
+has() { if grep -qF -- "$3" "$2"; then pass; else fail "$1: $2 lacks '$3'"; fi; }
+
+DIR="$IMCORE dir"
+NOW=--now=1700000000000
+
+# ---- help and usage ------------------------------------------------------------
+run "dir --help" 0 $DIR --help && has "dir --help" out "register"
+run "dir alone" 2 $DIR
+run "dir unknown" 2 $DIR frobnicate && one_line_error "dir unknown" "imcore dir: "
+for c in init register rotate revoke lookup export; do
+    run "dir $c --help" 0 $DIR $c --help && has "dir $c --help" out "Usage: imcore dir $c"
+done
+run "register without --db" 2 $DIR register --handle a@b.cd --key x.sec &&
+    one_line_error "missing --db" "imcore dir register: "
+
+# ---- init --------------------------------------------------------------------------
+run "init" 0 $DIR init --db d.lmdb
+[ -s d.lmdb ] && [ "$(stat -c %s d.lmdb.key)" = 32 ] && [ "$(stat -c %s d.lmdb.pub)" = 32 ] &&
+    pass || fail "init: files"
+[ "$(stat -c %a d.lmdb.key)" = 600 ] && pass || fail "init: key mode $(stat -c %a d.lmdb.key)"
+cp d.lmdb.key key.orig
+run "init twice" 1 $DIR init --db d.lmdb && one_line_error "init twice" "imcore dir init: "
+cmp -s d.lmdb.key key.orig && pass || fail "init twice changed the key"
+run "lookup on a missing db" 1 $DIR lookup --db none.lmdb --handle a@b.cd &&
+    one_line_error "missing db" "imcore dir lookup: "
+[ -e none.lmdb ] && fail "lookup created a db" || pass
+
+# ---- devices ------------------------------------------------------------------------
+for k in 1 2 3; do "$IMCORE" keygen --device-id $k --out a$k >/dev/null || fail "keygen $k"; done
+"$IMCORE" keygen --device-id 2 --out a2new >/dev/null || fail "keygen a2new"
+"$IMCORE" keygen --device-id 7 --out b7 >/dev/null || fail "keygen b7"
+
+run "register (normalised e-mail)" 0 $DIR register --db d.lmdb --handle Alice@Example.COM --key a1.sec $NOW &&
+    has "register" out "alice@example.com epoch 1 (global 1): 1 device"
+run "register second device" 0 $DIR register --db d.lmdb --handle alice@example.com --key a2.sec --json --out reg.bin $NOW &&
+    python3 -c 'import json,sys; e=json.loads(open("out").read()); assert e["epoch"]==2 and len(e["devices"])==2' &&
+    pass || fail "register --json"
+[ -s reg.bin ] && [ "$(head -c 2 reg.bin | od -An -tx1 | tr -d ' ')" = 0141 ] && pass || fail "register --out: not a response"
+run "register phone" 0 $DIR register --db d.lmdb --handle "+1 (415) 555-0100" --key b7.sec $NOW &&
+    has "register phone" out "+14155550100 epoch 1"
+"$IMCORE" dir export --db d.lmdb --json >before.json 2>/dev/null
+run "duplicate device id" 1 $DIR register --db d.lmdb --handle bob@example.com --key a1.sec $NOW &&
+    one_line_error "duplicate id" "imcore dir register: " && has "duplicate id" err "never reused"
+run "bad handle" 2 $DIR register --db d.lmdb --handle "415 555 0100" --key a3.sec &&
+    one_line_error "bad handle" "imcore dir register: "
+run "oversize handle" 2 $DIR register --db d.lmdb --handle "$(printf 'a%.0s' $(seq 1 300))@x.org" --key a3.sec &&
+    has "oversize handle" err "longer than 255"
+run "revoke by another account" 1 $DIR revoke --db d.lmdb --handle alice@example.com --device-id 1 --key b7.sec $NOW &&
+    one_line_error "foreign revoke" "imcore dir revoke: "
+run "rotate to another id" 1 $DIR rotate --db d.lmdb --handle alice@example.com --key a1.sec --new-key a2new.sec &&
+    one_line_error "rotate other id" "imcore dir rotate: "
+"$IMCORE" dir export --db d.lmdb --json >after.json 2>/dev/null
+cmp -s before.json after.json && pass || fail "a refused update changed the directory"
+
+run "rotate" 0 $DIR rotate --db d.lmdb --handle alice@example.com --key a2.sec --new-key a2new.sec $NOW &&
+    has "rotate" out "epoch 3 (global 4)"
+run "rotate with the old key again" 1 $DIR rotate --db d.lmdb --handle alice@example.com --key a2.sec --new-key a2new.sec &&
+    one_line_error "stale rotate" "imcore dir rotate: "
+run "revoke 1 from 2" 0 $DIR revoke --db d.lmdb --handle alice@example.com --device-id 1 --key a2new.sec $NOW &&
+    has "revoke" out "epoch 4 (global 5): 1 device"
+run "revoked device signs" 1 $DIR revoke --db d.lmdb --handle alice@example.com --device-id 2 --key a1.sec &&
+    one_line_error "revoked signer" "imcore dir revoke: "
+run "revoke id 0" 2 $DIR revoke --db d.lmdb --handle alice@example.com --device-id 0 --key a2new.sec
+
+# ---- lookup and export -----------------------------------------------------------------
+run "lookup batch" 0 $DIR lookup --db d.lmdb --handle alice@example.com --handle +14155550100 \
+    --handle nobody@example.org --json --out look.bin $NOW
+python3 - <<'PY' && pass || fail "lookup --json"
+import json
+lines = [json.loads(l) for l in open("out")]
+assert [l["handle"] for l in lines] == ["alice@example.com", "+14155550100", "nobody@example.org"]
+assert [l["epoch"] for l in lines] == [4, 1, 0]
+assert all(l["global_epoch"] == 5 for l in lines)
+assert [d["device_id"] for d in lines[0]["devices"]] == [2]
+assert lines[2]["devices"] == []
+PY
+[ "$(head -c 4 look.bin | od -An -tx1 | tr -d ' ')" = 01410003 ] && pass || fail "lookup --out header"
+run "lookup twice the same" 2 $DIR lookup --db d.lmdb --handle a@b.cd --handle A@B.CD
+run "export" 0 $DIR export --db d.lmdb && has "export" err "2 handles, 2 active devices, global epoch 5" &&
+    has "export" err "consistent"
+run "wrong key file" 1 sh -c "cp d.lmdb x.lmdb && head -c 32 /dev/urandom >x.lmdb.key && '$IMCORE' dir export --db x.lmdb" &&
+    one_line_error "wrong key" "imcore dir export: " && has "wrong key" err "not this directory's key"
+
+echo "test_cli_dir: $passes checks passed, $failures failed"
+[ "$failures" -eq 0 ]

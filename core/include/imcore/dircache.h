@@ -1,0 +1,163 @@
+/* imcore: the client-side key directory cache.
+ *
+ * A device keeps what the directory told it about the handles it talks to.
+ * The cache pins the directory's public key and accepts only lookup
+ * responses whose every entry is signed by it; it never lets an epoch go
+ * backwards (per handle, and the global epoch across all handles); it
+ * reports which devices of a handle were added, removed or changed (the
+ * key-change notification); entries expire a TTL after the directory issued
+ * them. From it a sender gets the devices to encrypt to (the recipients'
+ * and its own other devices), a recipient gets the sender's keys, and a
+ * sender whose device list disagrees with the directory learns which
+ * devices are missing, extra or stale.
+ *
+ * Time is always the caller's `now_ms` (milliseconds since the Unix
+ * epoch); the cache never reads a clock. Memory is allocated once, at
+ * imc_dircache_new; no other function allocates except imc_dircache_digest.
+ * Each cached handle takes a full record (about 9.5 KB, room for 64
+ * devices), so the default 256 handles are about 2.4 MB; eviction scans
+ * the slots, which suits device-side sizes (up to a few thousand).
+ * Not thread-safe: one thread at a time, or a lock around it. */
+#ifndef IMCORE_DIRCACHE_H
+#define IMCORE_DIRCACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "imcore/dir.h"
+#include "imcore/msg.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct imc_dircache imc_dircache;
+
+typedef struct imc_dircache_options {
+    size_t capacity;      /* handles held; 0: 256. Own handle is never evicted */
+    uint64_t ttl_ms;      /* an entry is fresh until issued_ms + ttl_ms; 0: 24 h */
+    uint64_t max_skew_ms; /* how far issued_ms may be ahead of now_ms; 0: 5 min */
+    /* This device and its handle (in normal form), or NULL / 0 for a cache
+     * that only looks others up. */
+    const uint8_t *own_handle;
+    size_t own_handle_len;
+    uint64_t own_device_id;
+} imc_dircache_options;
+
+IMC_MUST_USE imc_status imc_dircache_new(imc_dircache **c, const imc_backend *b,
+                                         const uint8_t dir_pk[IMC_DIR_PUBLIC_BYTES],
+                                         const imc_dircache_options *opt);
+void imc_dircache_free(imc_dircache *c);
+
+/* ---- Applying directory responses --------------------------------------- */
+
+typedef enum imc_dir_change_kind {
+    IMC_DIR_DEVICE_ADDED = 1,
+    IMC_DIR_DEVICE_REMOVED = 2,
+    IMC_DIR_DEVICE_CHANGED = 3, /* same device id, other keys (a rotation) */
+} imc_dir_change_kind;
+
+typedef struct imc_dir_change {
+    size_t entry; /* index of the entry in the response */
+    uint64_t device_id;
+    imc_dir_change_kind kind;
+} imc_dir_change;
+
+/* At most this many changes per response entry. */
+#define IMC_DIR_CHANGES_MAX_PER_ENTRY (2 * IMC_MAX_DEVICES_PER_HANDLE)
+
+/* Verifies a lookup response and applies all of its entries, or none:
+ *   IMC_ERR_MALFORMED / IMC_ERR_LIMIT  does not parse
+ *   IMC_ERR_AUTH       an entry is not signed by the pinned key, or the
+ *                      directory signed two different device lists for one
+ *                      handle epoch
+ *   IMC_ERR_STALE      the global epoch is below the highest seen, a
+ *                      handle's epoch is below the cached one, or the
+ *                      response is expired or issued too far in the future
+ *   IMC_ERR_NO_SPACE   more changes than changes_cap (changes may be NULL
+ *                      to not have them)
+ *   IMC_ERR_LIMIT      more new handles than the cache can hold
+ * On failure the cache is unchanged. On success changes[0..*change_count)
+ * lists every device added, removed or changed, by entry then device id;
+ * a handle seen for the first time reports all its devices as added. */
+IMC_MUST_USE imc_status imc_dircache_apply(imc_dircache *c, imc_dir_change *changes,
+                                           size_t changes_cap, size_t *change_count,
+                                           uint64_t now_ms, const uint8_t *resp, size_t resp_len);
+
+/* ---- Using the cache ---------------------------------------------------- */
+
+/* The cached record of a handle: IMC_ERR_NOT_FOUND if not cached,
+ * IMC_ERR_STALE if expired. The pointer is valid until the next apply. */
+IMC_MUST_USE imc_status imc_dircache_get(const imc_dir_record **rec, const imc_dircache *c,
+                                         uint64_t now_ms, const uint8_t *handle, size_t handle_len);
+
+/* Every device to encrypt to for the handles `to` (repeats ignored), plus
+ * this device's own other devices, sorted by device id. Each handle (and
+ * the own handle) must be cached and fresh and list at least one device
+ * (the own handle must list this device): else IMC_ERR_NOT_FOUND or
+ * IMC_ERR_STALE and *bad = the index of the handle in `to` (n for the own
+ * handle). A device of another suite than `suite` is IMC_ERR_UNSUPPORTED;
+ * more than IMC_MAX_RECIPIENTS devices IMC_ERR_LIMIT; more than out_cap
+ * IMC_ERR_NO_SPACE. bad may be NULL. */
+IMC_MUST_USE imc_status imc_dircache_recipients(imc_device_public *out, size_t out_cap,
+                                                size_t *count, size_t *bad, const imc_dircache *c,
+                                                uint64_t now_ms, uint32_t suite,
+                                                const imc_dir_handle *to, size_t n);
+
+/* Fills req for imc_msg_encrypt from the cache: sender handle (pointing
+ * into the cache), sender keys, and recipients (written to devs, as
+ * imc_dircache_recipients). The caller then sets body and timestamp. The
+ * sender must be the cache's own device, listed with these very keys in
+ * its own fresh entry (IMC_ERR_NOT_FOUND if it is not listed, i.e. revoked;
+ * IMC_ERR_STALE if listed with other keys); no device to send to at all is
+ * IMC_ERR_NOT_FOUND. */
+IMC_MUST_USE imc_status imc_dircache_prepare_send(imc_msg_send *req, imc_device_public *devs,
+                                                  size_t devs_cap, size_t *bad,
+                                                  const imc_dircache *c, uint64_t now_ms,
+                                                  const imc_device_keys *sender,
+                                                  const imc_dir_handle *to, size_t n);
+
+/* The sender of a delivery as imc_msg_decrypt wants it, from the cache:
+ * IMC_ERR_NOT_FOUND if the handle is not cached or does not list the
+ * device (a revoked device), IMC_ERR_STALE if expired. The pointers are
+ * valid until the next apply. */
+IMC_MUST_USE imc_status imc_dircache_peer(imc_msg_peer *peer, const imc_dircache *c,
+                                          uint64_t now_ms, const uint8_t *handle, size_t handle_len,
+                                          uint64_t device_id);
+
+typedef enum imc_dir_mismatch_kind {
+    IMC_DIR_DEVICE_MISSING = 1, /* the directory lists it, the sender did not */
+    IMC_DIR_DEVICE_EXTRA = 2,   /* the sender listed it, the directory does not */
+    IMC_DIR_DEVICE_STALE = 3,   /* both list it, with different keys */
+} imc_dir_mismatch_kind;
+
+typedef struct imc_dir_mismatch {
+    size_t handle; /* index in `to`, n for the own handle, SIZE_MAX for extra */
+    uint64_t device_id;
+    imc_dir_mismatch_kind kind;
+} imc_dir_mismatch;
+
+/* Compares a sender's device list (e.g. the recipients of an envelope)
+ * with what the directory says for the handles `to` plus the own handle
+ * (this device excluded). *count is the number of mismatches, 0 when they
+ * agree; IMC_ERR_NO_SPACE (with *count set) if more than out_cap. A handle
+ * not cached or expired is IMC_ERR_NOT_FOUND / IMC_ERR_STALE. Repeated
+ * devices in the list are extra. */
+IMC_MUST_USE imc_status imc_dircache_compare(imc_dir_mismatch *out, size_t out_cap, size_t *count,
+                                             const imc_dircache *c, uint64_t now_ms,
+                                             const imc_dir_handle *to, size_t n,
+                                             const imc_device_public *list, size_t list_len);
+
+/* ---- Inspection ----------------------------------------------------------- */
+
+uint64_t imc_dircache_global_epoch(const imc_dircache *c);
+size_t imc_dircache_count(const imc_dircache *c);
+
+/* SHA-256 over everything the cache holds (entries, epochs, issue times):
+ * equal before and after a call means the call changed nothing. */
+IMC_MUST_USE imc_status imc_dircache_digest(uint8_t out[IMC_SHA256_BYTES], const imc_dircache *c);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,545 @@
+/* The OpenSSL 3.0 backend.
+ *
+ * OpenSSL 3.0 looks algorithms up by name in a locked provider store: the
+ * legacy EVP_sha256()-style getters and every EVP_*Init on a name fetch
+ * again on each call. We fetch the ciphers and the digest once (init, under
+ * pthread_once) and build the P-256 group once, and keep them read-only in
+ * `ossl` below, the backend's only static state. Measured on this project's
+ * dev machine (AMD EPYC, 2 vCPUs, OpenSSL 3.0.19), 100k calls each:
+ *   ChaCha20-Poly1305 seal, 64 bytes: 1067 ns with EVP_chacha20_poly1305(),
+ *     668 ns pre-fetched (656 ns reusing the context, so a context per call
+ *     costs nothing worth keeping state for); AES-256-GCM 969 vs 632 ns.
+ *   SHA-256, 64 bytes: 477 ns with EVP_sha256(), 215 ns pre-fetched.
+ *   HMAC-SHA-256, 64 bytes: HMAC() 1616 ns, EVP_MAC 1383 ns (926 ns with a
+ *     duplicated template), by hand over the pre-fetched digest 464 ns.
+ *   HKDF (64-byte output): EVP_KDF 3.7 us. EVP_KDF's HKDF also refuses a
+ *     NULL empty salt or IKM, which the vtable allows, so HKDF is done by
+ *     hand over the HMAC above (RFC 5869 is two loops).
+ *   P-256 through EVP_PKEY_fromdata + EVP_DigestSign/derive: sign 77 us,
+ *     verify 128 us, ECDH 127 us. Through EC_KEY on a shared group: sign
+ *     26 us, verify 79 us, ECDH 56 us. The EVP route rebuilds the curve
+ *     (EC_GROUP_new_by_curve_name alone is 12 us, EC_GROUP_dup 0.85 us) and
+ *     fetches key management and the signature algorithm on every call, and
+ *     OpenSSL 3.0 has no way to hand it pre-fetched ones. So P-256 uses the
+ *     EC_KEY API, which 3.0 deprecates but still ships and which its own
+ *     provider wraps: we ask for the 1.1.1 API level so the declarations come
+ *     without deprecation warnings. A build of OpenSSL without deprecated
+ *     APIs fails to compile here, loudly, rather than misbehave. */
+#define OPENSSL_API_COMPAT 10101
+
+#include <limits.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/ecdsa.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/obj_mac.h>
+#include <openssl/opensslv.h>
+#include <openssl/proverr.h>
+#include <openssl/rand.h>
+
+#include "backend/backend_impl.h"
+
+#if OPENSSL_VERSION_NUMBER < 0x30000000L
+#error "the OpenSSL backend needs OpenSSL 3.0 or later"
+#endif
+
+#define SHA256_BLOCK_BYTES 64
+#define P256_SCALAR_BYTES 32
+
+/* EVP lengths are int: longer buffers go through in chunks of this size. */
+#define EVP_CHUNK ((size_t)1 << 30)
+
+/* Written only by ossl_init_once(), read-only afterwards. */
+static struct {
+    EVP_CIPHER *chacha20poly1305;
+    EVP_CIPHER *aes256gcm;
+    EVP_MD *sha256;
+    /* Shared read-only; every EC_KEY gets its own copy (EC_KEY_set_group
+     * duplicates it), points and the order are only read from it. */
+    EC_GROUP *p256;
+    imc_status status;
+} ossl;
+
+static pthread_once_t ossl_once = PTHREAD_ONCE_INIT;
+
+/* A non-NULL pointer for empty inputs passed as NULL. */
+static const uint8_t empty[1];
+
+static void ossl_init_once(void)
+{
+    ossl.chacha20poly1305 = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
+    ossl.aes256gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+    ossl.sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    ossl.p256 = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+    if (ossl.chacha20poly1305 != NULL && ossl.aes256gcm != NULL && ossl.sha256 != NULL &&
+        ossl.p256 != NULL) {
+        ossl.status = IMC_OK;
+        return;
+    }
+    EVP_CIPHER_free(ossl.chacha20poly1305);
+    EVP_CIPHER_free(ossl.aes256gcm);
+    EVP_MD_free(ossl.sha256);
+    EC_GROUP_free(ossl.p256);
+    ossl.chacha20poly1305 = NULL;
+    ossl.aes256gcm = NULL;
+    ossl.sha256 = NULL;
+    ossl.p256 = NULL;
+    ossl.status = IMC_ERR_CRYPTO;
+    ERR_clear_error();
+}
+
+static imc_status ossl_init(void)
+{
+    if (pthread_once(&ossl_once, ossl_init_once) != 0)
+        return IMC_ERR_CRYPTO;
+    return ossl.status;
+}
+
+static const char *ossl_version(void) { return OpenSSL_version(OPENSSL_VERSION); }
+
+static uint32_t ossl_caps(void)
+{
+    return IMC_CAP_X25519 | IMC_CAP_ED25519 | IMC_CAP_CHACHA20POLY1305 | IMC_CAP_AES256GCM |
+           IMC_CAP_P256_ECDH | IMC_CAP_ECDSA_P256 | IMC_CAP_SHA256;
+}
+
+/* Every failure path ends here, so that OpenSSL's per-thread error queue
+ * does not grow with each rejected input. */
+static imc_status fail(imc_status st)
+{
+    ERR_clear_error();
+    return st;
+}
+
+static imc_status ossl_random(uint8_t *out, size_t len)
+{
+    while (len > 0) {
+        size_t n = len < EVP_CHUNK ? len : EVP_CHUNK;
+        if (RAND_bytes(out, (int)n) != 1)
+            return fail(IMC_ERR_CRYPTO);
+        out += n;
+        len -= n;
+    }
+    return IMC_OK;
+}
+
+/* ---- X25519 ------------------------------------------------------------ */
+
+static imc_status ossl_x25519_public(uint8_t pk[IMC_X25519_PUBLIC_BYTES],
+                                     const uint8_t sk[IMC_X25519_SECRET_BYTES])
+{
+    size_t len = IMC_X25519_PUBLIC_BYTES;
+    EVP_PKEY *key = EVP_PKEY_new_raw_private_key_ex(NULL, "X25519", NULL, sk,
+                                                    IMC_X25519_SECRET_BYTES);
+    int ok = key != NULL && EVP_PKEY_get_raw_public_key(key, pk, &len) == 1 &&
+             len == IMC_X25519_PUBLIC_BYTES;
+    EVP_PKEY_free(key); /* wipes the private key */
+    return ok ? IMC_OK : fail(IMC_ERR_CRYPTO);
+}
+
+static imc_status ossl_x25519(uint8_t shared[IMC_X25519_SHARED_BYTES],
+                              const uint8_t sk[IMC_X25519_SECRET_BYTES],
+                              const uint8_t pk[IMC_X25519_PUBLIC_BYTES])
+{
+    imc_status st = IMC_ERR_CRYPTO;
+    size_t len = IMC_X25519_SHARED_BYTES;
+    EVP_PKEY *key = EVP_PKEY_new_raw_private_key_ex(NULL, "X25519", NULL, sk,
+                                                    IMC_X25519_SECRET_BYTES);
+    EVP_PKEY *peer = EVP_PKEY_new_raw_public_key_ex(NULL, "X25519", NULL, pk,
+                                                    IMC_X25519_PUBLIC_BYTES);
+    EVP_PKEY_CTX *ctx = key != NULL ? EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL) : NULL;
+    /* No peer validation: OpenSSL has nothing to check on an X25519 public
+     * key; a small-order one shows up as the all-zero result below. */
+    if (peer != NULL && ctx != NULL && EVP_PKEY_derive_init(ctx) == 1 &&
+        EVP_PKEY_derive_set_peer_ex(ctx, peer, 0) == 1) {
+        if (EVP_PKEY_derive(ctx, shared, &len) == 1 && len == IMC_X25519_SHARED_BYTES) {
+            st = IMC_OK;
+        } else if (ERR_GET_LIB(ERR_peek_last_error()) == ERR_LIB_PROV &&
+                   ERR_GET_REASON(ERR_peek_last_error()) == PROV_R_FAILED_DURING_DERIVATION) {
+            /* OpenSSL refuses an all-zero shared secret itself; report it
+             * as the policy layer would. */
+            st = IMC_ERR_WEAK_KEY;
+        }
+    }
+    EVP_PKEY_CTX_free(ctx);
+    EVP_PKEY_free(peer);
+    EVP_PKEY_free(key);
+    if (st != IMC_OK) {
+        OPENSSL_cleanse(shared, IMC_X25519_SHARED_BYTES);
+        return fail(st);
+    }
+    return IMC_OK;
+}
+
+/* ---- Ed25519 ----------------------------------------------------------- */
+
+static imc_status ossl_ed25519_public(uint8_t pk[IMC_ED25519_PUBLIC_BYTES],
+                                      const uint8_t sk[IMC_ED25519_SECRET_BYTES])
+{
+    size_t len = IMC_ED25519_PUBLIC_BYTES;
+    EVP_PKEY *key = EVP_PKEY_new_raw_private_key_ex(NULL, "ED25519", NULL, sk,
+                                                    IMC_ED25519_SECRET_BYTES);
+    int ok = key != NULL && EVP_PKEY_get_raw_public_key(key, pk, &len) == 1 &&
+             len == IMC_ED25519_PUBLIC_BYTES;
+    EVP_PKEY_free(key);
+    return ok ? IMC_OK : fail(IMC_ERR_CRYPTO);
+}
+
+/* pk is ignored: OpenSSL derives the public key from the seed, so a wrong
+ * pk from the caller can never reach the signature (signing one message
+ * under two public keys would leak the secret scalar). */
+static imc_status ossl_ed25519_sign(uint8_t sig[IMC_ED25519_SIGNATURE_BYTES],
+                                    const uint8_t sk[IMC_ED25519_SECRET_BYTES],
+                                    const uint8_t pk[IMC_ED25519_PUBLIC_BYTES],
+                                    const uint8_t *msg, size_t msg_len)
+{
+    (void)pk;
+    size_t len = IMC_ED25519_SIGNATURE_BYTES;
+    EVP_PKEY *key = EVP_PKEY_new_raw_private_key_ex(NULL, "ED25519", NULL, sk,
+                                                    IMC_ED25519_SECRET_BYTES);
+    EVP_MD_CTX *md = key != NULL ? EVP_MD_CTX_new() : NULL;
+    int ok = md != NULL && EVP_DigestSignInit_ex(md, NULL, NULL, NULL, NULL, key, NULL) == 1 &&
+             EVP_DigestSign(md, sig, &len, msg != NULL ? msg : empty, msg_len) == 1 &&
+             len == IMC_ED25519_SIGNATURE_BYTES;
+    EVP_MD_CTX_free(md);
+    EVP_PKEY_free(key);
+    return ok ? IMC_OK : fail(IMC_ERR_CRYPTO);
+}
+
+static imc_status ossl_ed25519_verify(const uint8_t sig[IMC_ED25519_SIGNATURE_BYTES],
+                                      const uint8_t pk[IMC_ED25519_PUBLIC_BYTES],
+                                      const uint8_t *msg, size_t msg_len)
+{
+    EVP_PKEY *key = EVP_PKEY_new_raw_public_key_ex(NULL, "ED25519", NULL, pk,
+                                                   IMC_ED25519_PUBLIC_BYTES);
+    EVP_MD_CTX *md = key != NULL ? EVP_MD_CTX_new() : NULL;
+    int ok = md != NULL && EVP_DigestVerifyInit_ex(md, NULL, NULL, NULL, NULL, key, NULL) == 1 &&
+             EVP_DigestVerify(md, sig, IMC_ED25519_SIGNATURE_BYTES, msg != NULL ? msg : empty,
+                              msg_len) == 1;
+    EVP_MD_CTX_free(md);
+    EVP_PKEY_free(key);
+    return ok ? IMC_OK : fail(IMC_ERR_AUTH);
+}
+
+/* ---- SHA-256, HMAC, HKDF ----------------------------------------------- */
+
+static int md_update(EVP_MD_CTX *md, const uint8_t *p, size_t n)
+{
+    return n == 0 || EVP_DigestUpdate(md, p, n) == 1;
+}
+
+static imc_status ossl_sha256(uint8_t out[IMC_SHA256_BYTES], const uint8_t *in, size_t in_len)
+{
+    unsigned int len = 0;
+    if (EVP_Digest(in != NULL ? in : empty, in_len, out, &len, ossl.sha256, NULL) != 1 ||
+        len != IMC_SHA256_BYTES)
+        return fail(IMC_ERR_CRYPTO);
+    return IMC_OK;
+}
+
+/* HMAC-SHA-256 (RFC 2104) of a || b || c, on a caller-owned EVP_MD_CTX that
+ * HKDF reuses across blocks. By hand over the pre-fetched digest: half the
+ * cost of EVP_MAC (see the top of the file). out may alias a, b or c: the
+ * message is consumed before out is written. Returns 1 on success. */
+static int hmac_sha256_parts(EVP_MD_CTX *md, uint8_t out[IMC_SHA256_BYTES], const uint8_t *key,
+                             size_t key_len, const uint8_t *a, size_t a_len, const uint8_t *b,
+                             size_t b_len, const uint8_t *c, size_t c_len)
+{
+    uint8_t pad[SHA256_BLOCK_BYTES] = {0};
+    uint8_t inner[IMC_SHA256_BYTES];
+    unsigned int len = 0;
+    int ok = 1;
+
+    if (key_len > SHA256_BLOCK_BYTES)
+        ok = EVP_DigestInit_ex2(md, ossl.sha256, NULL) == 1 && md_update(md, key, key_len) &&
+             EVP_DigestFinal_ex(md, pad, &len) == 1;
+    else if (key_len > 0)
+        memcpy(pad, key, key_len);
+    for (size_t i = 0; i < sizeof pad; i++)
+        pad[i] ^= 0x36;
+    ok = ok && EVP_DigestInit_ex2(md, ossl.sha256, NULL) == 1 && md_update(md, pad, sizeof pad) &&
+         md_update(md, a, a_len) && md_update(md, b, b_len) && md_update(md, c, c_len) &&
+         EVP_DigestFinal_ex(md, inner, &len) == 1;
+    for (size_t i = 0; i < sizeof pad; i++)
+        pad[i] ^= 0x36 ^ 0x5c;
+    ok = ok && EVP_DigestInit_ex2(md, ossl.sha256, NULL) == 1 && md_update(md, pad, sizeof pad) &&
+         md_update(md, inner, sizeof inner) && EVP_DigestFinal_ex(md, out, &len) == 1;
+    OPENSSL_cleanse(pad, sizeof pad);
+    OPENSSL_cleanse(inner, sizeof inner);
+    return ok;
+}
+
+static imc_status ossl_hmac_sha256(uint8_t out[IMC_SHA256_BYTES], const uint8_t *key,
+                                   size_t key_len, const uint8_t *msg, size_t msg_len)
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    int ok = md != NULL &&
+             hmac_sha256_parts(md, out, key, key_len, msg, msg_len, NULL, 0, NULL, 0);
+    EVP_MD_CTX_free(md); /* the provider wipes the digest state */
+    return ok ? IMC_OK : fail(IMC_ERR_CRYPTO);
+}
+
+/* RFC 5869: PRK = HMAC(salt, IKM); T(i) = HMAC(PRK, T(i-1) || info || i).
+ * An empty salt is an all-zero HMAC key, which is what the RFC asks for. */
+static imc_status ossl_hkdf_sha256(uint8_t *out, size_t out_len, const uint8_t *salt,
+                                   size_t salt_len, const uint8_t *ikm, size_t ikm_len,
+                                   const uint8_t *info, size_t info_len)
+{
+    if (out_len == 0 || out_len > IMC_HKDF_SHA256_MAX_BYTES)
+        return IMC_ERR_ARG;
+    uint8_t prk[IMC_SHA256_BYTES], t[IMC_SHA256_BYTES];
+    size_t t_len = 0;
+    uint8_t counter = 0;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    int ok = md != NULL &&
+             hmac_sha256_parts(md, prk, salt, salt_len, ikm, ikm_len, NULL, 0, NULL, 0);
+    for (size_t off = 0; ok && off < out_len; off += IMC_SHA256_BYTES) {
+        size_t n = out_len - off < IMC_SHA256_BYTES ? out_len - off : IMC_SHA256_BYTES;
+        counter++;
+        ok = hmac_sha256_parts(md, t, prk, sizeof prk, t, t_len, info, info_len, &counter, 1);
+        if (ok)
+            memcpy(out + off, t, n);
+        t_len = sizeof t;
+    }
+    EVP_MD_CTX_free(md);
+    OPENSSL_cleanse(prk, sizeof prk);
+    OPENSSL_cleanse(t, sizeof t);
+    if (!ok) {
+        OPENSSL_cleanse(out, out_len);
+        return fail(IMC_ERR_CRYPTO);
+    }
+    return IMC_OK;
+}
+
+/* ---- P-256 ------------------------------------------------------------- */
+
+/* A P-256 EC_KEY holding the scalar sk (in [1, n-1], checked by the policy
+ * layer). EC_KEY_set_private_key marks it constant-time and pads it to a
+ * fixed width; EC_KEY_free wipes it. NULL on failure. */
+static EC_KEY *p256_key_from_scalar(const uint8_t sk[IMC_P256_SECRET_BYTES])
+{
+    EC_KEY *key = EC_KEY_new();
+    BIGNUM *d = BN_secure_new();
+    int ok = key != NULL && d != NULL && EC_KEY_set_group(key, ossl.p256) == 1 &&
+             BN_bin2bn(sk, IMC_P256_SECRET_BYTES, d) != NULL &&
+             EC_KEY_set_private_key(key, d) == 1;
+    BN_clear_free(d);
+    if (!ok) {
+        EC_KEY_free(key);
+        return NULL;
+    }
+    return key;
+}
+
+/* Parses an uncompressed point into *out (freed by the caller). OpenSSL
+ * already refuses coordinates >= p and points off the curve while parsing;
+ * the explicit checks keep that guarantee visible here. */
+static imc_status p256_point_from_bytes(EC_POINT **out, const uint8_t pk[IMC_P256_PUBLIC_BYTES])
+{
+    *out = EC_POINT_new(ossl.p256);
+    if (*out == NULL)
+        return IMC_ERR_CRYPTO;
+    if (pk[0] != POINT_CONVERSION_UNCOMPRESSED ||
+        EC_POINT_oct2point(ossl.p256, *out, pk, IMC_P256_PUBLIC_BYTES, NULL) != 1 ||
+        EC_POINT_is_on_curve(ossl.p256, *out, NULL) != 1 ||
+        EC_POINT_is_at_infinity(ossl.p256, *out))
+        return IMC_ERR_WEAK_KEY;
+    return IMC_OK;
+}
+
+static imc_status ossl_p256_public(uint8_t pk[IMC_P256_PUBLIC_BYTES],
+                                   const uint8_t sk[IMC_P256_SECRET_BYTES])
+{
+    EC_KEY *key = p256_key_from_scalar(sk);
+    EC_POINT *pub = key != NULL ? EC_POINT_new(ossl.p256) : NULL;
+    int ok = pub != NULL &&
+             EC_POINT_mul(ossl.p256, pub, EC_KEY_get0_private_key(key), NULL, NULL, NULL) == 1 &&
+             EC_POINT_point2oct(ossl.p256, pub, POINT_CONVERSION_UNCOMPRESSED, pk,
+                                IMC_P256_PUBLIC_BYTES, NULL) == IMC_P256_PUBLIC_BYTES;
+    EC_POINT_free(pub);
+    EC_KEY_free(key);
+    return ok ? IMC_OK : fail(IMC_ERR_CRYPTO);
+}
+
+static imc_status ossl_p256_ecdh(uint8_t shared[IMC_P256_SHARED_BYTES],
+                                 const uint8_t sk[IMC_P256_SECRET_BYTES],
+                                 const uint8_t pk[IMC_P256_PUBLIC_BYTES])
+{
+    EC_POINT *peer = NULL;
+    EC_KEY *key = NULL;
+    imc_status st = p256_point_from_bytes(&peer, pk);
+    if (st == IMC_OK) {
+        key = p256_key_from_scalar(sk);
+        /* Raw ECDH (no KDF): the X coordinate, left-padded to 32 bytes. */
+        if (key == NULL ||
+            ECDH_compute_key(shared, IMC_P256_SHARED_BYTES, peer, key, NULL) !=
+                IMC_P256_SHARED_BYTES)
+            st = IMC_ERR_CRYPTO;
+    }
+    EC_KEY_free(key);
+    EC_POINT_free(peer);
+    if (st != IMC_OK) {
+        OPENSSL_cleanse(shared, IMC_P256_SHARED_BYTES);
+        return fail(st);
+    }
+    return IMC_OK;
+}
+
+static imc_status ossl_ecdsa_p256_sign(uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES],
+                                       const uint8_t sk[IMC_P256_SECRET_BYTES],
+                                       const uint8_t *msg, size_t msg_len)
+{
+    uint8_t h[IMC_SHA256_BYTES];
+    if (ossl_sha256(h, msg, msg_len) != IMC_OK)
+        return IMC_ERR_CRYPTO;
+    EC_KEY *key = p256_key_from_scalar(sk);
+    /* OpenSSL draws the nonce from its DRBG mixed with the key and digest. */
+    ECDSA_SIG *s = key != NULL ? ECDSA_do_sign(h, sizeof h, key) : NULL;
+    int ok = s != NULL &&
+             BN_bn2binpad(ECDSA_SIG_get0_r(s), sig, P256_SCALAR_BYTES) == P256_SCALAR_BYTES &&
+             BN_bn2binpad(ECDSA_SIG_get0_s(s), sig + P256_SCALAR_BYTES, P256_SCALAR_BYTES) ==
+                 P256_SCALAR_BYTES;
+    ECDSA_SIG_free(s);
+    EC_KEY_free(key);
+    return ok ? IMC_OK : fail(IMC_ERR_CRYPTO);
+}
+
+/* 1 if 1 <= v <= n-1. */
+static int p256_in_scalar_range(const BIGNUM *v)
+{
+    return !BN_is_zero(v) && !BN_is_negative(v) && BN_cmp(v, EC_GROUP_get0_order(ossl.p256)) < 0;
+}
+
+/* Any failure, a malformed key included, is IMC_ERR_AUTH. */
+static imc_status ossl_ecdsa_p256_verify(const uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES],
+                                         const uint8_t pk[IMC_P256_PUBLIC_BYTES],
+                                         const uint8_t *msg, size_t msg_len)
+{
+    uint8_t h[IMC_SHA256_BYTES];
+    EC_POINT *pub = NULL;
+    EC_KEY *key = NULL;
+    ECDSA_SIG *s = ECDSA_SIG_new();
+    BIGNUM *r = BN_bin2bn(sig, P256_SCALAR_BYTES, NULL);
+    BIGNUM *sv = BN_bin2bn(sig + P256_SCALAR_BYTES, P256_SCALAR_BYTES, NULL);
+    /* ECDSA_do_verify checks the ranges too; the policy is ours to state. */
+    int ok = s != NULL && r != NULL && sv != NULL && p256_in_scalar_range(r) &&
+             p256_in_scalar_range(sv) && ECDSA_SIG_set0(s, r, sv) == 1;
+    if (ok)
+        r = sv = NULL; /* now owned by s */
+    ok = ok && p256_point_from_bytes(&pub, pk) == IMC_OK;
+    ok = ok && (key = EC_KEY_new()) != NULL && EC_KEY_set_group(key, ossl.p256) == 1 &&
+         EC_KEY_set_public_key(key, pub) == 1;
+    ok = ok && ossl_sha256(h, msg, msg_len) == IMC_OK && ECDSA_do_verify(h, sizeof h, s, key) == 1;
+    EC_KEY_free(key);
+    EC_POINT_free(pub);
+    ECDSA_SIG_free(s);
+    BN_free(r);
+    BN_free(sv);
+    return ok ? IMC_OK : fail(IMC_ERR_AUTH);
+}
+
+/* ---- AEAD -------------------------------------------------------------- */
+
+static const EVP_CIPHER *aead_cipher(imc_aead aead)
+{
+    switch (aead) {
+    case IMC_AEAD_CHACHA20POLY1305: return ossl.chacha20poly1305;
+    case IMC_AEAD_AES256GCM: return ossl.aes256gcm;
+    }
+    return NULL;
+}
+
+/* Feeds len bytes through the cipher in int-sized chunks; out == NULL
+ * feeds associated data. Both AEADs are stream modes: each update writes
+ * exactly what it reads, which keeps in-place operation (out == in) exact. */
+static int aead_update(EVP_CIPHER_CTX *ctx, uint8_t *out, const uint8_t *in, size_t len)
+{
+    while (len > 0) {
+        int n = (int)(len < EVP_CHUNK ? len : EVP_CHUNK), outl = 0;
+        if (EVP_CipherUpdate(ctx, out, &outl, in, n) != 1 || (out != NULL && outl != n))
+            return 0;
+        if (out != NULL)
+            out += n;
+        in += n;
+        len -= (size_t)n;
+    }
+    return 1;
+}
+
+static imc_status ossl_aead_seal(imc_aead aead, uint8_t *out,
+                                 const uint8_t key[IMC_AEAD_KEY_BYTES],
+                                 const uint8_t nonce[IMC_AEAD_NONCE_BYTES], const uint8_t *ad,
+                                 size_t ad_len, const uint8_t *in, size_t in_len)
+{
+    const EVP_CIPHER *cipher = aead_cipher(aead);
+    if (cipher == NULL)
+        return IMC_ERR_UNSUPPORTED;
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    int fin = 0;
+    int ok = ctx != NULL && EVP_CipherInit_ex2(ctx, cipher, key, nonce, 1, NULL) == 1 &&
+             aead_update(ctx, NULL, ad, ad_len) && aead_update(ctx, out, in, in_len) &&
+             EVP_CipherFinal_ex(ctx, out + in_len, &fin) == 1 && fin == 0 &&
+             EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, IMC_AEAD_TAG_BYTES, out + in_len) ==
+                 1;
+    EVP_CIPHER_CTX_free(ctx); /* the provider wipes the key schedule */
+    return ok ? IMC_OK : fail(IMC_ERR_CRYPTO);
+}
+
+static imc_status ossl_aead_open(imc_aead aead, uint8_t *out,
+                                 const uint8_t key[IMC_AEAD_KEY_BYTES],
+                                 const uint8_t nonce[IMC_AEAD_NONCE_BYTES], const uint8_t *ad,
+                                 size_t ad_len, const uint8_t *in, size_t in_len)
+{
+    const EVP_CIPHER *cipher = aead_cipher(aead);
+    if (cipher == NULL)
+        return IMC_ERR_UNSUPPORTED;
+    if (in_len < IMC_AEAD_TAG_BYTES)
+        return IMC_ERR_AUTH;
+    size_t ct_len = in_len - IMC_AEAD_TAG_BYTES;
+    /* A copy: the ctrl takes a non-const pointer. */
+    uint8_t tag[IMC_AEAD_TAG_BYTES];
+    memcpy(tag, in + ct_len, sizeof tag);
+    imc_status st = IMC_ERR_CRYPTO;
+    int fin = 0;
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    if (ctx != NULL && EVP_CipherInit_ex2(ctx, cipher, key, nonce, 0, NULL) == 1 &&
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, sizeof tag, tag) == 1 &&
+        aead_update(ctx, NULL, ad, ad_len) && aead_update(ctx, out, in, ct_len))
+        /* Final checks the tag (in constant time). */
+        st = EVP_CipherFinal_ex(ctx, out + ct_len, &fin) == 1 && fin == 0 ? IMC_OK : IMC_ERR_AUTH;
+    EVP_CIPHER_CTX_free(ctx);
+    if (st != IMC_OK) {
+        OPENSSL_cleanse(out, ct_len);
+        return fail(st);
+    }
+    return IMC_OK;
+}
+
+const imc_backend imc_backend_openssl = {
+    .name = "openssl",
+    .init = ossl_init,
+    .version = ossl_version,
+    .caps = ossl_caps,
+    .random = ossl_random,
+    .x25519_public = ossl_x25519_public,
+    .x25519 = ossl_x25519,
+    .ed25519_public = ossl_ed25519_public,
+    .ed25519_sign = ossl_ed25519_sign,
+    .ed25519_verify = ossl_ed25519_verify,
+    .p256_public = ossl_p256_public,
+    .p256_ecdh = ossl_p256_ecdh,
+    .ecdsa_p256_sign = ossl_ecdsa_p256_sign,
+    .ecdsa_p256_verify = ossl_ecdsa_p256_verify,
+    .aead_seal = ossl_aead_seal,
+    .aead_open = ossl_aead_open,
+    .sha256 = ossl_sha256,
+    .hmac_sha256 = ossl_hmac_sha256,
+    .hkdf_sha256 = ossl_hkdf_sha256,
+};

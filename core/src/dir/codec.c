@@ -1,0 +1,481 @@
+/* Directory wire formats and stored values: strict parsers and canonical
+ * writers (docs/wire-format.md, "Key directory"; docs/directory.md,
+ * "Storage").
+ *
+ * The parsers read through imc_reader only. A field reader that meets a
+ * value the format does not allow records why (the first violation in wire
+ * order wins) and fails the reader; the rest of the parse runs to its end
+ * without effect and the control flow reports one status. */
+#include <string.h>
+
+#include "dir/dir_impl.h"
+#include "imcore/suite.h"
+#include "imcore/util.h"
+
+/* ---- Small helpers ------------------------------------------------------ */
+
+void imc_dir_store_be64(uint8_t out[8], uint64_t v)
+{
+    for (int i = 7; i >= 0; i--) {
+        out[i] = (uint8_t)v;
+        v >>= 8;
+    }
+}
+
+uint64_t imc_dir_load_be64(const uint8_t in[8])
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | in[i];
+    return v;
+}
+
+int imc_dir_device_equal(const imc_device_public *a, const imc_device_public *b)
+{
+    const imc_suite *s = imc_suite_get(a->suite);
+    if (s == NULL || a->suite != b->suite || a->device_id != b->device_id)
+        return 0;
+    return memcmp(a->dh_pk, b->dh_pk, s->dh_public_bytes) == 0 &&
+           memcmp(a->sig_pk, b->sig_pk, s->sig_public_bytes) == 0;
+}
+
+long imc_dir_record_find(const imc_dir_record *rec, uint64_t device_id)
+{
+    size_t lo = 0, hi = rec->device_count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        uint64_t id = rec->devices[mid].device_id;
+        if (id == device_id)
+            return (long)mid;
+        if (id < device_id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+const char *imc_dir_update_label(uint8_t op)
+{
+    switch (op) {
+    case IMC_DIR_OP_REGISTER: return IMC_DIR_LABEL_REGISTER;
+    case IMC_DIR_OP_ROTATE: return IMC_DIR_LABEL_ROTATE;
+    case IMC_DIR_OP_REVOKE: return IMC_DIR_LABEL_REVOKE;
+    default: return NULL;
+    }
+}
+
+size_t imc_dir_sign_input(uint8_t *buf, size_t cap, const char *label, const uint8_t *prefix,
+                          size_t prefix_len, const uint8_t *body, size_t body_len)
+{
+    imc_writer w;
+    size_t len = 0;
+    imc_wire_writer_init(&w, buf, cap);
+    imc_wire_write_bytes(&w, (const uint8_t *)label, strlen(label));
+    imc_wire_write_bytes(&w, prefix, prefix_len);
+    imc_wire_write_bytes(&w, body, body_len);
+    return imc_wire_writer_finish(&w, &len) == IMC_OK ? len : 0;
+}
+
+/* ---- Field writers ------------------------------------------------------ */
+
+void imc_dir_put_handle(imc_writer *w, const uint8_t *h, size_t len)
+{
+    if (len == 0 || len > IMC_MAX_HANDLE_BYTES) {
+        w->err = true;
+        return;
+    }
+    imc_wire_write_u8(w, (uint8_t)len);
+    imc_wire_write_bytes(w, h, len);
+}
+
+void imc_dir_put_device(imc_writer *w, const imc_device_public *d)
+{
+    const imc_suite *s = imc_suite_get(d->suite);
+    if (s == NULL || d->device_id == 0) {
+        w->err = true;
+        return;
+    }
+    imc_wire_write_u16(w, (uint16_t)d->suite);
+    imc_wire_write_u64(w, d->device_id);
+    imc_wire_write_bytes(w, d->dh_pk, s->dh_public_bytes);
+    imc_wire_write_bytes(w, d->sig_pk, s->sig_public_bytes);
+}
+
+void imc_dir_put_entry_body(imc_writer *w, const uint8_t *handle, size_t handle_len, uint64_t epoch,
+                            uint64_t global_epoch, uint64_t issued_ms, const uint8_t *tail,
+                            size_t tail_len)
+{
+    imc_dir_put_handle(w, handle, handle_len);
+    imc_wire_write_u64(w, epoch);
+    imc_wire_write_u64(w, global_epoch);
+    imc_wire_write_u64(w, issued_ms);
+    imc_wire_write_bytes(w, tail, tail_len);
+}
+
+/* ---- Field readers ------------------------------------------------------ */
+
+static void reject(imc_reader *r, imc_status *why, imc_status st)
+{
+    if (*why == IMC_OK && !r->err)
+        *why = st;
+    imc_wire_reader_fail(r);
+}
+
+static void read_prefix(imc_reader *r, imc_status *why, uint8_t kind)
+{
+    uint8_t version = imc_wire_read_u8(r);
+    uint8_t k = imc_wire_read_u8(r);
+    if (version != IMC_DIR_VERSION || k != kind)
+        reject(r, why, IMC_ERR_MALFORMED);
+}
+
+/* A handle: length 1..255, in normal form. */
+static void read_handle(imc_reader *r, imc_status *why, imc_dir_handle *h)
+{
+    size_t n = imc_wire_read_u8(r);
+    if (n > IMC_MAX_HANDLE_BYTES)
+        reject(r, why, IMC_ERR_LIMIT);
+    h->bytes = imc_wire_read_bytes(r, n);
+    h->len = n;
+    if (h->bytes != NULL && !imc_dir_handle_valid(h->bytes, n))
+        reject(r, why, IMC_ERR_MALFORMED);
+}
+
+void imc_dir_read_device(imc_reader *r, imc_device_public *d)
+{
+    memset(d, 0, sizeof *d);
+    const imc_suite *s = imc_suite_get(imc_wire_read_u16(r));
+    d->device_id = imc_wire_read_u64(r);
+    if (s == NULL || d->device_id == 0) {
+        imc_wire_reader_fail(r);
+        memset(d, 0, sizeof *d);
+        return;
+    }
+    d->suite = s->id;
+    imc_wire_read_copy(r, d->dh_pk, s->dh_public_bytes);
+    imc_wire_read_copy(r, d->sig_pk, s->sig_public_bytes);
+}
+
+/* count || devices, ids strictly increasing. */
+static void read_devices(imc_reader *r, imc_status *why, imc_dir_record *rec)
+{
+    size_t n = imc_wire_read_u8(r);
+    if (n > IMC_MAX_DEVICES_PER_HANDLE) {
+        reject(r, why, IMC_ERR_LIMIT);
+        n = 0;
+    }
+    rec->device_count = n;
+    for (size_t i = 0; i < n; i++) {
+        int was_ok = !r->err;
+        imc_dir_read_device(r, &rec->devices[i]);
+        if (was_ok && r->err)
+            reject(r, why, IMC_ERR_MALFORMED);
+        if (i > 0 && rec->devices[i].device_id <= rec->devices[i - 1].device_id)
+            reject(r, why, IMC_ERR_MALFORMED);
+    }
+}
+
+static imc_status parse_status(const imc_reader *r, imc_status why)
+{
+    return why != IMC_OK ? why : imc_wire_reader_finish(r);
+}
+
+/* One signed entry (body || signature). */
+static void read_entry(imc_reader *r, imc_status *why, imc_dir_entry *e)
+{
+    size_t mark = r->off;
+    imc_dir_handle h = {NULL, 0};
+    read_handle(r, why, &h);
+    if (h.bytes != NULL)
+        memcpy(e->rec.handle, h.bytes, h.len);
+    e->rec.handle_len = h.bytes != NULL ? h.len : 0;
+    e->rec.epoch = imc_wire_read_u64(r);
+    e->global_epoch = imc_wire_read_u64(r);
+    e->issued_ms = imc_wire_read_u64(r);
+    if (e->rec.epoch > e->global_epoch)
+        reject(r, why, IMC_ERR_MALFORMED);
+    read_devices(r, why, &e->rec);
+    if (e->rec.epoch == 0 && e->rec.device_count != 0)
+        reject(r, why, IMC_ERR_MALFORMED);
+    e->body = imc_wire_reader_since(r, mark, &e->body_len);
+    e->sig = imc_wire_read_bytes(r, IMC_DIR_SIGNATURE_BYTES);
+}
+
+/* ---- Lookup request ----------------------------------------------------- */
+
+static int handles_distinct(const imc_dir_handle *h, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            if (h[i].len == h[j].len && memcmp(h[i].bytes, h[j].bytes, h[i].len) == 0)
+                return 0;
+    return 1;
+}
+
+static void read_batch_count(imc_reader *r, imc_status *why, size_t *count)
+{
+    size_t n = imc_wire_read_u16(r);
+    if (n == 0)
+        reject(r, why, IMC_ERR_MALFORMED);
+    else if (n > IMC_DIR_MAX_BATCH)
+        reject(r, why, IMC_ERR_LIMIT);
+    *count = r->err ? 0 : n;
+}
+
+imc_status imc_dir_parse_request(imc_dir_request *req, const uint8_t *in, size_t in_len)
+{
+    if (req == NULL)
+        return IMC_ERR_ARG;
+    memset(req, 0, sizeof *req);
+    imc_reader r;
+    imc_status why = IMC_OK;
+    imc_wire_reader_init(&r, in, in_len);
+    read_prefix(&r, &why, IMC_DIR_KIND_REQUEST);
+    read_batch_count(&r, &why, &req->count);
+    for (size_t i = 0; i < req->count; i++)
+        read_handle(&r, &why, &req->handles[i]);
+    if (!r.err && !handles_distinct(req->handles, req->count))
+        reject(&r, &why, IMC_ERR_MALFORMED);
+    imc_status st = parse_status(&r, why);
+    if (st != IMC_OK)
+        memset(req, 0, sizeof *req);
+    return st;
+}
+
+imc_status imc_dir_encode_request(uint8_t *out, size_t out_cap, size_t *out_len,
+                                  const imc_dir_handle *handles, size_t count)
+{
+    if (out_len == NULL)
+        return IMC_ERR_ARG;
+    *out_len = 0;
+    if (handles == NULL || count == 0)
+        return IMC_ERR_ARG;
+    if (count > IMC_DIR_MAX_BATCH)
+        return IMC_ERR_LIMIT;
+    for (size_t i = 0; i < count; i++) {
+        if (handles[i].len > IMC_MAX_HANDLE_BYTES)
+            return IMC_ERR_LIMIT;
+        if (!imc_dir_handle_valid(handles[i].bytes, handles[i].len))
+            return IMC_ERR_MALFORMED;
+    }
+    if (!handles_distinct(handles, count))
+        return IMC_ERR_MALFORMED;
+    imc_writer w;
+    imc_wire_writer_init(&w, out, out_cap);
+    imc_wire_write_u8(&w, IMC_DIR_VERSION);
+    imc_wire_write_u8(&w, IMC_DIR_KIND_REQUEST);
+    imc_wire_write_u16(&w, (uint16_t)count);
+    for (size_t i = 0; i < count; i++)
+        imc_dir_put_handle(&w, handles[i].bytes, handles[i].len);
+    return imc_wire_writer_finish(&w, out_len);
+}
+
+/* ---- Lookup response ---------------------------------------------------- */
+
+imc_status imc_dir_parse_response(imc_dir_response *resp, const uint8_t *in, size_t in_len)
+{
+    if (resp == NULL)
+        return IMC_ERR_ARG;
+    memset(resp, 0, sizeof *resp);
+    imc_reader r;
+    imc_status why = IMC_OK;
+    imc_wire_reader_init(&r, in, in_len);
+    read_prefix(&r, &why, IMC_DIR_KIND_RESPONSE);
+    size_t count = 0;
+    read_batch_count(&r, &why, &count);
+    size_t start = r.off;
+    /* Handles are kept as views into the input to check they are distinct. */
+    imc_dir_handle seen[IMC_DIR_MAX_BATCH];
+    imc_dir_entry e;
+    for (size_t i = 0; i < count; i++) {
+        size_t mark = r.off;
+        read_entry(&r, &why, &e);
+        seen[i].bytes = r.err ? NULL : in + mark + 1;
+        seen[i].len = e.rec.handle_len;
+        if (i == 0) {
+            resp->global_epoch = e.global_epoch;
+            resp->issued_ms = e.issued_ms;
+        } else if (e.global_epoch != resp->global_epoch || e.issued_ms != resp->issued_ms) {
+            reject(&r, &why, IMC_ERR_MALFORMED);
+        }
+    }
+    if (!r.err && !handles_distinct(seen, count))
+        reject(&r, &why, IMC_ERR_MALFORMED);
+    resp->entries = imc_wire_reader_since(&r, start, &resp->entries_len);
+    resp->count = count;
+    imc_status st = parse_status(&r, why);
+    if (st != IMC_OK)
+        memset(resp, 0, sizeof *resp);
+    return st;
+}
+
+imc_status imc_dir_response_next(imc_dir_entry *e, size_t *offset, const imc_dir_response *resp)
+{
+    if (e == NULL || offset == NULL || resp == NULL || *offset > resp->entries_len)
+        return IMC_ERR_ARG;
+    memset(e, 0, sizeof *e);
+    imc_reader r;
+    imc_status why = IMC_OK;
+    imc_wire_reader_init(&r, resp->entries + *offset, resp->entries_len - *offset);
+    read_entry(&r, &why, e);
+    if (why == IMC_OK && r.err)
+        why = IMC_ERR_MALFORMED;
+    if (why != IMC_OK) {
+        memset(e, 0, sizeof *e);
+        return why;
+    }
+    *offset += r.off;
+    return IMC_OK;
+}
+
+/* ---- Updates ------------------------------------------------------------ */
+
+static void read_sig(imc_reader *r, imc_status *why, imc_dir_update_msg *u)
+{
+    size_t n = imc_wire_read_u8(r);
+    if (n == 0 || n > IMC_SIG_MAX)
+        reject(r, why, IMC_ERR_MALFORMED);
+    u->sig[u->sig_count] = imc_wire_read_bytes(r, n);
+    u->sig_len[u->sig_count] = n;
+    u->sig_count++;
+}
+
+static void read_update_body(imc_reader *r, imc_status *why, imc_dir_update_msg *u)
+{
+    switch (u->op) {
+    case IMC_DIR_OP_REGISTER:
+    case IMC_DIR_OP_ROTATE: {
+        int was_ok = !r->err;
+        imc_dir_read_device(r, &u->device);
+        if (was_ok && r->err)
+            reject(r, why, IMC_ERR_MALFORMED);
+        u->target_id = u->device.device_id;
+        break;
+    }
+    case IMC_DIR_OP_REVOKE:
+        u->target_id = imc_wire_read_u64(r);
+        u->signer_id = imc_wire_read_u64(r);
+        if (u->target_id == 0 || u->signer_id == 0)
+            reject(r, why, IMC_ERR_MALFORMED);
+        break;
+    default: reject(r, why, IMC_ERR_MALFORMED); break;
+    }
+}
+
+imc_status imc_dir_parse_update(imc_dir_update_msg *u, const uint8_t *in, size_t in_len)
+{
+    if (u == NULL)
+        return IMC_ERR_ARG;
+    memset(u, 0, sizeof *u);
+    imc_reader r;
+    imc_status why = IMC_OK;
+    imc_wire_reader_init(&r, in, in_len);
+    read_prefix(&r, &why, IMC_DIR_KIND_UPDATE);
+    u->op = imc_wire_read_u8(&r);
+    read_handle(&r, &why, &u->handle);
+    u->epoch = imc_wire_read_u64(&r);
+    read_update_body(&r, &why, u);
+    u->signed_part = imc_wire_reader_since(&r, 0, &u->signed_part_len);
+    read_sig(&r, &why, u);
+    if (u->op == IMC_DIR_OP_ROTATE)
+        read_sig(&r, &why, u);
+    imc_status st = parse_status(&r, why);
+    if (st != IMC_OK)
+        memset(u, 0, sizeof *u);
+    return st;
+}
+
+/* ---- Stored values ------------------------------------------------------ */
+
+imc_status imc_dir_encode_record(uint8_t *out, size_t out_cap, size_t *out_len,
+                                 const imc_dir_record *rec)
+{
+    if (rec->device_count > IMC_MAX_DEVICES_PER_HANDLE)
+        return IMC_ERR_LIMIT;
+    imc_writer w;
+    imc_wire_writer_init(&w, out, out_cap);
+    imc_wire_write_u8(&w, IMC_DIR_RECORD_FORMAT);
+    imc_wire_write_u64(&w, rec->epoch);
+    imc_wire_write_u8(&w, (uint8_t)rec->device_count);
+    for (size_t i = 0; i < rec->device_count; i++)
+        imc_dir_put_device(&w, &rec->devices[i]);
+    return imc_wire_writer_finish(&w, out_len);
+}
+
+imc_status imc_dir_decode_record(imc_dir_record *rec, const uint8_t *handle, size_t handle_len,
+                                 const uint8_t *val, size_t val_len)
+{
+    memset(rec, 0, sizeof *rec);
+    if (handle_len == 0 || handle_len > IMC_MAX_HANDLE_BYTES)
+        return IMC_ERR_IO;
+    imc_reader r;
+    imc_status why = IMC_OK;
+    imc_wire_reader_init(&r, val, val_len);
+    if (imc_wire_read_u8(&r) != IMC_DIR_RECORD_FORMAT)
+        reject(&r, &why, IMC_ERR_IO);
+    rec->epoch = imc_wire_read_u64(&r);
+    read_devices(&r, &why, rec);
+    if (parse_status(&r, why) != IMC_OK || rec->epoch == 0) {
+        memset(rec, 0, sizeof *rec);
+        return IMC_ERR_IO;
+    }
+    memcpy(rec->handle, handle, handle_len);
+    rec->handle_len = handle_len;
+    return IMC_OK;
+}
+
+imc_status imc_dir_record_tail(uint64_t *epoch, size_t *tail_off, const uint8_t *val,
+                               size_t val_len)
+{
+    imc_reader r;
+    imc_wire_reader_init(&r, val, val_len);
+    if (imc_wire_read_u8(&r) != IMC_DIR_RECORD_FORMAT)
+        imc_wire_reader_fail(&r);
+    *epoch = imc_wire_read_u64(&r);
+    *tail_off = r.off;
+    size_t n = imc_wire_read_u8(&r);
+    if (n > IMC_MAX_DEVICES_PER_HANDLE)
+        imc_wire_reader_fail(&r);
+    uint64_t prev = 0;
+    for (size_t i = 0; i < n && !r.err; i++) {
+        const imc_suite *s = imc_suite_get(imc_wire_read_u16(&r));
+        uint64_t id = imc_wire_read_u64(&r);
+        if (s == NULL || id <= prev)
+            imc_wire_reader_fail(&r);
+        else
+            (void)imc_wire_read_bytes(&r, s->dh_public_bytes + s->sig_public_bytes);
+        prev = id;
+    }
+    return imc_wire_reader_finish(&r) == IMC_OK && *epoch != 0 ? IMC_OK : IMC_ERR_IO;
+}
+
+imc_status imc_dir_decode_devrec(uint8_t *state, imc_dir_handle *handle, const uint8_t *val,
+                                 size_t val_len)
+{
+    imc_reader r;
+    imc_wire_reader_init(&r, val, val_len);
+    *state = imc_wire_read_u8(&r);
+    handle->len = imc_wire_read_u8(&r);
+    handle->bytes = imc_wire_read_bytes(&r, handle->len);
+    if (*state != IMC_DIR_DEVICE_ACTIVE && *state != IMC_DIR_DEVICE_REVOKED)
+        imc_wire_reader_fail(&r);
+    if (imc_wire_reader_finish(&r) != IMC_OK || handle->len == 0)
+        return IMC_ERR_IO;
+    return IMC_OK;
+}
+
+/* ---- Entry signatures --------------------------------------------------- */
+
+imc_status imc_dir_entry_verify(const imc_backend *b, const uint8_t dir_pk[IMC_DIR_PUBLIC_BYTES],
+                                const imc_dir_entry *e)
+{
+    if (b == NULL || dir_pk == NULL || e == NULL || e->body == NULL || e->sig == NULL)
+        return IMC_ERR_ARG;
+    uint8_t input[IMC_DIR_ENTRY_SIGN_MAX];
+    size_t n =
+        imc_dir_sign_input(input, sizeof input, IMC_DIR_LABEL_ENTRY, NULL, 0, e->body, e->body_len);
+    if (n == 0)
+        return IMC_ERR_AUTH;
+    return imc_crypto_ed25519_verify(b, e->sig, dir_pk, input, n) == IMC_OK ? IMC_OK : IMC_ERR_AUTH;
+}

@@ -1,0 +1,87 @@
+/* Private to libimcore: what the directory's codec, service, stores and
+ * client cache share. The layouts are specified in docs/wire-format.md,
+ * "Key directory". */
+#ifndef IMCORE_DIR_IMPL_H
+#define IMCORE_DIR_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "imcore/dir.h"
+#include "imcore/wire.h"
+
+#define IMC_DIR_LABEL_ENTRY "imcore/v1/dir-entry"
+#define IMC_DIR_LABEL_REGISTER "imcore/v1/dir-register"
+#define IMC_DIR_LABEL_ROTATE "imcore/v1/dir-rotate"
+#define IMC_DIR_LABEL_REVOKE "imcore/v1/dir-revoke"
+#define IMC_DIR_LABEL_LEN(l) (sizeof(l) - 1)
+#define IMC_DIR_LABEL_MAX 24
+
+/* Signature inputs: label || entry body, and label || directory key ||
+ * update signed part. */
+#define IMC_DIR_ENTRY_SIGN_MAX (IMC_DIR_LABEL_MAX + IMC_DIR_ENTRY_MAX_BYTES)
+#define IMC_DIR_UPDATE_SIGN_MAX                                                                    \
+    (IMC_DIR_LABEL_MAX + IMC_DIR_PUBLIC_BYTES + IMC_DIR_UPDATE_MAX_BYTES)
+
+/* Stored values (docs/directory.md, "Storage"). */
+#define IMC_DIR_RECORD_FORMAT 1
+#define IMC_DIR_STORE_FORMAT 1
+#define IMC_DIR_DEVICE_ACTIVE 1
+#define IMC_DIR_DEVICE_REVOKED 2
+#define IMC_DIR_RECORD_MAX_BYTES (1 + 8 + 1 + IMC_MAX_DEVICES_PER_HANDLE * IMC_DIR_DEVICE_MAX_BYTES)
+#define IMC_DIR_DEVREC_MAX_BYTES (1 + 1 + IMC_MAX_HANDLE_BYTES)
+#define IMC_DIR_META_FORMAT "format"
+#define IMC_DIR_META_PK "pk"
+#define IMC_DIR_META_EPOCH "epoch"
+
+/* ---- codec.c ----------------------------------------------------------- */
+
+void imc_dir_put_handle(imc_writer *w, const uint8_t *h, size_t len);
+void imc_dir_put_device(imc_writer *w, const imc_device_public *d);
+/* Reads a device record; fails the reader on an unknown suite or id 0. */
+void imc_dir_read_device(imc_reader *r, imc_device_public *d);
+
+/* 1 if the two public records are the same (suite, id and both keys). */
+int imc_dir_device_equal(const imc_device_public *a, const imc_device_public *b);
+
+/* The label of an update op, or NULL. */
+const char *imc_dir_update_label(uint8_t op);
+
+/* Entry body: handle || epoch || global epoch || issued || count || devices.
+ * `tail` is count || devices exactly as in a stored record after its
+ * format byte and epoch. */
+void imc_dir_put_entry_body(imc_writer *w, const uint8_t *handle, size_t handle_len, uint64_t epoch,
+                            uint64_t global_epoch, uint64_t issued_ms, const uint8_t *tail,
+                            size_t tail_len);
+
+/* Stored handle record: format || epoch || count || devices. decode checks
+ * everything the wire parser checks; failure is IMC_ERR_IO (corrupt store). */
+IMC_MUST_USE imc_status imc_dir_encode_record(uint8_t *out, size_t out_cap, size_t *out_len,
+                                              const imc_dir_record *rec);
+IMC_MUST_USE imc_status imc_dir_decode_record(imc_dir_record *rec, const uint8_t *handle,
+                                              size_t handle_len, const uint8_t *val,
+                                              size_t val_len);
+/* Structure check of a stored record without decoding it; on success the
+ * epoch and where count || devices start. */
+IMC_MUST_USE imc_status imc_dir_record_tail(uint64_t *epoch, size_t *tail_off, const uint8_t *val,
+                                            size_t val_len);
+
+/* Stored device index value: state || handle length || handle. */
+IMC_MUST_USE imc_status imc_dir_decode_devrec(uint8_t *state, imc_dir_handle *handle,
+                                              const uint8_t *val, size_t val_len);
+
+void imc_dir_store_be64(uint8_t out[8], uint64_t v);
+uint64_t imc_dir_load_be64(const uint8_t in[8]);
+
+/* The signature input label || prefix || body into buf (cap
+ * IMC_DIR_UPDATE_SIGN_MAX or IMC_DIR_ENTRY_SIGN_MAX); its length, or 0 if
+ * it does not fit. */
+size_t imc_dir_sign_input(uint8_t *buf, size_t cap, const char *label, const uint8_t *prefix,
+                          size_t prefix_len, const uint8_t *body, size_t body_len);
+
+/* ---- Sorted device lists (shared by the service and the cache) --------- */
+
+/* Index of device id in the record's sorted list, or -1. */
+long imc_dir_record_find(const imc_dir_record *rec, uint64_t device_id);
+
+#endif

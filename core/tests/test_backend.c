@@ -1,0 +1,289 @@
+/* Backend registry, the policy layer's argument checks and negative cases,
+ * the deterministic RNG and the suite table, on every backend built in. */
+#include "test.h"
+
+#define MAXB 8
+
+static const uint8_t SEED[IMC_RNG_SEED_BYTES] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+
+static void test_registry(void)
+{
+    CHECK(imc_backend_get("no-such-backend") == NULL);
+    CHECK(imc_backend_get(NULL) == NULL);
+    CHECK(imc_backend_get("") == NULL);
+    CHECK(imc_backend_get("SODIUM") == NULL); /* names are exact */
+    size_t count = 0;
+    const char *const *names = imc_backend_list(&count);
+    CHECK(count >= 1);
+    CHECK(names[count] == NULL);
+    for (size_t i = 0; i < count; i++) {
+        const imc_backend *b = imc_backend_get(names[i]);
+        CHECK(b != NULL);
+        CHECK(b == imc_backend_get(names[i])); /* same const table every time */
+        CHECK(strcmp(imc_backend_name(b), names[i]) == 0);
+        CHECK(strlen(imc_backend_version(b)) > 0);
+        CHECK((imc_backend_caps(b) & IMC_CAP_SHA256) != 0);
+    }
+    CHECK(imc_backend_caps(NULL) == 0);
+    /* Every status has its own description. */
+    for (int s = 0; s < IMC_STATUS_COUNT_; s++)
+        for (int t = s + 1; t < IMC_STATUS_COUNT_; t++)
+            CHECK(strcmp(imc_status_str((imc_status)s), imc_status_str((imc_status)t)) != 0);
+    CHECK(strcmp(imc_status_str((imc_status)999), "unknown status") == 0);
+}
+
+static void test_rng(void)
+{
+    imc_rng a, b;
+    uint8_t x[200], y[200];
+    imc_rng_init_deterministic(&a, SEED, 7);
+    imc_rng_init_deterministic(&b, SEED, 7);
+    CHECK_OK(imc_rng_fill(&a, NULL, x, sizeof x));
+    /* The same stream in odd-sized pieces gives the same bytes. */
+    CHECK_OK(imc_rng_fill(&b, NULL, y, 1));
+    CHECK_OK(imc_rng_fill(&b, NULL, y + 1, 63));
+    CHECK_OK(imc_rng_fill(&b, NULL, y + 64, 65));
+    CHECK_OK(imc_rng_fill(&b, NULL, y + 129, 71));
+    CHECK(memcmp(x, y, sizeof x) == 0);
+    imc_rng_init_deterministic(&b, SEED, 8);
+    CHECK_OK(imc_rng_fill(&b, NULL, y, sizeof y));
+    CHECK(memcmp(x, y, sizeof x) != 0);
+    CHECK_ST(imc_rng_fill(&a, NULL, NULL, 1), IMC_ERR_ARG);
+    /* NULL rng without a backend has no source. */
+    CHECK_ST(imc_rng_fill(NULL, NULL, x, 1), IMC_ERR_ARG);
+    imc_rng_wipe(&a);
+    CHECK(imc_ct_is_zero(&a, sizeof a));
+}
+
+static void test_ct(void)
+{
+    uint8_t a[5] = {1, 2, 3, 4, 5}, b[5] = {1, 2, 3, 4, 5};
+    CHECK(imc_ct_equal(a, b, 5) == 1);
+    b[4] ^= 0x80;
+    CHECK(imc_ct_equal(a, b, 5) == 0);
+    CHECK(imc_ct_equal(a, b, 4) == 1);
+    CHECK(imc_ct_is_zero(a, 5) == 0);
+    imc_wipe(a, 5);
+    CHECK(imc_ct_is_zero(a, 5) == 1);
+}
+
+static void test_suites(const imc_backend *bs[], size_t nb)
+{
+    CHECK(imc_suite_get(0) == NULL);
+    CHECK(imc_suite_get(4) == NULL);
+    CHECK(imc_suite_find("nope") == NULL);
+    CHECK(imc_suite_find("") == NULL);
+    CHECK(imc_suite_find("4") == NULL);
+    CHECK(imc_suite_find("1x") == NULL);
+    CHECK(imc_suite_find("01") == NULL);
+    CHECK(imc_suite_find("+1") == NULL);
+    CHECK(imc_suite_find(" 1") == NULL);
+    CHECK(imc_suite_find("1") == imc_suite_get(1));
+    for (uint32_t id = 1; id <= IMC_SUITE_COUNT; id++) {
+        const imc_suite *s = imc_suite_get(id);
+        CHECK(s != NULL && s->id == id);
+        CHECK(imc_suite_find(s->name) == s);
+        CHECK(imc_suite_find(s->short_name) == s);
+        CHECK(s->dh_public_bytes <= IMC_DH_PUBLIC_MAX && s->sig_bytes <= IMC_SIG_MAX);
+    }
+    for (size_t i = 0; i < nb; i++) {
+        const imc_backend *b = bs[i];
+        /* Suite 1 is required of every backend. */
+        CHECK(imc_suite_supported(imc_suite_get(1), b));
+        CHECK(imc_suite_supported(imc_suite_get(2), b) ==
+              ((imc_backend_caps(b) & (IMC_CAP_P256_ECDH | IMC_CAP_ECDSA_P256 |
+                                       IMC_CAP_AES256GCM)) ==
+               (IMC_CAP_P256_ECDH | IMC_CAP_ECDSA_P256 | IMC_CAP_AES256GCM)));
+    }
+    CHECK(!imc_suite_supported(NULL, bs[0]));
+    CHECK(!imc_suite_supported(imc_suite_get(1), NULL));
+}
+
+static void test_aead(const imc_backend *b, imc_aead aead)
+{
+    uint8_t key[32] = {9}, nonce[12] = {7}, ad[3] = {1, 2, 3};
+    uint8_t pt[40], ct[56], out[56];
+    for (size_t i = 0; i < sizeof pt; i++)
+        pt[i] = (uint8_t)i;
+    CHECK_OK(imc_crypto_aead_seal(b, aead, ct, sizeof ct, key, nonce, 12, ad, 3, pt, 40));
+    CHECK_OK(imc_crypto_aead_open(b, aead, out, sizeof out, key, nonce, 12, ad, 3, ct, 56));
+    CHECK(memcmp(out, pt, 40) == 0);
+
+    /* Every single-bit flip of ciphertext or tag is rejected, out wiped. */
+    int rejected = 0;
+    for (size_t bit = 0; bit < 56 * 8; bit++) {
+        ct[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        memset(out, 0xAA, sizeof out);
+        imc_status st = imc_crypto_aead_open(b, aead, out, sizeof out, key, nonce, 12, ad, 3, ct, 56);
+        rejected += st == IMC_ERR_AUTH && imc_ct_is_zero(out, 40);
+        ct[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+    }
+    CHECK(rejected == 56 * 8);
+
+    uint8_t wrong[32] = {10};
+    CHECK_ST(imc_crypto_aead_open(b, aead, out, sizeof out, wrong, nonce, 12, ad, 3, ct, 56), IMC_ERR_AUTH);
+    CHECK_ST(imc_crypto_aead_open(b, aead, out, sizeof out, key, nonce, 12, ad, 2, ct, 56), IMC_ERR_AUTH);
+    CHECK_ST(imc_crypto_aead_open(b, aead, out, sizeof out, key, nonce, 12, ad, 3, ct, 15), IMC_ERR_AUTH);
+    /* Nonce lengths other than 96 bits are refused before the backend. */
+    CHECK_ST(imc_crypto_aead_seal(b, aead, ct, sizeof ct, key, nonce, 8, ad, 3, pt, 40), IMC_ERR_ARG);
+    CHECK_ST(imc_crypto_aead_open(b, aead, out, sizeof out, key, nonce, 16, ad, 3, ct, 56), IMC_ERR_ARG);
+    CHECK_ST(imc_crypto_aead_open(b, aead, out, sizeof out, key, NULL, 12, ad, 3, ct, 56), IMC_ERR_ARG);
+    CHECK_ST(imc_crypto_aead_seal(b, aead, ct, 55, key, nonce, 12, ad, 3, pt, 40), IMC_ERR_NO_SPACE);
+    CHECK_ST(imc_crypto_aead_open(b, aead, out, 39, key, nonce, 12, ad, 3, ct, 56), IMC_ERR_NO_SPACE);
+
+    /* In place, and the empty message. */
+    uint8_t buf[56];
+    memcpy(buf, pt, 40);
+    CHECK_OK(imc_crypto_aead_seal(b, aead, buf, sizeof buf, key, nonce, 12, ad, 3, buf, 40));
+    CHECK(memcmp(buf, ct, 56) == 0);
+    CHECK_OK(imc_crypto_aead_open(b, aead, buf, sizeof buf, key, nonce, 12, ad, 3, buf, 56));
+    CHECK(memcmp(buf, pt, 40) == 0);
+    uint8_t tag[16];
+    CHECK_OK(imc_crypto_aead_seal(b, aead, tag, sizeof tag, key, nonce, 12, NULL, 0, NULL, 0));
+    CHECK_OK(imc_crypto_aead_open(b, aead, out, 0, key, nonce, 12, NULL, 0, tag, 16));
+}
+
+static void test_x25519(const imc_backend *b)
+{
+    imc_rng rng;
+    imc_rng_init_deterministic(&rng, SEED, 1);
+    uint8_t apk[32], ask[32], bpk[32], bsk[32], s1[32], s2[32];
+    CHECK_OK(imc_crypto_x25519_keygen(b, &rng, apk, ask));
+    CHECK_OK(imc_crypto_x25519_keygen(b, &rng, bpk, bsk));
+    CHECK_OK(imc_crypto_x25519(b, s1, ask, bpk));
+    CHECK_OK(imc_crypto_x25519(b, s2, bsk, apk));
+    CHECK(memcmp(s1, s2, 32) == 0);
+    /* Policy: a low-order public key (here 0 and 1) gives a zero secret. */
+    uint8_t low[32] = {0};
+    memset(s1, 0xAA, 32);
+    CHECK_ST(imc_crypto_x25519(b, s1, ask, low), IMC_ERR_WEAK_KEY);
+    CHECK(imc_ct_is_zero(s1, 32));
+    low[0] = 1;
+    CHECK_ST(imc_crypto_x25519(b, s1, ask, low), IMC_ERR_WEAK_KEY);
+    CHECK_ST(imc_crypto_x25519(b, NULL, ask, bpk), IMC_ERR_ARG);
+    CHECK_ST(imc_crypto_x25519(NULL, s1, ask, bpk), IMC_ERR_ARG);
+}
+
+static void test_ed25519(const imc_backend *b)
+{
+    imc_rng rng;
+    imc_rng_init_deterministic(&rng, SEED, 2);
+    uint8_t pk[32], sk[32], sig[64];
+    const uint8_t msg[5] = "hello";
+    CHECK_OK(imc_crypto_ed25519_keygen(b, &rng, pk, sk));
+    CHECK_OK(imc_crypto_ed25519_sign(b, sig, sk, pk, msg, 5));
+    CHECK_OK(imc_crypto_ed25519_verify(b, sig, pk, msg, 5));
+    CHECK_ST(imc_crypto_ed25519_verify(b, sig, pk, msg, 4), IMC_ERR_AUTH);
+    sig[10] ^= 1;
+    CHECK_ST(imc_crypto_ed25519_verify(b, sig, pk, msg, 5), IMC_ERR_AUTH);
+    sig[10] ^= 1;
+    /* Policy: S + L (non-canonical S) is rejected on every backend. */
+    uint8_t bad[64];
+    memcpy(bad, sig, 64);
+    static const uint8_t L[32] = {0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7,
+                                  0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                  0, 0, 0, 0, 0x10};
+    unsigned carry = 0;
+    for (int i = 0; i < 32; i++) {
+        unsigned v = bad[32 + i] + L[i] + carry;
+        bad[32 + i] = (uint8_t)v;
+        carry = v >> 8;
+    }
+    if (carry == 0 && (bad[63] & 0xe0) == 0) /* S + L still fits in 253 bits */
+        CHECK_ST(imc_crypto_ed25519_verify(b, bad, pk, msg, 5), IMC_ERR_AUTH);
+    /* Policy: a small-order public key (the identity) never verifies. */
+    uint8_t ident[32] = {1};
+    CHECK_ST(imc_crypto_ed25519_verify(b, sig, ident, msg, 5), IMC_ERR_AUTH);
+}
+
+static void test_p256(const imc_backend *b)
+{
+    uint8_t pk[65], sk[32], sig[64], shared[32];
+    imc_rng rng;
+    imc_rng_init_deterministic(&rng, SEED, 3);
+    if ((imc_backend_caps(b) & IMC_CAP_P256_ECDH) == 0) {
+        CHECK_ST(imc_crypto_p256_keygen(b, &rng, pk, sk), IMC_ERR_UNSUPPORTED);
+        CHECK_ST(imc_crypto_ecdsa_p256_sign(b, sig, sk, NULL, 0), IMC_ERR_UNSUPPORTED);
+        return;
+    }
+    uint8_t pk2[65], sk2[32], shared2[32];
+    CHECK_OK(imc_crypto_p256_keygen(b, &rng, pk, sk));
+    CHECK_OK(imc_crypto_p256_keygen(b, &rng, pk2, sk2));
+    CHECK_OK(imc_crypto_p256_ecdh(b, shared, sk, pk2));
+    CHECK_OK(imc_crypto_p256_ecdh(b, shared2, sk2, pk));
+    CHECK(memcmp(shared, shared2, 32) == 0);
+    CHECK_OK(imc_crypto_ecdsa_p256_sign(b, sig, sk, (const uint8_t *)"m", 1));
+    CHECK_OK(imc_crypto_ecdsa_p256_verify(b, sig, pk, (const uint8_t *)"m", 1));
+    CHECK_ST(imc_crypto_ecdsa_p256_verify(b, sig, pk2, (const uint8_t *)"m", 1), IMC_ERR_AUTH);
+    /* Off-curve point, compressed form, and the zero scalar. */
+    pk2[64] ^= 1;
+    CHECK_ST(imc_crypto_p256_ecdh(b, shared, sk, pk2), IMC_ERR_WEAK_KEY);
+    CHECK_ST(imc_crypto_ecdsa_p256_verify(b, sig, pk2, (const uint8_t *)"m", 1), IMC_ERR_AUTH);
+    pk2[64] ^= 1;
+    pk2[0] = 0x02;
+    CHECK_ST(imc_crypto_p256_ecdh(b, shared, sk, pk2), IMC_ERR_WEAK_KEY);
+    uint8_t zero[32] = {0};
+    CHECK_ST(imc_crypto_p256_public(b, pk, zero), IMC_ERR_WEAK_KEY);
+}
+
+static void test_hash(const imc_backend *b)
+{
+    uint8_t out[64];
+    CHECK_ST(imc_crypto_hkdf_sha256(b, out, 0, NULL, 0, NULL, 0, NULL, 0), IMC_ERR_ARG);
+    CHECK_ST(imc_crypto_hkdf_sha256(b, out, 8161, NULL, 0, NULL, 0, NULL, 0), IMC_ERR_ARG);
+    CHECK_OK(imc_crypto_hkdf_sha256(b, out, 64, NULL, 0, NULL, 0, NULL, 0));
+    CHECK_ST(imc_crypto_sha256(b, NULL, NULL, 0), IMC_ERR_ARG);
+    CHECK_ST(imc_crypto_sha256(b, out, NULL, 1), IMC_ERR_ARG);
+}
+
+/* With the deterministic RNG, X25519/Ed25519 keys and signatures are the
+ * same bytes on every backend. */
+static void test_agreement(const imc_backend *bs[], size_t nb)
+{
+    uint8_t ref_pk[32], ref_sig[64];
+    for (size_t i = 0; i < nb; i++) {
+        imc_rng rng;
+        imc_rng_init_deterministic(&rng, SEED, 99);
+        uint8_t xpk[32], xsk[32], epk[32], esk[32], sig[64];
+        CHECK_OK(imc_crypto_x25519_keygen(bs[i], &rng, xpk, xsk));
+        CHECK_OK(imc_crypto_ed25519_keygen(bs[i], &rng, epk, esk));
+        CHECK_OK(imc_crypto_ed25519_sign(bs[i], sig, esk, epk, xpk, 32));
+        if (i == 0) {
+            memcpy(ref_pk, xpk, 32);
+            memcpy(ref_sig, sig, 64);
+        } else {
+            CHECK(memcmp(ref_pk, xpk, 32) == 0);
+            CHECK(memcmp(ref_sig, sig, 64) == 0);
+        }
+    }
+}
+
+int main(void)
+{
+    const imc_backend *bs[MAXB];
+    size_t nb = imc_test_backends(bs, MAXB);
+    CHECK(nb >= 1);
+    test_registry();
+    test_rng();
+    test_ct();
+    if (nb == 0)
+        return imc_test_end();
+    test_suites(bs, nb);
+    test_agreement(bs, nb);
+    for (size_t i = 0; i < nb; i++) {
+        const imc_backend *b = bs[i];
+        printf("backend %s (%s), caps 0x%02x\n", imc_backend_name(b), imc_backend_version(b),
+               (unsigned)imc_backend_caps(b));
+        test_aead(b, IMC_AEAD_CHACHA20POLY1305);
+        if (imc_backend_caps(b) & IMC_CAP_AES256GCM)
+            test_aead(b, IMC_AEAD_AES256GCM);
+        uint8_t o[16], k[32] = {0}, nonce[12] = {0};
+        CHECK_ST(imc_crypto_aead_seal(b, (imc_aead)7, o, sizeof o, k, nonce, 12, NULL, 0, NULL, 0),
+                 IMC_ERR_UNSUPPORTED);
+        test_x25519(b);
+        test_ed25519(b);
+        test_p256(b);
+        test_hash(b);
+    }
+    return imc_test_end();
+}

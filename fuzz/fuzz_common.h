@@ -1,0 +1,146 @@
+/* Shared by every imcore fuzz harness, its three drivers (libFuzzer, AFL++,
+ * replay) and the corpus generator.
+ *
+ * The fixed world: a 32-byte seed from which every key the harnesses use is
+ * derived with the deterministic random source, so that the corpus written
+ * by fuzz/gen_corpus.c (same seed, same code) carries deliveries that
+ * really verify and decrypt under the keys the harnesses hold. Nothing here
+ * skips a signature or MAC check: the harnesses reach the success paths
+ * because the corpus is genuine, not because checks are off. */
+#ifndef IMCORE_FUZZ_COMMON_H
+#define IMCORE_FUZZ_COMMON_H
+
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+#define FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION 1
+#endif
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "imcore/backend.h"
+#include "imcore/crypto.h"
+#include "imcore/keys.h"
+#include "imcore/msg.h"
+#include "imcore/rng.h"
+#include "imcore/status.h"
+#include "imcore/suite.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The one entry point every harness defines. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#if defined(__GNUC__) || defined(__clang__)
+#define FUZZ_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define FUZZ_NORETURN __attribute__((noreturn))
+#else
+#define FUZZ_PRINTF(a, b)
+#define FUZZ_NORETURN
+#endif
+
+/* Prints where and why, then abort()s: every broken invariant is a crash
+ * that the engines keep and minimise. */
+FUZZ_NORETURN FUZZ_PRINTF(3, 4) void fuzz_fail(const char *file, int line, const char *fmt,
+                                               ...);
+#define FUZZ_CHECK(cond, ...)                                                                  \
+    do {                                                                                       \
+        if (!(cond))                                                                           \
+            fuzz_fail(__FILE__, __LINE__, __VA_ARGS__);                                        \
+    } while (0)
+
+/* Hex dump of at most 256 bytes (then "...") to stderr, with a label. */
+void fuzz_hexdump(const char *label, const uint8_t *p, size_t n);
+
+/* Event counters: harnesses call fuzz_count("decrypt.ok") and the like;
+ * the replay driver prints the totals (how the success paths are shown to
+ * be reached). Cheap enough to stay on while fuzzing. */
+void fuzz_count(const char *event);
+void fuzz_counts_print(void);
+
+/* ---- The fixed world --------------------------------------------------- */
+
+#define FUZZ_SENDER_HANDLE "alice@example.org"
+#define FUZZ_SENDER_DEVICE UINT64_C(0x0a11ce0000000001)
+#define FUZZ_RECIPIENT_HANDLE "bob@example.org"
+#define FUZZ_DEVICE_BASE UINT64_C(0x0b0b000000000001) /* device i: BASE + i */
+#define FUZZ_DEVICES 8       /* recipient devices per suite; device 0 is "me" */
+#define FUZZ_SENT_MESSAGES 12 /* messages the fixed sender sends per suite */
+#define FUZZ_TS_BASE UINT64_C(1700000000000)
+
+typedef struct fuzz_world {
+    const imc_backend *sodium;  /* NULL if not built */
+    const imc_backend *openssl; /* NULL if not built */
+    /* Indexed by suite id 1..IMC_SUITE_COUNT (0 unused). */
+    bool have_suite[IMC_SUITE_COUNT + 1];
+    imc_device_keys sender[IMC_SUITE_COUNT + 1];
+    imc_device_keys device[IMC_SUITE_COUNT + 1][FUZZ_DEVICES];
+} fuzz_world;
+
+/* Built once on first call (keys from the fixed seed); never NULL. */
+const fuzz_world *fuzz_world_get(void);
+
+/* The backend the harnesses use for a suite: libsodium where it supports
+ * the suite on this CPU, else OpenSSL; NULL if neither does. */
+const imc_backend *fuzz_backend_for(uint32_t suite);
+
+/* A deterministic generator on the fixed seed and the given stream. */
+void fuzz_rng(imc_rng *rng, uint64_t stream);
+
+/* Message k (0 <= k < FUZZ_SENT_MESSAGES) of the fixed sender in a suite:
+ * its body, recipients and timestamp, all derived from (suite, k). */
+typedef struct fuzz_sent {
+    uint8_t body[2048];
+    size_t body_len;
+    size_t recipient_count; /* devices 0 .. recipient_count-1 of the suite */
+    uint64_t timestamp_ms;
+    uint64_t rng_stream;
+} fuzz_sent;
+void fuzz_sent_plan(fuzz_sent *m, uint32_t suite, unsigned k);
+
+/* Encrypts message k into out (the envelope) on backend b. */
+IMC_MUST_USE imc_status fuzz_sent_encrypt(uint8_t *out, size_t out_cap, size_t *out_len,
+                                          const imc_backend *b, uint32_t suite, unsigned k);
+
+/* The peer record for the fixed sender of a suite. */
+imc_msg_peer fuzz_sender_peer(uint32_t suite);
+
+/* ---- The fixed key directory ------------------------------------------- */
+
+#define FUZZ_DIR_KEY_STREAM UINT64_C(0xd1d1d1d1)
+#define FUZZ_DIR_HANDLES 3 /* handles of the directory universe */
+#define FUZZ_DIR_SLOTS 5   /* device slots per handle */
+#define FUZZ_DIR_GENS 3    /* key generations per slot (rotations) */
+
+/* The directory's Ed25519 key pair, from the fixed seed. */
+void fuzz_dir_key(uint8_t pk[32], uint8_t sk[32]);
+
+/* Handle h of the universe (normal form), and its length. */
+const uint8_t *fuzz_dir_handle(unsigned h, size_t *len);
+
+/* The keys of slot s of handle h at generation g (suite 1; device id
+ * depends on h and s only, so rotations keep it). */
+const imc_device_keys *fuzz_dir_device(unsigned h, unsigned s, unsigned g);
+
+/* ---- Reading structured choices from fuzzer bytes ---------------------- */
+
+typedef struct fuzz_input {
+    const uint8_t *p;
+    size_t n;
+} fuzz_input;
+
+uint8_t fuzz_u8(fuzz_input *in);
+uint16_t fuzz_u16(fuzz_input *in);
+uint32_t fuzz_u32(fuzz_input *in);
+uint64_t fuzz_u64(fuzz_input *in);
+/* Up to n bytes (fewer at the end of the input); *got receives how many. */
+const uint8_t *fuzz_bytes(fuzz_input *in, size_t n, size_t *got);
+/* Copies exactly n bytes into out, zero-padding past the end of input. */
+void fuzz_copy(fuzz_input *in, uint8_t *out, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

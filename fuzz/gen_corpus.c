@@ -1,0 +1,433 @@
+/* Seed corpus generator (run by scripts/gen-corpus): real envelopes,
+ * deliveries and structured inputs made by the library itself with the
+ * fixed world of fuzz_common.c, so that signatures, wraps and body tags in
+ * the seeds are genuine under the keys the harnesses hold.
+ *
+ *   imc_gen_corpus OUTDIR    writes OUTDIR/<target>/<name> for every target
+ *
+ * Suite 2 (ECDSA) signatures are randomised by OpenSSL, so those seeds
+ * differ from run to run; everything else is byte-for-byte reproducible. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "fuzz_common.h"
+#include "imcore/dir.h"
+
+static const char *outdir;
+static unsigned long written;
+
+static void mkdir_p(const char *path)
+{
+    char tmp[1024];
+    size_t n = strlen(path);
+    FUZZ_CHECK(n < sizeof tmp, "path too long");
+    memcpy(tmp, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (tmp[i] == '/' || tmp[i] == '\0') {
+            char c = tmp[i];
+            tmp[i] = '\0';
+            FUZZ_CHECK(mkdir(tmp, 0755) == 0 || errno == EEXIST, "mkdir %s failed", tmp);
+            tmp[i] = c;
+        }
+    }
+}
+
+static void put(const char *target, const char *name, const uint8_t *p, size_t n)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", outdir, target);
+    mkdir_p(path);
+    snprintf(path, sizeof path, "%s/%s/%s", outdir, target, name);
+    FILE *f = fopen(path, "wb");
+    FUZZ_CHECK(f != NULL, "cannot write %s", path);
+    FUZZ_CHECK(n == 0 || fwrite(p, 1, n, f) == n, "short write on %s", path);
+    FUZZ_CHECK(fclose(f) == 0, "close %s", path);
+    written++;
+}
+
+static uint8_t env[IMC_MAX_BODY_BYTES + 80000];
+static uint8_t del[IMC_MAX_BODY_BYTES + 4096];
+static uint8_t buf[IMC_MAX_BODY_BYTES + 4096];
+
+/* Writes the envelope to envelope_parse and every delivery to
+ * delivery_parse (and to decrypt when decrypt_too, and as backend_diff
+ * op 7 for device 0 of suites 1 and 3). */
+static void emit_envelope(const char *tag, const uint8_t *e, size_t elen, int decrypt_too)
+{
+    char name[128];
+    snprintf(name, sizeof name, "%s", tag);
+    put("envelope_parse", name, e, elen);
+    static imc_delivery_view views[IMC_MAX_RECIPIENTS];
+    size_t count = 0;
+    imc_status st = imc_msg_fanout(views, IMC_MAX_RECIPIENTS, &count, e, elen);
+    FUZZ_CHECK(st == IMC_OK, "fanout: %s", imc_status_str(st));
+    for (size_t i = 0; i < count && i < 8; i++) {
+        size_t dlen = 0;
+        st = imc_delivery_view_copy(del, sizeof del, &dlen, &views[i]);
+        FUZZ_CHECK(st == IMC_OK, "view copy: %s", imc_status_str(st));
+        snprintf(name, sizeof name, "%s-d%zu", tag, i);
+        put("delivery_parse", name, del, dlen);
+        if (!decrypt_too)
+            continue;
+        put("decrypt", name, del, dlen);
+        uint32_t suite = ((uint32_t)del[2] << 8) | del[3];
+        if (i == 0 && suite != IMC_SUITE_P256_ECDSA_AES256GCM) {
+            buf[0] = 7;
+            memcpy(buf + 1, del, dlen);
+            put("backend_diff", name, buf, dlen + 1);
+        }
+    }
+}
+
+static void gen_messages(void)
+{
+    const fuzz_world *w = fuzz_world_get();
+    char tag[64];
+    for (uint32_t s = 1; s <= IMC_SUITE_COUNT; s++) {
+        if (!w->have_suite[s])
+            continue;
+        for (unsigned k = 0; k < FUZZ_SENT_MESSAGES; k++) {
+            size_t len = 0;
+            imc_status st = fuzz_sent_encrypt(env, sizeof env, &len, fuzz_backend_for(s), s, k);
+            FUZZ_CHECK(st == IMC_OK, "encrypt: %s", imc_status_str(st));
+            snprintf(tag, sizeof tag, "s%u-m%02u", (unsigned)s, k);
+            emit_envelope(tag, env, len, 1);
+        }
+    }
+}
+
+/* Parser-only seeds: handle lengths at the limits and a wide fan-out. */
+static void gen_shapes(void)
+{
+    const fuzz_world *w = fuzz_world_get();
+    static imc_device_keys many[64];
+    static imc_device_public pubs[64];
+    uint8_t handle[IMC_MAX_HANDLE_BYTES];
+    memset(handle, 'h', sizeof handle);
+    for (uint32_t s = 1; s <= IMC_SUITE_COUNT; s++) {
+        if (!w->have_suite[s])
+            continue;
+        const imc_backend *b = fuzz_backend_for(s);
+        size_t nmany = s == IMC_SUITE_P256_ECDSA_AES256GCM ? 16 : 64;
+        for (size_t i = 0; i < nmany; i++) {
+            imc_rng rng;
+            fuzz_rng(&rng, UINT64_C(0x200000) + ((uint64_t)s << 8) + i);
+            imc_status st = imc_keys_generate(&many[i], b, &rng, s, UINT64_C(0x1000) + i * 3);
+            FUZZ_CHECK(st == IMC_OK, "keygen: %s", imc_status_str(st));
+            pubs[i] = many[i].pub;
+        }
+        const size_t hlens[] = {1, IMC_MAX_HANDLE_BYTES};
+        for (size_t h = 0; h < 2; h++) {
+            imc_msg_send req;
+            memset(&req, 0, sizeof req);
+            req.sender_handle = handle;
+            req.sender_handle_len = hlens[h];
+            req.sender = &w->sender[s];
+            req.recipients = pubs;
+            req.recipient_count = h == 0 ? 1 : nmany;
+            req.timestamp_ms = FUZZ_TS_BASE;
+            req.body = (const uint8_t *)"shape";
+            req.body_len = h == 0 ? 0 : 5;
+            imc_rng rng;
+            fuzz_rng(&rng, UINT64_C(0x300000) + ((uint64_t)s << 8) + h);
+            size_t len = 0;
+            imc_status st = imc_msg_encrypt(env, sizeof env, &len, b, &rng, &req);
+            FUZZ_CHECK(st == IMC_OK, "encrypt: %s", imc_status_str(st));
+            char tag[64];
+            snprintf(tag, sizeof tag, "s%u-shape-h%zu-n%zu", (unsigned)s, hlens[h],
+                     req.recipient_count);
+            emit_envelope(tag, env, len, 0);
+        }
+    }
+}
+
+static size_t roundtrip_seed(uint8_t *p, uint8_t suite, uint8_t bsel, uint8_t mask,
+                             uint8_t order, uint64_t ts, uint32_t stream, uint8_t mut,
+                             uint16_t mpos, uint8_t mval, uint8_t mwho, const char *body,
+                             size_t body_len)
+{
+    size_t n = 0;
+    p[n++] = (uint8_t)(suite - 1);
+    p[n++] = bsel;
+    p[n++] = mask;
+    p[n++] = order;
+    for (int i = 7; i >= 0; i--)
+        p[n++] = (uint8_t)(ts >> (8 * i));
+    for (int i = 3; i >= 0; i--)
+        p[n++] = (uint8_t)(stream >> (8 * i));
+    p[n++] = mut;
+    p[n++] = (uint8_t)(mpos >> 8);
+    p[n++] = (uint8_t)mpos;
+    p[n++] = mval;
+    p[n++] = mwho;
+    for (size_t i = 0; i < body_len; i++)
+        p[n++] = (uint8_t)body[i % strlen(body)];
+    return n;
+}
+
+static void gen_roundtrip(void)
+{
+    static const char *bodies[] = {"", "hi", "Hello, Bob! This is a longer message body."};
+    static const size_t lens[] = {0, 2, 43, 300, 1500};
+    char name[64];
+    unsigned idx = 0;
+    for (uint8_t suite = 1; suite <= IMC_SUITE_COUNT; suite++) {
+        for (uint8_t mut = 0; mut < 7; mut++) {
+            size_t li = (size_t)(mut + suite) % 5;
+            const char *body = bodies[li < 3 ? li : 2];
+            size_t n = roundtrip_seed(buf, suite, (uint8_t)(mut & 1), (uint8_t)(0x01 + mut * 37),
+                                      (uint8_t)(mut * 0x41), FUZZ_TS_BASE + mut, 100u + mut, mut,
+                                      (uint16_t)(mut * 97 + 5), (uint8_t)(0x10 + mut),
+                                      (uint8_t)mut, body, lens[li]);
+            snprintf(name, sizeof name, "rt-%02u-s%u-mut%u", idx++, (unsigned)suite,
+                     (unsigned)mut);
+            put("roundtrip", name, buf, n);
+        }
+    }
+}
+
+static void add_l(uint8_t s[32])
+{
+    /* s += L (the Ed25519 group order), little-endian: a non-canonical S. */
+    static const uint8_t L[32] = {0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58,
+                                  0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+                                  0,    0,    0,    0,    0,    0,    0,    0,
+                                  0,    0,    0,    0,    0,    0,    0,    0x10};
+    unsigned carry = 0;
+    for (int i = 0; i < 32; i++) {
+        unsigned v = (unsigned)s[i] + L[i] + carry;
+        s[i] = (uint8_t)v;
+        carry = v >> 8;
+    }
+}
+
+static void gen_backend_diff(void)
+{
+    const fuzz_world *w = fuzz_world_get();
+    const imc_device_keys *snd = &w->sender[1];
+    const imc_device_keys *dev = &w->device[1][0];
+    const imc_backend *b = fuzz_backend_for(1);
+    uint8_t p[512];
+    size_t n;
+    /* 0: x25519 with a real pair, an all-zero and a small-order public key. */
+    p[0] = 0;
+    memcpy(p + 1, dev->dh_sk, 32);
+    memcpy(p + 33, snd->pub.dh_pk, 32);
+    put("backend_diff", "op0-x25519-real", p, 65);
+    memset(p + 33, 0, 32);
+    put("backend_diff", "op0-x25519-zero", p, 65);
+    p[33] = 1;
+    put("backend_diff", "op0-x25519-one", p, 65);
+    /* 1: public keys from a secret. */
+    p[0] = 1;
+    memcpy(p + 1, snd->sig_sk, 32);
+    put("backend_diff", "op1-public", p, 33);
+    /* 2: sign and verify a message. */
+    p[0] = 2;
+    memcpy(p + 1, snd->sig_sk, 32);
+    memcpy(p + 33, "attack at dawn", 14);
+    put("backend_diff", "op2-sign", p, 47);
+    /* 3: verify: genuine, non-canonical S, small-order key. */
+    const char *msg = "imcore/v1/sig test message";
+    size_t mlen = strlen(msg);
+    uint8_t sig[64];
+    imc_status st = imc_crypto_ed25519_sign(b, sig, snd->sig_sk, snd->pub.sig_pk,
+                                            (const uint8_t *)msg, mlen);
+    FUZZ_CHECK(st == IMC_OK, "sign: %s", imc_status_str(st));
+    p[0] = 3;
+    memcpy(p + 1, sig, 64);
+    memcpy(p + 65, snd->pub.sig_pk, 32);
+    memcpy(p + 97, msg, mlen);
+    n = 97 + mlen;
+    put("backend_diff", "op3-verify-good", p, n);
+    add_l(p + 33);
+    put("backend_diff", "op3-verify-noncanonical-s", p, n);
+    memcpy(p + 1, sig, 64);
+    memset(p + 65, 0, 32);
+    p[65] = 1;
+    put("backend_diff", "op3-verify-small-order-key", p, n);
+    /* 4: AEAD, both algorithms, empty and non-empty, odd nonce length. */
+    for (int sel = 0; sel < 4; sel++) {
+        p[0] = 4;
+        p[1] = (uint8_t)sel;
+        size_t o = 2;
+        for (int i = 0; i < 32; i++)
+            p[o++] = (uint8_t)(i * 7 + sel);
+        int nonce_len = (sel & 2) ? 8 : 12; /* 8: refused by both */
+        if (sel & 2)
+            p[o++] = (uint8_t)nonce_len;
+        for (int i = 0; i < nonce_len; i++)
+            p[o++] = (uint8_t)i;
+        p[o++] = 5;
+        memcpy(p + o, "ad-ad", 5);
+        o += 5;
+        memcpy(p + o, "plaintext of some length, more than a tag", 41);
+        o += 41;
+        char name[32];
+        snprintf(name, sizeof name, "op4-aead-%d", sel);
+        put("backend_diff", name, p, o);
+    }
+    /* 5: hashes and HKDF. */
+    p[0] = 5;
+    p[1] = 1;
+    p[2] = 4;
+    memcpy(p + 3, "salt", 4);
+    p[7] = 4;
+    memcpy(p + 8, "info", 4);
+    p[12] = 0;
+    p[13] = 64;
+    memcpy(p + 14, "input keying material", 21);
+    put("backend_diff", "op5-hkdf", p, 35);
+    /* 6: whole messages on both backends. */
+    for (int sel = 0; sel < 2; sel++) {
+        uint8_t q[64] = {6, (uint8_t)sel, 0x0f, 0, 0, 0x01, 0x8b, 0xcf, 0xe5, 0x68, 0x00,
+                         0, 0, 0, 9, 0x01, 0x23};
+        memcpy(q + 17, "differential body", 17);
+        put("backend_diff", sel ? "op6-message-s3" : "op6-message-s1", q, 34);
+    }
+    /* 8: key generation streams. */
+    uint8_t g[9] = {8, 0, 0, 0, 0, 0, 0, 0, 42};
+    put("backend_diff", "op8-keygen", g, 9);
+}
+
+/* ---- Key directory ---------------------------------------------------- */
+
+static void gen_dir(void)
+{
+    const imc_backend *b = fuzz_backend_for(1);
+    uint8_t pk[32], sk[32];
+    fuzz_dir_key(pk, sk);
+    imc_dir_store store;
+    imc_dir d;
+    imc_status st = imc_dir_store_mem_open(&store, b, 4);
+    FUZZ_CHECK(st == IMC_OK, "store: %s", imc_status_str(st));
+    st = imc_dir_init(&d, b, store, sk, NULL);
+    FUZZ_CHECK(st == IMC_OK, "dir_init: %s", imc_status_str(st));
+    static uint8_t upd[IMC_DIR_UPDATE_MAX_BYTES];
+    static uint8_t resp[IMC_DIR_RESPONSE_MAX_BYTES(FUZZ_DIR_HANDLES)];
+    size_t ulen = 0, rlen = 0;
+    char name[64];
+    uint64_t now = FUZZ_TS_BASE;
+    /* Register slots 0 and 1 of every handle; keep updates and answers. */
+    for (unsigned h = 0; h < FUZZ_DIR_HANDLES; h++) {
+        size_t hl = 0;
+        const uint8_t *hb = fuzz_dir_handle(h, &hl);
+        for (unsigned s = 0; s < 2; s++) {
+            st = imc_dir_sign_register(upd, sizeof upd, &ulen, b, pk, hb, hl, s,
+                                       fuzz_dir_device(h, s, 0));
+            FUZZ_CHECK(st == IMC_OK, "sign_register: %s", imc_status_str(st));
+            snprintf(name, sizeof name, "register-h%u-s%u-e%u", h, s, s);
+            put("dir_update_parse", name, upd, ulen);
+            st = imc_dir_update(resp, sizeof resp, &rlen, &d, now++, upd, ulen);
+            FUZZ_CHECK(st == IMC_OK, "update: %s", imc_status_str(st));
+            snprintf(name, sizeof name, "answer-register-h%u-s%u", h, s);
+            put("dir_response_parse", name, resp, rlen);
+        }
+    }
+    size_t hl = 0;
+    const uint8_t *h0 = fuzz_dir_handle(0, &hl);
+    /* Rotate slot 0 of handle 0 (epoch 2), revoke slot 1 by slot 0 (epoch 3). */
+    st = imc_dir_sign_rotate(upd, sizeof upd, &ulen, b, pk, h0, hl, 2, fuzz_dir_device(0, 0, 0),
+                             fuzz_dir_device(0, 0, 1));
+    FUZZ_CHECK(st == IMC_OK, "sign_rotate: %s", imc_status_str(st));
+    put("dir_update_parse", "rotate-h0-s0-e2", upd, ulen);
+    st = imc_dir_update(resp, sizeof resp, &rlen, &d, now++, upd, ulen);
+    FUZZ_CHECK(st == IMC_OK, "rotate: %s", imc_status_str(st));
+    put("dir_response_parse", "answer-rotate", resp, rlen);
+    st = imc_dir_sign_revoke(upd, sizeof upd, &ulen, b, pk, h0, hl, 3, 0x0102,
+                             fuzz_dir_device(0, 0, 1));
+    FUZZ_CHECK(st == IMC_OK, "sign_revoke: %s", imc_status_str(st));
+    put("dir_update_parse", "revoke-h0-s1-e3", upd, ulen);
+    st = imc_dir_update(resp, sizeof resp, &rlen, &d, now++, upd, ulen);
+    FUZZ_CHECK(st == IMC_OK, "revoke: %s", imc_status_str(st));
+    put("dir_response_parse", "answer-revoke", resp, rlen);
+    /* Seeds shaped for dir_update_parse's own directory (slot 0 of handle
+     * 0 registered, epoch 1): a register, a rotate and a self-revoke that
+     * apply there. */
+    st = imc_dir_sign_register(upd, sizeof upd, &ulen, b, pk, h0, hl, 1, fuzz_dir_device(0, 2, 0));
+    FUZZ_CHECK(st == IMC_OK, "sign_register: %s", imc_status_str(st));
+    put("dir_update_parse", "register-h0-s2-e1", upd, ulen);
+    st = imc_dir_sign_rotate(upd, sizeof upd, &ulen, b, pk, h0, hl, 1, fuzz_dir_device(0, 0, 0),
+                             fuzz_dir_device(0, 0, 1));
+    FUZZ_CHECK(st == IMC_OK, "sign_rotate: %s", imc_status_str(st));
+    put("dir_update_parse", "rotate-h0-s0-e1", upd, ulen);
+    st = imc_dir_sign_revoke(upd, sizeof upd, &ulen, b, pk, h0, hl, 1, 0x0101,
+                             fuzz_dir_device(0, 0, 0));
+    FUZZ_CHECK(st == IMC_OK, "sign_revoke: %s", imc_status_str(st));
+    put("dir_update_parse", "revoke-self-h0-s0-e1", upd, ulen);
+    /* Lookups: each handle, a batch of all, and a handle never registered. */
+    for (unsigned h = 0; h < FUZZ_DIR_HANDLES; h++) {
+        const uint8_t *hb = fuzz_dir_handle(h, &hl);
+        st = imc_dir_lookup(resp, sizeof resp, &rlen, &d, now, hb, hl);
+        FUZZ_CHECK(st == IMC_OK, "lookup: %s", imc_status_str(st));
+        snprintf(name, sizeof name, "lookup-h%u", h);
+        put("dir_response_parse", name, resp, rlen);
+    }
+    imc_dir_handle all[FUZZ_DIR_HANDLES];
+    for (unsigned h = 0; h < FUZZ_DIR_HANDLES; h++)
+        all[h].bytes = fuzz_dir_handle(h, &all[h].len);
+    st = imc_dir_lookup_batch(resp, sizeof resp, &rlen, &d, now, all, FUZZ_DIR_HANDLES);
+    FUZZ_CHECK(st == IMC_OK, "batch: %s", imc_status_str(st));
+    put("dir_response_parse", "batch-all", resp, rlen);
+    st = imc_dir_lookup(resp, sizeof resp, &rlen, &d, now, (const uint8_t *)"carol@example.org",
+                        17);
+    FUZZ_CHECK(st == IMC_OK, "lookup: %s", imc_status_str(st));
+    put("dir_response_parse", "lookup-unregistered", resp, rlen);
+    imc_dir_wipe(&d);
+    imc_dir_store_close(&store);
+
+    /* Operation sequences for dir_ops: [op, a, b] triples. */
+    static const uint8_t seq_basic[] = {
+        0, 0, 0,    /* register h0 s0 */
+        0, 0, 1,    /* register h0 s1 */
+        3, 0x80, 0, /* lookup h0, apply */
+        1, 0, 0,    /* rotate h0 s0 */
+        3, 0x80, 0, /* lookup h0, apply: changed */
+        2, 0x10, 0, /* revoke h0 s1 by s0 */
+        4, 6, 1,    /* batch all, apply: removed */
+        5, 0, 0,    /* re-apply the first (stale) */
+        6, 1, 7,    /* tamper */
+        7, 9, 0,    /* time passes: expired */
+    };
+    put("dir_ops", "basic", seq_basic, sizeof seq_basic);
+    static const uint8_t seq_limits[] = {
+        0, 1, 0, 0, 1, 1, 0, 1, 2, 0, 1, 3, /* h1: four registers, limit 3 */
+        0, 0x0d, 4,                         /* foreign slot under h1 */
+        0, 2, 0x80,                         /* wrong epoch */
+        1, 1, 0x40,                         /* forged rotate */
+        2, 0x01, 0x31,                      /* revoke by a foreign signer */
+        4, 2, 1, 3, 0x81, 0, 7, 3, 0, 3, 0x81, 0,
+    };
+    put("dir_ops", "limits", seq_limits, sizeof seq_limits);
+    static const uint8_t seq_multi[] = {
+        0, 0, 0, 0, 1, 0, 0, 2, 0, 4, 6, 1, 0, 0, 1, 1, 0, 0, 2, 0, 0,
+        4, 6, 1, 7, 1, 0, 5, 1, 0, 6, 0, 200, 0, 0, 2, 3, 0x80, 0, 7, 8, 0, 4, 6, 1,
+    };
+    put("dir_ops", "multi", seq_multi, sizeof seq_multi);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: imc_gen_corpus OUTDIR\n");
+        return 2;
+    }
+    outdir = argv[1];
+    const fuzz_world *w = fuzz_world_get();
+    for (uint32_t s = 1; s <= IMC_SUITE_COUNT; s++)
+        fprintf(stderr, "gen-corpus: suite %u on %s\n", (unsigned)s,
+                w->have_suite[s] ? imc_backend_name(fuzz_backend_for(s)) : "(unavailable)");
+    gen_messages();
+    gen_shapes();
+    gen_roundtrip();
+    gen_dir();
+    if (w->sodium != NULL && w->openssl != NULL)
+        gen_backend_diff();
+    fprintf(stderr, "gen-corpus: %lu files under %s\n", written, outdir);
+    return 0;
+}

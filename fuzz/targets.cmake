@@ -1,0 +1,19 @@
+# The fuzz targets: one harness fuzz_<name>.c each. Shared by
+# fuzz/CMakeLists.txt (the fuzzing builds) and fuzz/regress.cmake (the
+# replay tests of the normal build).
+set(IMC_FUZZ_TARGETS
+  envelope_parse
+  delivery_parse
+  decrypt
+  roundtrip
+  backend_diff
+)
+# The key-directory targets, once the directory module is in the library.
+if(EXISTS ${PROJECT_SOURCE_DIR}/core/include/imcore/dir.h
+   AND EXISTS ${PROJECT_SOURCE_DIR}/core/include/imcore/dircache.h
+   AND EXISTS ${PROJECT_SOURCE_DIR}/fuzz/fuzz_dir_ops.c)
+  list(APPEND IMC_FUZZ_TARGETS dir_response_parse dir_update_parse dir_ops)
+endif()
+
+set(IMC_FUZZ_DIR ${PROJECT_SOURCE_DIR}/fuzz)
+set(IMC_CORPUS_DIR ${PROJECT_SOURCE_DIR}/corpus)

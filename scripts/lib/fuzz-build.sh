@@ -1,0 +1,52 @@
+# Configures and builds the fuzzing trees; sourced by scripts/gen-corpus
+# (scripts/fuzz has the same commands in Python). Build directories:
+#   build/h-fuzz              libFuzzer, ASan+UBSan (the `fuzz` preset)
+#   build/h-fuzz-afl          AFL++ persistent mode, ASan+UBSan
+#   build/h-fuzz-afl-cmplog   the same with AFL_LLVM_CMPLOG=1 (afl-fuzz -c)
+#   build/h-fuzz-replay       plain replay drivers and the corpus generator
+#   build/h-fuzz-cov          replay drivers with clang source coverage
+#                             (scripts/fuzz-coverage)
+
+imc_fuzz_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+# The targets fuzz/targets.cmake builds, one per line.
+imc_fuzz_targets() {
+    local t
+    sed -n '/^set(IMC_FUZZ_TARGETS/,/^)/p' "$imc_fuzz_root/fuzz/targets.cmake" |
+        grep -E '^\s+[a-z_]+\s*$' | tr -d ' '
+    if [ -f "$imc_fuzz_root/core/include/imcore/dir.h" ] &&
+       [ -f "$imc_fuzz_root/core/include/imcore/dircache.h" ] &&
+       [ -f "$imc_fuzz_root/fuzz/fuzz_dir_ops.c" ]; then
+        for t in dir_response_parse dir_update_parse dir_ops; do echo "$t"; done
+    fi
+}
+
+# imc_fuzz_configure ENGINE JOBS: configure (once) and build one tree.
+imc_fuzz_configure() {
+    local engine=$1 jobs=$2 dir args=()
+    local common=(-G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIMC_WERROR=ON
+                  -DIMC_BUILD_TESTS=OFF -DIMC_BUILD_FUZZ=ON)
+    case "$engine" in
+        libfuzzer) dir=build/h-fuzz
+            args=(-DIMC_FUZZ_ENGINE=libfuzzer -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++) ;;
+        afl) dir=build/h-fuzz-afl
+            args=(-DIMC_FUZZ_ENGINE=afl -DCMAKE_C_COMPILER=afl-clang-fast -DCMAKE_CXX_COMPILER=afl-clang-fast++) ;;
+        afl-cmplog) dir=build/h-fuzz-afl-cmplog
+            args=(-DIMC_FUZZ_ENGINE=afl -DIMC_FUZZ_CMPLOG=ON -DCMAKE_C_COMPILER=afl-clang-fast -DCMAKE_CXX_COMPILER=afl-clang-fast++) ;;
+        replay) dir=build/h-fuzz-replay
+            args=(-DIMC_FUZZ_ENGINE=replay) ;;
+        coverage) dir=build/h-fuzz-cov
+            args=(-DIMC_FUZZ_ENGINE=replay -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++
+                  "-DCMAKE_C_FLAGS=-fprofile-instr-generate -fcoverage-mapping"
+                  "-DCMAKE_EXE_LINKER_FLAGS=-fprofile-instr-generate") ;;
+        *) echo "imc_fuzz_configure: unknown engine $engine" >&2; return 2 ;;
+    esac
+    local log
+    log=$(mktemp)
+    # Always (re)configure: the target list depends on which sources exist.
+    AFL_QUIET=1 cmake -S "$imc_fuzz_root" -B "$imc_fuzz_root/$dir" "${common[@]}" "${args[@]}" \
+        >"$log" 2>&1 || { cat "$log" >&2; rm -f "$log"; return 1; }
+    AFL_QUIET=1 cmake --build "$imc_fuzz_root/$dir" -j "$jobs" >"$log" 2>&1 ||
+        { cat "$log" >&2; rm -f "$log"; return 1; }
+    rm -f "$log"
+}
