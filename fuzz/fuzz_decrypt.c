@@ -105,7 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&info, FILL, sizeof info);
     imc_replay_init(&replay);
 
-    imc_status st = imc_msg_decrypt(out, cap, &info, b, me, &peer, &replay, data, size);
+    imc_status st = imc_msg_decrypt(out, cap, &info, b, me, &peer, &replay, FUZZ_NOW, data, size);
     if (st != IMC_OK) {
         check_failure(st, out, cap, &info, 1);
         fuzz_count(st == IMC_ERR_AUTH        ? "decrypt.auth"
@@ -145,13 +145,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* The same delivery again: a replay. */
     memset(out, FILL, cap);
     memset(&info, FILL, sizeof info);
-    st = imc_msg_decrypt(out, cap, &info, b, me, &peer, &replay, data, size);
+    st = imc_msg_decrypt(out, cap, &info, b, me, &peer, &replay, FUZZ_NOW, data, size);
     FUZZ_CHECK(st == IMC_ERR_REPLAY, "second decrypt of one delivery: %s", imc_status_str(st));
     check_failure(st, out, cap, &info, 1);
 
     /* Not for another device of the same account. */
     memset(out, FILL, cap);
-    st = imc_msg_decrypt(out, cap, &info, b, &w->device[suite][1], &peer, NULL, data, size);
+    st = imc_msg_decrypt(out, cap, &info, b, &w->device[suite][1], &peer, NULL, 0, data, size);
     FUZZ_CHECK(st == IMC_ERR_AUTH, "delivery for device 0 accepted by device 1: %s",
                imc_status_str(st));
     check_failure(st, out, cap, &info, 0);
@@ -159,7 +159,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Not from another sender device: the peer's signing key must match. */
     imc_msg_peer other = peer;
     other.device = &w->device[suite][2].pub;
-    st = imc_msg_decrypt(out, cap, &info, b, me, &other, NULL, data, size);
+    st = imc_msg_decrypt(out, cap, &info, b, me, &other, NULL, 0, data, size);
     FUZZ_CHECK(st == IMC_ERR_AUTH, "delivery accepted from the wrong sender: %s",
                imc_status_str(st));
     check_failure(st, out, cap, &info, 0);
@@ -167,7 +167,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* One byte short of room for the body: refused, nothing released. */
     if (plan.body_len > 0) {
         memset(out, FILL, cap);
-        st = imc_msg_decrypt(out, plan.body_len - 1, &info, b, me, &peer, NULL, data, size);
+        st = imc_msg_decrypt(out, plan.body_len - 1, &info, b, me, &peer, NULL, 0, data, size);
         FUZZ_CHECK(st != IMC_OK, "decrypt into a buffer one byte short succeeded");
         FUZZ_CHECK(no_plaintext(out, plan.body_len - 1), "short buffer: plaintext released");
         FUZZ_CHECK(all_zero(&info, sizeof info), "short buffer: info not wiped");

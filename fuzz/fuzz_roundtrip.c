@@ -63,7 +63,7 @@ static void expect_plain(const imc_backend *b, uint32_t suite, const imc_device_
 {
     imc_msg_peer peer = fuzz_sender_peer(suite);
     imc_msg_received info;
-    imc_status st = imc_msg_decrypt(plain, sizeof plain, &info, b, me, &peer, rc, d, dlen);
+    imc_status st = imc_msg_decrypt(plain, sizeof plain, &info, b, me, &peer, rc, ts, d, dlen);
     if (st != IMC_OK) {
         fuzz_hexdump("delivery", d, dlen);
         FUZZ_CHECK(0, "device %llx (%s) cannot decrypt its own delivery: %s",
@@ -89,7 +89,7 @@ static void expect_reject(const imc_backend *b, const imc_device_keys *me,
     imc_msg_received info;
     size_t cap = dlen < sizeof plain ? dlen : sizeof plain;
     memset(plain, 0xa5, cap);
-    imc_status st = imc_msg_decrypt(plain, cap, &info, b, me, peer, rc, d, dlen);
+    imc_status st = imc_msg_decrypt(plain, cap, &info, b, me, peer, rc, FUZZ_NOW, d, dlen);
     if (st == IMC_OK) {
         fuzz_hexdump("delivery", d, dlen);
         FUZZ_CHECK(0, "mutated delivery accepted (%s)", what);

@@ -312,7 +312,7 @@ static int run_decrypt(const cli_args *a)
     /* No replay cache: each run is a fresh process with nothing to remember
      * across runs. */
     imc_msg_peer peer = {.handle = handle, .handle_len = handle_len, .device = &sender};
-    imc_status st = imc_msg_decrypt(body, body_cap, &info, b, &me, &peer, NULL, dlv, dlv_len);
+    imc_status st = imc_msg_decrypt(body, body_cap, &info, b, &me, &peer, NULL, 0, dlv, dlv_len);
     imc_keys_wipe(&me);
     if (st != IMC_OK) {
         imc_envelope env;

@@ -92,8 +92,8 @@ static size_t send_and_deliver(world *w, int from, uint64_t now, int *reached)
         imc_msg_received info;
         CHECK_OK(imc_dircache_peer(&peer, me->cache, now, (const uint8_t *)HANDLES[OWNER[from]],
                                    strlen(HANDLES[OWNER[from]]), s->keys.pub.device_id));
-        st = imc_msg_decrypt(g_out, sizeof g_out, &info, w->b, &me->keys, &peer, me->replay, g_del,
-                             del_len);
+        st = imc_msg_decrypt(g_out, sizeof g_out, &info, w->b, &me->keys, &peer, me->replay, now,
+                             g_del, del_len);
         CHECK_OK(st);
         int ok = st == IMC_OK && info.body_len == sizeof BODY - 1 &&
                  memcmp(g_out, BODY, info.body_len) == 0 &&
@@ -107,7 +107,7 @@ static size_t send_and_deliver(world *w, int from, uint64_t now, int *reached)
                                        (const uint8_t *)HANDLES[OWNER[from]],
                                        strlen(HANDLES[OWNER[from]]), s->keys.pub.device_id));
             CHECK_ST(imc_msg_decrypt(g_out, sizeof g_out, &info, w->b, &w->dev[other].keys, &peer,
-                                     NULL, g_del, del_len),
+                                     NULL, 0, g_del, del_len),
                      IMC_ERR_AUTH);
         }
     }
@@ -189,8 +189,8 @@ static void run(const imc_backend *b, fx_store_kind kind, const char *tmp)
         imc_msg_received info;
         CHECK_OK(
             imc_dircache_peer(&peer, w.dev[4].cache, now, (const uint8_t *)HANDLES[0], 17, 11));
-        CHECK_ST(imc_msg_decrypt(g_out, sizeof g_out, &info, b, &w.dev[4].keys, &peer, NULL, g_del,
-                                 del_len),
+        CHECK_ST(imc_msg_decrypt(g_out, sizeof g_out, &info, b, &w.dev[4].keys, &peer, NULL, 0,
+                                 g_del, del_len),
                  IMC_ERR_AUTH);
     }
     /* ... nor send (its own entry no longer lists it) ... */

@@ -61,7 +61,7 @@ static bool rejected_as(const ctx *c, const imc_device_keys *me, const imc_msg_p
     memset(&info, 0xAA, sizeof info);
     imc_msg_peer def = fx_peer(&c->p);
     imc_status st = imc_msg_decrypt(out, sizeof out, &info, c->b, me, peer ? peer : &def, rc,
-                                    copy, len);
+                                    FX_NOW, copy, len);
     n_decrypts++;
     bool out_ok = fx_all(out, sizeof out, 0), info_ok = fx_all(&info, sizeof info, 0);
     bool ok = in_mask(st, allowed) && out_ok && info_ok;
@@ -877,34 +877,35 @@ static void test_decrypt_args(const ctx *c, imc_replay_cache *rc)
     /* Output one byte too small: no partial plaintext. */
     memset(out, 0xAA, sizeof out);
     memset(&info, 0xAA, sizeof info);
-    imc_status st = imc_msg_decrypt(out, BODY_LEN - 1, &info, c->b, &c->p.dev[0], &peer, rc, a,
-                                    len);
-    CHECK(st == IMC_ERR_NO_SPACE && fx_all(out, BODY_LEN - 1, 0) &&
-          out[BODY_LEN - 1] == 0xAA && fx_all(&info, sizeof info, 0));
-    CHECK(imc_msg_decrypt(NULL, 0, &info, c->b, &c->p.dev[0], &peer, rc, a, len) != IMC_OK);
+    imc_status st =
+        imc_msg_decrypt(out, BODY_LEN - 1, &info, c->b, &c->p.dev[0], &peer, rc, FX_NOW, a, len);
+    CHECK(st == IMC_ERR_NO_SPACE && fx_all(out, BODY_LEN - 1, 0) && out[BODY_LEN - 1] == 0xAA &&
+          fx_all(&info, sizeof info, 0));
+    CHECK(imc_msg_decrypt(NULL, 0, &info, c->b, &c->p.dev[0], &peer, rc, FX_NOW, a, len) != IMC_OK);
     /* An envelope is not a delivery. */
     CHECK(rejected(c, 0, rc, c->m.env, c->m.env_len, R_MAL, "envelope given to decrypt", 0));
     /* A missing delivery is a missing argument (docs/wire-format.md). */
-    CHECK_ST(imc_msg_decrypt(out, sizeof out, &info, c->b, &c->p.dev[0], &peer, rc, NULL, len),
+    CHECK_ST(
+        imc_msg_decrypt(out, sizeof out, &info, c->b, &c->p.dev[0], &peer, rc, FX_NOW, NULL, len),
+        IMC_ERR_ARG);
+    CHECK_ST(imc_msg_decrypt(out, sizeof out, &info, c->b, NULL, &peer, rc, FX_NOW, a, len),
              IMC_ERR_ARG);
-    CHECK_ST(imc_msg_decrypt(out, sizeof out, &info, c->b, NULL, &peer, rc, a, len),
+    CHECK_ST(imc_msg_decrypt(out, sizeof out, &info, c->b, &c->p.dev[0], NULL, rc, FX_NOW, a, len),
              IMC_ERR_ARG);
-    CHECK_ST(imc_msg_decrypt(out, sizeof out, &info, c->b, &c->p.dev[0], NULL, rc, a, len),
-             IMC_ERR_ARG);
-    CHECK_ST(imc_msg_decrypt(out, sizeof out, &info, NULL, &c->p.dev[0], &peer, rc, a, len),
+    CHECK_ST(imc_msg_decrypt(out, sizeof out, &info, NULL, &c->p.dev[0], &peer, rc, FX_NOW, a, len),
              IMC_ERR_ARG);
     peer.device = NULL;
-    CHECK_ST(imc_msg_decrypt(out, sizeof out, &info, c->b, &c->p.dev[0], &peer, rc, a, len),
+    CHECK_ST(imc_msg_decrypt(out, sizeof out, &info, c->b, &c->p.dev[0], &peer, rc, FX_NOW, a, len),
              IMC_ERR_ARG);
     peer = fx_peer(&c->p);
 
     /* Decrypting in place (output overlapping the delivery): refused, and
      * the delivery is left as it was. */
     uint8_t *x = fx_dup(a, len);
-    CHECK_ST(imc_msg_decrypt(x, len, &info, c->b, &c->p.dev[0], &peer, rc, x, len),
+    CHECK_ST(imc_msg_decrypt(x, len, &info, c->b, &c->p.dev[0], &peer, rc, FX_NOW, x, len),
              IMC_ERR_ARG);
-    CHECK_ST(imc_msg_decrypt(x + c->L.body, BODY_LEN, &info, c->b, &c->p.dev[0], &peer, rc, x,
-                             len),
+    CHECK_ST(imc_msg_decrypt(x + c->L.body, BODY_LEN, &info, c->b, &c->p.dev[0], &peer, rc, FX_NOW,
+                             x, len),
              IMC_ERR_ARG);
     CHECK(memcmp(x, a, len) == 0);
     free(x);
@@ -914,8 +915,8 @@ static void test_decrypt_args(const ctx *c, imc_replay_cache *rc)
     size_t nb = imc_test_backends(all, FX_MAXB);
     for (size_t k = 0; k < nb; k++)
         if (!imc_suite_supported(c->s, all[k]))
-            CHECK_ST(imc_msg_decrypt(out, sizeof out, &info, all[k], &c->p.dev[0], &peer, rc, a,
-                                     len),
+            CHECK_ST(imc_msg_decrypt(out, sizeof out, &info, all[k], &c->p.dev[0], &peer, rc,
+                                     FX_NOW, a, len),
                      IMC_ERR_UNSUPPORTED);
 }
 
@@ -1119,7 +1120,7 @@ static void test_encrypt_args(const ctx *c)
         imc_msg_peer peer = {handle, IMC_MAX_HANDLE_BYTES, &p->sender.pub};
         uint8_t o[BODY_LEN];
         imc_msg_received info;
-        CHECK_OK(imc_msg_decrypt(o, sizeof o, &info, c->b, &p->dev[0], &peer, NULL, d, dl));
+        CHECK_OK(imc_msg_decrypt(o, sizeof o, &info, c->b, &p->dev[0], &peer, NULL, 0, d, dl));
         CHECK(info.sender_handle_len == IMC_MAX_HANDLE_BYTES &&
               memcmp(info.sender_handle, handle, IMC_MAX_HANDLE_BYTES) == 0);
         free(out);

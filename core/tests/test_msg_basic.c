@@ -123,7 +123,16 @@ static void round_trip(const fixture *f, size_t body_len)
         imc_replay_cache *cache = malloc(sizeof *cache);
         imc_replay_init(cache);
         CHECK(me != NULL);
-        CHECK_OK(imc_msg_decrypt(g_out, body_len, &info, f->b, me, &peer, cache, g_del, del_len));
+        /* A device whose clock is more than the allowed skew behind the
+         * sender's refuses it (after authentication), wiped, cache unchanged. */
+        const uint64_t behind = req.timestamp_ms - IMC_MAX_CLOCK_SKEW_MS - 1;
+        memset(g_out, 0xAA, body_len);
+        CHECK_ST(imc_msg_decrypt(g_out, body_len, &info, f->b, me, &peer, cache, behind, g_del,
+                                 del_len),
+                 IMC_ERR_STALE);
+        CHECK(imc_ct_is_zero(g_out, body_len) && imc_ct_is_zero(&info, sizeof info));
+        CHECK_OK(imc_msg_decrypt(g_out, body_len, &info, f->b, me, &peer, cache,
+                                 req.timestamp_ms, g_del, del_len));
         delivered += info.body_len == body_len && memcmp(g_out, g_body, body_len) == 0 &&
                      info.suite == f->s->id && info.sender_device == 7 &&
                      info.sender_handle_len == HANDLE_LEN &&
@@ -132,7 +141,8 @@ static void round_trip(const fixture *f, size_t body_len)
                      memcmp(info.message_id, env.h.message_id, IMC_MSG_ID_BYTES) == 0;
 
         /* The same delivery again is a replay; the output is wiped. */
-        CHECK_ST(imc_msg_decrypt(g_out, body_len, &info, f->b, me, &peer, cache, g_del, del_len),
+        CHECK_ST(imc_msg_decrypt(g_out, body_len, &info, f->b, me, &peer, cache,
+                                 req.timestamp_ms, g_del, del_len),
                  IMC_ERR_REPLAY);
         CHECK(imc_ct_is_zero(g_out, body_len) && imc_ct_is_zero(&info, sizeof info));
         free(cache);
@@ -140,32 +150,32 @@ static void round_trip(const fixture *f, size_t body_len)
         /* Another device's keys: uniform authentication failure, wiped. */
         const imc_device_keys *other = keys_for(f, views[(i + 1) % count].device_id);
         memset(g_out, 0xAA, body_len + 1);
-        CHECK_ST(imc_msg_decrypt(g_out, body_len + 1, &info, f->b, other, &peer, NULL, g_del,
+        CHECK_ST(imc_msg_decrypt(g_out, body_len + 1, &info, f->b, other, &peer, NULL, 0, g_del,
                                  del_len),
                  IMC_ERR_AUTH);
         CHECK(imc_ct_is_zero(g_out, body_len + 1)); /* the whole capacity */
         /* Too small an output buffer is refused before any crypto. */
         if (body_len > 0)
-            CHECK_ST(imc_msg_decrypt(g_out, body_len - 1, &info, f->b, me, &peer, NULL, g_del,
+            CHECK_ST(imc_msg_decrypt(g_out, body_len - 1, &info, f->b, me, &peer, NULL, 0, g_del,
                                      del_len),
                      IMC_ERR_NO_SPACE);
         /* Malformed: still wiped. An output overlapping the input: refused
          * and nothing touched. */
         memset(g_out, 0xAA, 32);
-        CHECK_ST(imc_msg_decrypt(g_out, 32, &info, f->b, me, &peer, NULL, g_del, del_len - 1),
+        CHECK_ST(imc_msg_decrypt(g_out, 32, &info, f->b, me, &peer, NULL, 0, g_del, del_len - 1),
                  IMC_ERR_MALFORMED);
         CHECK(imc_ct_is_zero(g_out, 32));
-        CHECK_ST(imc_msg_decrypt(g_del + 8, 32, &info, f->b, me, &peer, NULL, g_del, del_len),
+        CHECK_ST(imc_msg_decrypt(g_del + 8, 32, &info, f->b, me, &peer, NULL, 0, g_del, del_len),
                  IMC_ERR_ARG);
         CHECK(memcmp(g_del, g_del2, del_len) == 0);
         /* The sender's own signing key is expected from the directory. */
         imc_msg_peer wrong = peer;
         wrong.handle_len--;
-        CHECK_ST(imc_msg_decrypt(g_out, body_len, &info, f->b, me, &wrong, NULL, g_del, del_len),
+        CHECK_ST(imc_msg_decrypt(g_out, body_len, &info, f->b, me, &wrong, NULL, 0, g_del, del_len),
                  IMC_ERR_AUTH);
         wrong = peer;
         wrong.device = &f->rcpt[0].pub;
-        CHECK_ST(imc_msg_decrypt(g_out, body_len, &info, f->b, me, &wrong, NULL, g_del, del_len),
+        CHECK_ST(imc_msg_decrypt(g_out, body_len, &info, f->b, me, &wrong, NULL, 0, g_del, del_len),
                  IMC_ERR_AUTH);
     }
     CHECK(delivered == NRCPT);
@@ -437,56 +447,55 @@ static void make_id(uint8_t id[IMC_MSG_ID_BYTES], uint32_t first4, uint8_t last)
 static void replay_cache(void)
 {
     const uint32_t buckets = IMC_REPLAY_SLOTS / IMC_REPLAY_WAYS;
+    const uint64_t now = 10000;
     imc_replay_cache *c = malloc(sizeof *c);
     imc_replay_init(c);
     uint8_t id[IMC_MSG_ID_BYTES], other[IMC_MSG_ID_BYTES];
     make_id(id, 0, 0);
     /* Timestamp 0 is never above the floor. */
-    CHECK_ST(imc_replay_check(c, id, 0), IMC_ERR_REPLAY);
+    CHECK_ST(imc_replay_check(c, id, 0, now), IMC_ERR_REPLAY);
     /* Fill bucket 0 with ids whose first four bytes are multiples of the
-     * bucket count; the last byte tells them apart. */
+     * bucket count (the last byte tells them apart), newest first: the
+     * lowest timestamp (100) is the last one inserted. */
     for (uint8_t i = 0; i < IMC_REPLAY_WAYS; i++) {
         make_id(id, i * buckets, i);
-        CHECK_OK(imc_replay_check(c, id, 100 + i));
-        imc_replay_insert(c, id, 100 + i);
-        CHECK_ST(imc_replay_check(c, id, 1000), IMC_ERR_REPLAY);
+        CHECK_OK(imc_replay_check(c, id, 107 - i, now));
+        imc_replay_insert(c, id, 107 - i);
+        CHECK_ST(imc_replay_check(c, id, 1000, now), IMC_ERR_REPLAY);
     }
     /* Bucket 1 is not affected by a full bucket 0. */
     make_id(other, 1, 0);
-    CHECK_OK(imc_replay_check(c, other, 50));
+    CHECK_OK(imc_replay_check(c, other, 50, now));
     imc_replay_insert(c, other, 50);
-    /* A ninth id in bucket 0 evicts the oldest (ts 100): the floor rises to
-     * it, even though the newcomer is older. */
+    /* A ninth id in bucket 0 evicts the lowest timestamp (100, inserted
+     * last), not the first inserted; the floor rises to 100. */
     make_id(id, 8 * buckets, 8);
-    imc_replay_insert(c, id, 60);
+    imc_replay_insert(c, id, 300);
+    make_id(id, 7 * buckets, 7);
+    CHECK_ST(imc_replay_check(c, id, 100, now), IMC_ERR_REPLAY);
+    CHECK_OK(imc_replay_check(c, id, 101, now)); /* forgotten, but newer than the floor */
     make_id(id, 0, 0);
-    CHECK_ST(imc_replay_check(c, id, 100), IMC_ERR_REPLAY);
-    CHECK_OK(imc_replay_check(c, id, 101)); /* forgotten, but newer than the floor */
-    CHECK_ST(imc_replay_check(c, other, 5000), IMC_ERR_REPLAY); /* still in bucket 1 */
+    CHECK_ST(imc_replay_check(c, id, 5000, now), IMC_ERR_REPLAY); /* first in, still kept */
+    CHECK_ST(imc_replay_check(c, other, 5000, now), IMC_ERR_REPLAY); /* still in bucket 1 */
     make_id(other, 2, 0);
-    CHECK_ST(imc_replay_check(c, other, 100), IMC_ERR_REPLAY); /* the floor is global */
-    make_id(id, 1 * buckets, 1);
-    CHECK_ST(imc_replay_check(c, id, 5000), IMC_ERR_REPLAY); /* still remembered */
-    make_id(id, 8 * buckets, 8);
-    CHECK_ST(imc_replay_check(c, id, 5000), IMC_ERR_REPLAY); /* the newcomer too */
-    /* FIFO: the next eviction takes the second oldest (ts 101), not the
-     * newcomer, and not the newest. */
+    CHECK_ST(imc_replay_check(c, other, 100, now), IMC_ERR_REPLAY); /* the floor is global */
+    CHECK_OK(imc_replay_check(c, other, 101, now));
+    /* An older newcomer is evicted first when it is the lowest: the floor
+     * never goes down (evicting 60 after 100 leaves it at 100). */
     make_id(id, 9 * buckets, 9);
-    imc_replay_insert(c, id, 200);
-    make_id(id, 0, 0);
-    CHECK_ST(imc_replay_check(c, id, 101), IMC_ERR_REPLAY);
-    CHECK_OK(imc_replay_check(c, id, 102));
-    make_id(id, 8 * buckets, 8);
-    CHECK_ST(imc_replay_check(c, id, 5000), IMC_ERR_REPLAY);
-    /* Eight more evict ts 102..107, then 60, then 200: evicting 60 after
-     * 107 does not lower the floor, which ends at 200. */
-    for (uint8_t i = 10; i < 10 + IMC_REPLAY_WAYS; i++) {
-        make_id(id, i * buckets, i);
-        imc_replay_insert(c, id, 300 + i);
-    }
-    make_id(id, 0, 0);
-    CHECK_ST(imc_replay_check(c, id, 200), IMC_ERR_REPLAY);
-    CHECK_OK(imc_replay_check(c, id, 201));
+    imc_replay_insert(c, id, 60); /* evicts 101 (id 6): floor 101 */
+    make_id(id, 10 * buckets, 10);
+    imc_replay_insert(c, id, 400); /* evicts 60 */
+    make_id(id, 6 * buckets, 6);
+    CHECK_ST(imc_replay_check(c, id, 101, now), IMC_ERR_REPLAY);
+    CHECK_OK(imc_replay_check(c, id, 102, now));
+    /* The clock bound: at most IMC_MAX_CLOCK_SKEW_MS ahead of the device,
+     * with no overflow at the extremes. */
+    make_id(id, 3, 3);
+    CHECK_OK(imc_replay_check(c, id, now + IMC_MAX_CLOCK_SKEW_MS, now));
+    CHECK_ST(imc_replay_check(c, id, now + IMC_MAX_CLOCK_SKEW_MS + 1, now), IMC_ERR_STALE);
+    CHECK_ST(imc_replay_check(c, id, UINT64_MAX, 0), IMC_ERR_STALE);
+    CHECK_OK(imc_replay_check(c, id, UINT64_MAX, UINT64_MAX));
     free(c);
 }
 

@@ -19,6 +19,10 @@
 #define IMC_REPLAY_SLOTS 4096 /* message ids a replay cache remembers; power of 2, >= 8 */
 #endif
 
+#ifndef IMC_MAX_CLOCK_SKEW_MS
+#define IMC_MAX_CLOCK_SKEW_MS (15 * 60 * 1000) /* how far ahead of the device a timestamp may be */
+#endif
+
 #if IMC_MAX_HANDLE_BYTES > 255
 #error "handles are length-prefixed by one byte"
 #endif

@@ -163,13 +163,15 @@ IMC_MUST_USE imc_status imc_delivery_view_copy(uint8_t *out, size_t out_cap, siz
 
 /* A bounded replay cache for one device: IMC_REPLAY_SLOTS message ids in
  * buckets of IMC_REPLAY_WAYS, picked by the id's first bytes. When a full
- * bucket forgets its oldest id, the cache's floor rises to that id's
- * timestamp, and anything not newer than the floor is refused: a forgotten
- * id can never be replayed. The floor starts at 0, so a message with
- * timestamp 0 is never accepted through a cache. A bucket is the id's first
- * four bytes (big-endian) modulo IMC_REPLAY_SLOTS / IMC_REPLAY_WAYS;
- * eviction is FIFO within a bucket. Caller-owned; not shared between threads
- * without a lock. The cost of a lookup is one bucket. */
+ * bucket must forget an id, it forgets the one with the lowest timestamp,
+ * the cache's floor rises to that timestamp, and anything not newer than the
+ * floor is refused: a forgotten id can never be replayed. The floor starts
+ * at 0, so a message with timestamp 0 is never accepted through a cache.
+ * Timestamps more than IMC_MAX_CLOCK_SKEW_MS ahead of the device's clock are
+ * refused too, so no sender can push the floor into the future. A bucket is
+ * the id's first four bytes (big-endian) modulo IMC_REPLAY_SLOTS /
+ * IMC_REPLAY_WAYS. Caller-owned; not shared between threads without a lock.
+ * The cost of a lookup is one bucket. */
 #define IMC_REPLAY_WAYS 8
 typedef struct imc_replay_cache {
     struct {
@@ -177,7 +179,6 @@ typedef struct imc_replay_cache {
         uint64_t ts;
     } slot_[IMC_REPLAY_SLOTS];
     uint8_t fill_[IMC_REPLAY_SLOTS / IMC_REPLAY_WAYS]; /* slots used per bucket */
-    uint8_t next_[IMC_REPLAY_SLOTS / IMC_REPLAY_WAYS]; /* way to evict next */
     uint64_t floor_ms_;
 } imc_replay_cache;
 
@@ -212,11 +213,15 @@ typedef struct imc_msg_received {
  * if out[0..out_cap) overlaps the delivery; IMC_ERR_UNSUPPORTED if b lacks
  * me's suite. On any failure out[0..out_cap) and *info are zeroed (except
  * when out overlaps the delivery: then nothing is touched). replay may be
- * NULL (no replay check). */
+ * NULL (no replay check). now_ms is the device's clock (ms since the Unix
+ * epoch), used only with a replay cache: a timestamp more than
+ * IMC_MAX_CLOCK_SKEW_MS ahead of it is IMC_ERR_STALE (after authentication,
+ * like the replay check). decrypt never reads a clock itself. */
 IMC_MUST_USE imc_status imc_msg_decrypt(uint8_t *out, size_t out_cap, imc_msg_received *info,
                                         const imc_backend *b, const imc_device_keys *me,
                                         const imc_msg_peer *sender, imc_replay_cache *replay,
-                                        const uint8_t *delivery, size_t delivery_len);
+                                        uint64_t now_ms, const uint8_t *delivery,
+                                        size_t delivery_len);
 
 #ifdef __cplusplus
 }

@@ -23,7 +23,7 @@ typedef enum imc_status {
     IMC_ERR_AUTH,         /* authentication failed (tag, signature, key check): uniform */
     IMC_ERR_WEAK_KEY,     /* a key or shared secret rejected by the validation policy */
     IMC_ERR_REPLAY,       /* message id already seen */
-    IMC_ERR_STALE,        /* epoch went backwards or entry expired */
+    IMC_ERR_STALE,        /* epoch went backwards, entry expired, or timestamp out of window */
     IMC_ERR_EXISTS,       /* item already present */
     IMC_ERR_CRYPTO,       /* the crypto library failed internally (not an input problem) */
     IMC_ERR_NOMEM,        /* allocation failed */

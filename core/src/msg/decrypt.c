@@ -134,7 +134,7 @@ static void fill_info(imc_msg_received *info, const imc_delivery *d, size_t body
 static imc_status decrypt(uint8_t *out, size_t out_cap, imc_msg_received *info,
                           const imc_backend *b, const imc_device_keys *me,
                           const imc_msg_peer *sender, imc_replay_cache *replay,
-                          const uint8_t *delivery, size_t delivery_len)
+                          uint64_t now_ms, const uint8_t *delivery, size_t delivery_len)
 {
     imc_status st = check_args(out, out_cap, info, b, me, sender, delivery, delivery_len);
     if (st != IMC_OK)
@@ -152,7 +152,7 @@ static imc_status decrypt(uint8_t *out, size_t out_cap, imc_msg_received *info,
     st = authenticate(out, body_len, &sec, &d, b, me, sender);
     imc_wipe(&sec, sizeof sec);
     if (st == IMC_OK && replay != NULL) {
-        st = imc_replay_check(replay, d.h.message_id, d.h.timestamp_ms);
+        st = imc_replay_check(replay, d.h.message_id, d.h.timestamp_ms, now_ms);
         if (st == IMC_OK)
             imc_replay_insert(replay, d.h.message_id, d.h.timestamp_ms);
     }
@@ -164,14 +164,15 @@ static imc_status decrypt(uint8_t *out, size_t out_cap, imc_msg_received *info,
 imc_status imc_msg_decrypt(uint8_t *out, size_t out_cap, imc_msg_received *info,
                            const imc_backend *b, const imc_device_keys *me,
                            const imc_msg_peer *sender, imc_replay_cache *replay,
-                           const uint8_t *delivery, size_t delivery_len)
+                           uint64_t now_ms, const uint8_t *delivery, size_t delivery_len)
 {
     if (info != NULL)
         memset(info, 0, sizeof *info);
     /* Wiping out on failure would clobber the input: refuse up front. */
     if (overlaps(out, out_cap, delivery, delivery_len))
         return IMC_ERR_ARG;
-    imc_status st = decrypt(out, out_cap, info, b, me, sender, replay, delivery, delivery_len);
+    imc_status st =
+        decrypt(out, out_cap, info, b, me, sender, replay, now_ms, delivery, delivery_len);
     if (st != IMC_OK) {
         imc_wipe(out, out_cap);
         if (info != NULL)

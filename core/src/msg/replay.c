@@ -2,9 +2,12 @@
  *
  * IMC_REPLAY_SLOTS / IMC_REPLAY_WAYS buckets of IMC_REPLAY_WAYS slots; a
  * message id lives in the bucket given by its first four bytes (big-endian)
- * modulo the bucket count. A full bucket evicts in FIFO order, and the
- * evicted timestamp raises the floor: since nothing at or below the floor is
- * accepted, an id the cache has forgotten can never be accepted again. */
+ * modulo the bucket count. A full bucket evicts its lowest timestamp, which
+ * raises the floor as little as possible, and the evicted timestamp becomes
+ * the floor if higher: since nothing at or below the floor is accepted, an
+ * id the cache has forgotten can never be accepted again. Timestamps too far
+ * ahead of the device's clock are refused, or one sender with a fast clock
+ * could push the floor past everyone else's messages. */
 #include <string.h>
 
 #include "msg/msg_impl.h"
@@ -29,8 +32,10 @@ void imc_replay_init(imc_replay_cache *c)
 }
 
 imc_status imc_replay_check(const imc_replay_cache *c, const uint8_t id[IMC_MSG_ID_BYTES],
-                            uint64_t ts)
+                            uint64_t ts, uint64_t now_ms)
 {
+    if (ts > now_ms && ts - now_ms > IMC_MAX_CLOCK_SKEW_MS)
+        return IMC_ERR_STALE;
     if (ts <= c->floor_ms_)
         return IMC_ERR_REPLAY;
     size_t b = bucket_of(id);
@@ -47,9 +52,10 @@ void imc_replay_insert(imc_replay_cache *c, const uint8_t id[IMC_MSG_ID_BYTES], 
     if (c->fill_[b] < IMC_REPLAY_WAYS) {
         way = c->fill_[b]++;
     } else {
-        /* Ways were filled 0, 1, ..., so next_ walking round them is FIFO. */
-        way = c->next_[b];
-        c->next_[b] = (uint8_t)((way + 1) % IMC_REPLAY_WAYS);
+        way = 0;
+        for (size_t i = 1; i < IMC_REPLAY_WAYS; i++)
+            if (c->slot_[b * IMC_REPLAY_WAYS + i].ts < c->slot_[b * IMC_REPLAY_WAYS + way].ts)
+                way = i;
         uint64_t evicted = c->slot_[b * IMC_REPLAY_WAYS + way].ts;
         if (evicted > c->floor_ms_)
             c->floor_ms_ = evicted;

@@ -13,7 +13,7 @@ const char *imc_status_str(imc_status s)
     case IMC_ERR_AUTH: return "authentication failed";
     case IMC_ERR_WEAK_KEY: return "key rejected by validation policy";
     case IMC_ERR_REPLAY: return "replayed message";
-    case IMC_ERR_STALE: return "stale or rolled-back data";
+    case IMC_ERR_STALE: return "stale, rolled-back or out-of-window data";
     case IMC_ERR_EXISTS: return "already exists";
     case IMC_ERR_CRYPTO: return "crypto library failure";
     case IMC_ERR_NOMEM: return "out of memory";
