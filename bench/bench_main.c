@@ -1,5 +1,8 @@
 /* imcore-bench: records the run's context, registers every benchmark group
- * and hands over to google-benchmark (all its --benchmark_* flags apply). */
+ * and hands over to google-benchmark (all its --benchmark_* flags apply).
+ *
+ * One flag of its own: --imc_context=KEY=VALUE (repeatable) adds KEY to the
+ * report's context, e.g. the suite scripts/bench ran (bench.suite=default). */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -7,6 +10,7 @@
 #include "benches.h"
 #include "imc_bench.h"
 #include "imcore/backend.h"
+#include "imcore/suite.h"
 
 /* Set by bench/CMakeLists.txt at configure time. */
 #ifndef IMC_BENCH_IMCORE_VERSION
@@ -62,6 +66,17 @@ static void add_backend_context(void)
 {
     size_t count = 0;
     const char *const *names = imc_backend_list(&count);
+    char order[256];
+    size_t used = 0;
+    order[0] = '\0';
+    /* The build's order (the JSON context is sorted by key). */
+    for (size_t i = 0; i < count; i++) {
+        int n = snprintf(order + used, sizeof(order) - used, "%s%s", used ? "," : "", names[i]);
+        if (n < 0 || (size_t)n >= sizeof(order) - used)
+            break;
+        used += (size_t)n;
+    }
+    imc_bench_add_context("backends", order);
     for (size_t i = 0; i < count; i++) {
         char key[64];
         char caps[128];
@@ -101,8 +116,60 @@ static void add_cpu_context(void)
     imc_bench_add_context("cpu.model", model);
 }
 
+/* The message suites this build has, and which backend runs each. */
+static void add_suite_context(void)
+{
+    size_t nb = 0;
+    const char *const *names = imc_backend_list(&nb);
+    for (uint32_t id = 1; id <= IMC_SUITE_COUNT; id++) {
+        const imc_suite *s = imc_suite_get(id);
+        char key[64], value[256];
+        size_t used = 0;
+        value[0] = '\0';
+        for (size_t i = 0; i < nb; i++) {
+            const imc_backend *b = imc_backend_get(names[i]);
+            if (b == NULL || !imc_suite_supported(s, b))
+                continue;
+            int n = snprintf(value + used, sizeof(value) - used, "%s%s", used ? "," : "",
+                             names[i]);
+            if (n < 0 || (size_t)n >= sizeof(value) - used)
+                break;
+            used += (size_t)n;
+        }
+        snprintf(key, sizeof(key), "suite.%u.%s", (unsigned)id, s->short_name);
+        imc_bench_add_context(key, used ? value : "(no backend)");
+    }
+}
+
+/* Takes --imc_context=KEY=VALUE out of argv (google-benchmark refuses flags
+ * it does not know); returns the new argc, or -1 for a malformed one. */
+static int take_context_flags(int argc, char **argv)
+{
+    static const char flag[] = "--imc_context=";
+    int out = 1;
+    for (int i = 1; i < argc; i++) {
+        if (strncmp(argv[i], flag, sizeof(flag) - 1) != 0) {
+            argv[out++] = argv[i];
+            continue;
+        }
+        char *kv = argv[i] + sizeof(flag) - 1;
+        char *eq = strchr(kv, '=');
+        if (eq == NULL || eq == kv) {
+            fprintf(stderr, "imcore-bench: expected --imc_context=KEY=VALUE, got %s\n", argv[i]);
+            return -1;
+        }
+        *eq = '\0';
+        imc_bench_add_context(kv, eq + 1);
+    }
+    argv[out] = NULL;
+    return out;
+}
+
 int main(int argc, char **argv)
 {
+    argc = take_context_flags(argc, argv);
+    if (argc < 0)
+        return 1;
     imc_bench_add_context("imcore.version", IMC_BENCH_IMCORE_VERSION);
     imc_bench_add_context("imcore.commit", IMC_BENCH_GIT_COMMIT);
     imc_bench_add_context("build.type", IMC_BENCH_BUILD_TYPE);
@@ -110,9 +177,18 @@ int main(int argc, char **argv)
     imc_bench_add_context("compiler", IMC_BENCH_COMPILER);
     add_cpu_context();
     add_backend_context();
+    add_suite_context();
 
+    /* Registration order is run order: the floors before the paths whose
+     * in-process overhead counter divides by them. */
     imc_bench_register_overhead();
     imc_bench_register_primitives();
+    imc_bench_register_msg();
+#if defined(__GNUC__) || defined(__clang__)
+    if (imc_bench_register_peers != NULL)
+        imc_bench_register_peers();
+#endif
+    imc_bench_register_threads();
     imc_bench_register_dir();
 
     return imc_bench_main(argc, argv);

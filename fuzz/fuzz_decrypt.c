@@ -61,24 +61,14 @@ static int all_zero(const void *p, size_t n)
     return 1;
 }
 
-/* No plaintext released: every byte is wiped (0) or never written (FILL).
- * (msg.h promises all of out[0..out_cap) wiped; the library wipes the
- * body-sized prefix it could have written, which is what matters.) */
-static int no_plaintext(const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (p[i] != 0 && p[i] != FILL)
-            return 0;
-    return 1;
-}
-
 static void check_failure(imc_status st, const uint8_t *out, size_t cap,
                           const imc_msg_received *info, int replay_ok)
 {
     FUZZ_CHECK(st == IMC_ERR_MALFORMED || st == IMC_ERR_LIMIT || st == IMC_ERR_AUTH ||
-                   (replay_ok && st == IMC_ERR_REPLAY),
+                   (replay_ok && (st == IMC_ERR_REPLAY || st == IMC_ERR_STALE)),
                "decrypt failed with an unexpected status: %s", imc_status_str(st));
-    FUZZ_CHECK(no_plaintext(out, cap), "decrypt failed (%s) but left plaintext in the output",
+    /* msg.h: on any failure out[0..out_cap) and *info are zeroed. */
+    FUZZ_CHECK(all_zero(out, cap), "decrypt failed (%s) but left bytes in the output",
                imc_status_str(st));
     FUZZ_CHECK(all_zero(info, sizeof *info), "decrypt failed (%s) but left the info filled",
                imc_status_str(st));
@@ -149,6 +139,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(st == IMC_ERR_REPLAY, "second decrypt of one delivery: %s", imc_status_str(st));
     check_failure(st, out, cap, &info, 1);
 
+    /* A device whose clock is further behind than the allowed skew:
+     * authenticated, then refused as from the future. */
+    if (plan.timestamp_ms > IMC_MAX_CLOCK_SKEW_MS + 1) {
+        imc_replay_init(&replay);
+        memset(out, FILL, cap);
+        st = imc_msg_decrypt(out, cap, &info, b, me, &peer, &replay,
+                             plan.timestamp_ms - IMC_MAX_CLOCK_SKEW_MS - 1, data, size);
+        FUZZ_CHECK(st == IMC_ERR_STALE, "timestamp beyond the clock skew: %s",
+                   imc_status_str(st));
+        check_failure(st, out, cap, &info, 1);
+    }
+
     /* Not for another device of the same account. */
     memset(out, FILL, cap);
     st = imc_msg_decrypt(out, cap, &info, b, &w->device[suite][1], &peer, NULL, 0, data, size);
@@ -168,8 +170,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (plan.body_len > 0) {
         memset(out, FILL, cap);
         st = imc_msg_decrypt(out, plan.body_len - 1, &info, b, me, &peer, NULL, 0, data, size);
-        FUZZ_CHECK(st != IMC_OK, "decrypt into a buffer one byte short succeeded");
-        FUZZ_CHECK(no_plaintext(out, plan.body_len - 1), "short buffer: plaintext released");
+        FUZZ_CHECK(st == IMC_ERR_NO_SPACE, "decrypt into a buffer one byte short: %s",
+                   imc_status_str(st));
+        FUZZ_CHECK(all_zero(out, plan.body_len - 1), "short buffer: output not zeroed");
         FUZZ_CHECK(all_zero(&info, sizeof info), "short buffer: info not wiped");
     }
     free(out);

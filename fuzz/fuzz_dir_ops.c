@@ -16,6 +16,9 @@
  *   5 re-apply   a response kept from earlier (stale ones are refused)
  *   6 tamper     a kept response with one byte flipped: refused, no change
  *   7 time       now += (a+1) * 7 minutes (the cache TTL is one hour)
+ *   8 sender     the cache's recipients for a handle, and compare() of a
+ *                sender's device list (b: drop one, add a foreign one, use
+ *                old keys for one) against it: exact mismatches expected
  *
  * After every operation: imc_dir_check passes; the global and every handle
  * epoch only grow and equal the model's; device counts stay within the
@@ -23,9 +26,17 @@
  * devices with their current keys, signed by the directory; the cache
  * reports exactly the added/removed/changed devices, matches the store for
  * fresh entries, never lets an epoch go back, and never returns a revoked
- * device once it has seen the revocation. */
+ * device once it has seen the revocation.
+ *
+ * Every update and lookup also runs on a second directory over the LMDB
+ * store (a fresh file under $TMPDIR, no fsync): same status, byte-identical
+ * signed answers, equal imc_dir_digest after every operation. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fuzz_common.h"
 #include "imcore/dir.h"
@@ -63,6 +74,10 @@ static model m;
 static imc_dir dir;
 static imc_dir_store store;
 static imc_dircache *cache;
+static imc_dir dir2; /* the LMDB twin */
+static imc_dir_store store2;
+static char lmdb_path[512];
+static uint8_t buf2[RESP_CAP];
 static uint64_t now;
 static uint8_t kept[KEPT][RESP_CAP];
 static size_t kept_len[KEPT];
@@ -253,8 +268,12 @@ static void apply_update(size_t ulen, unsigned h, bool stale, bool exists, bool 
 {
     uint8_t before[IMC_SHA256_BYTES], after[IMC_SHA256_BYTES];
     FUZZ_CHECK(imc_dir_digest(before, &dir) == IMC_OK, "digest");
-    size_t rlen = 0;
+    size_t rlen = 0, rlen2 = 0;
     imc_status st = imc_dir_update(buf, sizeof buf, &rlen, &dir, now, upd, ulen);
+    imc_status st2 = imc_dir_update(buf2, sizeof buf2, &rlen2, &dir2, now, upd, ulen);
+    FUZZ_CHECK(st == st2 && (st != IMC_OK || (rlen == rlen2 && memcmp(buf, buf2, rlen) == 0)),
+               "%s: memory store %s, LMDB store %s (or answers differ)", what,
+               imc_status_str(st), imc_status_str(st2));
     check_update(st, stale, exists, limit, notfound, auth, what);
     if (st != IMC_OK) {
         FUZZ_CHECK(imc_dir_digest(after, &dir) == IMC_OK, "digest");
@@ -337,6 +356,10 @@ static void op_lookup(uint8_t a, uint8_t b)
     const uint8_t *hb = fuzz_dir_handle(h, &hlen);
     imc_status st = imc_dir_lookup(buf, sizeof buf, &rlen, &dir, now, hb, hlen);
     FUZZ_CHECK(st == IMC_OK, "lookup: %s", imc_status_str(st));
+    size_t rlen2 = 0;
+    st = imc_dir_lookup(buf2, sizeof buf2, &rlen2, &dir2, now, hb, hlen);
+    FUZZ_CHECK(st == IMC_OK && rlen2 == rlen && memcmp(buf, buf2, rlen) == 0,
+               "lookup on LMDB differs: %s", imc_status_str(st));
     check_fresh_response(buf, rlen, 1);
     if (a & 0x80)
         apply(buf, rlen);
@@ -353,6 +376,10 @@ static void op_batch(uint8_t a, uint8_t b)
     size_t rlen = 0;
     imc_status st = imc_dir_lookup_batch(buf, sizeof buf, &rlen, &dir, now, hs, n);
     FUZZ_CHECK(st == IMC_OK, "batch lookup: %s", imc_status_str(st));
+    size_t rlen2 = 0;
+    st = imc_dir_lookup_batch(buf2, sizeof buf2, &rlen2, &dir2, now, hs, n);
+    FUZZ_CHECK(st == IMC_OK && rlen2 == rlen && memcmp(buf, buf2, rlen) == 0,
+               "batch lookup on LMDB differs: %s", imc_status_str(st));
     check_fresh_response(buf, rlen, n);
     if (b & 1)
         apply(buf, rlen);
@@ -385,6 +412,94 @@ static void op_tamper(uint8_t a, uint8_t b)
     fuzz_count("dirops.tamper-refused");
 }
 
+static int find_mismatch(const imc_dir_mismatch *mm, size_t n, uint64_t id,
+                         imc_dir_mismatch_kind kind)
+{
+    for (size_t i = 0; i < n; i++)
+        if (mm[i].device_id == id && mm[i].kind == kind)
+            return 1;
+    return 0;
+}
+
+static void op_sender(uint8_t a, uint8_t b)
+{
+    unsigned h = a % H;
+    size_t hlen = 0;
+    const uint8_t *hb = fuzz_dir_handle(h, &hlen);
+    imc_dir_handle to = {hb, hlen};
+    bool fresh = m.cached[h] && m.c_issued[h] + TTL_MS > now;
+    imc_device_public out[IMC_MAX_DEVICES_PER_HANDLE];
+    size_t count = 0, bad = 99;
+    imc_status st = imc_dircache_recipients(out, IMC_MAX_DEVICES_PER_HANDLE, &count, &bad,
+                                            cache, now, 1, &to, 1);
+    if (!m.cached[h] || (fresh && m.c_count[h] == 0)) {
+        FUZZ_CHECK(st == IMC_ERR_NOT_FOUND && bad == 0, "recipients of handle %u: %s", h,
+                   imc_status_str(st));
+    } else if (!fresh) {
+        FUZZ_CHECK(st == IMC_ERR_STALE && bad == 0, "recipients of expired handle %u: %s", h,
+                   imc_status_str(st));
+    } else {
+        FUZZ_CHECK(st == IMC_OK && count == m.c_count[h], "recipients of handle %u: %s, %zu",
+                   h, imc_status_str(st), count);
+        for (size_t k = 0; k < count; k++)
+            FUZZ_CHECK(same_device(&out[k], &m.c_dev[h][k]), "recipient %zu differs", k);
+        fuzz_count("dirops.recipients-ok");
+    }
+
+    /* A sender's list: the cached devices, changed as b says. */
+    imc_device_public list[IMC_MAX_DEVICES_PER_HANDLE + 1];
+    size_t n = 0, dropped = SIZE_MAX, staled = SIZE_MAX;
+    uint64_t drop_id = 0, stale_id = 0, extra_id = 0;
+    size_t have = m.cached[h] ? m.c_count[h] : 0;
+    for (size_t k = 0; k < have; k++) {
+        if ((b & 1) && dropped == SIZE_MAX && k == (size_t)(b >> 4) % have) {
+            dropped = k;
+            drop_id = m.c_dev[h][k].device_id;
+            continue;
+        }
+        list[n] = m.c_dev[h][k];
+        if ((b & 4) && staled == SIZE_MAX) {
+            staled = n;
+            stale_id = list[n].device_id;
+            list[n].dh_pk[0] ^= 1;
+        }
+        n++;
+    }
+    if (b & 2) {
+        /* Slot 4 of the next handle, unless the cache lists it for h. */
+        unsigned xh = (h + 1) % H;
+        bool listed = false;
+        for (size_t k = 0; k < have; k++)
+            listed |= m.c_dev[h][k].device_id == dev_id(xh, S - 1);
+        if (!listed) {
+            list[n] = fuzz_dir_device(xh, S - 1, 0)->pub;
+            extra_id = list[n].device_id;
+            n++;
+        }
+    }
+    imc_dir_mismatch mm[IMC_MAX_DEVICES_PER_HANDLE + 2];
+    size_t nm = 0;
+    st = imc_dircache_compare(mm, sizeof mm / sizeof mm[0], &nm, cache, now, &to, 1, list, n);
+    if (!m.cached[h]) {
+        FUZZ_CHECK(st == IMC_ERR_NOT_FOUND, "compare, uncached: %s", imc_status_str(st));
+        return;
+    }
+    if (!fresh) {
+        FUZZ_CHECK(st == IMC_ERR_STALE, "compare, expired: %s", imc_status_str(st));
+        return;
+    }
+    size_t want = (dropped != SIZE_MAX) + (staled != SIZE_MAX) + (extra_id != 0);
+    FUZZ_CHECK(st == IMC_OK && nm == want, "compare: %s, %zu mismatches, expected %zu",
+               imc_status_str(st), nm, want);
+    FUZZ_CHECK(dropped == SIZE_MAX || find_mismatch(mm, nm, drop_id, IMC_DIR_DEVICE_MISSING),
+               "dropped device not reported missing");
+    FUZZ_CHECK(staled == SIZE_MAX || find_mismatch(mm, nm, stale_id, IMC_DIR_DEVICE_STALE),
+               "device with other keys not reported stale");
+    FUZZ_CHECK(extra_id == 0 || find_mismatch(mm, nm, extra_id, IMC_DIR_DEVICE_EXTRA),
+               "foreign device not reported extra");
+    fuzz_count("dirops.compare-ok");
+}
+
 /* ---- Invariants after every operation ----------------------------------- */
 
 static uint64_t last_global, last_epoch[H], last_cache_global;
@@ -392,6 +507,11 @@ static uint64_t last_global, last_epoch[H], last_cache_global;
 static void check_invariants(void)
 {
     FUZZ_CHECK(imc_dir_check(&dir) == IMC_OK, "imc_dir_check failed");
+    FUZZ_CHECK(imc_dir_check(&dir2) == IMC_OK, "imc_dir_check failed on LMDB");
+    uint8_t d1[IMC_SHA256_BYTES], d2[IMC_SHA256_BYTES];
+    FUZZ_CHECK(imc_dir_digest(d1, &dir) == IMC_OK && imc_dir_digest(d2, &dir2) == IMC_OK,
+               "digest");
+    FUZZ_CHECK(memcmp(d1, d2, sizeof d1) == 0, "memory and LMDB directories differ");
     uint64_t g = 0;
     FUZZ_CHECK(imc_dir_global_epoch(&g, &dir) == IMC_OK, "global epoch");
     FUZZ_CHECK(g >= last_global && g == m.global, "global epoch %llu (was %llu, model %llu)",
@@ -488,6 +608,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     imc_dir_options dopt = {MAX_DEV};
     st = imc_dir_init(&dir, backend, store, dir_sk, &dopt);
     FUZZ_CHECK(st == IMC_OK, "dir_init: %s", imc_status_str(st));
+    if (lmdb_path[0] == '\0') {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(lmdb_path, sizeof lmdb_path, "%s/imcore-fuzz-dir-ops-%ld.mdb",
+                 tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp", (long)getpid());
+    }
+    char lock_path[sizeof lmdb_path + 8];
+    snprintf(lock_path, sizeof lock_path, "%s-lock", lmdb_path);
+    (void)remove(lmdb_path);
+    (void)remove(lock_path);
+    imc_dir_lmdb_options lopt = {UINT64_C(64) << 20, true, false};
+    st = imc_dir_store_lmdb_open(&store2, lmdb_path, &lopt);
+    FUZZ_CHECK(st == IMC_OK, "LMDB store at %s: %s", lmdb_path, imc_status_str(st));
+    st = imc_dir_init(&dir2, backend, store2, dir_sk, &dopt);
+    FUZZ_CHECK(st == IMC_OK, "dir_init on LMDB: %s", imc_status_str(st));
     imc_dircache_options copt;
     memset(&copt, 0, sizeof copt);
     copt.capacity = 8;
@@ -496,7 +630,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(st == IMC_OK, "dircache_new: %s", imc_status_str(st));
 
     for (size_t i = 0; i + 3 <= size && i / 3 < MAX_OPS; i += 3) {
-        uint8_t op = data[i] % 8, a = data[i + 1], b = data[i + 2];
+        uint8_t op = data[i] % 9, a = data[i + 1], b = data[i + 2];
         switch (op) {
         case 0: op_register(a, b); break;
         case 1: op_rotate(a, b); break;
@@ -505,6 +639,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 4: op_batch(a, b); break;
         case 5: op_reapply(a); break;
         case 6: op_tamper(a, b); break;
+        case 8: op_sender(a, b); break;
         default: now += ((uint64_t)a + 1) * 7 * 60 * 1000; break;
         }
         check_invariants();
@@ -513,5 +648,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cache = NULL;
     imc_dir_wipe(&dir);
     imc_dir_store_close(&store);
+    imc_dir_wipe(&dir2);
+    imc_dir_store_close(&store2);
+    (void)remove(lmdb_path);
+    (void)remove(lock_path);
     return 0;
 }

@@ -31,7 +31,8 @@ typedef enum imc_cap {
     IMC_CAP_SHA256 = 1u << 6, /* SHA-256, HMAC-SHA-256, HKDF-SHA-256 */
 } imc_cap;
 
-/* The backend called `name` ("sodium", "openssl"), initialised and ready, or
+/* The backend called `name` ("sodium", "openssl", or "auto", which runs each
+ * primitive on whichever of the two is faster here), initialised and ready, or
  * NULL if no backend of that name was built into this library or it failed
  * to initialise. Thread-safe. */
 const imc_backend *imc_backend_get(const char *name);

@@ -80,5 +80,10 @@ extern const imc_backend imc_backend_sodium;
 #ifdef IMC_WITH_OPENSSL
 extern const imc_backend imc_backend_openssl;
 #endif
+/* The composite "auto" (auto.c): the faster of the two, per primitive. */
+#if defined(IMC_WITH_SODIUM) && defined(IMC_WITH_OPENSSL)
+#define IMC_WITH_AUTO 1
+extern const imc_backend imc_backend_auto;
+#endif
 
 #endif

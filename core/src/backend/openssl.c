@@ -15,6 +15,15 @@
  *   HKDF (64-byte output): EVP_KDF 3.7 us. EVP_KDF's HKDF also refuses a
  *     NULL empty salt or IKM, which the vtable allows, so HKDF is done by
  *     hand over the HMAC above (RFC 5869 is two loops).
+ *   X25519 and Ed25519: importing a private key alone
+ *     (EVP_PKEY_new_raw_private_key_ex) makes OpenSSL compute its public
+ *     key, a scalar multiplication of ~45 us; X25519 derivation took
+ *     ~95 us and Ed25519 signing ~100 us, half of it for a public key they
+ *     do not need or already have. Imported with a public key alongside
+ *     (ecx_import() below), derivation is ~47 us and signing ~54 us.
+ *     Creating the import context fetches key management (~1.5 us per
+ *     call); a shared pre-fetched one would save that but OpenSSL forbids
+ *     using an EVP_PKEY_CTX from two threads at once.
  *   P-256 through EVP_PKEY_fromdata + EVP_DigestSign/derive: sign 77 us,
  *     verify 128 us, ECDH 127 us. Through EC_KEY on a shared group: sign
  *     26 us, verify 79 us, ECDH 56 us. The EVP route rebuilds the curve
@@ -34,6 +43,7 @@
 #include <string.h>
 
 #include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/ecdsa.h>
@@ -41,6 +51,7 @@
 #include <openssl/evp.h>
 #include <openssl/obj_mac.h>
 #include <openssl/opensslv.h>
+#include <openssl/params.h>
 #include <openssl/proverr.h>
 #include <openssl/rand.h>
 
@@ -130,30 +141,83 @@ static imc_status ossl_random(uint8_t *out, size_t len)
     return IMC_OK;
 }
 
-/* ---- X25519 ------------------------------------------------------------ */
+/* ---- X25519 and Ed25519 keys ------------------------------------------- */
 
-static imc_status ossl_x25519_public(uint8_t pk[IMC_X25519_PUBLIC_BYTES],
-                                     const uint8_t sk[IMC_X25519_SECRET_BYTES])
+#define ECX_KEY_BYTES 32
+
+/* A context for EVP_PKEY_fromdata() on algorithm `name` ("X25519" or
+ * "ED25519"), or NULL. Creating it fetches the key management (about
+ * 1.5 us); one per call, since OpenSSL forbids sharing an EVP_PKEY_CTX
+ * between threads and EVP_PKEY_CTX_dup() cannot copy a fromdata one. */
+static EVP_PKEY_CTX *ecx_import_ctx(const char *name)
 {
-    size_t len = IMC_X25519_PUBLIC_BYTES;
-    EVP_PKEY *key = EVP_PKEY_new_raw_private_key_ex(NULL, "X25519", NULL, sk,
-                                                    IMC_X25519_SECRET_BYTES);
-    int ok = key != NULL && EVP_PKEY_get_raw_public_key(key, pk, &len) == 1 &&
-             len == IMC_X25519_PUBLIC_BYTES;
-    EVP_PKEY_free(key); /* wipes the private key */
-    return ok ? IMC_OK : fail(IMC_ERR_CRYPTO);
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, name, NULL);
+    if (ctx != NULL && EVP_PKEY_fromdata_init(ctx) != 1) {
+        EVP_PKEY_CTX_free(ctx);
+        ctx = NULL;
+    }
+    return ctx;
 }
 
-static imc_status ossl_x25519(uint8_t shared[IMC_X25519_SHARED_BYTES],
-                              const uint8_t sk[IMC_X25519_SECRET_BYTES],
-                              const uint8_t pk[IMC_X25519_PUBLIC_BYTES])
+/* The key pair (sk, pk), or the public key pk alone when sk is NULL; NULL
+ * on failure. Given both, OpenSSL stores pk as it is, without computing or
+ * checking it (ossl_ecx_key_fromdata() only derives the public key when
+ * none is given); EVP_PKEY_new_raw_private_key_ex() passes the private key
+ * alone and so costs a scalar multiplication per import. The copies exist
+ * because OSSL_PARAM takes non-const buffers; OpenSSL copies the private
+ * key into its secure heap and EVP_PKEY_free() wipes it there. */
+static EVP_PKEY *ecx_import(EVP_PKEY_CTX *ctx, const uint8_t *sk,
+                            const uint8_t pk[ECX_KEY_BYTES])
 {
+    uint8_t priv[ECX_KEY_BYTES], pub[ECX_KEY_BYTES];
+    OSSL_PARAM params[3], *p = params;
+    EVP_PKEY *key = NULL;
+    int selection = EVP_PKEY_PUBLIC_KEY;
+    if (sk != NULL) {
+        memcpy(priv, sk, sizeof priv);
+        *p++ = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY, priv, sizeof priv);
+        selection = EVP_PKEY_KEYPAIR;
+    }
+    memcpy(pub, pk, sizeof pub);
+    *p++ = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pub, sizeof pub);
+    *p = OSSL_PARAM_construct_end();
+    if (EVP_PKEY_fromdata(ctx, &key, selection, params) != 1)
+        key = NULL; /* EVP_PKEY_fromdata() frees what it allocated */
+    OPENSSL_cleanse(priv, sizeof priv);
+    return key;
+}
+
+/* ---- X25519 ------------------------------------------------------------ */
+
+/* shared = X25519(sk, pk). IMC_ERR_WEAK_KEY if OpenSSL refuses an all-zero
+ * result, IMC_ERR_CRYPTO on other failures; shared is wiped on failure.
+ *
+ * The private key is imported with an all-zero placeholder as its public
+ * key, so that OpenSSL does not compute the real one (a second scalar
+ * multiplication, which doubled the cost of every derivation). This is safe:
+ * - the exchange reads only the private scalar and the peer's u-coordinate
+ *   (OpenSSL's ecx_derive() calls ossl_x25519(secret, key->privkey,
+ *   peer->pubkey)); the own public key is never read on this path;
+ * - OpenSSL neither computes nor checks the placeholder at import (see
+ *   ecx_import()); should a later version check key pairs there, the import
+ *   fails and so does every derivation, loudly (IMC_ERR_CRYPTO and failing
+ *   KATs), never with a wrong secret;
+ * - the key never leaves this function, so no other operation (signing,
+ *   export, a public-key check) can see the placeholder; u = 0 is a
+ *   small-order point, nobody's public key.
+ * The results are checked against RFC 7748 (test_kat_rfc) and against
+ * libsodium (test_backend, fuzz_backend_diff). */
+static imc_status x25519_derive(uint8_t shared[IMC_X25519_SHARED_BYTES],
+                                const uint8_t sk[IMC_X25519_SECRET_BYTES],
+                                const uint8_t pk[IMC_X25519_PUBLIC_BYTES])
+{
+    static const uint8_t placeholder_pk[ECX_KEY_BYTES] = {0};
     imc_status st = IMC_ERR_CRYPTO;
     size_t len = IMC_X25519_SHARED_BYTES;
-    EVP_PKEY *key = EVP_PKEY_new_raw_private_key_ex(NULL, "X25519", NULL, sk,
-                                                    IMC_X25519_SECRET_BYTES);
-    EVP_PKEY *peer = EVP_PKEY_new_raw_public_key_ex(NULL, "X25519", NULL, pk,
-                                                    IMC_X25519_PUBLIC_BYTES);
+    EVP_PKEY_CTX *imp = ecx_import_ctx("X25519");
+    EVP_PKEY *key = imp != NULL ? ecx_import(imp, sk, placeholder_pk) : NULL;
+    EVP_PKEY *peer = imp != NULL ? ecx_import(imp, NULL, pk) : NULL;
+    EVP_PKEY_CTX_free(imp);
     EVP_PKEY_CTX *ctx = key != NULL ? EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL) : NULL;
     /* No peer validation: OpenSSL has nothing to check on an X25519 public
      * key; a small-order one shows up as the all-zero result below. */
@@ -170,12 +234,32 @@ static imc_status ossl_x25519(uint8_t shared[IMC_X25519_SHARED_BYTES],
     }
     EVP_PKEY_CTX_free(ctx);
     EVP_PKEY_free(peer);
-    EVP_PKEY_free(key);
+    EVP_PKEY_free(key); /* wipes the private key */
     if (st != IMC_OK) {
         OPENSSL_cleanse(shared, IMC_X25519_SHARED_BYTES);
         return fail(st);
     }
     return IMC_OK;
+}
+
+/* RFC 7748 section 6.1: the public key is X25519(sk, 9). Through the
+ * exchange rather than by importing the private key alone: OpenSSL 3.0
+ * computes an imported key's public key with the generic fixed-base code,
+ * which is slower on x86-64 than the ladder the exchange runs (46 vs 43 us
+ * here). The base point has prime order and a clamped scalar is never a
+ * multiple of it, so the result is never all-zero. */
+static imc_status ossl_x25519_public(uint8_t pk[IMC_X25519_PUBLIC_BYTES],
+                                     const uint8_t sk[IMC_X25519_SECRET_BYTES])
+{
+    static const uint8_t base_point[IMC_X25519_PUBLIC_BYTES] = {9};
+    return x25519_derive(pk, sk, base_point) == IMC_OK ? IMC_OK : IMC_ERR_CRYPTO;
+}
+
+static imc_status ossl_x25519(uint8_t shared[IMC_X25519_SHARED_BYTES],
+                              const uint8_t sk[IMC_X25519_SECRET_BYTES],
+                              const uint8_t pk[IMC_X25519_PUBLIC_BYTES])
+{
+    return x25519_derive(shared, sk, pk);
 }
 
 /* ---- Ed25519 ----------------------------------------------------------- */
@@ -192,18 +276,22 @@ static imc_status ossl_ed25519_public(uint8_t pk[IMC_ED25519_PUBLIC_BYTES],
     return ok ? IMC_OK : fail(IMC_ERR_CRYPTO);
 }
 
-/* pk is ignored: OpenSSL derives the public key from the seed, so a wrong
- * pk from the caller can never reach the signature (signing one message
- * under two public keys would leak the secret scalar). */
+/* Signs with the caller's pk as the signer's public key, as libsodium does
+ * (its secret key is seed || pk): the key is imported with it, which saves
+ * OpenSSL re-deriving it from the seed (a scalar multiplication, half the
+ * cost of a signature). pk must be the key pair's own (imcore/crypto.h):
+ * R does not depend on pk, so signatures of one message under two public
+ * keys for one seed reveal the secret scalar. Both backends now share this
+ * (docs/validation-policy.md, "Known gaps"). */
 static imc_status ossl_ed25519_sign(uint8_t sig[IMC_ED25519_SIGNATURE_BYTES],
                                     const uint8_t sk[IMC_ED25519_SECRET_BYTES],
                                     const uint8_t pk[IMC_ED25519_PUBLIC_BYTES],
                                     const uint8_t *msg, size_t msg_len)
 {
-    (void)pk;
     size_t len = IMC_ED25519_SIGNATURE_BYTES;
-    EVP_PKEY *key = EVP_PKEY_new_raw_private_key_ex(NULL, "ED25519", NULL, sk,
-                                                    IMC_ED25519_SECRET_BYTES);
+    EVP_PKEY_CTX *imp = ecx_import_ctx("ED25519");
+    EVP_PKEY *key = imp != NULL ? ecx_import(imp, sk, pk) : NULL;
+    EVP_PKEY_CTX_free(imp);
     EVP_MD_CTX *md = key != NULL ? EVP_MD_CTX_new() : NULL;
     int ok = md != NULL && EVP_DigestSignInit_ex(md, NULL, NULL, NULL, NULL, key, NULL) == 1 &&
              EVP_DigestSign(md, sig, &len, msg != NULL ? msg : empty, msg_len) == 1 &&

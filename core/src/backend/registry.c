@@ -10,6 +10,9 @@ static const imc_backend *const registry[] = {
 #ifdef IMC_WITH_OPENSSL
     &imc_backend_openssl,
 #endif
+#ifdef IMC_WITH_AUTO
+    &imc_backend_auto,
+#endif
 };
 
 static const char *const registry_names[] = {
@@ -18,6 +21,9 @@ static const char *const registry_names[] = {
 #endif
 #ifdef IMC_WITH_OPENSSL
     "openssl",
+#endif
+#ifdef IMC_WITH_AUTO
+    "auto",
 #endif
     NULL,
 };

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# ctest -L cluster: scripts/cluster/k8s-indexed-job.yaml is a valid Indexed
+# Job (plus its volume and merge Job) for the Kubernetes API: checked by
+# scripts/cluster/validate-k8s.mjs against the API's JSON schemas and
+# strictly (unknown fields are errors), without a cluster. A misspelt field
+# and a shard count that disagrees with completions must be refused.
+# Skips (77) outside CI if node or the validation packages are missing; in
+# CI (CI=true) that is a failure: scripts/setup installs them.
+set -euo pipefail
+root=${1:?usage: test_k8s_manifest.sh REPO-ROOT}
+tools=${IMC_K8S_TOOLS:-$root/build/tools/k8s-validate}
+log() { echo "test_k8s_manifest: $*"; }
+
+if ! command -v node >/dev/null 2>&1 || [ ! -d "$tools/node_modules/kubernetes-models" ]; then
+    what="node or $tools/node_modules (scripts/setup installs them)"
+    if [ "${CI:-}" = true ]; then log "FAIL: missing in CI: $what"; exit 1; fi
+    log "SKIP: missing $what"
+    exit 77
+fi
+export IMC_K8S_TOOLS=$tools
+manifest="$root/scripts/cluster/k8s-indexed-job.yaml"
+node "$root/scripts/cluster/validate-k8s.mjs" "$manifest"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+sed 's/completionMode: Indexed/completionMod: Indexed/' "$manifest" > "$tmp/typo.yaml"
+sed '0,/value: "4"/s//value: "3"/' "$manifest" > "$tmp/shards.yaml"
+sed 's/restartPolicy: Never/restartPolicy: Sometimes/' "$manifest" > "$tmp/enum.yaml"
+for bad in typo shards enum; do
+    if node "$root/scripts/cluster/validate-k8s.mjs" "$tmp/$bad.yaml" > "$tmp/$bad.out" 2>&1; then
+        log "FAIL: the $bad variant was accepted"
+        exit 1
+    fi
+    log "refused as expected ($bad): $(head -n 1 "$tmp/$bad.out")"
+done
+log "PASS"
