@@ -6,48 +6,9 @@
 # Usage: test_cli.sh PATH/TO/imcore
 set -u
 
-IMCORE=${1:?usage: test_cli.sh PATH/TO/imcore}
-case $IMCORE in /*) ;; *) IMCORE=$PWD/$IMCORE ;; esac
-[ -x "$IMCORE" ] || { echo "test_cli.sh: $IMCORE is not an executable" >&2; exit 1; }
-T=$(mktemp -d "${TMPDIR:-/tmp}/imcore-cli-test.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-cd "$T" || exit 1
-command -v python3 >/dev/null || { echo "test_cli.sh: python3 is needed" >&2; exit 1; }
-
-failures=0
-passes=0
-pass() { passes=$((passes + 1)); }
-fail() {
-    failures=$((failures + 1))
-    echo "FAIL: $*"
-    if [ -s err ]; then sed 's/^/    stderr: /' err | head -5; fi
-}
-
-# run NAME WANT_RC CMD... : runs CMD with stdout in ./out, stderr in ./err.
-run() {
-    local name=$1 want=$2
-    shift 2
-    "$@" >out 2>err
-    local rc=$?
-    if [ "$rc" -ne "$want" ]; then
-        fail "$name: exit $rc, wanted $want"
-        return 1
-    fi
-    pass
-    return 0
-}
-
-# An error is exactly one line on stderr starting with "imcore <cmd>: ".
-one_line_error() {
-    local name=$1 prefix=$2
-    if [ "$(wc -l <err)" -ne 1 ]; then
-        fail "$name: wanted one line on stderr, got $(wc -l <err)"
-    elif ! head -c ${#prefix} err | grep -qF -- "$prefix"; then
-        fail "$name: stderr does not start with '$prefix'"
-    else
-        pass
-    fi
-}
+TEST_NAME=test_cli
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 err_has() {
     local name=$1 text=$2
