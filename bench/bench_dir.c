@@ -33,6 +33,7 @@
 #include "benches.h"
 #include "imc_bench.h"
 #include "imcore/dir.h"
+#include "imcore/util.h"
 #include "imcore/dircache.h"
 #include "imcore/suite.h"
 
@@ -436,6 +437,21 @@ static void bm_verify_apply(imc_bench_state *st, void *arg)
 
 /* ---- Registration ---------------------------------------------------------------------- */
 
+/* The group's state, for the exit handler: the last fixture built is still
+ * open (an LMDB one with its files in a temporary directory). */
+static dir_bench *live;
+
+static void free_all(void)
+{
+    if (live == NULL)
+        return;
+    if (live->current != NULL)
+        fixture_drop(live->current);
+    imc_wipe(live->sk, sizeof live->sk);
+    free(live);
+    live = NULL;
+}
+
 void imc_bench_register_dir(void)
 {
     size_t nb = 0;
@@ -456,6 +472,9 @@ void imc_bench_register_dir(void)
         return;
     }
     imc_rng_wipe(&rng);
+    if (atexit(free_all) != 0)
+        fprintf(stderr, "imcore-bench: cannot register the exit handler\n");
+    live = g;
     char name[128];
     for (int k = 0; k < STORE_KINDS; k++) {
         for (size_t z = 0; z < SIZE_COUNT; z++) {

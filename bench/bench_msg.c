@@ -73,6 +73,7 @@ typedef struct population {
 
 /* Pre-made deliveries to device 0 of a population (decrypt). */
 typedef struct delivery_pool {
+    struct delivery_pool *next; /* every pool, for the exit handler */
     size_t count;
     uint8_t *bytes[POOL_SMALL];
     size_t len[POOL_SMALL];
@@ -80,16 +81,21 @@ typedef struct delivery_pool {
 
 /* One envelope and one of its deliveries (fanout, parse). */
 typedef struct envelope_fixture {
+    struct envelope_fixture *next; /* every fixture, for the exit handler */
     uint8_t *env;
     size_t env_len;
     uint8_t *delivery;
     size_t delivery_len;
 } envelope_fixture;
 
+/* Fixtures live until the process exits (every run and repetition of a
+ * benchmark reuses its own); free_all() releases them then. */
 static struct {
     pthread_mutex_t lock;
     population pops[MAX_BACKENDS][IMC_SUITE_COUNT];
-} G = {PTHREAD_MUTEX_INITIALIZER, {{{0}}}};
+    envelope_fixture *fixtures;
+    delivery_pool *pools;
+} G = {PTHREAD_MUTEX_INITIALIZER, {{{0}}}, NULL, NULL};
 
 /* The argument of every benchmark here (copied into its registration; the
  * fixture pointers are filled on first use, under G.lock). */
@@ -246,6 +252,8 @@ static bool envelope_get(imc_bench_state *st, msg_arg *a)
         if (s == IMC_OK)
             s = first_delivery(&fx->delivery, &fx->delivery_len, fx->env, fx->env_len, a->n);
         if (s == IMC_OK) {
+            fx->next = G.fixtures;
+            G.fixtures = fx;
             a->fx = fx;
         } else if (fx != NULL) {
             free(fx->env);
@@ -279,6 +287,8 @@ static bool pool_get(imc_bench_state *st, msg_arg *a)
             free(env);
         }
         if (s == IMC_OK) {
+            pool->next = G.pools;
+            G.pools = pool;
             a->pool = pool;
         } else if (pool != NULL) {
             for (size_t i = 0; i < POOL_SMALL; i++)
@@ -495,6 +505,41 @@ static void bm_parse_delivery(imc_bench_state *st, void *arg)
 
 /* ---- Registration -------------------------------------------------------------- */
 
+static void free_all(void)
+{
+    pthread_mutex_lock(&G.lock);
+    while (G.fixtures != NULL) {
+        envelope_fixture *fx = G.fixtures;
+        G.fixtures = fx->next;
+        free(fx->env);
+        free(fx->delivery);
+        free(fx);
+    }
+    while (G.pools != NULL) {
+        delivery_pool *pool = G.pools;
+        G.pools = pool->next;
+        for (size_t i = 0; i < pool->count; i++)
+            free(pool->bytes[i]);
+        free(pool);
+    }
+    for (size_t b = 0; b < MAX_BACKENDS; b++) {
+        for (size_t s = 0; s < IMC_SUITE_COUNT; s++) {
+            population *p = &G.pops[b][s];
+            if (p->devices != NULL)
+                for (size_t i = 0; i < p->count; i++)
+                    imc_keys_wipe(&p->devices[i]);
+            imc_keys_wipe(&p->sender);
+            free(p->devices);
+            free(p->pubs);
+            p->devices = NULL;
+            p->pubs = NULL;
+            p->count = 0;
+            p->sender_ready = false;
+        }
+    }
+    pthread_mutex_unlock(&G.lock);
+}
+
 static imc_bench *reg(const char *name, imc_bench_fn *fn, msg_arg arg, imc_bench_time_unit unit)
 {
     memcpy(arg.name, name, strlen(name) + 1);
@@ -551,6 +596,10 @@ imc_bench *imc_bench_msg_register(const char *name, imc_bench_msg_path path, con
 
 void imc_bench_register_msg(void)
 {
+    static bool registered;
+    if (!registered && atexit(free_all) != 0)
+        fprintf(stderr, "imcore-bench: cannot register the exit handler\n");
+    registered = true;
     size_t nb = 0;
     const char *const *names = imc_backend_list(&nb);
     char name[NAME_BYTES];

@@ -1,7 +1,8 @@
 /* imcore benchmarks: one registration function per group, each in its own
- * file. bench_main.c calls them all before running, in the order below:
- * google-benchmark runs benchmarks in registration order, so the primitive
- * floors are measured before the core paths that are divided by them.
+ * file. bench_main.c calls them all before running: overhead, primitives,
+ * msg, peers, threads, dir. google-benchmark runs benchmarks in registration
+ * order, so the primitive floors are measured before the core paths that
+ * are divided by them.
  *
  * Names (one scheme, so that --benchmark_filter and compare.py can select
  * by any part; <suite> is imc_suite.short_name):

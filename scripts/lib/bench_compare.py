@@ -197,6 +197,12 @@ def main():
     if geo and geo["measurements"]:
         summary += f"; geometric mean of CPU time changes {geo['measurements'][0]['cpu'] * 100:+.1f}%"
     print(f"{len(rows)} benchmarks: {summary}")
+    tested = sum(1 for r in rows if r[4] is not None)
+    if tested >= 20:
+        print(f"note: each test runs at alpha {args.alpha:g} on its own: about "
+              f"{args.alpha * tested:.0f} of {tested} would show a significant change by chance "
+              f"alone, and load drift on a shared machine adds more; look for effects that "
+              f"recur across sizes and runs.")
     few = min(r[5] for r in rows)
     if few < OPTIMAL_REPS:
         print(f"note: some benchmarks have only {few} repetition(s) on one side; the U test "

@@ -3,11 +3,12 @@
 
 Reads google-benchmark's console output on stdin (run it with
 --benchmark_display_aggregates_only=true and --benchmark_color=false) and
-prints one line per finished benchmark: [done/total elapsed ETA] and the
-benchmark's median line (or its only line, or its error), dropping the
+prints one line per finished benchmark: [pass, done/total, elapsed, ETA] and
+the benchmark's median line (or its only line, or its error), dropping the
 mean/stddev/cv aggregates (they are in the JSON). The context header is
-passed through. Everything is also appended to --log if given. Standard
-library only.
+passed through on the first pass. Elapsed time and ETA cover all passes of
+the run (--pass, --passes, --start). Everything is also appended to --log if
+given. Standard library only.
 """
 
 import argparse
@@ -27,14 +28,18 @@ def clock(seconds):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--total", type=int, required=True, help="benchmarks in the run")
+    ap.add_argument("--total", type=int, required=True, help="benchmarks in one pass")
+    ap.add_argument("--pass", dest="pass_", type=int, default=1, help="this pass (from 1)")
+    ap.add_argument("--passes", type=int, default=1, help="passes in the run")
+    ap.add_argument("--start", type=float, default=None,
+                    help="the run's start (seconds since the epoch; default: now)")
     ap.add_argument("--log", help="append the unfiltered output to this file")
-    ap.add_argument("--no-eta", action="store_true",
-                    help="no time estimate (interleaved repetitions finish in a burst at the end)")
     args = ap.parse_args()
 
     log = open(args.log, "a", encoding="utf-8") if args.log else None
-    start = time.monotonic()
+    start = args.start if args.start is not None else time.time()
+    before = (args.pass_ - 1) * args.total  # benchmarks finished in earlier passes
+    grand = args.passes * args.total
     done = set()
     in_table = False
     for raw in sys.stdin:
@@ -43,7 +48,8 @@ def main():
             log.flush()
         line = raw.rstrip("\n")
         if not in_table:
-            print(line, flush=True)
+            if args.pass_ == 1:
+                print(line, flush=True)
             if line.startswith("Benchmark") and "Time" in line:
                 in_table = True
             continue
@@ -64,11 +70,13 @@ def main():
             print(line, flush=True)
             continue
         done.add(name)
-        elapsed = time.monotonic() - start
+        elapsed = time.time() - start
         k = len(done)
         width = len(str(args.total))
-        eta = "" if args.no_eta else f" ETA {clock(elapsed / k * max(args.total - k, 0))}"
-        print(f"[{k:>{width}}/{args.total} {clock(elapsed)}{eta}] {line}", flush=True)
+        finished = before + k
+        eta = f" ETA {clock(elapsed / finished * max(grand - finished, 0))}"
+        where = f"{args.pass_}/{args.passes} " if args.passes > 1 else ""
+        print(f"[{where}{k:>{width}}/{args.total} {clock(elapsed)}{eta}] {line}", flush=True)
     if log:
         log.close()
     return 0

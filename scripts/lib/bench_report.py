@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 
+sys.dont_write_bytecode = True  # no __pycache__ next to the scripts
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_table as bt  # noqa: E402  (same directory)
 
@@ -181,14 +182,15 @@ def recipe(path, suite, n, body):
     return parts
 
 
-def floor_ns(runs, backend, parts):
-    """Sum of count x median CPU time of prim/<backend>/<p>, or None."""
+def floor_ns(runs, backend, parts, best=False):
+    """Sum of count x median CPU time of prim/<backend>/<p> (with best: the
+    fastest repetition's), or None."""
     total = 0.0
     for count, p in parts:
         r = runs.get(f"prim/{backend}/{p}")
-        if r is None or r.error is not None or r.cpu_ns is None:
+        if r is None or r.error is not None or r.cpu_ns is None or (best and not r.cpu):
             return None
-        total += count * r.cpu_ns
+        total += count * (min(r.cpu) if best else r.cpu_ns)
     return total
 
 
@@ -202,10 +204,13 @@ def core_rows(runs):
                 continue
             n = int(m["n"]) if path == "encrypt" else 1
             body = int(m["B"])
-            fl = floor_ns(runs, m["b"], recipe(path, m["s"], n, body))
+            parts = recipe(path, m["s"], n, body)
+            fl = floor_ns(runs, m["b"], parts)
+            best = floor_ns(runs, m["b"], parts, best=True)
             rows.append({"path": path, "b": m["b"], "s": m["s"], "n": n, "B": body,
                          "ns": r.cpu_ns, "floor": fl,
                          "ratio": r.cpu_ns / fl if fl else None,
+                         "best": min(r.cpu) / best if best and r.cpu else None,
                          "counter": r.counter("overhead"), "reps": r.reps})
     return rows
 
@@ -378,11 +383,12 @@ def section_peers(runs, rows, backends):
 
 
 def thread_rows(runs):
-    """[(path, backend, suite, threads, items/s)] from the threads/ runs."""
+    """[(path, backend, suite, threads, items/s, devices, body, CPU ns per
+    message summed over the threads)] from the threads/ runs."""
     rows = []
     for m, r in ok_runs(runs, "threads"):
         rows.append((m["path"], m["b"], m["s"], int(m["t"]), r.counter("items_per_second"),
-                     m["n"], int(m["B"])))
+                     m["n"], int(m["B"]), r.cpu_ns))
     return rows
 
 
@@ -393,16 +399,23 @@ def section_threads(runs, backends, nproc):
     out = ["## Thread scaling", "",
            f"Throughput of T threads each running the path on its own buffers (suite 1, "
            f"8 devices for encrypt, 1 KiB body), wall-clock; efficiency = "
-           f"throughput(T) / (T × throughput(1)). This machine has {nproc} logical CPUs.", ""]
-    base = {(p, b): v for p, b, _, t, v, _, _ in rows if t == 1}
+           f"throughput(T) / (T × throughput(1)). This machine has {nproc} logical CPUs. "
+           f"*CPU per message* is the CPU time of all threads divided by the messages: if it "
+           f"stays flat as T grows, the threads do not slow each other down inside imcore "
+           f"(no locks, no shared writes), whatever the machine's other load does to the "
+           f"wall-clock throughput.", ""]
+    base = {(r[0], r[1]): r for r in rows if r[3] == 1}
     order = {b: i for i, b in enumerate(backends)}
     body = []
-    for p, b, s, t, v, _, _ in sorted(rows, key=lambda x: (x[0] != "encrypt",
-                                                           order.get(x[1], 99), x[3])):
+    for p, b, s, t, v, _, _, cpu in sorted(rows, key=lambda x: (x[0] != "encrypt",
+                                                                order.get(x[1], 99), x[3])):
         b1 = base.get((p, b))
-        eff = v / (t * b1) if v and b1 else None
-        body.append([p, b, str(t), fmt_rate(v), f"{eff:.2f}" if eff is not None else "-"])
-    out += [bt.md_table(["path", "backend", "threads", "messages/s", "efficiency"], body), ""]
+        eff = v / (t * b1[4]) if v and b1 and b1[4] else None
+        rel = cpu / b1[7] if cpu and b1 and b1[7] else None
+        body.append([p, b, str(t), fmt_rate(v), f"{eff:.2f}" if eff is not None else "-",
+                     bt.fmt_time(cpu), f"{rel:.2f}" if rel is not None else "-"])
+    out += [bt.md_table(["path", "backend", "threads", "messages/s", "efficiency",
+                         "CPU per message", "vs 1 thread"], body), ""]
     return out
 
 
@@ -419,19 +432,27 @@ def section_dir(runs, backends):
            f"directory's backend `{dir_b}`); the ratio divides by that many signatures. Client "
            "verification divides by Ed25519 verifications of the same input on its backend.",
            ""]
+    def best(r, fr, k):
+        if r.reps < 2 or fr is None or not r.cpu or not fr.cpu:
+            return "-"
+        return fmt_ratio(min(r.cpu) / (k * min(fr.cpu)))
+
     body = []
     for m, r in sorted(look, key=lambda x: x[0].string):
         k = int(m["k"]) if m["k"] else 1
         fl = k * sign_ns if sign_ns and m["op"] != "register" else None
         body.append([m.string, bt.fmt_time(r.cpu_ns), bt.fmt_time(r.cpu_ns / k),
-                     fmt_ratio(r.cpu_ns / fl) if fl else "-"])
+                     fmt_ratio(r.cpu_ns / fl) if fl else "-",
+                     best(r, sign, k) if fl else "-"])
     for m, r in sorted(ver, key=lambda x: x[0].string):
         k = int(m["k"]) if m["k"] else 1
         v = runs.get(f"prim/{m['b']}/ed25519-verify/{DIR_ENTRY_SIGN}")
-        fl = k * v.cpu_ns if v is not None and v.error is None and v.cpu_ns else None
+        ok = v is not None and v.error is None and v.cpu_ns
+        fl = k * v.cpu_ns if ok else None
         body.append([m.string, bt.fmt_time(r.cpu_ns), bt.fmt_time(r.cpu_ns / k),
-                     fmt_ratio(r.cpu_ns / fl) if fl else "-"])
-    out += [bt.md_table(["benchmark", "per call", "per entry", "ratio"], body), ""]
+                     fmt_ratio(r.cpu_ns / fl) if fl else "-", best(r, v, k) if ok else "-"])
+    out += [bt.md_table(["benchmark", "per call", "per entry", "ratio", "best of repetitions"],
+                        body), ""]
     return out
 
 
@@ -587,17 +608,34 @@ def make_plots(outdir, runs, rows, backends, B, series, log):
                         key=lambda k: (order.get(k[0], 99), suite_sort_key(k[1])))
             dblocks = [(f"{b} {s}", sorted((r["B"], r["ratio"]) for r in dec
                                            if r["b"] == b and r["s"] == s)) for b, s in db]
+            # The best-of-repetitions ratios, drawn dotted in the same colours.
+            ebest = [(f"{b} {s}", sorted((r["n"], r["best"]) for r in enc
+                                         if r["b"] == b and r["s"] == s and r["B"] == ebody))
+                     for b, s in eb]
+            dbest = [(f"{b} {s}", sorted((r["B"], r["best"]) for r in dec
+                                         if r["b"] == b and r["s"] == s)) for b, s in db]
+            has_best = all(v is not None for _, pts in ebest + dbest for _, v in pts)
             c1, p1 = sty.strings(eb)
             c2, p2 = sty.strings(db)
             write_blocks(os.path.join(tmp, "enc.dat"), eblocks or [("none", [(1, None)])])
             write_blocks(os.path.join(tmp, "dec.dat"), dblocks or [("none", [(64, None)])])
-            ymax = max([r["ratio"] for r in enc + dec] + [TARGET])
+            write_blocks(os.path.join(tmp, "encb.dat"), ebest or [("none", [(1, None)])])
+            write_blocks(os.path.join(tmp, "decb.dat"), dbest or [("none", [(64, None)])])
+            allr = [r["ratio"] for r in enc + dec]
+            if has_best:
+                allr += [r["best"] for r in enc + dec]
+            ymax = max(allr + [TARGET])
+            ymin = min(allr + [0.9])
             made += gnuplot("plot_overhead.gp", os.path.join(outdir, "overhead"),
                             {"enc": os.path.join(tmp, "enc.dat"), "nenc": len(eblocks),
                              "dec": os.path.join(tmp, "dec.dat"), "ndec": len(dblocks),
+                             "encb": os.path.join(tmp, "encb.dat"),
+                             "decb": os.path.join(tmp, "decb.dat"),
+                             "best": 1 if has_best else 0,
                              "colors": c1, "points": p1, "colors2": c2, "points2": p2,
                              "xmax": max((r["n"] for r in enc), default=1),
                              "ymax": math.ceil(ymax * 20 + 0.5) / 20,
+                             "ymin": math.floor(ymin * 20 - 0.5) / 20,
                              "body": fmt_bytes(ebody), "target": TARGET}, log)
         trows = thread_rows(runs)
         if trows:
@@ -606,7 +644,7 @@ def make_plots(outdir, runs, rows, backends, B, series, log):
                           key=lambda k: (k[0] != "encrypt", order.get(k[1], 99)))
             tp, ef = [], []
             for p, b in keys:
-                pts = sorted((t, v) for pp, bb, _, t, v, _, _ in trows if pp == p and bb == b and v)
+                pts = sorted((r[3], r[4]) for r in trows if r[0] == p and r[1] == b and r[4])
                 base = next((v for t, v in pts if t == 1), None)
                 tp.append((f"{p} {b}", pts))
                 ef.append((f"{p} {b}", [(t, v / (t * base)) for t, v in pts] if base else []))
@@ -616,13 +654,34 @@ def make_plots(outdir, runs, rows, backends, B, series, log):
             made += gnuplot("plot_threads.gp", os.path.join(outdir, "threads"),
                             {"tp": os.path.join(tmp, "tp.dat"), "eff": os.path.join(tmp, "eff.dat"),
                              "n": len(tp), "colors": c1, "points": p1,
-                             "maxt": max(t for _, _, _, t, *_ in trows)}, log)
+                             "maxt": max(r[3] for r in trows)}, log)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return made
 
 
 # ---- Notes ----------------------------------------------------------------------------
+
+def section_elsewhere(resdir):
+    """The other jobs' results next to this report: the scale projection
+    (copied from scale/SUMMARY.md, which scripts/scale-curve writes) and
+    links to the fuzzing summaries. They come from their own runs and
+    scripts, named in their files."""
+    lines = []
+    summary = os.path.join(resdir, "scale", "SUMMARY.md")
+    if os.path.exists(summary):  # its links are relative to results/ already
+        with open(summary, encoding="utf-8") as f:
+            lines += [l for l in f.read().splitlines() if not l.startswith("<!--")] + [""]
+    fuzz = [n for n in ("fuzz-libfuzzer.md", "fuzz-afl.md", "fuzz-coverage.txt")
+            if os.path.exists(os.path.join(resdir, n))]
+    if fuzz:
+        lines += ["Fuzzing: " + ", ".join(f"[{n}]({n})" for n in fuzz) + ".", ""]
+    if not lines:
+        return []
+    return ["## Scale and fuzzing", "",
+            "From their own runs, not this one (`scripts/scale-curve`, `scripts/fuzz`, "
+            "`scripts/fuzz-coverage`; each file names its run).", ""] + lines
+
 
 def above_target(rows):
     return sorted((r for r in rows if r["ratio"] is not None and r["ratio"] > TARGET),
@@ -638,13 +697,18 @@ def counter_check(rows):
 
 
 def ratio_summary(rows, backends):
-    """Per (path, backend): (min, median, max) of the ratio."""
+    """Per (path, backend): (min, median, max) of the ratio, the same of the
+    best-of-repetitions ratio (None without repetitions), and the count."""
     out = []
     for path in ("encrypt", "decrypt"):
         for b in backends:
-            v = [r["ratio"] for r in rows if r["path"] == path and r["b"] == b and r["ratio"]]
-            if v:
-                out.append((path, b, min(v), statistics.median(v), max(v), len(v)))
+            sel = [r for r in rows if r["path"] == path and r["b"] == b and r["ratio"]]
+            if not sel:
+                continue
+            v = [r["ratio"] for r in sel]
+            w = [r["best"] for r in sel if r["best"] and r["reps"] > 1]
+            out.append((path, b, min(v), statistics.median(v), max(v),
+                        (min(w), statistics.median(w), max(w)) if w else None, len(v)))
     return out
 
 
@@ -674,15 +738,18 @@ def main():
     summary = ratio_summary(rows, backends)
     high = above_target(rows)
     gap, ngap = counter_check(rows)
+    passes = int(ctx.get("bench.passes", "1")) > 1
     errors = sorted((n, r.error) for n, r in runs.items() if r.error)
 
     # Console: the headline figures.
     print()
     if summary:
         print(f"Overhead ratio (CPU time / sum of primitive floors, target <= {TARGET}):")
-        print(bt.text_table(["path", "backend", "min", "median", "max", "benchmarks"],
-                            [[p, b, f"{lo:.3f}", f"{md:.3f}", f"{hi:.3f}", str(k)]
-                             for p, b, lo, md, hi, k in summary]))
+        print(bt.text_table(["path", "backend", "min", "median", "max", "best-of-reps median",
+                             "benchmarks"],
+                            [[p, b, f"{lo:.3f}", f"{md:.3f}", f"{hi:.3f}",
+                              f"{bst[1]:.3f}" if bst else "-", str(k)]
+                             for p, b, lo, md, hi, bst, k in summary]))
         if high:
             print(f"{len(high)} above {TARGET}: " + ", ".join(
                 f"{r['path']}/{r['b']}/{r['s']}/" + (f"dev:{r['n']}/" if r['path'] == 'encrypt'
@@ -690,7 +757,8 @@ def main():
                 for r in high[:6]) + (" ..." if len(high) > 6 else ""))
         if gap is not None:
             print(f"In-process overhead counters agree with the recomputed ratios within "
-                  f"{gap * 100:.2f}% ({ngap} benchmarks).")
+                  f"{gap * 100:.2f}% ({ngap} benchmarks)" +
+                  (" (each pass's counter divides by that pass's floors)." if passes else "."))
     else:
         print("No core-path results with their floors in this run.")
     for n, e in errors:
@@ -713,6 +781,19 @@ def main():
     if ctx.get("bench.suite"):
         lines.append(f"- **Suite:** {ctx['bench.suite']}"
                      + (f", filter `{ctx['bench.filter']}`" if ctx.get("bench.filter") else ""))
+    if ctx.get("bench.repetitions"):
+        n, _, mode = ctx["bench.repetitions"].partition(" ")
+        lines.append(f"- **Repetitions:** {n}, " + (
+            "as passes over the whole suite (each benchmark once per pass)" if mode == "passes"
+            else "back to back"))
+    loads = sorted(((int(k.rsplit("pass", 1)[1]), v) for k, v in ctx.items()
+                    if k.startswith("bench.load_avg.pass")))
+    if loads:
+        lines.append("- **Load average at the start of each pass:** " +
+                     "; ".join(v for _, v in loads))
+    elif ctx.get("load_avg"):
+        lines.append("- **Load average at the start:** " +
+                     " ".join(f"{x:.2f}" for x in ctx["load_avg"]))
     suites = sorted((k, v) for k, v in ctx.items() if k.startswith("suite."))
     if suites:
         lines.append("- **Message suites (backends):** " + "; ".join(
@@ -735,19 +816,29 @@ def main():
               "all measured in this run (`scripts/lib/bench_report.py` lists the recipes; "
               f"docs/wire-format.md specifies the calls). Target: ≤ {TARGET} everywhere.", ""]
     if summary:
-        lines += [bt.md_table(["path", "backend", "min", "median", "max", "benchmarks"],
-                              [[p, b, fmt_ratio(lo), fmt_ratio(md), fmt_ratio(hi), str(k)]
-                               for p, b, lo, md, hi, k in summary]), ""]
+        lines += [bt.md_table(["path", "backend", "min", "median", "max",
+                               "best of repetitions: min", "median", "max", "benchmarks"],
+                              [[p, b, fmt_ratio(lo), fmt_ratio(md), fmt_ratio(hi)]
+                               + ([fmt_ratio(x) for x in bst] if bst else ["-"] * 3) + [str(k)]
+                               for p, b, lo, md, hi, bst, k in summary]), ""]
+        lines += ["The ratio is median / sum of medians. *Best of repetitions* divides the "
+                  "fastest repetition of the path by the sum of the fastest repetitions of its "
+                  "primitives: on a busy machine contention only ever adds time, so this one "
+                  "is the less disturbed estimate (see the notes).", ""]
         if gap is not None:
             lines += [f"The in-process `overhead` counters of the same benchmarks (floors "
                       f"measured earlier in the process, per-run CPU time) agree with these "
-                      f"within {gap * 100:.2f}% ({ngap} benchmarks).", ""]
+                      f"within {gap * 100:.2f}% ({ngap} benchmarks)" +
+                      ("; each pass's counter divides by that pass's floors, the table by the "
+                       "medians over all passes." if passes else "."), ""]
         if high:
             lines += [f"{len(high)} ratio(s) above {TARGET} in this run (explained in the "
-                      f"notes below):", ""]
+                      f"notes below; best of repetitions in parentheses):", ""]
             lines += [f"- `{r['path']}/{r['b']}/{r['s']}/" +
                       (f"dev:{r['n']}/" if r['path'] == 'encrypt' else "") +
-                      f"body:{r['B']}`: {r['ratio']:.3f}" for r in high[:20]]
+                      f"body:{r['B']}`: {r['ratio']:.3f}" +
+                      (f" ({r['best']:.3f})" if r["best"] and r["reps"] > 1 else "")
+                      for r in high[:20]]
             if len(high) > 20:
                 lines.append(f"- ... and {len(high) - 20} more")
             lines.append("")
@@ -787,6 +878,7 @@ def main():
     if errors:
         lines += ["## Errors", ""] + [f"- `{n}`: {e}" for n, e in errors] + [""]
 
+    lines += section_elsewhere(os.path.dirname(os.path.abspath(args.markdown)))
     lines += ["## Notes", ""]
     if os.path.exists(args.notes):
         with open(args.notes, encoding="utf-8") as f:

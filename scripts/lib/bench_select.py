@@ -6,8 +6,8 @@ Reads the binary's --benchmark_list_tests output on stdin and prints one
 selects (second line). Suites:
 
   default  fan-outs 1, 8, 128 and bodies 64 B and 1 KiB for every path and
-           peer, the primitive floors those paths divide by (the generic
-           floor of BRIEF section 7 at other sizes is in full), thread scaling,
+           peer, the primitive floors those paths divide by, the generic
+           floor of BRIEF section 7 for sodium and openssl, thread scaling,
            directory lookups at 1 M handles and client verification: under
            5 minutes on 2 cores (the 10 M-handle directories alone take
            about a minute each to build);
@@ -24,6 +24,7 @@ import os
 import re
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ next to the scripts
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_report as br  # noqa: E402  (same directory)
 
@@ -33,6 +34,11 @@ DEFAULT_BODIES = "64|1024"
 # Every name of the default suite matches one of these.
 DEFAULT_PATTERNS = [
     r"^shim/",
+    # The generic floor of BRIEF section 7 (also what the auto backend reads
+    # from a results file, IMC_AUTO_PROFILE) for the two library backends.
+    r"^prim/(sodium|openssl)/(x25519-keygen|x25519-derive|ed25519-keygen|p256-keygen|p256-ecdh|"
+    r"ed25519-(sign|verify)/64|ecdsa-p256-(sign|verify)/64|sha256/64|hmac-sha256/64|"
+    r"hkdf-sha256/32|random/32|aead-(seal|open)/[a-z0-9]+/(64|1024|16384))$",
     r"^(encrypt/[^/]+|fanout|parse/envelope)/[^/]+/dev:(" + DEFAULT_DEVICES + r")/body:("
     + DEFAULT_BODIES + r")$",
     r"^(decrypt/[^/]+|parse/delivery)/[^/]+/body:(" + DEFAULT_BODIES + r")$",

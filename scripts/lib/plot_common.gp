@@ -11,7 +11,7 @@ if (fmt eq 'svg') {
 set output out
 set grid xtics ytics lc rgb '#dddddd' lw 1
 set border lw 1.2
-set key below center horizontal maxcols 3 font ',10' samplen 2.5 spacing 1.1
+set key below center horizontal maxcols 2 width -2 font ',10' samplen 2 spacing 1.05 height 1
 set style data linespoints
 set pointsize 1.0
 # Colour per backend or peer (bench_report.py assigns them).

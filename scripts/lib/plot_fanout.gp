@@ -7,7 +7,7 @@ load libdir.'/plot_common.gp'
 set multiplot layout 1,2 title sprintf('imcore: CPU time per message against fan-out (body %s)', body) font ',14'
 set logscale x 2
 set logscale y 10
-set format y '%g'
+set format y '10^{%L}'
 set xrange [0.8:xmax * 1.25]
 set xtics (1, 2, 4, 8, 32, 128, 1024)
 set xlabel 'recipient devices per message (log scale)'
