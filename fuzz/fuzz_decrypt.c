@@ -52,15 +52,6 @@ static void setup(void)
 
 #define FILL 0xa5
 
-static int all_zero(const void *p, size_t n)
-{
-    const uint8_t *b = p;
-    for (size_t i = 0; i < n; i++)
-        if (b[i] != 0)
-            return 0;
-    return 1;
-}
-
 static void check_failure(imc_status st, const uint8_t *out, size_t cap,
                           const imc_msg_received *info, int replay_ok)
 {
@@ -68,9 +59,9 @@ static void check_failure(imc_status st, const uint8_t *out, size_t cap,
                    (replay_ok && (st == IMC_ERR_REPLAY || st == IMC_ERR_STALE)),
                "decrypt failed with an unexpected status: %s", imc_status_str(st));
     /* msg.h: on any failure out[0..out_cap) and *info are zeroed. */
-    FUZZ_CHECK(all_zero(out, cap), "decrypt failed (%s) but left bytes in the output",
+    FUZZ_CHECK(fuzz_all_zero(out, cap), "decrypt failed (%s) but left bytes in the output",
                imc_status_str(st));
-    FUZZ_CHECK(all_zero(info, sizeof *info), "decrypt failed (%s) but left the info filled",
+    FUZZ_CHECK(fuzz_all_zero(info, sizeof *info), "decrypt failed (%s) but left the info filled",
                imc_status_str(st));
 }
 
@@ -146,8 +137,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memset(out, FILL, cap);
         st = imc_msg_decrypt(out, cap, &info, b, me, &peer, &replay,
                              plan.timestamp_ms - IMC_MAX_CLOCK_SKEW_MS - 1, data, size);
-        FUZZ_CHECK(st == IMC_ERR_STALE, "timestamp beyond the clock skew: %s",
-                   imc_status_str(st));
+        FUZZ_CHECK(st == IMC_ERR_STALE, "timestamp beyond the clock skew: %s", imc_status_str(st));
         check_failure(st, out, cap, &info, 1);
     }
 
@@ -172,8 +162,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         st = imc_msg_decrypt(out, plan.body_len - 1, &info, b, me, &peer, NULL, 0, data, size);
         FUZZ_CHECK(st == IMC_ERR_NO_SPACE, "decrypt into a buffer one byte short: %s",
                    imc_status_str(st));
-        FUZZ_CHECK(all_zero(out, plan.body_len - 1), "short buffer: output not zeroed");
-        FUZZ_CHECK(all_zero(&info, sizeof info), "short buffer: info not wiped");
+        FUZZ_CHECK(fuzz_all_zero(out, plan.body_len - 1), "short buffer: output not zeroed");
+        FUZZ_CHECK(fuzz_all_zero(&info, sizeof info), "short buffer: info not wiped");
     }
     free(out);
     return 0;

@@ -1,7 +1,8 @@
 /* Seed corpus generator (run by scripts/gen-corpus): real envelopes,
- * deliveries and structured inputs made by the library itself with the
- * fixed world of fuzz_common.c, so that signatures, wraps and body tags in
- * the seeds are genuine under the keys the harnesses hold.
+ * deliveries, key files and structured inputs made by the library itself
+ * with the fixed world of fuzz_common.c, so that signatures, wraps, body
+ * tags and key pairs in the seeds are genuine under the keys the harnesses
+ * hold.
  *
  *   imc_gen_corpus OUTDIR    writes OUTDIR/<target>/<name> for every target
  *
@@ -17,6 +18,7 @@
 
 #include "fuzz_common.h"
 #include "imcore/dir.h"
+#include "imcore/util.h"
 
 static const char *outdir;
 static unsigned long written;
@@ -411,6 +413,87 @@ static void gen_dir(void)
     put("dir_ops", "multi", seq_multi, sizeof seq_multi);
 }
 
+/* ---- Key files ---------------------------------------------------------- */
+
+/* Public and secret key files of the fixed sender and two devices of every
+ * suite, then invalid variants: wrong magic, wrong version, unknown suite,
+ * truncated, a trailing byte, and a secret file whose public keys are not
+ * the ones its secrets give. */
+static void gen_keys(void)
+{
+    const fuzz_world *w = fuzz_world_get();
+    uint8_t f[IMC_KEYS_SECRET_ENCODED_MAX + 1];
+    char name[64];
+    for (uint32_t s = 1; s <= IMC_SUITE_COUNT; s++) {
+        if (!w->have_suite[s])
+            continue;
+        const imc_device_keys *who[3] = {&w->sender[s], &w->device[s][0], &w->device[s][1]};
+        static const char *const whon[3] = {"sender", "dev0", "dev1"};
+        for (size_t i = 0; i < 3; i++) {
+            size_t n = 0;
+            imc_status st = imc_keys_encode_public(f, sizeof f, &n, &who[i]->pub);
+            FUZZ_CHECK(st == IMC_OK, "encode_public: %s", imc_status_str(st));
+            snprintf(name, sizeof name, "s%u-%s-public", (unsigned)s, whon[i]);
+            put("keys_parse", name, f, n);
+            st = imc_keys_encode_secret(f, sizeof f, &n, who[i]);
+            FUZZ_CHECK(st == IMC_OK, "encode_secret: %s", imc_status_str(st));
+            snprintf(name, sizeof name, "s%u-%s-secret", (unsigned)s, whon[i]);
+            put("keys_parse", name, f, n);
+        }
+        size_t pn = 0, sn = 0;
+        imc_status st = imc_keys_encode_public(f, sizeof f, &pn, &w->sender[s].pub);
+        FUZZ_CHECK(st == IMC_OK, "encode_public: %s", imc_status_str(st));
+        f[0] = 'X';
+        snprintf(name, sizeof name, "s%u-bad-magic-public", (unsigned)s);
+        put("keys_parse", name, f, pn);
+        f[0] = 'I';
+        f[5] = 2;
+        snprintf(name, sizeof name, "s%u-bad-version-public", (unsigned)s);
+        put("keys_parse", name, f, pn);
+        f[5] = 1;
+        snprintf(name, sizeof name, "s%u-truncated-public", (unsigned)s);
+        put("keys_parse", name, f, pn - 1);
+        f[pn] = 0;
+        snprintf(name, sizeof name, "s%u-trailing-public", (unsigned)s);
+        put("keys_parse", name, f, pn + 1);
+
+        st = imc_keys_encode_secret(f, sizeof f, &sn, &w->sender[s]);
+        FUZZ_CHECK(st == IMC_OK, "encode_secret: %s", imc_status_str(st));
+        f[3] = 'P';
+        snprintf(name, sizeof name, "s%u-public-magic-secret", (unsigned)s);
+        put("keys_parse", name, f, sn);
+        f[3] = 'S';
+        f[5] = 0;
+        snprintf(name, sizeof name, "s%u-bad-version-secret", (unsigned)s);
+        put("keys_parse", name, f, sn);
+        f[5] = 1;
+        f[7] = 4;
+        snprintf(name, sizeof name, "s%u-unknown-suite-secret", (unsigned)s);
+        put("keys_parse", name, f, sn);
+        f[7] = (uint8_t)s;
+        snprintf(name, sizeof name, "s%u-truncated-secret", (unsigned)s);
+        put("keys_parse", name, f, sn - 1);
+        f[sn] = 0;
+        snprintf(name, sizeof name, "s%u-trailing-secret", (unsigned)s);
+        put("keys_parse", name, f, sn + 1);
+        /* Device 0's public keys with the sender's secrets: WEAK_KEY. */
+        imc_device_keys mixed = w->sender[s];
+        memcpy(mixed.pub.dh_pk, w->device[s][0].pub.dh_pk, sizeof mixed.pub.dh_pk);
+        st = imc_keys_encode_secret(f, sizeof f, &sn, &mixed);
+        FUZZ_CHECK(st == IMC_OK, "encode_secret: %s", imc_status_str(st));
+        snprintf(name, sizeof name, "s%u-mismatched-dh-secret", (unsigned)s);
+        put("keys_parse", name, f, sn);
+        mixed = w->sender[s];
+        memcpy(mixed.pub.sig_pk, w->device[s][0].pub.sig_pk, sizeof mixed.pub.sig_pk);
+        st = imc_keys_encode_secret(f, sizeof f, &sn, &mixed);
+        FUZZ_CHECK(st == IMC_OK, "encode_secret: %s", imc_status_str(st));
+        snprintf(name, sizeof name, "s%u-mismatched-sig-secret", (unsigned)s);
+        put("keys_parse", name, f, sn);
+        imc_keys_wipe(&mixed);
+    }
+    imc_wipe(f, sizeof f);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -426,6 +509,7 @@ int main(int argc, char **argv)
     gen_shapes();
     gen_roundtrip();
     gen_dir();
+    gen_keys();
     if (w->sodium != NULL && w->openssl != NULL)
         gen_backend_diff();
     fprintf(stderr, "gen-corpus: %lu files under %s\n", written, outdir);

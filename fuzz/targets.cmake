@@ -7,6 +7,7 @@ set(IMC_FUZZ_TARGETS
   decrypt
   roundtrip
   backend_diff
+  keys_parse
 )
 # The key-directory targets, once the directory module is in the library.
 if(EXISTS ${PROJECT_SOURCE_DIR}/core/include/imcore/dir.h
