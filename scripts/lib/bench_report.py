@@ -782,6 +782,7 @@ def main():
         return 0 if runs else 1
 
     jname = os.path.basename(args.json)
+    jpath = os.path.relpath(args.json, os.path.dirname(os.path.dirname(LIB_DIR)))  # from the repo root
     lines = ["# Benchmark results", "",
              "Written by `scripts/bench` (`scripts/lib/bench_report.py`) from the run below; "
              "regenerate rather than edit. Raw data: the JSON next to this file.", ""]
@@ -895,8 +896,8 @@ def main():
     lines += ["## Comparing", "",
               "A/B between two runs, or two backends of one run, through google-benchmark's "
               "`compare.py` (U test; use `--repetitions 9` or more):", "", "```sh",
-              f"scripts/compare results/A.json results/{jname}",
-              f"scripts/compare --backends results/{jname} sodium openssl --filter '^(encrypt|decrypt)/'",
+              f"scripts/compare results/A.json {jpath}",
+              f"scripts/compare --backends {jpath} sodium openssl --filter '^(encrypt|decrypt)/'",
               "```", ""]
     with open(args.markdown, "w", encoding="utf-8") as f:
         f.write("\n".join(lines))
