@@ -85,10 +85,7 @@ void fuzz_counts_print(void)
 
 /* ---- The fixed world --------------------------------------------------- */
 
-void fuzz_rng(imc_rng *rng, uint64_t stream)
-{
-    imc_rng_init_deterministic(rng, FUZZ_SEED, stream);
-}
+void fuzz_rng(imc_rng *rng, uint64_t stream) { imc_rng_init_deterministic(rng, FUZZ_SEED, stream); }
 
 static fuzz_world world;
 static bool world_ready;
@@ -122,7 +119,8 @@ static void world_build(void)
         for (unsigned i = 0; i < FUZZ_DEVICES; i++) {
             fuzz_rng(&rng, ((uint64_t)s << 8) | i);
             st = imc_keys_generate(&world.device[s][i], b, &rng, s, FUZZ_DEVICE_BASE + i);
-            FUZZ_CHECK(st == IMC_OK, "device keygen suite %u: %s", (unsigned)s, imc_status_str(st));
+            FUZZ_CHECK(st == IMC_OK, "device keygen suite %u: %s", (unsigned)s,
+                       imc_status_str(st));
         }
         world.have_suite[s] = true;
     }
@@ -160,8 +158,8 @@ imc_msg_peer fuzz_sender_peer(uint32_t suite)
     return p;
 }
 
-imc_status fuzz_sent_encrypt(uint8_t *out, size_t out_cap, size_t *out_len, const imc_backend *b,
-                             uint32_t suite, unsigned k)
+imc_status fuzz_sent_encrypt(uint8_t *out, size_t out_cap, size_t *out_len,
+                             const imc_backend *b, uint32_t suite, unsigned k)
 {
     const fuzz_world *w = fuzz_world_get();
     if (suite < 1 || suite > IMC_SUITE_COUNT || !w->have_suite[suite])
@@ -196,8 +194,8 @@ void fuzz_dir_key(uint8_t pk[32], uint8_t sk[32])
     FUZZ_CHECK(st == IMC_OK, "directory keygen: %s", imc_status_str(st));
 }
 
-static const char *const DIR_HANDLES[FUZZ_DIR_HANDLES] = {"alice@example.org", "bob@example.org",
-                                                          "+14155550100"};
+static const char *const DIR_HANDLES[FUZZ_DIR_HANDLES] = {
+    "alice@example.org", "bob@example.org", "+14155550100"};
 
 const uint8_t *fuzz_dir_handle(unsigned h, size_t *len)
 {
@@ -219,7 +217,8 @@ const imc_device_keys *fuzz_dir_device(unsigned h, unsigned s, unsigned g)
                     fuzz_rng(&rng, UINT64_C(0xd0000) + (i << 8) + (j << 4) + k);
                     imc_status st = imc_keys_generate(&keys[i][j][k], b, &rng, 1,
                                                       ((uint64_t)(i + 1) << 8) | (j + 1));
-                    FUZZ_CHECK(st == IMC_OK, "directory device keygen: %s", imc_status_str(st));
+                    FUZZ_CHECK(st == IMC_OK, "directory device keygen: %s",
+                               imc_status_str(st));
                 }
         made = true;
     }

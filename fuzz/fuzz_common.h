@@ -47,11 +47,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Prints where and why, then abort()s: every broken invariant is a crash
  * that the engines keep and minimise. */
-FUZZ_NORETURN FUZZ_PRINTF(3, 4) void fuzz_fail(const char *file, int line, const char *fmt, ...);
-#define FUZZ_CHECK(cond, ...)                                                                      \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            fuzz_fail(__FILE__, __LINE__, __VA_ARGS__);                                            \
+FUZZ_NORETURN FUZZ_PRINTF(3, 4) void fuzz_fail(const char *file, int line, const char *fmt,
+                                               ...);
+#define FUZZ_CHECK(cond, ...)                                                                  \
+    do {                                                                                       \
+        if (!(cond))                                                                           \
+            fuzz_fail(__FILE__, __LINE__, __VA_ARGS__);                                        \
     } while (0)
 
 /* Hex dump of at most 256 bytes (then "...") to stderr, with a label. */
@@ -72,7 +73,7 @@ void fuzz_counts_print(void);
 #define FUZZ_SENDER_DEVICE UINT64_C(0x0a11ce0000000001)
 #define FUZZ_RECIPIENT_HANDLE "bob@example.org"
 #define FUZZ_DEVICE_BASE UINT64_C(0x0b0b000000000001) /* device i: BASE + i */
-#define FUZZ_DEVICES 8        /* recipient devices per suite; device 0 is "me" */
+#define FUZZ_DEVICES 8       /* recipient devices per suite; device 0 is "me" */
 #define FUZZ_SENT_MESSAGES 12 /* messages the fixed sender sends per suite */
 #define FUZZ_TS_BASE UINT64_C(1700000000000)
 

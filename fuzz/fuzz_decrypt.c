@@ -137,7 +137,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memset(out, FILL, cap);
         st = imc_msg_decrypt(out, cap, &info, b, me, &peer, &replay,
                              plan.timestamp_ms - IMC_MAX_CLOCK_SKEW_MS - 1, data, size);
-        FUZZ_CHECK(st == IMC_ERR_STALE, "timestamp beyond the clock skew: %s", imc_status_str(st));
+        FUZZ_CHECK(st == IMC_ERR_STALE, "timestamp beyond the clock skew: %s",
+                   imc_status_str(st));
         check_failure(st, out, cap, &info, 1);
     }
 

@@ -415,6 +415,25 @@ static void gen_dir(void)
 
 /* ---- Key files ---------------------------------------------------------- */
 
+/* corpus/keys_parse/s<suite>-<what>: one key file, n bytes of f. */
+static void put_key(uint32_t s, const char *what, const uint8_t *f, size_t n)
+{
+    char name[64];
+    snprintf(name, sizeof name, "s%u-%s", (unsigned)s, what);
+    put("keys_parse", name, f, n);
+}
+
+/* Encodes a public (secret == NULL) or secret key file into f; its length. */
+static size_t encode_key(uint8_t *f, size_t cap, const imc_device_public *pub,
+                         const imc_device_keys *secret)
+{
+    size_t n = 0;
+    imc_status st = secret != NULL ? imc_keys_encode_secret(f, cap, &n, secret)
+                                   : imc_keys_encode_public(f, cap, &n, pub);
+    FUZZ_CHECK(st == IMC_OK, "encode key file: %s", imc_status_str(st));
+    return n;
+}
+
 /* Public and secret key files of the fixed sender and two devices of every
  * suite, then invalid variants: wrong magic, wrong version, unknown suite,
  * truncated, a trailing byte, and a secret file whose public keys are not
@@ -423,72 +442,49 @@ static void gen_keys(void)
 {
     const fuzz_world *w = fuzz_world_get();
     uint8_t f[IMC_KEYS_SECRET_ENCODED_MAX + 1];
-    char name[64];
+    char what[32];
     for (uint32_t s = 1; s <= IMC_SUITE_COUNT; s++) {
         if (!w->have_suite[s])
             continue;
         const imc_device_keys *who[3] = {&w->sender[s], &w->device[s][0], &w->device[s][1]};
         static const char *const whon[3] = {"sender", "dev0", "dev1"};
         for (size_t i = 0; i < 3; i++) {
-            size_t n = 0;
-            imc_status st = imc_keys_encode_public(f, sizeof f, &n, &who[i]->pub);
-            FUZZ_CHECK(st == IMC_OK, "encode_public: %s", imc_status_str(st));
-            snprintf(name, sizeof name, "s%u-%s-public", (unsigned)s, whon[i]);
-            put("keys_parse", name, f, n);
-            st = imc_keys_encode_secret(f, sizeof f, &n, who[i]);
-            FUZZ_CHECK(st == IMC_OK, "encode_secret: %s", imc_status_str(st));
-            snprintf(name, sizeof name, "s%u-%s-secret", (unsigned)s, whon[i]);
-            put("keys_parse", name, f, n);
+            snprintf(what, sizeof what, "%s-public", whon[i]);
+            put_key(s, what, f, encode_key(f, sizeof f, &who[i]->pub, NULL));
+            snprintf(what, sizeof what, "%s-secret", whon[i]);
+            put_key(s, what, f, encode_key(f, sizeof f, NULL, who[i]));
         }
-        size_t pn = 0, sn = 0;
-        imc_status st = imc_keys_encode_public(f, sizeof f, &pn, &w->sender[s].pub);
-        FUZZ_CHECK(st == IMC_OK, "encode_public: %s", imc_status_str(st));
+        size_t pn = encode_key(f, sizeof f, &w->sender[s].pub, NULL);
         f[0] = 'X';
-        snprintf(name, sizeof name, "s%u-bad-magic-public", (unsigned)s);
-        put("keys_parse", name, f, pn);
+        put_key(s, "bad-magic-public", f, pn);
         f[0] = 'I';
         f[5] = 2;
-        snprintf(name, sizeof name, "s%u-bad-version-public", (unsigned)s);
-        put("keys_parse", name, f, pn);
+        put_key(s, "bad-version-public", f, pn);
         f[5] = 1;
-        snprintf(name, sizeof name, "s%u-truncated-public", (unsigned)s);
-        put("keys_parse", name, f, pn - 1);
+        put_key(s, "truncated-public", f, pn - 1);
         f[pn] = 0;
-        snprintf(name, sizeof name, "s%u-trailing-public", (unsigned)s);
-        put("keys_parse", name, f, pn + 1);
+        put_key(s, "trailing-public", f, pn + 1);
 
-        st = imc_keys_encode_secret(f, sizeof f, &sn, &w->sender[s]);
-        FUZZ_CHECK(st == IMC_OK, "encode_secret: %s", imc_status_str(st));
+        size_t sn = encode_key(f, sizeof f, NULL, &w->sender[s]);
         f[3] = 'P';
-        snprintf(name, sizeof name, "s%u-public-magic-secret", (unsigned)s);
-        put("keys_parse", name, f, sn);
+        put_key(s, "public-magic-secret", f, sn);
         f[3] = 'S';
         f[5] = 0;
-        snprintf(name, sizeof name, "s%u-bad-version-secret", (unsigned)s);
-        put("keys_parse", name, f, sn);
+        put_key(s, "bad-version-secret", f, sn);
         f[5] = 1;
         f[7] = 4;
-        snprintf(name, sizeof name, "s%u-unknown-suite-secret", (unsigned)s);
-        put("keys_parse", name, f, sn);
+        put_key(s, "unknown-suite-secret", f, sn);
         f[7] = (uint8_t)s;
-        snprintf(name, sizeof name, "s%u-truncated-secret", (unsigned)s);
-        put("keys_parse", name, f, sn - 1);
+        put_key(s, "truncated-secret", f, sn - 1);
         f[sn] = 0;
-        snprintf(name, sizeof name, "s%u-trailing-secret", (unsigned)s);
-        put("keys_parse", name, f, sn + 1);
+        put_key(s, "trailing-secret", f, sn + 1);
         /* Device 0's public keys with the sender's secrets: WEAK_KEY. */
         imc_device_keys mixed = w->sender[s];
         memcpy(mixed.pub.dh_pk, w->device[s][0].pub.dh_pk, sizeof mixed.pub.dh_pk);
-        st = imc_keys_encode_secret(f, sizeof f, &sn, &mixed);
-        FUZZ_CHECK(st == IMC_OK, "encode_secret: %s", imc_status_str(st));
-        snprintf(name, sizeof name, "s%u-mismatched-dh-secret", (unsigned)s);
-        put("keys_parse", name, f, sn);
+        put_key(s, "mismatched-dh-secret", f, encode_key(f, sizeof f, NULL, &mixed));
         mixed = w->sender[s];
         memcpy(mixed.pub.sig_pk, w->device[s][0].pub.sig_pk, sizeof mixed.pub.sig_pk);
-        st = imc_keys_encode_secret(f, sizeof f, &sn, &mixed);
-        FUZZ_CHECK(st == IMC_OK, "encode_secret: %s", imc_status_str(st));
-        snprintf(name, sizeof name, "s%u-mismatched-sig-secret", (unsigned)s);
-        put("keys_parse", name, f, sn);
+        put_key(s, "mismatched-sig-secret", f, encode_key(f, sizeof f, NULL, &mixed));
         imc_keys_wipe(&mixed);
     }
     imc_wipe(f, sizeof f);
