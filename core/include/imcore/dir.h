@@ -13,7 +13,7 @@
  *   imc_dir_lookup / imc_dir_lookup_batch        service: signed entries
  *   imc_dir_serve                                service: any request
  *
- * Wire formats: docs/wire-format.md, "Key directory". Every parser here
+ * Wire formats: docs/directory-format.md. Every parser here
  * reads through the strict imcore/wire.h cursor.
  *
  * Storage is one interface (imc_dir_store_ops, a const vtable, plus an

@@ -1,5 +1,5 @@
 /* Directory wire formats and stored values: strict parsers and canonical
- * writers (docs/wire-format.md, "Key directory"; docs/directory.md,
+ * writers (docs/directory-format.md; docs/directory.md,
  * "Storage").
  *
  * The parsers read through imc_reader only. A field reader that meets a

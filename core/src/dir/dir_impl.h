@@ -1,6 +1,6 @@
 /* Private to libimcore: what the directory's codec, service, stores and
- * client cache share. The layouts are specified in docs/wire-format.md,
- * "Key directory". */
+ * client cache share. The layouts are specified in
+ * docs/directory-format.md. */
 #ifndef IMCORE_DIR_IMPL_H
 #define IMCORE_DIR_IMPL_H
 

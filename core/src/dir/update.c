@@ -1,4 +1,4 @@
-/* Device side: signed directory updates (docs/wire-format.md, "Update").
+/* Device side: signed directory updates (docs/directory-format.md, "Update").
  *
  * Every update is  version || 'U' || op || handle || epoch || body  followed
  * by one or two length-prefixed signatures over
