@@ -19,7 +19,10 @@
 #define IMC_REPLAY_MAX_SENDERS 4096 /* sender devices a replay state tracks (docs/replay.md) */
 #endif
 #ifndef IMC_REPLAY_WINDOW
-#define IMC_REPLAY_WINDOW 128 /* message ids a replay state remembers per sender device */
+/* Message ids a replay state remembers per sender device. 120: a full
+ * record (16 + 120 * 16 bytes) stays inside one LMDB leaf node on 4 KiB
+ * pages, two senders a page (docs/replay.md, "Footprint"). */
+#define IMC_REPLAY_WINDOW 120
 #endif
 #ifndef IMC_MAX_MESSAGE_AGE_MS
 #define IMC_MAX_MESSAGE_AGE_MS (30ull * 24 * 3600 * 1000) /* older messages are refused */
