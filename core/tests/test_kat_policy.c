@@ -18,7 +18,7 @@
 #include "backend/policy.h"
 #include "test.h"
 
-#define MAX_BACKENDS 8
+#define MAX_BACKENDS 16
 
 static const char *g_backend = "";
 

@@ -20,7 +20,7 @@
 
 #include "test.h"
 
-#define MAX_BACKENDS 8
+#define MAX_BACKENDS 16
 
 static const char *g_section = "";
 static const char *g_backend = "";

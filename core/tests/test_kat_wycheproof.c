@@ -26,7 +26,7 @@
 #include "json.h"
 #include "test.h"
 
-#define MAX_BACKENDS 8
+#define MAX_BACKENDS 16
 #define OUT_MAX 16384
 #define MAX_REASONS 16
 
