@@ -14,6 +14,7 @@
 
 #include "imcore/backend.h"
 #include "imcore/keys.h"
+#include "imcore/status.h"
 #include "imcore/suite.h"
 
 /* Exit codes. */
@@ -127,6 +128,13 @@ int cli_read_alloc(const char *prog, const char *what, const char *path, size_t 
  * output. Returns CLI_CONTINUE or CLI_EXIT_FAIL after an error message. */
 int cli_write_file(const char *prog, const char *path, const uint8_t *data, size_t len,
                    unsigned mode, unsigned flags);
+/* The message for a failed open of an LMDB state file (a directory, a
+ * device's replay or client state): `what` names it ("directory"). An
+ * empty, truncated or foreign file, a missing one, and a system error
+ * (errno, e.g. a read-only file) each get their own wording. Returns
+ * CLI_EXIT_FAIL. */
+int cli_store_error(const char *prog, const char *what, const char *path, imc_status st);
+
 /* Creates directory `path` if it does not exist. */
 int cli_make_dir(const char *prog, const char *path);
 

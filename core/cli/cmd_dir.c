@@ -6,6 +6,7 @@
  * clients pin). Register, rotate and revoke act as the device would: they
  * load its secret key file, sign the update for the handle's current epoch
  * and apply it; --out keeps the directory's signed answer. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -48,8 +49,9 @@ static uint64_t now_ms(const cli_args *a, int *rc)
     return v;
 }
 
-/* Opens the directory of --db with its key. */
-static int open_dir(const cli_args *a, dir_ctx *c)
+/* Opens the directory of --db with its key; read-only for the commands
+ * that only read (a read-only file or file system then still works). */
+static int open_dir(const cli_args *a, dir_ctx *c, bool read_only)
 {
     memset(c, 0, sizeof *c);
     int rc = cli_get_backend(a, &c->b);
@@ -60,10 +62,6 @@ static int open_dir(const cli_args *a, dir_ctx *c)
     rc = key_path(a, kpath, ".key");
     if (rc != CLI_CONTINUE)
         return rc;
-    if (access(db, F_OK) != 0) {
-        cli_err(a->prog, "no directory at '%s' (create one with 'imcore dir init')", db);
-        return CLI_EXIT_FAIL;
-    }
     uint8_t sk[IMC_DIR_SECRET_BYTES + 1];
     size_t len = 0;
     rc = cli_read_into(a->prog, "directory key file", kpath, sk, sizeof sk, &len);
@@ -74,11 +72,18 @@ static int open_dir(const cli_args *a, dir_ctx *c)
     }
     imc_status st = IMC_OK;
     if (rc == CLI_CONTINUE) {
-        st = imc_dir_store_lmdb_open(&c->store, db, NULL);
-        if (st != IMC_OK) {
-            cli_err(a->prog, "cannot open directory '%s': %s", db, imc_status_str(st));
-            rc = CLI_EXIT_FAIL;
+        /* Only 'dir init' creates a directory: a missing file is an error. */
+        imc_dir_lmdb_options opt = {.read_only = true};
+        errno = 0;
+        st = imc_dir_store_lmdb_open(&c->store, db, &opt);
+        if (st == IMC_OK && !read_only) {
+            imc_dir_store_close(&c->store);
+            opt.read_only = false;
+            errno = 0;
+            st = imc_dir_store_lmdb_open(&c->store, db, &opt);
         }
+        if (st != IMC_OK)
+            rc = cli_store_error(a->prog, "directory", db, st);
     }
     if (rc == CLI_CONTINUE) {
         st = imc_dir_init(&c->d, c->b, c->store, sk, NULL);
@@ -285,6 +290,7 @@ static int run_init(const cli_args *a)
     if (rc == CLI_CONTINUE) {
         imc_dir_store store;
         imc_dir d;
+        errno = 0;
         st = imc_dir_store_lmdb_open(&store, db, NULL);
         if (st == IMC_OK) {
             st = imc_dir_init(&d, b, store, sk, NULL);
@@ -292,7 +298,7 @@ static int run_init(const cli_args *a)
             imc_dir_store_close(&store);
         }
         if (st != IMC_OK) {
-            cli_err(a->prog, "cannot create directory '%s': %s", db, imc_status_str(st));
+            (void)cli_store_error(a->prog, "directory", db, st);
             unlink(kpath);
             unlink(ppath);
             rc = CLI_EXIT_FAIL;
@@ -319,7 +325,7 @@ static int run_register(const cli_args *a)
     int rc = CLI_CONTINUE;
     uint64_t now = now_ms(a, &rc);
     if (rc == CLI_CONTINUE)
-        rc = open_dir(a, &c);
+        rc = open_dir(a, &c, false);
     if (rc != CLI_CONTINUE)
         return rc;
     rc = update_prelude(a, &c, h, &h_len, &epoch, pk);
@@ -345,7 +351,7 @@ static int run_rotate(const cli_args *a)
     int rc = CLI_CONTINUE;
     uint64_t now = now_ms(a, &rc);
     if (rc == CLI_CONTINUE)
-        rc = open_dir(a, &c);
+        rc = open_dir(a, &c, false);
     if (rc != CLI_CONTINUE)
         return rc;
     rc = update_prelude(a, &c, h, &h_len, &epoch, pk);
@@ -390,7 +396,7 @@ static int run_revoke(const cli_args *a)
         rc = CLI_EXIT_USAGE;
     }
     if (rc == CLI_CONTINUE)
-        rc = open_dir(a, &c);
+        rc = open_dir(a, &c, false);
     if (rc != CLI_CONTINUE)
         return rc;
     rc = update_prelude(a, &c, h, &h_len, &epoch, pk);
@@ -433,7 +439,7 @@ static int run_lookup(const cli_args *a)
     }
     dir_ctx c;
     if (rc == CLI_CONTINUE)
-        rc = open_dir(a, &c);
+        rc = open_dir(a, &c, true);
     if (rc != CLI_CONTINUE)
         return rc;
     size_t cap = IMC_DIR_RESPONSE_MAX_BYTES(n), len = 0;
@@ -473,7 +479,7 @@ static int export_one(void *vctx, const imc_dir_record *rec)
 static int run_export(const cli_args *a)
 {
     dir_ctx c;
-    int rc = open_dir(a, &c);
+    int rc = open_dir(a, &c, true);
     if (rc != CLI_CONTINUE)
         return rc;
     export_ctx x = {cli_flag(a, "json"), 0, 0};

@@ -217,6 +217,29 @@ fail:;
     return CLI_EXIT_FAIL;
 }
 
+int cli_store_error(const char *prog, const char *what, const char *path, imc_status st)
+{
+    int err = errno;
+    struct stat sb;
+    if (st == IMC_ERR_MALFORMED && stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0)
+        cli_err(prog, "'%s' is an empty file, not a %s (nothing was changed)", path, what);
+    else if (st == IMC_ERR_MALFORMED)
+        cli_err(prog,
+                "'%s' is not a %s: not an LMDB file, truncated, or another program's "
+                "(nothing was changed)",
+                path, what);
+    else if (st == IMC_ERR_NOT_FOUND)
+        cli_err(prog, "no %s at '%s'", what, path);
+    else if (st == IMC_ERR_IO && (err == EACCES || err == EPERM || err == EROFS))
+        cli_err(prog, "cannot open %s '%s' for writing: %s (it needs write access to the file "
+                "and to its lock file '%s-lock')", what, path, strerror(err), path);
+    else if (st == IMC_ERR_IO && err != 0)
+        cli_err(prog, "cannot open %s '%s': %s", what, path, strerror(err));
+    else
+        cli_err(prog, "cannot open %s '%s': %s", what, path, imc_status_str(st));
+    return CLI_EXIT_FAIL;
+}
+
 int cli_make_dir(const char *prog, const char *path)
 {
     if (mkdir(path, 0777) == 0)

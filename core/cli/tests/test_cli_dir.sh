@@ -92,5 +92,37 @@ run "export" 0 $DIR export --db d.lmdb && has "export" err "2 handles, 2 active 
 run "wrong key file" 1 sh -c "cp d.lmdb x.lmdb && head -c 32 /dev/urandom >x.lmdb.key && '$IMCORE' dir export --db x.lmdb" &&
     one_line_error "wrong key" "imcore dir export: " && has "wrong key" err "not this directory's key"
 
+# ---- damaged and foreign directory files -------------------------------------------
+# Checked before LMDB maps them: a clear one-line error, never a signal, never
+# a new empty history in their place, and the file left as it was.
+"$IMCORE" dir export --db d.lmdb --json >good.json 2>/dev/null
+for size in 0 100 4096 8192 16384 20000 $(($(stat -c %s d.lmdb) - 1)); do
+    cp d.lmdb cut.lmdb && cp d.lmdb.key cut.lmdb.key && rm -f cut.lmdb-lock && truncate -s "$size" cut.lmdb
+    for c in "lookup --handle alice@example.com $NOW" "export"; do
+        run "$c on a file cut to $size bytes" 1 $DIR $c --db cut.lmdb &&
+            one_line_error "$c cut $size" "imcore dir ${c%% *}: "
+    done
+    has "cut $size" err "$([ "$size" = 0 ] && echo "is an empty file" || echo "is not a directory")"
+    run "register on a file cut to $size bytes" 1 $DIR register --db cut.lmdb --handle new@example.com --key a3.sec $NOW &&
+        one_line_error "register cut $size" "imcore dir register: "
+    [ "$(stat -c %s cut.lmdb)" = "$size" ] && pass || fail "cut $size: the file changed"
+done
+head -c 24576 /dev/urandom >cut.lmdb
+run "a file of random bytes" 1 $DIR export --db cut.lmdb && has "random file" err "is not a directory"
+
+# A read-only directory file: lookup and export work, an update says why not.
+mkdir ro && cp d.lmdb d.lmdb.key a3.sec ro/ && chmod 444 ro/d.lmdb
+AS=()
+if [ "$(id -u)" = 0 ]; then
+    # root ignores file modes: run as nobody, in a directory it may write
+    # (LMDB's lock file) but with the database file read-only.
+    chmod 755 "$T" && chown -R 65534:65534 ro && AS=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+fi
+run "lookup on a read-only file" 0 "${AS[@]}" $DIR lookup --db ro/d.lmdb --handle alice@example.com $NOW &&
+    has "read-only lookup" out "alice@example.com epoch 4"
+run "export a read-only file" 0 "${AS[@]}" $DIR export --db ro/d.lmdb
+run "register on a read-only file" 1 "${AS[@]}" $DIR register --db ro/d.lmdb --handle new@example.com --key ro/a3.sec $NOW &&
+    one_line_error "read-only register" "imcore dir register: " && has "read-only register" err "Permission denied"
+
 echo "test_cli_dir: $passes checks passed, $failures failed"
 [ "$failures" -eq 0 ]
