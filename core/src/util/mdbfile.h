@@ -16,7 +16,7 @@
  * new file gets them, an existing one must have them all (another
  * program's LMDB file is refused rather than extended). The on-disk
  * structures read here are LMDB's own (lmdb.h / mdb.c, data version 1),
- * described in docs/directory-format.md, "The LMDB file". */
+ * described in docs/directory.md, "Storage". */
 #ifndef IMCORE_UTIL_MDBFILE_H
 #define IMCORE_UTIL_MDBFILE_H
 
