@@ -436,14 +436,16 @@ bool scale_report_json(FILE *f, const scale_report_in *in)
             (unsigned long long)p->file_bytes);
 
     fprintf(f,
-            "  \"totals\": {\"messages\": %llu, \"deliveries\": %llu, \"envelope_bytes\": %llu, "
+            "  \"totals\": {\"messages\": %llu, \"deliveries\": %llu, \"decrypted\": %llu, "
+            "\"envelope_bytes\": %llu, "
             "\"delivery_bytes\": %llu, \"body_bytes\": %llu,\n"
             "             \"conversations_1to1\": %llu, \"conversations_group\": %llu, "
             "\"max_deliveries_seen\": %llu, \"max_group_size_seen\": %llu, "
             "\"key_cache_hits\": %llu, \"key_cache_misses\": %llu, "
             "\"errors\": 0},\n",
             (unsigned long long)t->messages, (unsigned long long)t->deliveries,
-            (unsigned long long)t->envelope_bytes, (unsigned long long)t->delivery_bytes,
+            (unsigned long long)t->decrypted, (unsigned long long)t->envelope_bytes,
+            (unsigned long long)t->delivery_bytes,
             (unsigned long long)t->body_bytes, (unsigned long long)t->conversations_1to1,
             (unsigned long long)t->conversations_group, (unsigned long long)t->max_recipients_seen,
             (unsigned long long)t->max_members_seen, (unsigned long long)t->key_cache_hits,
@@ -461,6 +463,16 @@ bool scale_report_json(FILE *f, const scale_report_in *in)
     json_num(f, share);
     fputs(", \"process_cpu_seconds\": ", f);
     json_num(f, in->process_cpu_seconds);
+    fprintf(f, ", \"resumes\": %llu", (unsigned long long)in->resumes);
+    for (int k = 0; k < 2; k++) {
+        fprintf(f, ", \"load_average_%s\": [", k == 0 ? "start" : "end");
+        for (int q = 0; q < 3; q++) {
+            if (q)
+                fputs(", ", f);
+            json_num(f, in->load_average[k][q]);
+        }
+        fputs("]", f);
+    }
     fputs("},\n", f);
 
     fputs("  \"throughput\": {\"messages_per_second\": ", f);

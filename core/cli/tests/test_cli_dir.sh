@@ -124,5 +124,4 @@ run "export a read-only file" 0 "${AS[@]}" $DIR export --db ro/d.lmdb
 run "register on a read-only file" 1 "${AS[@]}" $DIR register --db ro/d.lmdb --handle new@example.com --key ro/a3.sec $NOW &&
     one_line_error "read-only register" "imcore dir register: " && has "read-only register" err "Permission denied"
 
-echo "test_cli_dir: $passes checks passed, $failures failed"
-[ "$failures" -eq 0 ]
+finish
