@@ -25,6 +25,7 @@ static const char MAGIC[16] = "imcore-scale-ck1";
 
 typedef struct ck_header {
     char magic[16];
+    char commit[48]; /* the source commit: other code may give other digests */
     uint8_t config_id[IMC_SHA256_BYTES];
     uint64_t messages_total, lo, hi, next;
     uint64_t result_bytes; /* sizeof(scale_thread_result) of the writer */
@@ -67,9 +68,11 @@ int scale_checkpoint_load(scale_checkpoint *ck, const scale_config *cfg)
     if (f == NULL)
         why = "out of memory";
     else if (!whole || memcmp(f->h.magic, MAGIC, sizeof MAGIC) != 0 ||
+             strncmp(f->h.commit, IMC_SCALE_GIT_COMMIT, sizeof f->h.commit) != 0 ||
              f->h.result_bytes != sizeof f->res || checksum(sum, cfg, f) != IMC_OK ||
              !imc_ct_equal(sum, f->sum, sizeof sum))
-        why = "not a checkpoint of this build of imcore-scale, or damaged";
+        why = "not a checkpoint of this build (commit " IMC_SCALE_GIT_COMMIT ") of imcore-scale, "
+              "or damaged";
     else if (memcmp(f->h.config_id, cfg->config_id, sizeof cfg->config_id) != 0 ||
              f->h.messages_total != cfg->messages || f->h.lo != cfg->lo || f->h.hi != cfg->hi)
         why = "a checkpoint of other options (configuration, --messages or --shard differ)";
@@ -102,6 +105,7 @@ int scale_checkpoint_save(const scale_checkpoint *ck, const scale_config *cfg)
         return SCALE_EXIT_FAIL;
     }
     memcpy(f->h.magic, MAGIC, sizeof MAGIC);
+    snprintf(f->h.commit, sizeof f->h.commit, "%s", IMC_SCALE_GIT_COMMIT);
     memcpy(f->h.config_id, cfg->config_id, sizeof cfg->config_id);
     f->h.messages_total = cfg->messages;
     f->h.lo = cfg->lo;

@@ -139,8 +139,8 @@ static void draw(scale_display *d, const char *what, uint64_t done, uint64_t tot
         int n = snprintf(line, sizeof line,
                          "%5.1f%% [%s] %llu/%llu %s  %.0f/s  %s %s  %s %.0f MiB", frac * 100,
                          bar, (unsigned long long)done, (unsigned long long)total, what, rate,
-                         final ? "in" : "ETA", final ? el : eta, final ? "peak RSS" : "RSS",
-                         rss_mib);
+                         final ? "in" : "ETA", final ? el : eta,
+                         final ? "peak anon RSS" : "anon RSS", rss_mib);
         size_t len = n > 0 ? (size_t)n : 0;
         fprintf(stderr, "\r%s%*s%s", line, (int)(d->last_len > len ? d->last_len - len : 0), "",
                 final ? "\n" : "");
@@ -148,8 +148,8 @@ static void draw(scale_display *d, const char *what, uint64_t done, uint64_t tot
     } else {
         fprintf(stderr, "%s: %llu/%llu %s (%.1f%%), %.0f/s, elapsed %s%s%s, %s %.0f MiB\n",
                 SCALE_PROG, (unsigned long long)done, (unsigned long long)total, what, frac * 100,
-                rate, el, final ? "" : ", ETA ", final ? "" : eta, final ? "peak RSS" : "RSS",
-                rss_mib);
+                rate, el, final ? "" : ", ETA ", final ? "" : eta,
+                final ? "peak anon RSS" : "anon RSS", rss_mib);
     }
     fflush(stderr);
 }
