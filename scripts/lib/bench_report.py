@@ -894,8 +894,10 @@ def main():
         with open(args.notes, encoding="utf-8") as f:
             lines += [f.read().rstrip(), ""]
     lines += ["## Comparing", "",
-              "A/B between two runs, or two backends of one run, through google-benchmark's "
-              "`compare.py` (U test; use `--repetitions 9` or more):", "", "```sh",
+              "A/B between two runs of the same machine and libraries, or two backends of one "
+              "run: faster, slower, no change within ±2%, or inconclusive per benchmark "
+              "(Mann-Whitney U tests; 9 repetitions or more for any verdict but "
+              "inconclusive):", "", "```sh",
               f"scripts/compare results/A.json {jpath}",
               f"scripts/compare --backends {jpath} sodium openssl --filter '^(encrypt|decrypt)/'",
               "```", ""]
