@@ -14,7 +14,10 @@ selects (second line). Suites:
   full     everything;
   filter   the benchmarks matching --filter, plus the primitive floors the
            matching encrypt/decrypt benchmarks need for their overhead
-           ratio (unless --no-floors).
+           ratio (unless --no-floors);
+  gate     the instruction-count gate's set (GATE_PATTERNS);
+  auto-profile  the generic floor of every backend but auto, which pins
+           auto's choices (IMC_AUTO_PROFILE).
 
 Standard library only.
 """
@@ -32,13 +35,16 @@ DEFAULT_DEVICES = "1|8|128"
 DEFAULT_BODIES = "64|1024"
 
 # Every name of the default suite matches one of these.
+# The generic floor of BRIEF section 7 (also what the auto backend reads
+# from a results file, IMC_AUTO_PROFILE), after prim/<backend>/.
+GENERIC_FLOOR = (r"(x25519-keygen|x25519-derive|ed25519-keygen|p256-keygen|p256-ecdh|"
+                 r"ed25519-(sign|verify)/64|ecdsa-p256-(sign|verify)/64|sha256/64|hmac-sha256/64|"
+                 r"hkdf-sha256/32|random/32|aead-(seal|open)/[a-z0-9]+/(64|1024|16384))$")
+
 DEFAULT_PATTERNS = [
     r"^shim/",
-    # The generic floor of BRIEF section 7 (also what the auto backend reads
-    # from a results file, IMC_AUTO_PROFILE) for the two library backends.
-    r"^prim/(sodium|openssl)/(x25519-keygen|x25519-derive|ed25519-keygen|p256-keygen|p256-ecdh|"
-    r"ed25519-(sign|verify)/64|ecdsa-p256-(sign|verify)/64|sha256/64|hmac-sha256/64|"
-    r"hkdf-sha256/32|random/32|aead-(seal|open)/[a-z0-9]+/(64|1024|16384))$",
+    # The generic floor for the two library backends.
+    r"^prim/(sodium|openssl)/" + GENERIC_FLOOR,
     r"^(encrypt/[^/]+|fanout|parse/envelope)/[^/]+/dev:(" + DEFAULT_DEVICES + r")/body:("
     + DEFAULT_BODIES + r")$",
     r"^(decrypt/[^/]+|parse/delivery)/[^/]+/body:(" + DEFAULT_BODIES + r")$",
@@ -47,6 +53,17 @@ DEFAULT_PATTERNS = [
     r"^dir/memory/(lookup|batch)/handles:1000000(/|$)",
     r"^dir/verify/",
 ]
+
+
+# The instruction-count gate (bench_instr.py, scripts/bench --gate): every
+# core path at 1 and 8 devices, 64 B and 1 KiB bodies, on every backend and
+# suite, and every primitive floor except the 16 KiB sizes.
+GATE_PATTERNS = [
+    r"^encrypt/[^/]+/[^/]+/dev:(1|8)/body:(64|1024)$",
+    r"^decrypt/[^/]+/[^/]+/body:(64|1024)$",
+    r"^prim/",
+]
+GATE_EXCLUDE = r"/(16384|16400)(/|$)"
 
 
 def needed_floors(names):
@@ -73,6 +90,29 @@ def needed_floors(names):
     return out
 
 
+def select(names, suite, filter_rx, floors):
+    """The names of `names` (every benchmark of the binary) in suite default,
+    gate or filter (regex filter_rx), plus the floors their ratios need
+    (always for default and gate, else when `floors`)."""
+    if suite == "auto-profile":  # what auto's choices are made from
+        rx = re.compile(r"^prim/[^/]+/" + GENERIC_FLOOR)
+        return [n for n in names if rx.search(n) and not n.startswith("prim/auto/")]
+    if suite in ("default", "gate"):
+        pats = DEFAULT_PATTERNS if suite == "default" else GATE_PATTERNS
+        rx = re.compile("|".join(f"({p})" for p in pats))
+    else:
+        rx = re.compile(filter_rx)
+    chosen = [n for n in names if rx.search(n)]
+    if chosen and (suite != "filter" or floors):
+        need = needed_floors(chosen)
+        first = next((n.split("/")[1] for n in names if n.startswith("prim/")), None)
+        need = {f.replace("prim/*/", f"prim/{first}/") for f in need} if first else need
+        chosen += [n for n in names if n in need and n not in chosen]
+    if suite == "gate":
+        chosen = [n for n in chosen if not re.search(GATE_EXCLUDE, n)]
+    return chosen
+
+
 def ere_escape(s):
     """Escapes for POSIX extended regular expressions, which google-benchmark
     uses (std::regex::extended): only the special characters, as Python's
@@ -86,7 +126,8 @@ def exact(names):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--suite", choices=("default", "full", "filter"), default="default")
+    ap.add_argument("--suite", choices=("default", "full", "filter", "gate", "auto-profile"),
+                    default="default")
     ap.add_argument("--filter", default="", help="regex (google-benchmark syntax) for --suite filter")
     ap.add_argument("--no-floors", action="store_true", help="do not add the floors to a filter")
     args = ap.parse_args()
@@ -96,24 +137,18 @@ def main():
         print(".")
         print(len(names))
         return 0
-    if args.suite == "default":
-        rx = re.compile("|".join(f"({p})" for p in DEFAULT_PATTERNS))
-        chosen = [n for n in names if rx.search(n)]
-    else:
-        try:
-            rx = re.compile(args.filter)
-        except re.error as e:
-            print(f"bench_select: bad --filter regex: {e}", file=sys.stderr)
-            return 2
-        chosen = [n for n in names if rx.search(n)]
+    try:
+        chosen = select(names, args.suite, args.filter, not args.no_floors)
+    except re.error as e:
+        print(f"bench_select: bad --filter regex: {e}", file=sys.stderr)
+        return 2
     if not chosen:
         print("bench_select: no benchmark matches", file=sys.stderr)
         return 1
-    if args.suite == "default" or not args.no_floors:
-        floors = needed_floors(chosen)
-        first = next((n.split("/")[1] for n in names if n.startswith("prim/")), None)
-        floors = {f.replace("prim/*/", f"prim/{first}/") for f in floors} if first else floors
-        chosen += [n for n in names if n in floors and n not in chosen]
+    if args.suite in ("gate", "auto-profile"):
+        print(exact(chosen))
+        print(len(chosen))
+        return 0
     # google-benchmark takes one regex: the default patterns plus the exact
     # floors, or the user's filter plus the exact floors.
     base = "|".join(f"({p})" for p in DEFAULT_PATTERNS) if args.suite == "default" \
