@@ -25,7 +25,11 @@
  * encrypt draws its message id, content key and ephemeral key from a
  * deterministic generator too (as imc_msg_encrypt allows), so runs measure
  * the same work; its cost (one ChaCha20 block per message) is part of the
- * path, not of the floor. Recipients are passed in increasing device id.
+ * path, not of the floor. encrypt/.../rng:os is the same path on the
+ * backend's CSPRNG (the OS generator), as production runs it.
+ *
+ * Latency: single-threaded encrypt and decrypt runs also time every call
+ * (wall clock) and report its p50, p99 and p99.9 (imc_bench_lat). Recipients are passed in increasing device id.
  * Decrypt cycles through a pool of distinct deliveries with a real replay
  * cache, re-initialised (inside the timing, < 0.1 %) each time the pool
  * wraps. */
@@ -49,9 +53,6 @@
 #define SENDER_DEVICE_ID 1
 #define RECIPIENT_BASE_ID 1000
 #define TIMESTAMP_BASE 1700000000000ull
-#define POOL_SMALL 64 /* decrypt deliveries for bodies up to POOL_SMALL_MAX */
-#define POOL_LARGE 16 /* above: keeps the pool within L2 like the floors */
-#define POOL_SMALL_MAX 4096
 #define MAX_BACKENDS 8
 #define NAME_BYTES 128
 
@@ -75,8 +76,8 @@ typedef struct population {
 typedef struct delivery_pool {
     struct delivery_pool *next; /* every pool, for the exit handler */
     size_t count;
-    uint8_t *bytes[POOL_SMALL];
-    size_t len[POOL_SMALL];
+    uint8_t *bytes[IMC_BENCH_RECEIVE_POOL_MAX];
+    size_t len[IMC_BENCH_RECEIVE_POOL_MAX];
 } delivery_pool;
 
 /* One envelope and one of its deliveries (fanout, parse). */
@@ -107,6 +108,7 @@ typedef struct msg_arg {
     population *pop;
     size_t n;    /* devices */
     size_t body; /* plaintext bytes */
+    bool os_rng; /* encrypt: the backend's CSPRNG instead of the deterministic one */
     delivery_pool *pool;
     envelope_fixture *fx;
 } msg_arg;
@@ -271,7 +273,7 @@ static bool pool_get(imc_bench_state *st, msg_arg *a)
     pthread_mutex_lock(&G.lock);
     if (a->pool == NULL) {
         delivery_pool *pool = calloc(1, sizeof *pool);
-        size_t want = a->body <= POOL_SMALL_MAX ? POOL_SMALL : POOL_LARGE;
+        size_t want = imc_bench_receive_pool(a->body);
         s = pool == NULL ? IMC_ERR_NOMEM : population_grow(a->pop, 1);
         for (size_t i = 0; s == IMC_OK && i < want; i++) {
             uint8_t *env = NULL;
@@ -291,7 +293,7 @@ static bool pool_get(imc_bench_state *st, msg_arg *a)
             G.pools = pool;
             a->pool = pool;
         } else if (pool != NULL) {
-            for (size_t i = 0; i < POOL_SMALL; i++)
+            for (size_t i = 0; i < IMC_BENCH_RECEIVE_POOL_MAX; i++)
                 free(pool->bytes[i]);
             free(pool);
         }
@@ -385,6 +387,7 @@ static void bm_encrypt(imc_bench_state *st, void *arg)
         imc_rng rng;
         imc_rng_init_deterministic(&rng, MSG_SEED,
                                    stream_id(a->s, 5, (uint64_t)imc_bench_thread_index(st)));
+        imc_rng *source = a->os_rng ? NULL : &rng;
         imc_msg_send req = {(const uint8_t *)IMC_BENCH_SENDER_HANDLE,
                             IMC_BENCH_SENDER_HANDLE_LEN,
                             &p->sender,
@@ -394,13 +397,19 @@ static void bm_encrypt(imc_bench_state *st, void *arg)
                             body,
                             a->body};
         size_t len = 0;
+        imc_bench_lat lat = {NULL, 0};
+        if (imc_bench_threads_count(st) == 1)
+            imc_bench_lat_init(&lat);
         int64_t t0 = imc_bench_cpu_ns();
         while (imc_bench_keep_running(st)) {
-            if (!ok(st, "encrypt", imc_msg_encrypt(out, cap, &len, a->b, &rng, &req)))
+            int64_t w0 = imc_bench_wall_ns();
+            if (!ok(st, "encrypt", imc_msg_encrypt(out, cap, &len, a->b, source, &req)))
                 break;
+            imc_bench_lat_add(&lat, imc_bench_wall_ns() - w0);
             imc_bench_do_not_optimize(out);
         }
         report_overhead(st, a, true, t0);
+        imc_bench_lat_report(st, &lat);
         imc_bench_set_items_processed(st, imc_bench_iterations(st));
         imc_rng_wipe(&rng);
     }
@@ -422,9 +431,12 @@ static void bm_decrypt(imc_bench_state *st, void *arg)
     } else {
         const imc_msg_peer sender = {(const uint8_t *)IMC_BENCH_SENDER_HANDLE,
                                      IMC_BENCH_SENDER_HANDLE_LEN, &p->sender.pub};
-        const uint64_t now = TIMESTAMP_BASE + POOL_SMALL;
+        const uint64_t now = TIMESTAMP_BASE + IMC_BENCH_RECEIVE_POOL_MAX;
         imc_msg_received info;
         size_t i = 0;
+        imc_bench_lat lat = {NULL, 0};
+        if (imc_bench_threads_count(st) == 1)
+            imc_bench_lat_init(&lat);
         imc_replay_init(cache);
         int64_t t0 = imc_bench_cpu_ns();
         while (imc_bench_keep_running(st)) {
@@ -432,14 +444,17 @@ static void bm_decrypt(imc_bench_state *st, void *arg)
                 i = 0;
                 imc_replay_init(cache);
             }
+            int64_t w0 = imc_bench_wall_ns();
             if (!ok(st, "decrypt",
                     imc_msg_decrypt(out, a->body, &info, a->b, &p->devices[0], &sender, cache,
                                     now, pool->bytes[i], pool->len[i])))
                 break;
+            imc_bench_lat_add(&lat, imc_bench_wall_ns() - w0);
             imc_bench_do_not_optimize(out);
             i++;
         }
         report_overhead(st, a, false, t0);
+        imc_bench_lat_report(st, &lat);
         imc_bench_set_items_processed(st, imc_bench_iterations(st));
     }
     free(cache);
@@ -594,6 +609,21 @@ imc_bench *imc_bench_msg_register(const char *name, imc_bench_msg_path path, con
     return reg(name, path == IMC_BENCH_MSG_ENCRYPT ? bm_encrypt : bm_decrypt, a, IMC_BENCH_US);
 }
 
+/* <encrypt name>/rng:os: the same encrypt drawing its message id, content
+ * key and ephemeral key from the backend's CSPRNG, as in production. */
+static void register_os_rng(const char *encrypt_name, const char *bname, size_t bi,
+                            const imc_suite *s, size_t n, size_t body)
+{
+    char name[NAME_BYTES];
+    const imc_backend *b = imc_backend_get(bname);
+    if (b == NULL || !imc_suite_supported(s, b))
+        return;
+    msg_arg a = make_arg(bname, bi, b, s, n, body);
+    a.os_rng = true;
+    snprintf(name, sizeof name, "%s/rng:os", encrypt_name);
+    reg(name, bm_encrypt, a, IMC_BENCH_US);
+}
+
 void imc_bench_register_msg(void)
 {
     static bool registered;
@@ -623,6 +653,7 @@ void imc_bench_register_msg(void)
                                  s->short_name, n, body);
                         (void)imc_bench_msg_register(name, IMC_BENCH_MSG_ENCRYPT, names[bi], s,
                                                      n, body);
+                        register_os_rng(name, names[bi], bi, s, n, body);
                     }
                 }
             }

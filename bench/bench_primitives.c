@@ -201,7 +201,7 @@ static void per_op(imc_bench_state *st)
 /* A key pair and VERIFY_POOL distinct messages of a->len bytes (returned,
  * back to back) with their signatures, Ed25519 or ECDSA P-256 (the
  * signature sizes are equal). NULL after a reported failure. */
-#define VERIFY_POOL 64
+#define VERIFY_POOL IMC_BENCH_RECEIVE_POOL_MAX
 #define SIG_BYTES 64
 _Static_assert(IMC_ED25519_SIGNATURE_BYTES == SIG_BYTES &&
                    IMC_ECDSA_P256_SIGNATURE_BYTES == SIG_BYTES,

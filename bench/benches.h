@@ -101,6 +101,18 @@ static inline size_t imc_bench_wrap_info_len(const imc_suite *s)
     return IMC_BENCH_LABEL_WRAP + 2 + 2 * s->dh_public_bytes + 8 + 16;
 }
 
+/* How many distinct messages a receive benchmark cycles through: imcore's
+ * decrypt (bench_msg.c), the peers' receive (bench/peers/) and the verify
+ * floors alike. Verification is variable-time: one signature checked over
+ * and over lets the branch predictor learn its path (3-5 % faster than a
+ * receiver ever sees). Bodies above 4 KiB use fewer, so that the pool stays
+ * within L2 like the floors' buffers. */
+#define IMC_BENCH_RECEIVE_POOL_MAX 64
+static inline size_t imc_bench_receive_pool(size_t body)
+{
+    return body <= 4096 ? IMC_BENCH_RECEIVE_POOL_MAX : 16;
+}
+
 /* Body sizes and fan-outs of the message benchmarks. */
 #define IMC_BENCH_BODY_COUNT 3
 extern const size_t imc_bench_body_sizes[IMC_BENCH_BODY_COUNT];
@@ -125,5 +137,30 @@ int64_t imc_bench_cpu_ns(void);
  * this process (filtered out). Thread-safe. */
 void imc_bench_floor_note(const char *name, int64_t iterations, double ns_per_op);
 double imc_bench_floor_ns(const char *name);
+
+/* ---- Latency samples -------------------------------------------------- */
+
+/* Monotonic wall-clock time in ns (a vDSO read, ~35 ns here). */
+int64_t imc_bench_wall_ns(void);
+
+/* The wall-clock duration of each operation of a run, for its p50, p99
+ * and p99.9 (counters p50_us, p99_us, p999_us and lat_samples, set by
+ * imc_bench_lat_report after the loop). The first IMC_BENCH_LAT_MAX
+ * operations are kept; a run of a core path has fewer. Wall time: an
+ * operation the machine preempted counts as slow, as its caller sees it. */
+#define IMC_BENCH_LAT_MAX 65536
+typedef struct imc_bench_lat {
+    int64_t *ns; /* NULL if the allocation failed: nothing is recorded */
+    size_t n;
+} imc_bench_lat;
+
+void imc_bench_lat_init(imc_bench_lat *l);
+static inline void imc_bench_lat_add(imc_bench_lat *l, int64_t ns)
+{
+    if (l->ns != NULL && l->n < IMC_BENCH_LAT_MAX)
+        l->ns[l->n++] = ns;
+}
+/* Sets the counters (unless the run failed) and frees the samples. */
+void imc_bench_lat_report(imc_bench_state *st, imc_bench_lat *l);
 
 #endif

@@ -51,6 +51,12 @@ DEFAULT_PATTERNS = [
     r"^peer/.*/dev:(" + DEFAULT_DEVICES + r")/body:(" + DEFAULT_BODIES + r")(/.*)?$",
     r"^threads/",
     r"^dir/memory/(lookup|batch)/handles:1000000(/|$)",
+    # The store's own get apart from signing, and the signed lookup, on LMDB
+    # at 1 M and 10 M handles (100 M: --full).
+    r"^dir/(memory|lmdb)/get/handles:1000000$",
+    r"^dir/lmdb/(get|lookup)/handles:(1000000|10000000)$",
+    # encrypt on the backend's CSPRNG, beside the deterministic generator.
+    r"^encrypt/[^/]+/[^/]+/dev:(1|8)/body:64/rng:os$",
     r"^dir/verify/",
 ]
 
@@ -64,6 +70,10 @@ GATE_PATTERNS = [
     r"^prim/",
 ]
 GATE_EXCLUDE = r"/(16384|16400)(/|$)"
+
+
+# Run in registration order, unpinned (see --split).
+ORDERED_PREFIXES = ("dir/", "threads/")
 
 
 def needed_floors(names):
@@ -92,8 +102,10 @@ def needed_floors(names):
 
 def select(names, suite, filter_rx, floors):
     """The names of `names` (every benchmark of the binary) in suite default,
-    gate or filter (regex filter_rx), plus the floors their ratios need
-    (always for default and gate, else when `floors`)."""
+    full, gate or filter (regex filter_rx), plus the floors their ratios
+    need (always for default and gate, else when `floors`)."""
+    if suite == "full":
+        return list(names)
     if suite == "auto-profile":  # what auto's choices are made from
         rx = re.compile(r"^prim/[^/]+/" + GENERIC_FLOOR)
         return [n for n in names if rx.search(n) and not n.startswith("prim/auto/")]
@@ -130,10 +142,16 @@ def main():
                     default="default")
     ap.add_argument("--filter", default="", help="regex (google-benchmark syntax) for --suite filter")
     ap.add_argument("--no-floors", action="store_true", help="do not add the floors to a filter")
+    ap.add_argument("--split", action="store_true",
+                    help="print two exact-name regexes, then the count: the benchmarks to "
+                         "run in random order on one pinned CPU, and those to run in "
+                         "registration order without pinning (dir/: one directory is built "
+                         "for several benchmarks in a row; threads/: several CPUs); an empty "
+                         "line for an empty part")
     args = ap.parse_args()
 
     names = [line.strip() for line in sys.stdin if line.strip()]
-    if args.suite == "full":
+    if args.suite == "full" and not args.split:
         print(".")
         print(len(names))
         return 0
@@ -145,6 +163,13 @@ def main():
     if not chosen:
         print("bench_select: no benchmark matches", file=sys.stderr)
         return 1
+    if args.split:
+        ordered = [n for n in chosen if n.startswith(ORDERED_PREFIXES)]
+        free = [n for n in chosen if not n.startswith(ORDERED_PREFIXES)]
+        print(exact(free) if free else "")
+        print(exact(ordered) if ordered else "")
+        print(len(chosen))
+        return 0
     if args.suite in ("gate", "auto-profile"):
         print(exact(chosen))
         print(len(chosen))
