@@ -37,6 +37,7 @@ import bench_report as br  # noqa: E402  (same directory)
 import bench_select as bsel  # noqa: E402
 from bench_select import ere_escape  # noqa: E402
 
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ITERATIONS = 17  # 1 warm-up + 16 collected: verification is variable-time, 16
 # signatures average it out (two runs agree within 0.001%)
 RISE_LIMIT = 0.02
@@ -201,9 +202,10 @@ def cmd_measure(args):
     ir, errors = measure(args.binary, set(names), args.iterations, env, args.keep)
     missing = sorted(n for n in names if n not in ir)
     ctx = binary_context(args.binary, env)
-    ctx.update({"valgrind": valgrind_version(), "iterations": args.iterations,
-                "commit": git("rev-parse", "--short", "HEAD")
-                + ("-dirty" if git("status", "--porcelain", "--untracked-files=no") else ""),
+    commit = args.commit or (git("rev-parse", "--short", "HEAD")
+                             + ("-dirty" if git("status", "--porcelain", "--untracked-files=no")
+                                else ""))
+    ctx.update({"valgrind": valgrind_version(), "iterations": args.iterations, "commit": commit,
                 "auto_profile": os.path.relpath(args.auto_profile) if args.auto_profile else ""})
     report = {"context": ctx, "instructions": {n: round(v, 1) for n, v in sorted(ir.items())},
               "errors": {n: e for n, e in errors}, "missing": missing}
@@ -312,7 +314,8 @@ def markdown_section(path):
     out = ["## Instruction overhead ratio", "",
            f"Instructions executed inside the path (callgrind, {ctx.get('valgrind', '?')}) "
            f"divided by the sum of the instructions of its primitive calls measured alone, "
-           f"per call, from `{os.path.relpath(path)}` (commit `{ctx.get('commit', '?')}`; "
+           f"per call, from `{os.path.relpath(os.path.abspath(path), ROOT)}` (commit "
+           f"`{ctx.get('commit', '?')}`; "
            f"`scripts/bench --gate` checks it in CI). Unlike the timed ratio it does not "
            f"depend on the machine's load. Target ≤ {LIMITS[-1][1]:g}.", ""]
     out += [br.bt.md_table(["path", "backend", "median", "worst", "worst path", "paths"],
@@ -370,6 +373,7 @@ def main():
     m.add_argument("--iterations", type=int, default=ITERATIONS)
     m.add_argument("--auto-profile", help="IMC_AUTO_PROFILE for the auto backend's choices")
     m.add_argument("--keep", help="keep the callgrind parts in this (empty) directory")
+    m.add_argument("--commit", help="the commit measured (default: HEAD, -dirty if modified)")
     g = sub.add_parser("gate")
     g.add_argument("current")
     g.add_argument("baseline")

@@ -65,6 +65,9 @@ RE = {
                        r"(?:/.*)?$"),
     "dir": re.compile(r"^dir/(?P<store>memory|lmdb)/(?P<op>lookup|batch|register)/"
                       r"handles:(?P<h>\d+)(?:/batch:(?P<k>\d+))?"),
+    "dirget": re.compile(r"^dir/(?P<store>memory|lmdb)/get/handles:(?P<h>\d+)$"),
+    "osrng": re.compile(r"^encrypt/(?P<b>[^/]+)/(?P<s>[^/]+)/dev:(?P<n>\d+)/body:(?P<B>\d+)"
+                        r"/rng:os$"),
     "dirverify": re.compile(r"^dir/verify/(?P<b>[^/]+)/(?:entry|apply/entries:(?P<k>\d+))$"),
 }
 
@@ -422,7 +425,7 @@ def section_threads(runs, backends, nproc):
 def section_dir(runs, backends):
     look = ok_runs(runs, "dir")
     ver = ok_runs(runs, "dirverify")
-    if not look and not ver:
+    if not look and not ver and not ok_runs(runs, "dirget"):
         return []
     dir_b = backends[0] if backends else None
     sign = runs.get(f"prim/{dir_b}/ed25519-sign/{DIR_ENTRY_SIGN}") if dir_b else None
@@ -462,7 +465,98 @@ def section_dir(runs, backends):
             "*Per call* is CPU time, *wall per call* elapsed time (for LMDB registrations it "
             "includes the fsync of every commit). *Memory / handle*: resident memory added by "
             "building the store, per handle (in memory), or the LMDB file size per handle.", ""]
+    out += section_dir_store(runs, sign_ns)
     return out
+
+
+def section_dir_store(runs, sign_ns):
+    """The store's own lookup (dir/<store>/get/...) beside the signed lookup
+    of the same directory: what the store costs and what signing costs."""
+    gets = ok_runs(runs, "dirget")
+    if not gets:
+        return []
+    look = {(m["store"], m["h"]): r for m, r in ok_runs(runs, "dir") if m["op"] == "lookup"}
+    body = []
+    for m, r in sorted(gets, key=lambda x: (x[0]["store"], int(x[0]["h"]))):
+        lk = look.get((m["store"], m["h"]))
+        hits = r.counter("hits")
+        share = "-"
+        if lk is not None and lk.cpu_ns:
+            share = f"{r.cpu_ns / lk.cpu_ns * 100:.1f}%"
+        body.append([m["store"], f"{int(m['h']):,}", bt.fmt_time(r.cpu_ns),
+                     f"{1e9 / r.cpu_ns:,.0f}", bt.fmt_time(lk.cpu_ns) if lk else "-",
+                     bt.fmt_time(sign_ns) if sign_ns else "-", share,
+                     "every one" if hits else "-"])
+    return ["### The store alone", "",
+            "`dir/<store>/get/handles:N`: one read transaction and one get of a random "
+            "existing handle, what a lookup does before it signs; each run checks that every "
+            "get found its record (and every signed lookup above that it was not the answer "
+            "for an unknown handle). Median CPU time.", "",
+            bt.md_table(["store", "handles", "get", "gets / core-s", "signed lookup",
+                         "Ed25519 sign (floor)", "store share of the lookup", "hits"], body), ""]
+
+
+def section_latency(runs, rows, backends):
+    """p50 / p99 / p99.9 of single calls (wall clock) beside the median CPU
+    time, for decrypt and for encrypt at 8 devices."""
+    sel = [r for r in rows if (r["path"] == "decrypt" or r["n"] == 8)]
+    body = []
+    order = {b: i for i, b in enumerate(backends)}
+    for r in sorted(sel, key=lambda r: (r["path"] != "encrypt", order.get(r["b"], 99),
+                                        suite_sort_key(r["s"]), r["B"])):
+        name = (f"encrypt/{r['b']}/{r['s']}/dev:{r['n']}/body:{r['B']}" if r["path"] == "encrypt"
+                else f"decrypt/{r['b']}/{r['s']}/body:{r['B']}")
+        run = runs.get(name)
+        p50, p99, p999 = (run.counter(k) if run else None for k in ("p50_us", "p99_us", "p999_us"))
+        n = run.counter("lat_samples") if run else None
+        if p50 is None:
+            continue
+        body.append([f"`{name}`", bt.fmt_time(r["ns"]), bt.fmt_time(p50 * 1e3),
+                     bt.fmt_time(p99 * 1e3), bt.fmt_time(p999 * 1e3),
+                     f"{p99 / p50:.2f}", f"{n:,.0f}" if n else "-"])
+    if not body:
+        return []
+    return ["## Latency of single calls", "",
+            "Every single-threaded encrypt and decrypt run times each call (wall clock, one "
+            "monotonic clock read, about 35 ns, before and after) and reports its percentiles; "
+            "the table gives the median over the repetitions of each percentile, beside the "
+            "median CPU time per call. Wall clock: a call the scheduler preempted counts as "
+            "slow, as its caller would see it. On a shared machine p99 and p99.9 are dominated "
+            "by that (a preemption lasts a time slice, milliseconds); p50 is the path's own "
+            "cost. *samples*: calls timed per repetition.", "",
+            bt.md_table(["path", "CPU time (median)", "p50", "p99", "p99.9", "p99 / p50",
+                         "samples"], body), ""]
+
+
+def section_os_rng(runs, rows, backends):
+    """encrypt on the backend's CSPRNG against the deterministic generator."""
+    det = {(r["b"], r["s"], r["n"], r["B"]): r["ns"] for r in rows if r["path"] == "encrypt"}
+    order = {b: i for i, b in enumerate(backends)}
+    body = []
+    for m, r in sorted(ok_runs(runs, "osrng"),
+                       key=lambda x: (order.get(x[0]["b"], 99), suite_sort_key(x[0]["s"]),
+                                      int(x[0]["n"]), int(x[0]["B"]))):
+        d = det.get((m["b"], m["s"], int(m["n"]), int(m["B"])))
+        body.append([m["b"], m["s"], m["n"], fmt_bytes(m["B"]), bt.fmt_time(d) if d else "-",
+                     bt.fmt_time(r.cpu_ns), f"{(r.cpu_ns / d - 1) * 100:+.1f}%" if d else "-"])
+    if not body:
+        return []
+    return ["### Encrypt on the production random source", "",
+            "The tables above draw encrypt's message id, content key and ephemeral key from "
+            "the deterministic generator (the same work in every run); production draws them "
+            "from the backend's CSPRNG (the OS generator), here `encrypt/.../rng:os`. Median "
+            "CPU time; the difference is the random source's cost (and noise).", "",
+            bt.md_table(["backend", "suite", "devices", "body", "deterministic", "OS CSPRNG",
+                         "difference"], body), ""]
+
+
+def section_instructions(resdir):
+    """The instruction overhead ratio from the committed gate baseline."""
+    path = os.path.join(resdir, "baseline", "instructions.json")
+    if not os.path.exists(path):
+        return []
+    import bench_instr  # noqa: E402  (imports this module: only when needed)
+    return bench_instr.markdown_section(path)
 
 
 def e2e_series(runs, rows, backends):
@@ -796,14 +890,24 @@ def main():
         lines.append(f"- **Repetitions:** {n}, " + (
             "as passes over the whole suite (each benchmark once per pass)" if mode == "passes"
             else "back to back"))
-    loads = sorted(((int(k.rsplit("pass", 1)[1]), v) for k, v in ctx.items()
-                    if k.startswith("bench.load_avg.pass")))
-    if loads:
-        lines.append("- **Load average at the start of each pass:** " +
-                     "; ".join(v for _, v in loads))
+    per_pass = {}
+    for k, v in ctx.items():
+        for key in ("bench.load.pass", "bench.cpu_mhz.pass"):
+            if k.startswith(key):
+                per_pass.setdefault(int(k[len(key):]), {})[key] = v
+    if per_pass:
+        lines.append("- **Load average and mean CPU MHz, start → end of each pass:** " + "; ".join(
+            f"{p}: load {v.get('bench.load.pass', '?')}, {v.get('bench.cpu_mhz.pass', '?')} MHz"
+            for p, v in sorted(per_pass.items())))
+    elif ctx.get("bench.load"):
+        lines.append(f"- **Load average and mean CPU MHz, start → end:** load {ctx['bench.load']}, "
+                     f"{ctx.get('bench.cpu_mhz', '?')} MHz")
     elif ctx.get("load_avg"):
         lines.append("- **Load average at the start:** " +
                      " ".join(f"{x:.2f}" for x in ctx["load_avg"]))
+    if ctx.get("bench.order"):
+        lines.append(f"- **Order:** {ctx['bench.order']}; **CPU pinning:** "
+                     f"{ctx.get('bench.pinned', 'no')}")
     suites = sorted((k, v) for k, v in ctx.items() if k.startswith("suite."))
     if suites:
         lines.append("- **Message suites (backends):** " + "; ".join(
@@ -860,10 +964,13 @@ def main():
             any(m.endswith("overhead.svg") for m in made):
         lines += ["![overhead ratio](overhead.svg)", ""]
 
+    lines += section_instructions(os.path.dirname(os.path.abspath(args.markdown)))
     lines += ["## Core paths", "",
               "Median CPU time per message and its overhead ratio (**bold**: above the "
               "target).", ""]
     lines += section_core(rows, backends)
+    lines += section_os_rng(runs, rows, backends)
+    lines += section_latency(runs, rows, backends)
     lines += section_fanout(runs)
     lines += section_e2e(B, series)
     if any(m.endswith("fanout.svg") for m in made):
