@@ -4,7 +4,10 @@
  * Flags of its own: --imc_context=KEY=VALUE (repeatable) adds KEY to the
  * report's context, e.g. the suite scripts/bench ran (bench.suite=default);
  * --imc_instr=N runs every selected benchmark for exactly N iterations, for
- * instruction counts under callgrind (scripts/lib/bench_instr.py). */
+ * instruction counts under callgrind (scripts/lib/bench_instr.py);
+ * --imc_recipes prints the cost recipe of every core path (bench_recipe.c)
+ * instead of running anything. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,15 +163,19 @@ static int take_instr_flag(const char *arg)
     return 0;
 }
 
-/* Takes --imc_context=KEY=VALUE and --imc_instr=N out of argv
+/* Takes --imc_context=KEY=VALUE, --imc_instr=N and --imc_recipes out of argv
  * (google-benchmark refuses flags it does not know); returns the new argc,
  * or -1 for a malformed one. */
-static int take_context_flags(int argc, char **argv)
+static int take_context_flags(int argc, char **argv, bool *print_recipes)
 {
     static const char flag[] = "--imc_context=";
     static const char instr[] = "--imc_instr=";
     int out = 1;
     for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--imc_recipes") == 0) {
+            *print_recipes = true;
+            continue;
+        }
         if (strncmp(argv[i], instr, sizeof(instr) - 1) == 0) {
             if (take_instr_flag(argv[i] + sizeof(instr) - 1) != 0)
                 return -1;
@@ -193,7 +200,8 @@ static int take_context_flags(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    argc = take_context_flags(argc, argv);
+    bool print_recipes = false;
+    argc = take_context_flags(argc, argv, &print_recipes);
     if (argc < 0)
         return 1;
     imc_bench_add_context("imcore.version", IMC_BENCH_IMCORE_VERSION);
@@ -217,5 +225,11 @@ int main(int argc, char **argv)
     imc_bench_register_threads();
     imc_bench_register_dir();
 
-    return imc_bench_main(argc, argv);
+    int rc = 0;
+    if (print_recipes)
+        imc_bench_recipes_print();
+    else
+        rc = imc_bench_main(argc, argv);
+    imc_bench_recipes_free();
+    return rc;
 }

@@ -15,7 +15,8 @@
  *
  * Counters. encrypt and decrypt (single-threaded runs) report `overhead`:
  * the run's CPU time per message divided by the sum of the primitive floors
- * (prim/...) of exactly the primitive calls the path makes, as measured
+ * (prim/...) of exactly the primitive calls the path makes (the library's
+ * recipe, recorded in the context as recipe.<path>/...), as measured
  * earlier in this process, and `floor_us`, that sum; both are absent when
  * the floors were filtered out of the run. The figure in results/README.md
  * is recomputed from the JSON by scripts/lib/bench_report.py. fanout and
@@ -223,22 +224,6 @@ static imc_status first_delivery(uint8_t **out, size_t *out_len, const uint8_t *
     return st;
 }
 
-/* The floors assume the signed-header length of benches.h; check it
- * against what the library wrote. */
-static imc_status check_shape(const uint8_t *env, size_t env_len, const imc_suite *s)
-{
-    imc_envelope e;
-    imc_status st = imc_msg_parse_envelope(&e, env, env_len);
-    if (st == IMC_OK && e.h.signed_part_len != imc_bench_sh_len(s)) {
-        fprintf(stderr,
-                "imcore-bench: signed header is %zu bytes, benches.h says %zu: the floor "
-                "shapes are out of date\n",
-                e.h.signed_part_len, imc_bench_sh_len(s));
-        st = IMC_ERR_ARG;
-    }
-    return st;
-}
-
 static bool envelope_get(imc_bench_state *st, msg_arg *a)
 {
     imc_status s = IMC_OK;
@@ -249,8 +234,6 @@ static bool envelope_get(imc_bench_state *st, msg_arg *a)
         if (s == IMC_OK)
             s = make_envelope(&fx->env, &fx->env_len, a->pop, a->n, a->body,
                               stream_id(a->s, 3, a->n * 100000 + a->body), TIMESTAMP_BASE);
-        if (s == IMC_OK)
-            s = check_shape(fx->env, fx->env_len, a->s);
         if (s == IMC_OK)
             s = first_delivery(&fx->delivery, &fx->delivery_len, fx->env, fx->env_len, a->n);
         if (s == IMC_OK) {
@@ -280,8 +263,6 @@ static bool pool_get(imc_bench_state *st, msg_arg *a)
             size_t env_len = 0;
             s = make_envelope(&env, &env_len, a->pop, 1, a->body,
                               stream_id(a->s, 4, a->body * 1000 + i), TIMESTAMP_BASE + i);
-            if (s == IMC_OK && i == 0)
-                s = check_shape(env, env_len, a->s);
             if (s == IMC_OK)
                 s = first_delivery(&pool->bytes[i], &pool->len[i], env, env_len, 1);
             if (s == IMC_OK)
@@ -317,41 +298,22 @@ static bool add_floor(double *sum, const msg_arg *a, double count, const char *w
     return true;
 }
 
-static const char *aead_of(const imc_suite *s)
-{
-    return s->aead == IMC_AEAD_AES256GCM ? "aes256gcm" : "chacha20poly1305";
-}
-
-/* The sum of the floors of the primitive calls of encrypt (docs/wire-format.md,
- * "Cryptography", sender steps 1-5) or decrypt (recipient steps 2-5), in ns;
- * negative if one is missing. */
+/* The sum of the floors of the primitive calls of encrypt or decrypt (the
+ * library's recipe, imc_msg_recipe), in ns; negative if one is missing. */
 static double path_floor(const msg_arg *a, bool encrypt)
 {
-    const bool x = a->s->id != IMC_SUITE_P256_ECDSA_AES256GCM;
-    const double n = (double)a->n;
+    imc_recipe_step steps[IMC_RECIPE_MAX_STEPS];
+    size_t n = 0;
     char what[NAME_BYTES];
     double sum = 0;
-    bool all = true;
-
-    snprintf(what, sizeof what, "hkdf-sha256/%d/info:%d", IMC_BENCH_CONTENT_OKM,
-             IMC_BENCH_CONTENT_INFO);
-    all &= add_floor(&sum, a, 1, what);
-    snprintf(what, sizeof what, "sha256/%zu", a->body + 16);
-    all &= add_floor(&sum, a, 1, what);
-    snprintf(what, sizeof what, "hkdf-sha256/32/info:%zu", imc_bench_wrap_info_len(a->s));
-    all &= add_floor(&sum, a, encrypt ? n : 1, what);
-    all &= add_floor(&sum, a, encrypt ? n : 1, x ? "x25519-derive" : "p256-ecdh");
-    snprintf(what, sizeof what, "aead-%s/%s/32", encrypt ? "seal" : "open", aead_of(a->s));
-    all &= add_floor(&sum, a, encrypt ? n : 1, what);
-    snprintf(what, sizeof what, "aead-%s/%s/%zu/ad:%zu", encrypt ? "seal" : "open",
-             aead_of(a->s), a->body, imc_bench_body_ad_len(a->s));
-    all &= add_floor(&sum, a, 1, what);
-    snprintf(what, sizeof what, "%s-%s/%zu", x ? "ed25519" : "ecdsa-p256",
-             encrypt ? "sign" : "verify", imc_bench_sig_input_len(a->s));
-    all &= add_floor(&sum, a, 1, what);
-    if (encrypt)
-        all &= add_floor(&sum, a, 1, x ? "x25519-keygen" : "p256-keygen");
-    return all ? sum : -1;
+    if (imc_bench_recipe(steps, &n, encrypt ? IMC_MSG_PATH_ENCRYPT : IMC_MSG_PATH_DECRYPT, a->s,
+                         a->n, a->body) != IMC_OK)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (imc_bench_step_name(what, sizeof what, a->s, &steps[i]) != 0 ||
+            !add_floor(&sum, a, (double)steps[i].count, what))
+            return -1;
+    return sum;
 }
 
 /* After the loop of a single-threaded run: the in-process overhead ratio. */
@@ -606,6 +568,9 @@ imc_bench *imc_bench_msg_register(const char *name, imc_bench_msg_path path, con
     if (b == NULL || s == NULL || !imc_suite_supported(s, b))
         return NULL;
     msg_arg a = make_arg(bname, (size_t)bi, b, s, path == IMC_BENCH_MSG_ENCRYPT ? n : 1, body);
+    imc_bench_recipe_context(path == IMC_BENCH_MSG_ENCRYPT ? IMC_MSG_PATH_ENCRYPT
+                                                           : IMC_MSG_PATH_DECRYPT,
+                             s, a.n, body);
     return reg(name, path == IMC_BENCH_MSG_ENCRYPT ? bm_encrypt : bm_decrypt, a, IMC_BENCH_US);
 }
 

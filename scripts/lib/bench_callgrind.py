@@ -147,6 +147,7 @@ def main():
     if not names:
         print("bench_callgrind: no encrypt/decrypt benchmark matches", file=sys.stderr)
         return 1
+    recipes = br.recipes_of_binary(args.binary)
     env = dict(os.environ)
     if args.auto_profile:
         env["IMC_AUTO_PROFILE"] = os.path.abspath(args.auto_profile)
@@ -170,7 +171,7 @@ def main():
                     m = br.RE[path].match(name)
                     k = int(m["n"]) if path == "encrypt" else 1
                     total = {}
-                    for count, p in br.recipe(path, m["s"], k, int(m["B"])):
+                    for count, p in br.recipe(recipes, path, m["s"], k, int(m["B"])):
                         prim = f"prim/{m['b']}/{p}"
                         if prim not in floor_cache:
                             fn = next(f for pre, f in PRIM_FN if p == pre or p.startswith(pre + "/"))

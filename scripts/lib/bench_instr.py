@@ -10,7 +10,8 @@ measures (imc_msg_encrypt, imc_msg_decrypt or the imc_crypto_* call of a
 primitive), inclusive of its callees, per call: the benchmark loop itself is
 not counted. The instruction overhead ratio of a path is its Ir per call
 divided by the sum of the Ir per call of its primitive recipe (the same
-recipe as the timed ratio). Instruction counts do not depend on the load of
+recipe as the timed ratio: the library's, imcore-bench --imc_recipes, kept
+in the measurement file). Instruction counts do not depend on the load of
 the machine.
 
   bench_instr.py measure BINARY --out FILE [--auto-profile JSON]
@@ -148,16 +149,18 @@ def measure(binary, names, iterations, env, keep_dir=None):
     return result, errors
 
 
-def path_rows(ir):
+def path_rows(ir, recipes):
     """[{name, path, b, ir, floor, ratio}] for the encrypt/decrypt entries."""
     rows = []
     for name, v in sorted(ir.items()):
         for path in TOP:
             m = br.RE[path].match(name)
-            if not m or m["s"] not in br.SUITES:
+            if not m:
                 continue
             n = int(m["n"]) if path == "encrypt" else 1
-            parts = br.recipe(path, m["s"], n, int(m["B"]))
+            parts = br.recipe(recipes, path, m["s"], n, int(m["B"]))
+            if parts is None:
+                continue
             prims = [(c, f"prim/{m['b']}/{p}") for c, p in parts]
             floor = None
             if all(p in ir for _, p in prims):
@@ -195,7 +198,8 @@ def binary_context(binary, env):
 def cmd_measure(args):
     listed = subprocess.run([args.binary, "--benchmark_list_tests=true"], capture_output=True,
                             text=True, check=True).stdout.split()
-    names = bsel.select(listed, "gate", "", floors=True)
+    recipes = br.recipes_of_binary(args.binary)
+    names = bsel.select(listed, "gate", "", True, recipes)
     env = dict(os.environ)
     if args.auto_profile:
         env["IMC_AUTO_PROFILE"] = os.path.abspath(args.auto_profile)
@@ -208,6 +212,7 @@ def cmd_measure(args):
     ctx.update({"valgrind": valgrind_version(), "iterations": args.iterations, "commit": commit,
                 "auto_profile": os.path.relpath(args.auto_profile) if args.auto_profile else ""})
     report = {"context": ctx, "instructions": {n: round(v, 1) for n, v in sorted(ir.items())},
+              "recipes": {k: ";".join(f"{c}*{p}" for c, p in v) for k, v in sorted(recipes.items())},
               "errors": {n: e for n, e in errors}, "missing": missing}
     with open(args.out, "w", encoding="utf-8") as f:
         json.dump(report, f, indent=1, sort_keys=False)
@@ -221,6 +226,12 @@ def cmd_measure(args):
 def load(path):
     with open(path, encoding="utf-8") as f:
         return json.load(f)
+
+
+def rows_of(report):
+    """path_rows of a measurement file, with the recipes it recorded."""
+    recipes = br.parse_recipes((f"recipe.{k}", v) for k, v in report.get("recipes", {}).items())
+    return path_rows(report["instructions"], recipes)
 
 
 def summary(rows):
@@ -243,8 +254,8 @@ def summary(rows):
 def cmd_gate(args):
     cur, base = load(args.current), load(args.baseline)
     ci, bi = cur["instructions"], base["instructions"]
-    crow = {r["name"]: r for r in path_rows(ci)}
-    brow = {r["name"]: r for r in path_rows(bi)}
+    crow = {r["name"]: r for r in rows_of(cur)}
+    brow = {r["name"]: r for r in rows_of(base)}
     moved, failed = [], []
     for name in sorted(set(bi) | set(ci)):
         a, b = bi.get(name), ci.get(name)
@@ -307,7 +318,7 @@ def cmd_gate(args):
 def markdown_section(path):
     """Lines for results/README.md from a baseline or measurement file."""
     rep = load(path)
-    rows = path_rows(rep["instructions"])
+    rows = rows_of(rep)
     if not rows:
         return []
     ctx = rep.get("context", {})
@@ -350,7 +361,7 @@ def cmd_markdown(args):
 
 
 def cmd_table(args):
-    rows = path_rows(load(args.file)["instructions"])
+    rows = rows_of(load(args.file))
     print(br.bt.text_table(["path", "Ir/call", "primitives", "ratio"],
                            [[r["name"], f"{r['ir']:,.0f}",
                              f"{r['floor']:,.0f}" if r["floor"] else "-",

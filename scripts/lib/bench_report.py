@@ -8,20 +8,13 @@ fan-out and parsing, peers, thread scaling, directory, notes) and, with
 fan-out, the overhead ratios and the thread scaling.
 
 The overhead ratio of a core path is its median CPU time divided by the sum
-of the median CPU times of exactly the primitive calls it makes
-(docs/wire-format.md, "Cryptography"), all from the same run:
-
-  encrypt, N devices = dh-keygen + N x (dh + hkdf-sha256/32/info:W +
-                       aead-seal/<aead>/32) + hkdf-sha256/64/info:33 +
-                       aead-seal/<aead>/<B>/ad:A + sha256/<B+16> + sign/<S>
-  decrypt            = verify/<S> + sha256/<B+16> + dh + hkdf-sha256/32/info:W
-                       + aead-open/<aead>/32 + hkdf-sha256/64/info:33 +
-                       aead-open/<aead>/<B>/ad:A
-
-with W, A and S the wrap-info, body-AD and signature-input lengths of the
-suite (bench/benches.h). The benchmarks also report the same ratio as an
-in-process counter (`overhead`); the two are compared as a consistency
-check. Standard library only (gnuplot for the plots).
+of the median CPU times of exactly the primitive calls it makes, all from
+the same run. Which calls, with which lengths, is the library's recipe
+(imcore/recipe.h, imc_msg_recipe), which imcore-bench writes into the
+report's context (recipe.<path>/<suite>/...: "<count>*<prim/ name>;...");
+nothing here knows the message layout. The benchmarks also report the same
+ratio as an in-process counter (`overhead`); the two are compared as a
+consistency check. Standard library only (gnuplot for the plots).
 """
 
 import argparse
@@ -39,18 +32,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_table as bt  # noqa: E402  (same directory)
 
 TARGET = 1.05
-HANDLE_LEN = 17  # IMC_BENCH_SENDER_HANDLE, "alice@example.com"
-DIR_ENTRY_SIGN = 141  # IMC_BENCH_DIR_ENTRY_SIGN_BYTES
 LIB_DIR = os.path.dirname(os.path.abspath(__file__))
-
-SUITES = {
-    "x25519-ed25519-chacha": {"id": 1, "E": 32, "dh": "x25519", "sig": "ed25519",
-                              "aead": "chacha20poly1305"},
-    "p256-ecdsa-aesgcm": {"id": 2, "E": 65, "dh": "p256", "sig": "ecdsa-p256",
-                          "aead": "aes256gcm"},
-    "x25519-ed25519-aesgcm": {"id": 3, "E": 32, "dh": "x25519", "sig": "ed25519",
-                              "aead": "aes256gcm"},
-}
+# Suite short name -> id, from the report's context (suite.<id>.<name>), for
+# ordering; set by main().
+SUITE_IDS = {}
 
 RE = {
     "prim": re.compile(r"^prim/(?P<b>[^/]+)/(?P<p>.+)$"),
@@ -157,32 +142,34 @@ def backend_order(report, runs):
 
 # ---- Floors -------------------------------------------------------------------
 
-def shape(suite):
-    s = SUITES[suite]
-    sh = 69 + HANDLE_LEN + s["E"]
-    return {"sig_in": 13 + 2 + sh + 32, "ad": 14 + 2 + sh,
-            "wrap_info": 14 + 2 + 2 * s["E"] + 8 + 16}
+def parse_recipes(items):
+    """{key: [(count, primitive)]} from recipe.<key> = "<count>*<prim>;..."
+    pairs (the report's context, or imcore-bench --imc_recipes): the
+    library's cost recipe of each core path (imcore/recipe.h), e.g. key
+    encrypt/<suite>/dev:<N>/body:<B>, decrypt/<suite>/body:<B>, dir/lookup."""
+    out = {}
+    for k, v in items:
+        if not k.startswith("recipe.") or not isinstance(v, str):
+            continue
+        parts = []
+        for item in v.split(";"):
+            count, _, prim = item.partition("*")
+            parts.append((int(count), prim))
+        out[k[len("recipe."):]] = parts
+    return out
 
 
-def recipe(path, suite, n, body):
-    """[(count, primitive)] for encrypt (n devices) or decrypt."""
-    s, z = SUITES[suite], shape(suite)
-    dh = "x25519-derive" if s["dh"] == "x25519" else "p256-ecdh"
-    keygen = "x25519-keygen" if s["dh"] == "x25519" else "p256-keygen"
-    op = "seal" if path == "encrypt" else "open"
-    k = n if path == "encrypt" else 1
-    parts = [
-        (k, dh),
-        (k, f"hkdf-sha256/32/info:{z['wrap_info']}"),
-        (k, f"aead-{op}/{s['aead']}/32"),
-        (1, "hkdf-sha256/64/info:33"),
-        (1, f"aead-{op}/{s['aead']}/{body}/ad:{z['ad']}"),
-        (1, f"sha256/{body + 16}"),
-        (1, f"{s['sig']}-{'sign' if path == 'encrypt' else 'verify'}/{z['sig_in']}"),
-    ]
-    if path == "encrypt":
-        parts.insert(0, (1, keygen))
-    return parts
+def recipes_of_binary(binary):
+    """The recipes a benchmark binary records (imcore-bench --imc_recipes)."""
+    res = subprocess.run([binary, "--imc_recipes"], capture_output=True, text=True, check=True)
+    return parse_recipes(line.split("\t", 1) for line in res.stdout.splitlines() if "\t" in line)
+
+
+def recipe(recipes, path, suite, n, body):
+    """[(count, primitive)] of encrypt (n devices) or decrypt, or None."""
+    key = (f"encrypt/{suite}/dev:{n}/body:{body}" if path == "encrypt"
+           else f"decrypt/{suite}/body:{body}")
+    return recipes.get(key)
 
 
 def floor_ns(runs, backend, parts, best=False):
@@ -197,17 +184,17 @@ def floor_ns(runs, backend, parts, best=False):
     return total
 
 
-def core_rows(runs):
+def core_rows(runs, recipes):
     """Rows for encrypt and decrypt: dicts with path, b, s, n, B, ns, floor, ratio,
     counter (in-process ratio)."""
     rows = []
     for path in ("encrypt", "decrypt"):
         for m, r in ok_runs(runs, path):
-            if m["s"] not in SUITES:
-                continue
             n = int(m["n"]) if path == "encrypt" else 1
             body = int(m["B"])
-            parts = recipe(path, m["s"], n, body)
+            parts = recipe(recipes, path, m["s"], n, body)
+            if parts is None:
+                continue
             fl = floor_ns(runs, m["b"], parts)
             best = floor_ns(runs, m["b"], parts, best=True)
             rows.append({"path": path, "b": m["b"], "s": m["s"], "n": n, "B": body,
@@ -244,7 +231,7 @@ def fmt_bytes(n):
 
 
 def suite_sort_key(s):
-    return SUITES.get(s, {"id": 99})["id"]
+    return SUITE_IDS.get(s, 99)
 
 
 # ---- Sections ------------------------------------------------------------------
@@ -422,16 +409,18 @@ def section_threads(runs, backends, nproc):
     return out
 
 
-def section_dir(runs, backends):
+def section_dir(runs, backends, recipes):
     look = ok_runs(runs, "dir")
     ver = ok_runs(runs, "dirverify")
     if not look and not ver and not ok_runs(runs, "dirget"):
         return []
     dir_b = backends[0] if backends else None
-    sign = runs.get(f"prim/{dir_b}/ed25519-sign/{DIR_ENTRY_SIGN}") if dir_b else None
+    sign_prim = (recipes.get("dir/lookup") or [(1, "ed25519-sign/?")])[0][1]
+    verify_prim = (recipes.get("dir/verify") or [(1, "ed25519-verify/?")])[0][1]
+    sign = runs.get(f"prim/{dir_b}/{sign_prim}") if dir_b else None
     sign_ns = sign.cpu_ns if sign is not None and sign.error is None else None
     out = ["## Key directory", "",
-           f"Service lookups sign every entry (Ed25519, {DIR_ENTRY_SIGN}-byte input, on the "
+           f"Service lookups sign every entry ({sign_prim}, on the "
            f"directory's backend `{dir_b}`); the ratio divides by that many signatures. Client "
            "verification divides by Ed25519 verifications of the same input on its backend.",
            ""]
@@ -453,7 +442,7 @@ def section_dir(runs, backends):
                      f"{per_handle:.0f} B" if per_handle else "-"])
     for m, r in sorted(ver, key=lambda x: x[0].string):
         k = int(m["k"]) if m["k"] else 1
-        v = runs.get(f"prim/{m['b']}/ed25519-verify/{DIR_ENTRY_SIGN}")
+        v = runs.get(f"prim/{m['b']}/{verify_prim}")
         ok = v is not None and v.error is None and v.cpu_ns
         fl = k * v.cpu_ns if ok else None
         body.append([m.string, bt.fmt_time(r.cpu_ns), bt.fmt_time(r.real_ns),
@@ -836,7 +825,12 @@ def main():
     log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
 
     fb, fheader, fbody, reps, busy = bt.build_table(report)
-    rows = core_rows(runs)
+    recipes = parse_recipes(ctx.items())
+    for k in ctx:
+        parts = k.split(".", 2)
+        if len(parts) == 3 and parts[0] == "suite" and parts[1].isdigit():
+            SUITE_IDS[parts[2]] = int(parts[1])
+    rows = core_rows(runs, recipes)
     B, series = e2e_series(runs, rows, backends)
     summary = ratio_summary(rows, backends)
     high = above_target(rows)
@@ -979,7 +973,7 @@ def main():
     lines += section_threads(runs, backends, ctx.get("num_cpus", "?"))
     if any(m.endswith("threads.svg") for m in made):
         lines += ["![thread scaling](threads.svg)", ""]
-    lines += section_dir(runs, backends)
+    lines += section_dir(runs, backends, recipes)
 
     lines += ["## Primitive floor", "",
               "Median CPU time per call through `imcore/crypto.h` (the validation policy "

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Choose the imcore-bench benchmarks of a scripts/bench run.
 
-Reads the binary's --benchmark_list_tests output on stdin and prints one
+Reads the binary's --benchmark_list_tests output on stdin (and its cost
+recipes, --imc_recipes, from --recipes FILE) and prints one
 --benchmark_filter regex (first line) and the number of benchmarks it
 selects (second line). Suites:
 
@@ -76,31 +77,32 @@ GATE_EXCLUDE = r"/(16384|16400)(/|$)"
 ORDERED_PREFIXES = ("dir/", "threads/")
 
 
-def needed_floors(names):
+def needed_floors(names, recipes):
     """prim/ names the encrypt/decrypt benchmarks among `names` divide by,
-    plus the directory's sign/verify floors for dir/ benchmarks."""
+    plus the directory's sign/verify floors for dir/ benchmarks, from the
+    library's recipes (imcore-bench --imc_recipes)."""
     out = set()
     for n in names:
         for path in ("encrypt", "decrypt"):
             m = br.RE[path].match(n)
-            if m and m["s"] in br.SUITES:
+            if m:
                 k = int(m["n"]) if path == "encrypt" else 1
-                for _, p in br.recipe(path, m["s"], k, int(m["B"])):
+                for _, p in br.recipe(recipes, path, m["s"], k, int(m["B"])) or []:
                     out.add(f"prim/{m['b']}/{p}")
         m = br.RE["threads"].match(n)
-        if m and m["s"] in br.SUITES and m["t"] == "1":
+        if m and m["t"] == "1":
             k = int(m["n"]) if m["n"] else 1
-            for _, p in br.recipe(m["path"], m["s"], k, int(m["B"])):
+            for _, p in br.recipe(recipes, m["path"], m["s"], k, int(m["B"])) or []:
                 out.add(f"prim/{m['b']}/{p}")
         m = br.RE["dirverify"].match(n)
         if m:
-            out.add(f"prim/{m['b']}/ed25519-verify/{br.DIR_ENTRY_SIGN}")
-        if br.RE["dir"].match(n):
-            out.add(f"prim/*/ed25519-sign/{br.DIR_ENTRY_SIGN}")
+            out.update(f"prim/{m['b']}/{p}" for _, p in recipes.get("dir/verify", []))
+        if br.RE["dir"].match(n) or br.RE["dirget"].match(n):
+            out.update(f"prim/*/{p}" for _, p in recipes.get("dir/lookup", []))
     return out
 
 
-def select(names, suite, filter_rx, floors):
+def select(names, suite, filter_rx, floors, recipes):
     """The names of `names` (every benchmark of the binary) in suite default,
     full, gate or filter (regex filter_rx), plus the floors their ratios
     need (always for default and gate, else when `floors`)."""
@@ -116,7 +118,7 @@ def select(names, suite, filter_rx, floors):
         rx = re.compile(filter_rx)
     chosen = [n for n in names if rx.search(n)]
     if chosen and (suite != "filter" or floors):
-        need = needed_floors(chosen)
+        need = needed_floors(chosen, recipes)
         first = next((n.split("/")[1] for n in names if n.startswith("prim/")), None)
         need = {f.replace("prim/*/", f"prim/{first}/") for f in need} if first else need
         chosen += [n for n in names if n in need and n not in chosen]
@@ -142,6 +144,8 @@ def main():
                     default="default")
     ap.add_argument("--filter", default="", help="regex (google-benchmark syntax) for --suite filter")
     ap.add_argument("--no-floors", action="store_true", help="do not add the floors to a filter")
+    ap.add_argument("--recipes", metavar="FILE",
+                    help="the binary's cost recipes (imcore-bench --imc_recipes), for the floors")
     ap.add_argument("--split", action="store_true",
                     help="print two exact-name regexes, then the count: the benchmarks to "
                          "run in random order on one pinned CPU, and those to run in "
@@ -155,8 +159,13 @@ def main():
         print(".")
         print(len(names))
         return 0
+    recipes = {}
+    if args.recipes:
+        with open(args.recipes, encoding="utf-8") as f:
+            recipes = br.parse_recipes(line.rstrip("\n").split("\t", 1) for line in f
+                                       if "\t" in line)
     try:
-        chosen = select(names, args.suite, args.filter, not args.no_floors)
+        chosen = select(names, args.suite, args.filter, not args.no_floors, recipes)
     except re.error as e:
         print(f"bench_select: bad --filter regex: {e}", file=sys.stderr)
         return 2
