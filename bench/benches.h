@@ -59,6 +59,10 @@ __attribute__((weak)) void imc_bench_register_peers(void);
 #endif
 /* Its two groups: peer/naive-sodium/... (peer_naive_sodium.c) and
  * peer/imessage2011-rsa{1280,2048}/... (peer_imessage2011.c). */
+/* rcpt-set/{list,merkle}/N: the recipient set's bytes and time per
+ * delivery in the two designs (bench_rcpt.c). */
+void imc_bench_register_rcpt(void);
+
 void imc_bench_register_peer_naive_sodium(void);
 void imc_bench_register_peer_imessage2011(void);
 

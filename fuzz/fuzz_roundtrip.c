@@ -27,8 +27,16 @@
 
 #include "fuzz_common.h"
 
-enum { MUT_FLIP, MUT_TRUNCATE, MUT_APPEND, MUT_OTHER_DEVICE, MUT_REPLAY, MUT_OTHER_SENDER,
-       MUT_ENVELOPE, MUT_KINDS };
+enum {
+    MUT_FLIP,
+    MUT_TRUNCATE,
+    MUT_APPEND,
+    MUT_OTHER_DEVICE,
+    MUT_REPLAY,
+    MUT_OTHER_SENDER,
+    MUT_ENVELOPE,
+    MUT_KINDS
+};
 
 static uint8_t env[IMC_MAX_BODY_BYTES + 16 + 4096];
 static uint8_t env2[sizeof env];
@@ -66,8 +74,7 @@ static void expect_plain(const imc_backend *b, uint32_t suite, const imc_device_
     if (st != IMC_OK) {
         fuzz_hexdump("delivery", d, dlen);
         FUZZ_CHECK(0, "device %llx (%s) cannot decrypt its own delivery: %s",
-                   (unsigned long long)me->pub.device_id, imc_backend_name(b),
-                   imc_status_str(st));
+                   (unsigned long long)me->pub.device_id, imc_backend_name(b), imc_status_str(st));
     }
     FUZZ_CHECK(info.body_len == body_len && memcmp(plain, body, body_len) == 0,
                "device %llx decrypted %zu bytes that differ from the %zu sent",
@@ -81,9 +88,8 @@ static void expect_plain(const imc_backend *b, uint32_t suite, const imc_device_
 }
 
 /* Decrypt that must fail, wiping what it wrote. */
-static void expect_reject(const imc_backend *b, const imc_device_keys *me,
-                          const imc_msg_peer *peer, const uint8_t *d, size_t dlen,
-                          imc_replay_cache *rc, const char *what)
+static void expect_reject(const imc_backend *b, const imc_device_keys *me, const imc_msg_peer *peer,
+                          const uint8_t *d, size_t dlen, imc_replay_cache *rc, const char *what)
 {
     imc_msg_received info;
     size_t cap = dlen < sizeof plain ? dlen : sizeof plain;
@@ -156,8 +162,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_rng(&rng, UINT64_C(0x7000000000000000) | stream);
     size_t env_len = 0;
     imc_status st = imc_msg_encrypt(env, sizeof env, &env_len, b, &rng, &req);
-    FUZZ_CHECK(st == IMC_OK, "encrypt (suite %u, %s, %zu devices, %zu bytes): %s",
-               (unsigned)suite, imc_backend_name(b), n, body_len, imc_status_str(st));
+    FUZZ_CHECK(st == IMC_OK, "encrypt (suite %u, %s, %zu devices, %zu bytes): %s", (unsigned)suite,
+               imc_backend_name(b), n, body_len, imc_status_str(st));
     FUZZ_CHECK(env_len == imc_msg_envelope_size(suite, req.sender_handle_len, n, body_len),
                "envelope is %zu bytes, envelope_size says %zu", env_len,
                imc_msg_envelope_size(suite, req.sender_handle_len, n, body_len));
@@ -170,18 +176,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     st = imc_msg_write_envelope(env2, sizeof env2, &rw_len, &pe);
     FUZZ_CHECK(st == IMC_OK && rw_len == env_len && memcmp(env, env2, env_len) == 0,
                "own envelope does not re-write to itself");
-    FUZZ_CHECK(pe.recipient_count == n, "envelope has %zu entries for %zu devices",
-               pe.recipient_count, n);
+    FUZZ_CHECK(pe.rcpt.count == n, "envelope has %zu entries for %zu devices", pe.rcpt.count, n);
 
     imc_delivery_view views[FUZZ_DEVICES];
     size_t count = 0;
     st = imc_msg_fanout(views, FUZZ_DEVICES, &count, env, env_len);
-    FUZZ_CHECK(st == IMC_OK && count == n, "fanout: %s, %zu of %zu", imc_status_str(st), count,
-               n);
+    FUZZ_CHECK(st == IMC_OK && count == n, "fanout: %s, %zu of %zu", imc_status_str(st), count, n);
     for (size_t i = 0; i < count; i++) {
         st = imc_delivery_view_copy(dels[i], sizeof dels[i], &del_len[i], &views[i]);
         FUZZ_CHECK(st == IMC_OK, "view copy: %s", imc_status_str(st));
-        FUZZ_CHECK(del_len[i] == imc_msg_delivery_size(suite, req.sender_handle_len, body_len),
+        FUZZ_CHECK(del_len[i] == imc_msg_delivery_size(suite, req.sender_handle_len,
+                                                       req.recipient_count, body_len),
                    "delivery size");
         del_dev[i] = views[i].device_id;
         FUZZ_CHECK(i == 0 || del_dev[i] > del_dev[i - 1], "fan-out not in device order");
@@ -270,8 +275,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             } else {
                 /* A device id the flip invented may name no device at all:
                  * offer it to device 0 then. */
-                expect_reject(b, dev != NULL ? dev : &w->device[suite][0], &peer,
-                              scratch, mlen, NULL, "envelope byte flipped");
+                expect_reject(b, dev != NULL ? dev : &w->device[suite][0], &peer, scratch, mlen,
+                              NULL, "envelope byte flipped");
             }
         }
         break;

@@ -131,7 +131,7 @@ static bool worker_init(worker *w, scale_run *run, scale_thread_result *res)
     size_t R = w->max_recipients, M = w->max_members;
     w->resp_cap = IMC_DIR_RESPONSE_MAX_BYTES(M);
     w->env_cap = imc_msg_envelope_size(cfg->suite->id, SCALE_HANDLE_LEN, R, (size_t)cfg->body.max);
-    w->dlv_stride = imc_msg_delivery_size(cfg->suite->id, SCALE_HANDLE_LEN, (size_t)cfg->body.max);
+    w->dlv_stride = imc_msg_delivery_size(cfg->suite->id, SCALE_HANDLE_LEN, R, (size_t)cfg->body.max);
     w->body_cap = (size_t)cfg->body.max;
     w->hbuf_cap = 64 + (w->env_cap > w->body_cap ? w->env_cap : w->body_cap);
     w->kc_n = cfg->key_cache;

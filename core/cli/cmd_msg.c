@@ -25,7 +25,8 @@ static size_t max_delivery_size(void)
 {
     size_t m = 0;
     for (uint32_t id = 1; id <= IMC_SUITE_COUNT; id++) {
-        size_t n = imc_msg_delivery_size(id, IMC_MAX_HANDLE_BYTES, IMC_MAX_BODY_BYTES);
+        size_t n = imc_msg_delivery_size(id, IMC_MAX_HANDLE_BYTES, IMC_MAX_RECIPIENTS,
+                                         IMC_MAX_BODY_BYTES);
         m = n > m ? n : m;
     }
     return m;
@@ -389,17 +390,27 @@ static void print_message_json(FILE *out, const uint8_t *in, size_t in_len,
             (unsigned long long)h->timestamp_ms);
     cli_put_utc(out, h->timestamp_ms);
     fputs("\",\n", out);
-    put_hex_field(out, "eph_pk", h->eph_pk, s != NULL ? s->dh_public_bytes : 0, true);
+    put_hex_field(out, "eph_pk", h->eph_pk, s != NULL ? s->eph_bytes : 0, true);
     put_hex_field(out, "commitment", h->commitment, IMC_MSG_COMMIT_BYTES, true);
     fprintf(out, "  \"body_ciphertext_len\": %zu,\n  \"body_plaintext_len\": %zu,\n",
             h->body_len, h->body_len >= 16 ? h->body_len - 16 : 0);
-    size_t count = env != NULL ? env->recipient_count : 1;
+    /* The signed recipient set, then the wraps this message carries: all
+     * of them in an envelope, the device's own in a delivery. */
+    const imc_msg_recipients *rc = env != NULL ? &env->rcpt : &d->rcpt;
+    fprintf(out, "  \"recipient_ids\": [");
+    for (size_t i = 0; i < rc->count; i++)
+        fprintf(out, "%s\"%llu\"", i > 0 ? ", " : "",
+                (unsigned long long)imc_msg_recipient_id(rc, i));
+    fputs("],\n", out);
+    if (d != NULL)
+        fprintf(out, "  \"index\": %zu,\n", d->index);
+    size_t count = env != NULL ? env->rcpt.count : 1;
     fprintf(out, "  \"recipients\": [");
     for (size_t i = 0; i < count; i++) {
         imc_msg_entry e = env != NULL ? imc_msg_envelope_entry(env, i) : d->entry;
         fprintf(out, "%s\n    {\"device_id\": \"%llu\", \"wrap\": \"", i > 0 ? "," : "",
                 (unsigned long long)e.device_id);
-        cli_put_hex(out, e.wrap, IMC_MSG_WRAP_BYTES);
+        cli_put_hex(out, e.wrap, s != NULL ? s->wrap_bytes : 0);
         fputs("\"}", out);
     }
     fputs("\n  ],\n", out);

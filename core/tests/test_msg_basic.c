@@ -14,7 +14,7 @@ static const uint8_t HANDLE[] = "alice@example.com";
 #define HANDLE_LEN (sizeof HANDLE - 1)
 
 static uint8_t g_body[IMC_MAX_BODY_BYTES];
-static uint8_t g_env[BIG + IMC_MAX_RECIPIENTS * IMC_MSG_ENTRY_BYTES];
+static uint8_t g_env[BIG + IMC_MAX_RECIPIENTS * (IMC_MSG_DEVICE_ID_BYTES + 48)];
 static uint8_t g_env2[sizeof g_env];
 static uint8_t g_del[BIG];
 static uint8_t g_del2[BIG];
@@ -83,7 +83,7 @@ static void round_trip(const fixture *f, size_t body_len)
     /* Parse, and the canonical form writes back to the same bytes. */
     imc_envelope env;
     CHECK_OK(imc_msg_parse_envelope(&env, g_env, env_len));
-    CHECK(env.recipient_count == NRCPT);
+    CHECK(env.rcpt.count == NRCPT);
     CHECK(env.h.body_len == body_len + 16);
     size_t len2 = 0;
     CHECK_OK(imc_msg_write_envelope(g_env2, sizeof g_env2, &len2, &env));
@@ -108,7 +108,7 @@ static void round_trip(const fixture *f, size_t body_len)
     for (size_t i = 0; i < count; i++) {
         size_t del_len = 0;
         CHECK(imc_delivery_view_size(&views[i]) ==
-              imc_msg_delivery_size(f->s->id, HANDLE_LEN, body_len));
+              imc_msg_delivery_size(f->s->id, HANDLE_LEN, NRCPT, body_len));
         CHECK_OK(imc_delivery_view_copy(g_del, sizeof g_del, &del_len, &views[i]));
         CHECK(del_len == imc_delivery_view_size(&views[i]));
 
@@ -302,9 +302,10 @@ static void codec_rejects(const fixture *f)
     CHECK_ST(parse_env(NULL, 0), IMC_ERR_MALFORMED);
 
     /* Version, kind, suite. */
-    static const size_t at[5] = {0, 1, 2, 3, 3};
-    static const uint8_t val[5] = {2, IMC_MSG_KIND_DELIVERY, 1, 0, 4};
-    for (size_t i = 0; i < 5; i++) {
+    /* Version 1 (the previous format) and 3 are unknown versions. */
+    static const size_t at[6] = {0, 0, 1, 2, 3, 3};
+    static const uint8_t val[6] = {1, 3, IMC_MSG_KIND_DELIVERY, 1, 0, 4};
+    for (size_t i = 0; i < 6; i++) {
         memcpy(e, g_env, n);
         e[at[i]] = val[i];
         CHECK_ST(parse_env(e, n), IMC_ERR_MALFORMED);
@@ -338,7 +339,7 @@ static void codec_rejects(const fixture *f)
     e[no + 1] = (uint8_t)(IMC_MAX_RECIPIENTS + 1);
     CHECK_ST(parse_env(e, n), IMC_ERR_LIMIT);
     memcpy(e, g_env, n);
-    uint8_t tmp[IMC_MSG_ENTRY_BYTES];
+    uint8_t tmp[IMC_MSG_DEVICE_ID_BYTES];
     memcpy(tmp, e + no + 2, sizeof tmp);
     memcpy(e + no + 2, e + no + 2 + sizeof tmp, sizeof tmp);
     memcpy(e + no + 2 + sizeof tmp, tmp, sizeof tmp);

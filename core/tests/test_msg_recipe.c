@@ -358,8 +358,9 @@ static void test_arguments(void)
     CHECK_ST(imc_msg_recipe(steps, &n, IMC_MSG_PATH_ENCRYPT, 1, 17, 1, IMC_MAX_BODY_BYTES + 1),
              IMC_ERR_LIMIT);
     CHECK(n == 0);
-    /* decrypt ignores the device count */
-    CHECK_OK(imc_msg_recipe(steps, &n, IMC_MSG_PATH_DECRYPT, 1, 17, 0, 64));
+    /* decrypt hashes the recipient set: its size counts, and is checked */
+    CHECK_ST(imc_msg_recipe(steps, &n, IMC_MSG_PATH_DECRYPT, 1, 17, 0, 64), IMC_ERR_LIMIT);
+    CHECK_OK(imc_msg_recipe(steps, &n, IMC_MSG_PATH_DECRYPT, 1, 17, 8, 64));
     CHECK(n > 0 && n <= IMC_RECIPE_MAX_STEPS);
 }
 

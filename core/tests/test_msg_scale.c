@@ -125,7 +125,7 @@ static void run_suite(const imc_suite *s)
             CHECK(m.n == n);
             CHECK(m.env_len == imc_msg_envelope_size(s->id, p.handle_len, n, body_len));
             for (size_t j = 0; j < m.n; j++)
-                CHECK(m.del_len[j] == imc_msg_delivery_size(s->id, p.handle_len, body_len));
+                CHECK(m.del_len[j] == imc_msg_delivery_size(s->id, p.handle_len, n, body_len));
             double t1 = now();
             for (size_t d = 0; d < nb; d++) {
                 char tag[96];

@@ -141,11 +141,12 @@ python3 -m json.tool out >/dev/null && pass || fail "inspect envelope: invalid J
 python3 - out <<'EOF' && pass || fail "inspect envelope: wrong fields"
 import json, os, sys
 e = json.load(open(sys.argv[1]))
-assert e["kind"] == "envelope" and e["version"] == 1, e
+assert e["kind"] == "envelope" and e["version"] == 2, e
 assert e["suite"] == "X25519_ED25519_CHACHA20POLY1305" and e["suite_id"] == 1, e
 assert e["sender_handle"] == "alice@example.com" and e["sender_device"] == "1", e
 assert e["timestamp_ms"] == 1700000000000, e
 assert [r["device_id"] for r in e["recipients"]] == ["1001", "1002", "2001"], e
+assert e["recipient_ids"] == ["1001", "1002", "2001"], e
 assert all(len(r["wrap"]) == 96 for r in e["recipients"]), e
 assert len(e["eph_pk"]) == 64 and len(e["commitment"]) == 64 and len(e["signature"]) == 128, e
 n = os.path.getsize("msg.txt")
@@ -157,6 +158,7 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["kind"] == "delivery", d
 assert [r["device_id"] for r in d["recipients"]] == ["1002"], d
+assert d["recipient_ids"] == ["1001", "1002", "2001"] and d["index"] == 1, d
 EOF
 
 # A handle that is not valid UTF-8 and has quotes and control characters still

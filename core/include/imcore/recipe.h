@@ -48,27 +48,30 @@ typedef struct imc_recipe_step {
 
 /* The byte lengths of one message's cryptographic inputs. */
 typedef struct imc_msg_layout {
-    size_t signed_header; /* SH */
-    size_t body_ad;       /* the body AEAD's associated data */
-    size_t sig_input;     /* what the sender signs */
-    size_t content_info;  /* HKDF info of the content key derivation */
-    size_t content_okm;   /* its output: body key || commitment */
-    size_t wrap_info;     /* HKDF info of one device's wrap key */
-    size_t wrap_key;      /* its output */
-    size_t wrapped;       /* the plaintext each device's wrap seals (the content key) */
-    size_t body_tag;      /* AEAD tag appended to the body */
+    size_t signed_header;    /* SH */
+    size_t body_ad;          /* the body AEAD's associated data */
+    size_t sig_input;        /* what the sender signs */
+    size_t content_info;     /* HKDF info of the content key derivation */
+    size_t content_okm;      /* its output: body key || commitment */
+    size_t sender_ctx_input; /* hashed into the sender context */
+    size_t recipients_input; /* hashed into the recipient-set hash */
+    size_t wrap_info;        /* HKDF info of one device's wrap key */
+    size_t wrap_key;         /* its output */
+    size_t wrapped;          /* the plaintext each device's wrap seals (the content key) */
+    size_t body_tag;         /* AEAD tag appended to the body */
 } imc_msg_layout;
 
 /* The layout of a message of `suite` from a sender handle of handle_len
- * bytes to `devices` devices. IMC_ERR_ARG for an unknown suite, IMC_ERR_LIMIT
- * for a handle or device count outside docs/wire-format.md's limits. */
+ * bytes to `devices` devices (the recipient set every delivery carries).
+ * IMC_ERR_ARG for an unknown suite, IMC_ERR_LIMIT for a handle or device
+ * count outside docs/wire-format.md's limits. */
 IMC_MUST_USE imc_status imc_msg_layout_of(imc_msg_layout *out, uint32_t suite,
                                           size_t handle_len, size_t devices);
 
-/* The steps of `path` for one message (encrypt: to `devices` devices;
- * decrypt: `devices` is ignored) in the order the calls are first made;
- * *count steps are written. Errors as imc_msg_layout_of, and IMC_ERR_LIMIT
- * for a body over IMC_MAX_BODY_BYTES. */
+/* The steps of `path` for one message to `devices` devices (decrypt: one
+ * delivery of such a message; it hashes the recipient set it carries) in
+ * the order the calls are first made; *count steps are written. Errors as
+ * imc_msg_layout_of, and IMC_ERR_LIMIT for a body over IMC_MAX_BODY_BYTES. */
 IMC_MUST_USE imc_status imc_msg_recipe(imc_recipe_step steps[IMC_RECIPE_MAX_STEPS],
                                        size_t *count, imc_msg_path path, uint32_t suite,
                                        size_t handle_len, size_t devices, size_t body_len);
