@@ -11,6 +11,7 @@
 #include "imcore/kt.h"
 #include "imcore/limits.h"
 #include "imcore/msg.h"
+#include "imcore/replay.h"
 #include "imcore/rng.h"
 #include "imcore/status.h"
 #include "imcore/suite.h"
