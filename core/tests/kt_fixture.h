@@ -10,7 +10,12 @@ static inline const imc_backend *kt_backend(void)
 {
     const imc_backend *bs[8];
     size_t n = imc_test_backends(bs, 8);
-    return n > 0 ? bs[0] : NULL;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t pk[32], sk[32] = {0};
+        if (imc_crypto_ed25519_public(bs[i], pk, sk) == IMC_OK)
+            return bs[i]; /* the first with Ed25519 */
+    }
+    return NULL;
 }
 
 /* Key pair number i (a fixed seed per i). */
