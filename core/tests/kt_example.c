@@ -14,6 +14,9 @@ typedef struct out {
     int fail;
 } out;
 
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((format(printf, 2, 3)))
+#endif
 static void put(out *o, const char *fmt, ...)
 {
     va_list ap;

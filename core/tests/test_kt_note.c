@@ -53,12 +53,12 @@ static void go_vector(void)
     snprintf(v, sizeof v, "%s", GO_VKEY);
     v[13] = '0'; /* id c74f20a3 -> 074f20a3 */
     CHECK_ST(imc_kt_vkey_parse(&parsed, B, v, strlen(v)), IMC_ERR_MALFORMED);
-    snprintf(v, sizeof v, "PeterNeumann+C74F20A3+%s", GO_VKEY + 22);
+    snprintf(v, sizeof v, "PeterNeumann+C74F20A3+%s", &GO_VKEY[22]);
     CHECK_ST(imc_kt_vkey_parse(&parsed, B, v, strlen(v)), IMC_ERR_MALFORMED); /* upper hex */
     CHECK_ST(imc_kt_vkey_parse(&parsed, B, GO_VKEY, strlen(GO_VKEY) - 1), IMC_ERR_MALFORMED);
     snprintf(v, sizeof v, "%sAAAA", GO_VKEY);
     CHECK_ST(imc_kt_vkey_parse(&parsed, B, v, strlen(v)), IMC_ERR_MALFORMED); /* trailing */
-    snprintf(v, sizeof v, "+c74f20a3+%s", GO_VKEY + 22);
+    snprintf(v, sizeof v, "+c74f20a3+%s", &GO_VKEY[22]);
     CHECK_ST(imc_kt_vkey_parse(&parsed, B, v, strlen(v)), IMC_ERR_MALFORMED); /* no name */
     snprintf(v, sizeof v, "%s", GO_VKEY);
     v[22] = 'B'; /* type 0x05 */
