@@ -90,6 +90,8 @@ static void evidence_negative(const uint8_t *good, size_t len)
     CHECK(e[at] == count);
     e[at] = (uint8_t)(count - 1);
     CHECK_ST(imc_kt_evidence_verify(NULL, B, e, len - 32), IMC_ERR_MALFORMED);
+    e[at] = 255; /* over the 64-hash limit (read must not happen) */
+    CHECK_ST(imc_kt_evidence_verify(NULL, B, e, len), IMC_ERR_MALFORMED);
     e[at] = (uint8_t)count;
     e[at - 1] ^= 1; /* another prefix root: the proof no longer verifies */
     CHECK_ST(imc_kt_evidence_verify(NULL, B, e, len), IMC_ERR_AUTH);

@@ -64,7 +64,10 @@ imc_status imc_kt_evidence_verify(imc_kt_evidence *e, const imc_backend *b, cons
         p.count = imc_wire_read_u8(&r);
         if (p.count > IMC_KT_MAX_LOG_PROOF)
             imc_wire_reader_fail(&r);
-        imc_wire_read_copy(&r, &p.path[0][0], p.count * IMC_KT_HASH_BYTES);
+        /* A failed reader zeroes what it is asked to copy: only a count
+         * that fits the path may reach the copy. */
+        if (!r.err)
+            imc_wire_read_copy(&r, &p.path[0][0], p.count * IMC_KT_HASH_BYTES);
     }
     if (imc_wire_reader_finish(&r) != IMC_OK)
         return IMC_ERR_MALFORMED;
