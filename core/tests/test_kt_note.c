@@ -137,6 +137,23 @@ static void cosignatures(void)
     memcpy(twice + nl, note + tl + 1 + l1, l2);
     CHECK_OK(imc_kt_note_parse(&n, (const uint8_t *)twice, nl + l2));
     CHECK_ST(imc_kt_note_verify(B, &n, &w, NULL), IMC_ERR_AUTH);
+    /* A size-0 checkpoint must carry the empty tree's root. */
+    imc_kt_client_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.log = log;
+    static imc_kt_client c;
+    CHECK_OK(imc_kt_client_init(&c, B, &cfg));
+    cp.size = 0;
+    for (int good = 0; good < 2; good++) {
+        if (good)
+            CHECK_OK(imc_crypto_sha256(B, cp.root, NULL, 0));
+        CHECK_OK(imc_kt_checkpoint_text(twice, sizeof twice, &tl, &cp));
+        twice[tl] = '\n';
+        CHECK_OK(imc_kt_note_sign(twice + tl + 1, sizeof twice - tl - 1, &l1, B, &log, lsk,
+                                  (const uint8_t *)twice, tl));
+        CHECK_ST(imc_kt_client_update(&c, NULL, (const uint8_t *)twice, tl + 1 + l1, NULL, 0),
+                 good ? IMC_OK : IMC_ERR_MALFORMED);
+    }
     /* A time at 2^63 is refused by the signer. */
     CHECK_ST(imc_kt_cosign(twice, sizeof twice, &l2, B, &w, wsk, (const uint8_t *)note, tl,
                            IMC_KT_MAX_SIZE),

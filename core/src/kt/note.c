@@ -418,6 +418,15 @@ imc_status imc_kt_open_checkpoint(imc_kt_checkpoint *cp, imc_kt_note *n, const i
         st = imc_kt_checkpoint_parse(cp, n->text, n->text_len);
     if (st != IMC_OK)
         return st == IMC_ERR_LIMIT ? st : IMC_ERR_MALFORMED;
+    if (cp->size == 0) {
+        /* The empty tree has one root: SHA-256 of nothing. */
+        uint8_t empty[IMC_KT_HASH_BYTES];
+        st = imc_crypto_sha256(b, empty, NULL, 0);
+        if (st != IMC_OK)
+            return st;
+        if (!imc_ct_equal(empty, cp->root, sizeof empty))
+            return IMC_ERR_MALFORMED;
+    }
     if (cp->origin_len != log->name_len || memcmp(cp->origin, log->name, log->name_len) != 0)
         return IMC_ERR_AUTH;
     st = imc_kt_note_verify(b, n, log, NULL);
