@@ -66,6 +66,13 @@ int fuzz_all_zero(const void *p, size_t n);
  * be reached). Cheap enough to stay on while fuzzing. */
 void fuzz_count(const char *event);
 void fuzz_counts_print(void);
+/* With IMC_FUZZ_COUNTS=1 in the environment the totals are also printed
+ * at exit (to measure an engine run, e.g. the share of inputs that get
+ * past signature verification). */
+
+/* True if IMC_FUZZ_PLAIN_MUTATOR=1: the custom mutators step aside for
+ * the engine's byte mutations (to measure what they add). */
+bool fuzz_plain_mutator(void);
 
 /* ---- The fixed world --------------------------------------------------- */
 
