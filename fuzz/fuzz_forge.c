@@ -359,6 +359,20 @@ imc_status fuzz_msg_verify(const fuzz_msg *m, const uint8_t *sig_pk)
 
 /* ---- The verdict ---------------------------------------------------------- */
 
+/* docs/validation-policy.md, rule P1: a P-256 key is 04 || x || y with
+ * x, y < p (checked here on its own, so a slip in the library's policy
+ * layer is not shared by the oracle). */
+static int p256_form_ok(const fuzz_msg *m)
+{
+    static const uint8_t P[32] = {0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+                                  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff,
+                                  0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    if (imc_suite_get(m->suite)->eph_bytes != IMC_P256_PUBLIC_BYTES)
+        return 1;
+    return m->eph_pk[0] == 0x04 && memcmp(m->eph_pk + 1, P, 32) < 0 &&
+           memcmp(m->eph_pk + 33, P, 32) < 0;
+}
+
 imc_status fuzz_msg_expect(uint8_t *plain, size_t cap, size_t *plain_len, int *stage,
                            const imc_device_keys *me, const imc_msg_peer *peer,
                            const uint8_t *delivery, size_t delivery_len)
@@ -385,6 +399,8 @@ imc_status fuzz_msg_expect(uint8_t *plain, size_t cap, size_t *plain_len, int *s
     if (fuzz_msg_verify(&m, peer->device->sig_pk) != IMC_OK)
         return IMC_ERR_AUTH;
     *stage = 3;
+    if (!p256_form_ok(&m))
+        return IMC_ERR_AUTH;
     uint8_t ctx[32], ck[32], bk[32], commit[32];
     if (fuzz_sender_ctx(ctx, m.suite, peer->handle, peer->handle_len, peer->device->device_id,
                         peer->device->sig_pk) != IMC_OK ||
@@ -646,8 +662,15 @@ size_t fuzz_mutate_delivery(uint8_t *data, size_t size, size_t max_size, unsigne
     }
     case OP_EPHEMERAL: {
         const imc_suite *s = imc_suite_get(m->suite);
-        unsigned k = next(&r) % 4;
-        if (k == 0) {
+        unsigned k = next(&r) % 5;
+        if (k == 4) {
+            /* The same point in another encoding: P-256 hybrid (06/07 by
+             * the parity of y), X25519 with bit 255 set. */
+            if (s->eph_bytes == IMC_P256_PUBLIC_BYTES)
+                m->eph_pk[0] = (uint8_t)(0x06 | (m->eph_pk[64] & 1));
+            else
+                m->eph_pk[31] |= 0x80;
+        } else if (k == 0) {
             memset(m->eph_pk, 0, s->eph_bytes); /* a low-order / invalid point */
         } else if (k == 1) {
             m->eph_pk[next(&r) % s->eph_bytes] ^= (uint8_t)(1u << (next(&r) % 8));
@@ -665,9 +688,12 @@ size_t fuzz_mutate_delivery(uint8_t *data, size_t size, size_t max_size, unsigne
             m->sender_device ^= (uint64_t)1 << (next(&r) % 64);
             if (m->sender_device == 0)
                 m->sender_device = 1;
-        } else {
+        } else if (next(&r) & 1) {
             m->handle_len = sizeof FUZZ_RECIPIENT_HANDLE - 1;
             memcpy(m->handle, FUZZ_RECIPIENT_HANDLE, m->handle_len);
+        } else if (m->handle_len < IMC_MAX_HANDLE_BYTES) {
+            /* The expected handle as a prefix of the claimed one. */
+            m->handle[m->handle_len++] = (uint8_t)next(&r);
         }
         break;
     case OP_SUITE: {
@@ -702,8 +728,10 @@ size_t fuzz_mutate_delivery(uint8_t *data, size_t size, size_t max_size, unsigne
         fuzz_content_keys(m->suite, bk, commit, ck, m->mid) == IMC_OK)
         memcpy(m->commitment, commit, 32);
     dev = fuzz_world_device(m->suite, m->ids[m->index]);
-    if (rewrap && dev != NULL && fuzz_msg_wrap(m, m->index, dev, wrap_ctx, ck) != IMC_OK)
-        return bytes(data, size, max_size, bytes_ctx);
+    /* A wrap that cannot be made (the policy refuses the ephemeral key)
+     * keeps the old one: the delivery is then signed but unopenable. */
+    if (rewrap && dev != NULL)
+        (void)!fuzz_msg_wrap(m, m->index, dev, wrap_ctx, ck);
     if (reseal && fuzz_msg_seal_body(m, body_ck, mut_plain, plain_len) != IMC_OK)
         return bytes(data, size, max_size, bytes_ctx);
     /* Usually re-signed by the fixed sender; sometimes a stale signature
