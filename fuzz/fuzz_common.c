@@ -248,6 +248,17 @@ const imc_device_keys *fuzz_dir_device(unsigned h, unsigned s, unsigned g)
     return &keys[h % FUZZ_DIR_HANDLES][s % FUZZ_DIR_SLOTS][g % FUZZ_DIR_GENS];
 }
 
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    (void)fuzz_world_get();
+    uint8_t pk[32], sk[32];
+    fuzz_dir_key(pk, sk);
+    (void)fuzz_dir_device(0, 0, 0);
+    return 0;
+}
+
 /* ---- Structured input -------------------------------------------------- */
 
 uint8_t fuzz_u8(fuzz_input *in)

@@ -36,6 +36,11 @@ extern "C" {
 
 /* The one entry point every harness defines. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+/* Defined once, in fuzz_common.c, for every harness: builds the fixed world
+ * (every key) before the first input, so no input pays for it and the
+ * engines' stability is not spoiled by a first-input-only path. libFuzzer
+ * and OSS-Fuzz's AFL driver call it; afl_main.c and replay_main.c too. */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 #if defined(__GNUC__) || defined(__clang__)
 #define FUZZ_PRINTF(a, b) __attribute__((format(printf, a, b)))
