@@ -16,8 +16,9 @@
  *
  * Invariants:
  *   - never a crash, leak or sanitizer report;
- *   - the library accepts exactly when the oracle does (a fresh replay
- *     cache refuses only timestamp 0), with the oracle's plaintext and the
+ *   - the library accepts exactly when the oracle does (after the time rule
+ *     of docs/replay.md, and a fresh replay state's floor, which refuses
+ *     timestamp 0), with the oracle's plaintext and the
  *     delivery's own sender, id, timestamp, suite and recipient count;
  *   - failure is MALFORMED, LIMIT or AUTH, with the output buffer and the
  *     info struct wiped (no partial plaintext);
@@ -33,7 +34,6 @@
 #include "fuzz_common.h"
 #include "fuzz_forge.h"
 
-static imc_replay_cache replay;
 static uint8_t expect_plain[IMC_MAX_BODY_BYTES];
 
 /* libFuzzer's structure-aware hook (fuzz_forge.c does the work). */
@@ -74,7 +74,8 @@ static void check_failure(imc_status st, const uint8_t *out, size_t cap,
                           const imc_msg_received *info, int replay_ok)
 {
     FUZZ_CHECK(st == IMC_ERR_MALFORMED || st == IMC_ERR_LIMIT || st == IMC_ERR_AUTH ||
-                   (replay_ok && (st == IMC_ERR_REPLAY || st == IMC_ERR_STALE)),
+                   (replay_ok &&
+                    (st == IMC_ERR_REPLAY || st == IMC_ERR_STALE || st == IMC_ERR_EXPIRED)),
                "decrypt failed with an unexpected status: %s", imc_status_str(st));
     /* msg.h: on any failure out[0..out_cap) and *info are zeroed. */
     FUZZ_CHECK(fuzz_all_zero(out, cap), "decrypt failed (%s) but left bytes in the output",
@@ -113,25 +114,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(out, FILL, cap);
     imc_msg_received info;
     memset(&info, FILL, sizeof info);
-    imc_replay_init(&replay);
+    imc_replay *replay = fuzz_replay_open();
 
-    imc_status st = imc_msg_decrypt(out, cap, &info, b, me, &peer, &replay, FUZZ_NOW, data, size);
+    imc_status st = imc_msg_decrypt(out, cap, &info, b, me, &peer, replay, FUZZ_NOW, data, size);
     imc_delivery d;
     int parsed = imc_msg_parse_delivery(&d, data, size) == IMC_OK;
     /* More recipients than the oracle holds: no verdict to compare. */
     int judged = !(want == IMC_ERR_LIMIT && parsed);
+    if (want == IMC_OK) {
+        /* Authentic: then the time rule (docs/replay.md), then a fresh
+         * state's floor, which nothing at 0 passes. */
+        uint64_t ts = d.h.timestamp_ms;
+        if (ts > FUZZ_NOW && ts - FUZZ_NOW > IMC_MAX_CLOCK_SKEW_MS)
+            want = IMC_ERR_STALE;
+        else if (ts < FUZZ_NOW && FUZZ_NOW - ts > IMC_MAX_MESSAGE_AGE_MS)
+            want = IMC_ERR_EXPIRED;
+        else if (ts == 0)
+            want = IMC_ERR_REPLAY;
+    }
     if (!judged) {
         fuzz_count("decrypt.unjudged");
-    } else if (want == IMC_OK && d.h.timestamp_ms == 0) {
-        FUZZ_CHECK(st == IMC_ERR_REPLAY,
-                   "authentic delivery stamped 0 through a fresh cache: %s (want REPLAY)",
-                   imc_status_str(st));
     } else if (want != st) {
         fuzz_hexdump("delivery", data, size);
         FUZZ_CHECK(0, "decrypt says %s, the document says %s (oracle reached stage %d)",
                    imc_status_str(st), imc_status_str(want), stage);
     }
     if (st != IMC_OK) {
+        imc_replay_close(replay);
         check_failure(st, out, cap, &info, 1);
         free(out);
         return 0;
@@ -160,20 +169,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* The same delivery again: a replay. */
     memset(out, FILL, cap);
     memset(&info, FILL, sizeof info);
-    st = imc_msg_decrypt(out, cap, &info, b, me, &peer, &replay, FUZZ_NOW, data, size);
+    st = imc_msg_decrypt(out, cap, &info, b, me, &peer, replay, FUZZ_NOW, data, size);
     FUZZ_CHECK(st == IMC_ERR_REPLAY, "second decrypt of one delivery: %s", imc_status_str(st));
     check_failure(st, out, cap, &info, 1);
 
     /* A device whose clock is further behind than the allowed skew:
      * authenticated, then refused as from the future. */
+    imc_replay_close(replay);
     if (ts > IMC_MAX_CLOCK_SKEW_MS + 1) {
-        imc_replay_init(&replay);
+        replay = fuzz_replay_open();
         memset(out, FILL, cap);
-        st = imc_msg_decrypt(out, cap, &info, b, me, &peer, &replay,
+        st = imc_msg_decrypt(out, cap, &info, b, me, &peer, replay,
                              ts - IMC_MAX_CLOCK_SKEW_MS - 1, data, size);
         FUZZ_CHECK(st == IMC_ERR_STALE, "timestamp beyond the clock skew: %s",
                    imc_status_str(st));
         check_failure(st, out, cap, &info, 1);
+        imc_replay_close(replay);
     }
 
     /* Not for another device of the same account. */

@@ -60,25 +60,24 @@ static const imc_suite_sig_ops ECDSA_P256_OPS = {
 /* The wrap of a DH suite: the content key sealed under the wrap key. */
 #define DH_WRAP_BYTES (IMC_AEAD_KEY_BYTES + IMC_AEAD_TAG_BYTES)
 
+/* Suites 1 and 3 differ only in their AEAD. */
+#define X25519_ED25519_SUITE(suite_id, suite_name, suite_short, aead_cap, aead_id)             \
+    {                                                                                          \
+        .id = (suite_id), .name = (suite_name), .short_name = (suite_short),                   \
+        .caps = IMC_CAP_X25519 | IMC_CAP_ED25519 | (aead_cap) | IMC_CAP_SHA256,                \
+        .dh_public_bytes = IMC_X25519_PUBLIC_BYTES, .dh_secret_bytes = IMC_X25519_SECRET_BYTES, \
+        .dh_shared_bytes = IMC_X25519_SHARED_BYTES, .eph_bytes = IMC_X25519_PUBLIC_BYTES,      \
+        .enc_bytes = 0, .wrap_bytes = DH_WRAP_BYTES,                                           \
+        .sig_public_bytes = IMC_ED25519_PUBLIC_BYTES,                                          \
+        .sig_secret_bytes = IMC_ED25519_SECRET_BYTES,                                          \
+        .sig_bytes = IMC_ED25519_SIGNATURE_BYTES, .aead = (aead_id), .dh = &X25519_OPS,        \
+        .sig = &ED25519_OPS,                                                                   \
+    }
+
 static const imc_suite SUITES[IMC_SUITE_COUNT] = {
-    {
-        .id = IMC_SUITE_X25519_ED25519_CHACHA20POLY1305,
-        .name = "X25519_ED25519_CHACHA20POLY1305",
-        .short_name = "x25519-ed25519-chacha",
-        .caps = IMC_CAP_X25519 | IMC_CAP_ED25519 | IMC_CAP_CHACHA20POLY1305 | IMC_CAP_SHA256,
-        .dh_public_bytes = IMC_X25519_PUBLIC_BYTES,
-        .dh_secret_bytes = IMC_X25519_SECRET_BYTES,
-        .dh_shared_bytes = IMC_X25519_SHARED_BYTES,
-        .eph_bytes = IMC_X25519_PUBLIC_BYTES,
-        .enc_bytes = 0,
-        .wrap_bytes = DH_WRAP_BYTES,
-        .sig_public_bytes = IMC_ED25519_PUBLIC_BYTES,
-        .sig_secret_bytes = IMC_ED25519_SECRET_BYTES,
-        .sig_bytes = IMC_ED25519_SIGNATURE_BYTES,
-        .aead = IMC_AEAD_CHACHA20POLY1305,
-        .dh = &X25519_OPS,
-        .sig = &ED25519_OPS,
-    },
+    X25519_ED25519_SUITE(IMC_SUITE_X25519_ED25519_CHACHA20POLY1305,
+                         "X25519_ED25519_CHACHA20POLY1305", "x25519-ed25519-chacha",
+                         IMC_CAP_CHACHA20POLY1305, IMC_AEAD_CHACHA20POLY1305),
     {
         .id = IMC_SUITE_P256_ECDSA_AES256GCM,
         .name = "P256_ECDSA_AES256GCM",
@@ -97,24 +96,8 @@ static const imc_suite SUITES[IMC_SUITE_COUNT] = {
         .dh = &P256_OPS,
         .sig = &ECDSA_P256_OPS,
     },
-    {
-        .id = IMC_SUITE_X25519_ED25519_AES256GCM,
-        .name = "X25519_ED25519_AES256GCM",
-        .short_name = "x25519-ed25519-aesgcm",
-        .caps = IMC_CAP_X25519 | IMC_CAP_ED25519 | IMC_CAP_AES256GCM | IMC_CAP_SHA256,
-        .dh_public_bytes = IMC_X25519_PUBLIC_BYTES,
-        .dh_secret_bytes = IMC_X25519_SECRET_BYTES,
-        .dh_shared_bytes = IMC_X25519_SHARED_BYTES,
-        .eph_bytes = IMC_X25519_PUBLIC_BYTES,
-        .enc_bytes = 0,
-        .wrap_bytes = DH_WRAP_BYTES,
-        .sig_public_bytes = IMC_ED25519_PUBLIC_BYTES,
-        .sig_secret_bytes = IMC_ED25519_SECRET_BYTES,
-        .sig_bytes = IMC_ED25519_SIGNATURE_BYTES,
-        .aead = IMC_AEAD_AES256GCM,
-        .dh = &X25519_OPS,
-        .sig = &ED25519_OPS,
-    },
+    X25519_ED25519_SUITE(IMC_SUITE_X25519_ED25519_AES256GCM, "X25519_ED25519_AES256GCM",
+                         "x25519-ed25519-aesgcm", IMC_CAP_AES256GCM, IMC_AEAD_AES256GCM),
 };
 
 const imc_suite *imc_suite_get(uint32_t id)
