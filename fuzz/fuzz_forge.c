@@ -437,13 +437,16 @@ static void fill(prng *r, uint8_t *p, size_t n)
         p[i] = (uint8_t)next(r);
 }
 
+/* Around the harnesses' clock FUZZ_NOW and the time rule's bounds. */
 static const uint64_t INTERESTING_TS[] = {0,
                                           1,
                                           FUZZ_TS_BASE,
-                                          FUZZ_TS_BASE - 1,
-                                          FUZZ_TS_BASE + 1,
+                                          FUZZ_NOW,
+                                          FUZZ_NOW + IMC_MAX_CLOCK_SKEW_MS,
+                                          FUZZ_NOW + IMC_MAX_CLOCK_SKEW_MS + 1,
+                                          FUZZ_NOW - IMC_MAX_MESSAGE_AGE_MS,
+                                          FUZZ_NOW - IMC_MAX_MESSAGE_AGE_MS - 1,
                                           UINT64_MAX,
-                                          UINT64_MAX - IMC_MAX_CLOCK_SKEW_MS,
                                           UINT64_C(1) << 63};
 
 enum {
