@@ -435,6 +435,17 @@ static void gen_dir(void)
         0x80, 2, 0x46, 5, 0, 0, 0x03, 0x00, /* epoch 0 with devices */
     };
     put("dir_malicious", "rollback-fork-evict", lie_rollback, sizeof lie_rollback);
+
+    /* dir_serve: [op, a, b] (layout in fuzz_dir_serve.c). Registers that
+     * grow the store, lookups, a rotation, revocations (one refused), a
+     * stale epoch, raw bytes. */
+    static const uint8_t serve_seq[] = {
+        2, 0, 0,    2, 0, 1,    2, 1, 0,    2, 2, 0,    2, 3, 0,    2, 4, 0,
+        2, 5, 0,    2, 6, 0,    2, 7, 0,    2, 8, 0,    2, 9, 0,    1, 0x0f, 0xff,
+        3, 0, 1,    3, 0, 2,    3, 1, 2,    2, 0, 0x80, 1, 0, 3,    0, 5, 0,
+        1, 'Q', 0,  0, 4, 1,    1, 0, 1,    0, 2, 0,
+    };
+    put("dir_serve", "grow-lookup-update", serve_seq, sizeof serve_seq);
 }
 
 /* ---- Key files ---------------------------------------------------------- */
