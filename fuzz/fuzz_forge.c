@@ -40,40 +40,44 @@ static imc_status rcpt_from(fuzz_msg *m, const imc_msg_recipients *r)
     return IMC_OK;
 }
 
+/* The parts a delivery and an envelope share. */
+static imc_status from_parsed(fuzz_msg *m, const imc_msg_header *h, const imc_msg_recipients *r,
+                              const uint8_t *sig)
+{
+    memset(m, 0, sizeof *m);
+    imc_status st = rcpt_from(m, r);
+    if (st != IMC_OK)
+        return st;
+    header_from(m, h);
+    memcpy(m->sig, sig, imc_suite_get(h->suite)->sig_bytes);
+    return IMC_OK;
+}
+
 imc_status fuzz_msg_from_delivery(fuzz_msg *m, const uint8_t *in, size_t len)
 {
     imc_delivery d;
     imc_status st = imc_msg_parse_delivery(&d, in, len);
-    if (st != IMC_OK)
-        return st;
-    const imc_suite *s = imc_suite_get(d.h.suite);
-    memset(m, 0, sizeof *m);
-    st = rcpt_from(m, &d.rcpt);
-    if (st != IMC_OK)
-        return st;
-    header_from(m, &d.h);
-    m->index = d.index;
-    memcpy(m->wraps[d.index], d.entry.wrap, s->wrap_bytes);
-    memcpy(m->sig, d.sig, s->sig_bytes);
-    return IMC_OK;
+    if (st == IMC_OK)
+        st = from_parsed(m, &d.h, &d.rcpt, d.sig);
+    if (st == IMC_OK) {
+        m->index = d.index;
+        memcpy(m->wraps[d.index], d.entry.wrap, imc_suite_get(d.h.suite)->wrap_bytes);
+    }
+    return st;
 }
 
 imc_status fuzz_msg_from_envelope(fuzz_msg *m, const uint8_t *in, size_t len)
 {
     imc_envelope e;
     imc_status st = imc_msg_parse_envelope(&e, in, len);
-    if (st != IMC_OK)
-        return st;
-    const imc_suite *s = imc_suite_get(e.h.suite);
-    memset(m, 0, sizeof *m);
-    st = rcpt_from(m, &e.rcpt);
-    if (st != IMC_OK)
-        return st;
-    header_from(m, &e.h);
-    for (size_t i = 0; i < m->n; i++)
-        memcpy(m->wraps[i], e.wraps + i * s->wrap_bytes, s->wrap_bytes);
-    memcpy(m->sig, e.sig, s->sig_bytes);
-    return IMC_OK;
+    if (st == IMC_OK)
+        st = from_parsed(m, &e.h, &e.rcpt, e.sig);
+    if (st == IMC_OK) {
+        size_t w = imc_suite_get(e.h.suite)->wrap_bytes;
+        for (size_t i = 0; i < m->n; i++)
+            memcpy(m->wraps[i], e.wraps + i * w, w);
+    }
+    return st;
 }
 
 typedef struct wire_bufs {
