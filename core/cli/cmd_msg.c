@@ -368,6 +368,8 @@ static int run_decrypt(const cli_args *a)
     imc_device_keys me;
     imc_device_public sender;
     imc_msg_received info;
+    imc_replay *replay = NULL;
+    const char *state = cli_get(a, "state", NULL);
     uint8_t *dlv = NULL, *body = NULL;
     size_t dlv_len = 0;
     const size_t body_cap = IMC_MAX_BODY_BYTES > 0 ? IMC_MAX_BODY_BYTES : 1;
@@ -386,11 +388,23 @@ static int run_decrypt(const cli_args *a)
         rc = CLI_EXIT_FAIL;
         goto done;
     }
+    /* The replay state persists across runs in DIR/replay.mdb. */
+    if (state != NULL) {
+        rc = cli_make_dir(a->prog, state);
+        if (rc != CLI_CONTINUE)
+            goto done;
+        imc_status so = imc_replay_open(&replay, state, NULL, b, NULL);
+        if (so != IMC_OK) {
+            cli_err(a->prog, "replay state %s/%s: %s", state, IMC_REPLAY_FILE,
+                    imc_status_str(so));
+            rc = CLI_EXIT_FAIL;
+            goto done;
+        }
+    }
 
-    /* No replay cache: each run is a fresh process with nothing to remember
-     * across runs. */
     imc_msg_peer peer = {.handle = handle, .handle_len = handle_len, .device = &sender};
-    imc_status st = imc_msg_decrypt(body, body_cap, &info, b, &me, &peer, NULL, 0, dlv, dlv_len);
+    imc_status st =
+        imc_msg_decrypt(body, body_cap, &info, b, &me, &peer, replay, now_ms(), dlv, dlv_len);
     imc_keys_wipe(&me);
     if (st != IMC_OK) {
         imc_envelope env;
@@ -404,10 +418,14 @@ static int run_decrypt(const cli_args *a)
     /* Only now, with the whole body authenticated, does anything get out. */
     rc = cli_write_output(a, out_path, body, info.body_len, 0600);
     if (rc == CLI_CONTINUE) {
+        if (replay == NULL)
+            fprintf(stderr, "%s: without --state a replayed delivery cannot be detected\n",
+                    a->prog);
         print_received(stderr, &info, cli_flag(a, "json"));
         rc = CLI_EXIT_OK;
     }
 done:
+    imc_replay_close(replay);
     imc_keys_wipe(&me);
     if (body != NULL)
         imc_wipe(body, body_cap);
@@ -423,6 +441,8 @@ static const cli_opt decrypt_opts[] = {
     {"in", CLI_OPT_VALUE, false, "FILE", "the delivery, '-' for standard input (default)"},
     {"out", CLI_OPT_VALUE, false, "FILE", "the plaintext, '-' for standard output (default)"},
     {"json", CLI_OPT_FLAG, false, NULL, "print the sender information as one JSON line"},
+    {"state", CLI_OPT_VALUE, false, "DIR",
+     "this device's state directory (created if missing): replays refused across runs"},
     {"backend", CLI_OPT_VALUE, false, "NAME", CLI_BACKEND_HELP},
     {"force", CLI_OPT_FLAG, false, NULL, "replace --out if it exists"},
 };
@@ -438,7 +458,11 @@ const cli_cmd cli_cmd_decrypt = {
         "atomically, mode 0600) and the authenticated sender, device, message id and\n"
         "timestamp go to standard error. On any failure nothing is written and the exit\n"
         "status is 1. --out is never an input nor (without --force) an existing file.\n"
-        "There is no replay cache across runs.\n",
+        "A timestamp too far ahead of this machine's clock, or older than\n"
+        "the maximum message age, is refused (docs/replay.md). With --state DIR,\n"
+        "DIR/replay.mdb remembers what this device accepted and a replayed delivery is\n"
+        "refused; without it replays cannot be detected, and a line on standard error\n"
+        "says so before the sender information.\n",
     .inputs = "key sender",
     .run = run_decrypt,
 };
