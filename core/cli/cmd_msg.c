@@ -458,11 +458,11 @@ const cli_cmd cli_cmd_decrypt = {
         "atomically, mode 0600) and the authenticated sender, device, message id and\n"
         "timestamp go to standard error. On any failure nothing is written and the exit\n"
         "status is 1. --out is never an input nor (without --force) an existing file.\n"
-        "A timestamp too far ahead of this machine's clock, or older than\n"
-        "the maximum message age, is refused (docs/replay.md). With --state DIR,\n"
-        "DIR/replay.mdb remembers what this device accepted and a replayed delivery is\n"
-        "refused; without it replays cannot be detected, and a line on standard error\n"
-        "says so before the sender information.\n",
+        "A timestamp too far ahead of this machine's clock, or older than the maximum\n"
+        "message age, is refused (docs/replay.md). With --state DIR, DIR/replay.mdb\n"
+        "remembers what this device accepted and a replayed delivery is refused;\n"
+        "without it replays cannot be detected, and a line on standard error says so\n"
+        "before the sender information.\n",
     .inputs = "key sender",
     .run = run_decrypt,
 };

@@ -192,7 +192,7 @@ for when in future:$((TS + 20 * 60 * 1000)) old:$((TS - 31 * 86400 * 1000)); do
     name=${when%%:*}
     run "encrypt $name" 0 "$IMCORE" encrypt --from "$FROM" --key alice.sec --to carol.pub \
         --in msg.txt --out "env-$name.bin" --timestamp "${when#*:}"
-    fanout_to "box-$name" "env-$name.bin" "dlv-$name"
+    fanout_to "outbox-$name" "env-$name.bin" "dlv-$name"
     want=$([ "$name" = future ] && echo "stale" || echo "older than the maximum age")
     for st in "" st; do
         state_decrypt "decrypt $name ${st:-without state}" 1 "dlv-$name/2001.dlv" "$st" &&
