@@ -1,11 +1,13 @@
-/* Directory commands: imcore dir init|register|rotate|revoke|lookup|export,
- * on an LMDB directory file (docs/directory.md).
+/* Directory commands: imcore dir init|register|rotate|revoke|account-rotate|
+ * reset|lookup|export, on an LMDB directory file (docs/directory.md).
  *
  * The directory's Ed25519 key lives next to the database: DB.key (the
  * 32-byte secret seed, mode 0600) and DB.pub (the 32-byte public key that
- * clients pin). Register, rotate and revoke act as the device would: they
- * load its secret key file, sign the update for the handle's current epoch
- * and apply it; --out keeps the directory's signed answer. */
+ * clients pin). The update commands act as the account's devices would:
+ * they load the account key file (imcore account keygen) and the device
+ * key files, sign the new device list and the update for the handle's
+ * current epoch, and apply it; --out keeps the directory's signed answer
+ * (the push the account's devices get). */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -39,12 +41,8 @@ static int key_path(const cli_args *a, char *out, const char *suffix)
 
 static uint64_t now_ms(const cli_args *a, int *rc)
 {
-    struct timespec ts;
-    uint64_t def = 0;
-    if (clock_gettime(CLOCK_REALTIME, &ts) == 0)
-        def = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-    uint64_t v = def;
-    *rc = cli_get_u64(a, "now", def, &v);
+    uint64_t v = 0;
+    *rc = cli_get_u64(a, "now", cli_now_ms(), &v);
     return v;
 }
 
@@ -108,17 +106,7 @@ static void close_dir(dir_ctx *c)
 static int get_handle(const cli_args *a, const char *text, uint8_t out[IMC_MAX_HANDLE_BYTES],
                       size_t *len)
 {
-    imc_status st = imc_dir_handle_normalise(out, len, (const uint8_t *)text, strlen(text));
-    if (st == IMC_OK)
-        return CLI_CONTINUE;
-    if (st == IMC_ERR_LIMIT)
-        cli_err(a->prog, "option --handle: longer than %d bytes", IMC_MAX_HANDLE_BYTES);
-    else
-        cli_err(a->prog,
-                "option --handle: '%s' is neither a phone number in international form "
-                "(+14155550100) nor an e-mail address",
-                text);
-    return CLI_EXIT_USAGE;
+    return cli_normalise_handle(a->prog, "handle", text, out, len);
 }
 
 static void print_record_text(FILE *out, const imc_dir_record *rec, uint64_t global)
@@ -201,8 +189,9 @@ static const char *update_error(imc_status st)
     case IMC_ERR_LIMIT: return "the handle has the maximum number of devices";
     case IMC_ERR_NOT_FOUND: return "that device is not an active device of this handle";
     case IMC_ERR_AUTH:
-        return "refused: a signature does not verify, or the signer is not an active device of "
-               "this handle";
+        return "refused: a signature does not verify, or the new device list is not signed by "
+               "this account's key";
+    case IMC_ERR_ARG: return "nothing to do (no such account, or the device is listed already)";
     case IMC_ERR_WEAK_KEY:
         return "refused: the device's DH public key is rejected by the validation policy";
     default: return imc_status_str(st);
@@ -233,23 +222,38 @@ static int apply_update(const cli_args *a, dir_ctx *c, const uint8_t *upd, size_
     return rc;
 }
 
-/* The handle of --handle, its current epoch and the directory's key. */
-static int update_prelude(const cli_args *a, dir_ctx *c, uint8_t h[IMC_MAX_HANDLE_BYTES],
-                          size_t *h_len, uint64_t *epoch, uint8_t pk[IMC_DIR_PUBLIC_BYTES])
+/* What every update command needs: the handle's current record (as a
+ * device would have it from a lookup), the account key of --option and the
+ * directory's public key. */
+typedef struct update_ctx {
+    imc_dir_record cur;
+    uint8_t account_sk[IMC_DIR_ACCOUNT_SECRET_BYTES];
+    uint8_t dir_pk[IMC_DIR_PUBLIC_BYTES];
+    uint8_t upd[IMC_DIR_UPDATE_MAX_BYTES];
+    size_t upd_len;
+} update_ctx;
+
+static int update_prelude(const cli_args *a, dir_ctx *c, update_ctx *u, const char *key_opt)
 {
-    int rc = get_handle(a, cli_get(a, "handle", ""), h, h_len);
+    int rc = open_dir(a, c);
     if (rc != CLI_CONTINUE)
         return rc;
-    imc_dir_record *rec = malloc(sizeof *rec);
-    imc_status st = rec == NULL ? IMC_ERR_NOMEM : imc_dir_get(rec, &c->d, h, *h_len);
-    *epoch = st == IMC_OK ? rec->epoch : 0;
-    free(rec);
-    if (st != IMC_OK) {
-        cli_err(a->prog, "cannot read the handle: %s", imc_status_str(st));
-        return CLI_EXIT_FAIL;
+    uint8_t h[IMC_MAX_HANDLE_BYTES];
+    size_t h_len = 0;
+    rc = get_handle(a, cli_get(a, "handle", ""), h, &h_len);
+    if (rc == CLI_CONTINUE)
+        rc = cli_load_account_key(a->prog, cli_get(a, key_opt, ""), u->account_sk);
+    if (rc == CLI_CONTINUE) {
+        imc_status st = imc_dir_get(&u->cur, &c->d, h, h_len);
+        if (st != IMC_OK) {
+            cli_err(a->prog, "cannot read the handle: %s", imc_status_str(st));
+            rc = CLI_EXIT_FAIL;
+        }
     }
-    imc_dir_public_key(pk, &c->d);
-    return CLI_CONTINUE;
+    imc_dir_public_key(u->dir_pk, &c->d);
+    if (rc != CLI_CONTINUE)
+        close_dir(c);
+    return rc;
 }
 
 /* ---- init ------------------------------------------------------------------ */
@@ -309,46 +313,60 @@ static int run_init(const cli_args *a)
 
 /* ---- register / rotate / revoke ---------------------------------------- */
 
+/* Signs with sign_st's outcome, applies, cleans up. */
+static int finish_update(const cli_args *a, dir_ctx *c, update_ctx *u, imc_status sign_st,
+                         uint64_t now)
+{
+    int rc = apply_update(a, c, u->upd, u->upd_len, sign_st, now);
+    imc_wipe(u->account_sk, sizeof u->account_sk);
+    close_dir(c);
+    free(u);
+    return rc;
+}
+
+static update_ctx *new_update(const cli_args *a)
+{
+    update_ctx *u = calloc(1, sizeof *u);
+    if (u == NULL)
+        cli_err(a->prog, "out of memory");
+    return u;
+}
+
 static int run_register(const cli_args *a)
 {
     dir_ctx c;
     imc_device_keys dev;
-    uint8_t h[IMC_MAX_HANDLE_BYTES], pk[IMC_DIR_PUBLIC_BYTES], upd[IMC_DIR_UPDATE_MAX_BYTES];
-    size_t h_len = 0, upd_len = 0;
-    uint64_t epoch = 0;
     int rc = CLI_CONTINUE;
     uint64_t now = now_ms(a, &rc);
-    if (rc == CLI_CONTINUE)
-        rc = open_dir(a, &c);
-    if (rc != CLI_CONTINUE)
-        return rc;
-    rc = update_prelude(a, &c, h, &h_len, &epoch, pk);
+    update_ctx *u = rc == CLI_CONTINUE ? new_update(a) : NULL;
+    if (u == NULL)
+        return rc == CLI_CONTINUE ? CLI_EXIT_FAIL : rc;
+    rc = update_prelude(a, &c, u, "account-key");
     if (rc == CLI_CONTINUE)
         rc = cli_load_secret(a->prog, c.b, cli_get(a, "key", ""), &dev);
-    if (rc == CLI_CONTINUE) {
-        imc_status st =
-            imc_dir_sign_register(upd, sizeof upd, &upd_len, c.b, pk, h, h_len, epoch, &dev);
-        imc_keys_wipe(&dev);
-        rc = apply_update(a, &c, upd, upd_len, st, now);
+    if (rc != CLI_CONTINUE) {
+        if (c.open)
+            close_dir(&c);
+        imc_wipe(u->account_sk, sizeof u->account_sk);
+        free(u);
+        return rc;
     }
-    close_dir(&c);
-    return rc;
+    imc_status st = imc_dir_sign_register(u->upd, sizeof u->upd, &u->upd_len, c.b, u->dir_pk,
+                                          &u->cur, u->account_sk, &dev);
+    imc_keys_wipe(&dev);
+    return finish_update(a, &c, u, st, now);
 }
 
 static int run_rotate(const cli_args *a)
 {
     dir_ctx c;
     imc_device_keys old_keys, new_keys;
-    uint8_t h[IMC_MAX_HANDLE_BYTES], pk[IMC_DIR_PUBLIC_BYTES], upd[IMC_DIR_UPDATE_MAX_BYTES];
-    size_t h_len = 0, upd_len = 0;
-    uint64_t epoch = 0;
     int rc = CLI_CONTINUE;
     uint64_t now = now_ms(a, &rc);
-    if (rc == CLI_CONTINUE)
-        rc = open_dir(a, &c);
-    if (rc != CLI_CONTINUE)
-        return rc;
-    rc = update_prelude(a, &c, h, &h_len, &epoch, pk);
+    update_ctx *u = rc == CLI_CONTINUE ? new_update(a) : NULL;
+    if (u == NULL)
+        return rc == CLI_CONTINUE ? CLI_EXIT_FAIL : rc;
+    rc = update_prelude(a, &c, u, "account-key");
     if (rc == CLI_CONTINUE)
         rc = cli_load_secret(a->prog, c.b, cli_get(a, "key", ""), &old_keys);
     if (rc == CLI_CONTINUE) {
@@ -362,25 +380,27 @@ static int run_rotate(const cli_args *a)
             imc_keys_wipe(&new_keys);
             rc = CLI_EXIT_FAIL;
         }
-        if (rc == CLI_CONTINUE) {
-            imc_status st = imc_dir_sign_rotate(upd, sizeof upd, &upd_len, c.b, pk, h, h_len, epoch,
-                                                &old_keys, &new_keys);
-            imc_keys_wipe(&new_keys);
-            rc = apply_update(a, &c, upd, upd_len, st, now);
-        }
-        imc_keys_wipe(&old_keys);
+        if (rc != CLI_CONTINUE)
+            imc_keys_wipe(&old_keys);
     }
-    close_dir(&c);
-    return rc;
+    if (rc != CLI_CONTINUE) {
+        if (c.open)
+            close_dir(&c);
+        imc_wipe(u->account_sk, sizeof u->account_sk);
+        free(u);
+        return rc;
+    }
+    imc_status st = imc_dir_sign_rotate(u->upd, sizeof u->upd, &u->upd_len, c.b, u->dir_pk,
+                                        &u->cur, u->account_sk, &old_keys, &new_keys);
+    imc_keys_wipe(&old_keys);
+    imc_keys_wipe(&new_keys);
+    return finish_update(a, &c, u, st, now);
 }
 
 static int run_revoke(const cli_args *a)
 {
     dir_ctx c;
-    imc_device_keys signer;
-    uint8_t h[IMC_MAX_HANDLE_BYTES], pk[IMC_DIR_PUBLIC_BYTES], upd[IMC_DIR_UPDATE_MAX_BYTES];
-    size_t h_len = 0, upd_len = 0;
-    uint64_t epoch = 0, target = 0;
+    uint64_t target = 0;
     int rc = CLI_CONTINUE;
     uint64_t now = now_ms(a, &rc);
     if (rc == CLI_CONTINUE)
@@ -389,21 +409,75 @@ static int run_revoke(const cli_args *a)
         cli_err(a->prog, "option --device-id: device ids start at 1");
         rc = CLI_EXIT_USAGE;
     }
-    if (rc == CLI_CONTINUE)
-        rc = open_dir(a, &c);
-    if (rc != CLI_CONTINUE)
+    update_ctx *u = rc == CLI_CONTINUE ? new_update(a) : NULL;
+    if (u == NULL)
+        return rc == CLI_CONTINUE ? CLI_EXIT_FAIL : rc;
+    rc = update_prelude(a, &c, u, "account-key");
+    if (rc != CLI_CONTINUE) {
+        imc_wipe(u->account_sk, sizeof u->account_sk);
+        free(u);
         return rc;
-    rc = update_prelude(a, &c, h, &h_len, &epoch, pk);
-    if (rc == CLI_CONTINUE)
-        rc = cli_load_secret(a->prog, c.b, cli_get(a, "key", ""), &signer);
-    if (rc == CLI_CONTINUE) {
-        imc_status st = imc_dir_sign_revoke(upd, sizeof upd, &upd_len, c.b, pk, h, h_len, epoch,
-                                            target, &signer);
-        imc_keys_wipe(&signer);
-        rc = apply_update(a, &c, upd, upd_len, st, now);
     }
-    close_dir(&c);
-    return rc;
+    imc_status st = imc_dir_sign_revoke(u->upd, sizeof u->upd, &u->upd_len, c.b, u->dir_pk,
+                                        &u->cur, u->account_sk, target);
+    if (st == IMC_ERR_NOT_FOUND) {
+        cli_err(a->prog, "%s", update_error(st));
+        imc_wipe(u->account_sk, sizeof u->account_sk);
+        close_dir(&c);
+        free(u);
+        return CLI_EXIT_FAIL;
+    }
+    return finish_update(a, &c, u, st, now);
+}
+
+static int run_account_rotate(const cli_args *a)
+{
+    dir_ctx c;
+    uint8_t new_sk[IMC_DIR_ACCOUNT_SECRET_BYTES];
+    int rc = CLI_CONTINUE;
+    uint64_t now = now_ms(a, &rc);
+    update_ctx *u = rc == CLI_CONTINUE ? new_update(a) : NULL;
+    if (u == NULL)
+        return rc == CLI_CONTINUE ? CLI_EXIT_FAIL : rc;
+    rc = update_prelude(a, &c, u, "account-key");
+    if (rc == CLI_CONTINUE)
+        rc = cli_load_account_key(a->prog, cli_get(a, "new-account-key", ""), new_sk);
+    if (rc != CLI_CONTINUE) {
+        if (c.open)
+            close_dir(&c);
+        imc_wipe(u->account_sk, sizeof u->account_sk);
+        free(u);
+        return rc;
+    }
+    imc_status st = imc_dir_sign_account_rotate(u->upd, sizeof u->upd, &u->upd_len, c.b,
+                                                u->dir_pk, &u->cur, u->account_sk, new_sk);
+    imc_wipe(new_sk, sizeof new_sk);
+    return finish_update(a, &c, u, st, now);
+}
+
+static int run_reset(const cli_args *a)
+{
+    dir_ctx c;
+    imc_device_keys dev;
+    int rc = CLI_CONTINUE;
+    uint64_t now = now_ms(a, &rc);
+    update_ctx *u = rc == CLI_CONTINUE ? new_update(a) : NULL;
+    if (u == NULL)
+        return rc == CLI_CONTINUE ? CLI_EXIT_FAIL : rc;
+    rc = update_prelude(a, &c, u, "new-account-key");
+    if (rc == CLI_CONTINUE)
+        rc = cli_load_secret(a->prog, c.b, cli_get(a, "key", ""), &dev);
+    if (rc != CLI_CONTINUE) {
+        if (c.open)
+            close_dir(&c);
+        imc_wipe(u->account_sk, sizeof u->account_sk);
+        free(u);
+        return rc;
+    }
+    imc_status st = imc_dir_sign_account_reset(u->upd, sizeof u->upd, &u->upd_len, c.b,
+                                               u->dir_pk, &u->cur, u->account_sk, &dev);
+    imc_keys_wipe(&dev);
+    return finish_update(a, &c, u, st, now);
 }
 
 /* ---- lookup -------------------------------------------------------------------- */
@@ -510,11 +584,14 @@ static int run_export(const cli_args *a)
 #define OPT_HANDLE {"handle", CLI_OPT_VALUE, true, "H", "+14155550100 or an e-mail address"}
 
 static const cli_opt init_opts[] = {OPT_DB, OPT_BACKEND};
+#define OPT_ACCOUNT                                                                                \
+    {"account-key", CLI_OPT_VALUE, true, "FILE", "the account key file (it signs the device list)"}
 static const cli_opt register_opts[] = {
     OPT_DB,
     OPT_HANDLE,
     {"key", CLI_OPT_VALUE, true, "FILE",
      "the device's secret key file (it signs its registration)"},
+    OPT_ACCOUNT,
     OPT_OUT,
     OPT_JSON,
     OPT_NOW,
@@ -525,6 +602,7 @@ static const cli_opt rotate_opts[] = {
     OPT_HANDLE,
     {"key", CLI_OPT_VALUE, true, "FILE", "the device's current secret key file"},
     {"new-key", CLI_OPT_VALUE, true, "FILE", "its new secret key file (same device id)"},
+    OPT_ACCOUNT,
     OPT_OUT,
     OPT_JSON,
     OPT_NOW,
@@ -534,8 +612,27 @@ static const cli_opt revoke_opts[] = {
     OPT_DB,
     OPT_HANDLE,
     {"device-id", CLI_OPT_VALUE, true, "N", "the device to revoke"},
-    {"key", CLI_OPT_VALUE, true, "FILE",
-     "secret key file of the signer: that device or another of the handle"},
+    OPT_ACCOUNT,
+    OPT_OUT,
+    OPT_JSON,
+    OPT_NOW,
+    OPT_BACKEND,
+};
+static const cli_opt account_rotate_opts[] = {
+    OPT_DB,
+    OPT_HANDLE,
+    {"account-key", CLI_OPT_VALUE, true, "FILE", "the current account key file"},
+    {"new-account-key", CLI_OPT_VALUE, true, "FILE", "the new account key file"},
+    OPT_OUT,
+    OPT_JSON,
+    OPT_NOW,
+    OPT_BACKEND,
+};
+static const cli_opt reset_opts[] = {
+    OPT_DB,
+    OPT_HANDLE,
+    {"new-account-key", CLI_OPT_VALUE, true, "FILE", "the new account key file"},
+    {"key", CLI_OPT_VALUE, true, "FILE", "the secret key file of the account's new first device"},
     OPT_OUT,
     OPT_JSON,
     OPT_NOW,
@@ -563,11 +660,12 @@ static const cli_cmd dir_init = {
 };
 static const cli_cmd dir_register = {
     .name = "register",
-    .summary = "Register a device under a handle (signed by the device)",
+    .summary = "Register a device under a handle (signed by it and the account key)",
     .opts = register_opts,
     .opt_count = CLI_ARRAY_LEN(register_opts),
     .details = "The handle is normalised (phone numbers to E.164, e-mail addresses lower-cased;\n"
                "docs/directory.md). Device ids are unique in the directory and never reused.\n"
+               "The first device of a handle creates the account: --account-key becomes its key.\n"
                "Prints the handle's new entry, as the directory signed it.\n",
     .run = run_register,
 };
@@ -580,10 +678,27 @@ static const cli_cmd dir_rotate = {
 };
 static const cli_cmd dir_revoke = {
     .name = "revoke",
-    .summary = "Revoke a device (signed by it or another device of the handle)",
+    .summary = "Revoke a device (signed by the account key)",
     .opts = revoke_opts,
     .opt_count = CLI_ARRAY_LEN(revoke_opts),
     .run = run_revoke,
+};
+static const cli_cmd dir_account_rotate = {
+    .name = "account-rotate",
+    .summary = "Replace the account key (signed by the old and the new key)",
+    .opts = account_rotate_opts,
+    .opt_count = CLI_ARRAY_LEN(account_rotate_opts),
+    .details = "Contacts that pinned the old key accept the new one: the old key signed it.\n",
+    .run = run_account_rotate,
+};
+static const cli_cmd dir_reset = {
+    .name = "reset",
+    .summary = "Account reset: all keys lost; a new account key and first device",
+    .opts = reset_opts,
+    .opt_count = CLI_ARRAY_LEN(reset_opts),
+    .details = "Every device listed is revoked. Contacts are told loudly and do not send to the\n"
+               "account again until they accept its new key ('imcore client accept').\n",
+    .run = run_reset,
 };
 static const cli_cmd dir_lookup = {
     .name = "lookup",
@@ -591,7 +706,7 @@ static const cli_cmd dir_lookup = {
     .opts = lookup_opts,
     .opt_count = CLI_ARRAY_LEN(lookup_opts),
     .details = "A handle never registered is answered too (epoch 0, no devices). --out writes\n"
-               "the signed lookup response (docs/wire-format.md, \"Key directory\").\n",
+               "the signed lookup response (docs/directory-format.md) for 'imcore client apply'.\n",
     .run = run_lookup,
 };
 static const cli_cmd dir_export = {
@@ -603,12 +718,14 @@ static const cli_cmd dir_export = {
     .run = run_export,
 };
 
-static const cli_cmd *const dir_subs[] = {&dir_init,   &dir_register, &dir_rotate,
-                                          &dir_revoke, &dir_lookup,   &dir_export};
+static const cli_cmd *const dir_subs[] = {&dir_init,   &dir_register,       &dir_rotate,
+                                          &dir_revoke, &dir_account_rotate, &dir_reset,
+                                          &dir_lookup, &dir_export};
 
 const cli_cmd cli_cmd_dir = {
     .name = "dir",
-    .summary = "Key directory on an LMDB file: init|register|rotate|revoke|lookup|export",
+    .summary = "Key directory on an LMDB file: init|register|rotate|revoke|account-rotate|"
+               "reset|lookup|export",
     .sub = dir_subs,
     .sub_count = CLI_ARRAY_LEN(dir_subs),
 };

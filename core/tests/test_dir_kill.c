@@ -65,7 +65,7 @@ static imc_status run_op(imc_dir *d, imc_dir_record *rec, uint8_t *resp, uint64_
     } else if (k % 3 == 0) {
         st = current_keys(&a, d->b_, &rec->devices[0], &gen);
         if (st == IMC_OK)
-            st = fx_revoke(resp, &n, d, h, a.pub.device_id, &a);
+            st = fx_revoke(resp, &n, d, h, a.pub.device_id);
     } else {
         st = current_keys(&a, d->b_, &rec->devices[rec->device_count - 1], &gen);
         if (st == IMC_OK)
