@@ -184,6 +184,7 @@ int main(int argc, char **argv)
     imc_bench_register_overhead();
     imc_bench_register_primitives();
     imc_bench_register_msg();
+    imc_bench_register_rcpt();
 #if defined(__GNUC__) || defined(__clang__)
     if (imc_bench_register_peers != NULL)
         imc_bench_register_peers();

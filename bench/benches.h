@@ -58,6 +58,10 @@ __attribute__((weak)) void imc_bench_register_peers(void);
 #endif
 /* Its two groups: peer/naive-sodium/... (peer_naive_sodium.c) and
  * peer/imessage2011-rsa{1280,2048}/... (peer_imessage2011.c). */
+/* rcpt-set/{list,merkle}/N: the recipient set's bytes and time per
+ * delivery in the two designs (bench_rcpt.c). */
+void imc_bench_register_rcpt(void);
+
 void imc_bench_register_peer_naive_sodium(void);
 void imc_bench_register_peer_imessage2011(void);
 
@@ -72,10 +76,10 @@ void imc_bench_register_peer_imessage2011(void);
  * checks the signed-header length against a real envelope before it
  * measures anything, so these cannot drift from the code unnoticed. */
 #define IMC_BENCH_SH_FIXED 69         /* SH = 69 + h + E */
-#define IMC_BENCH_LABEL_SIG 13        /* "imcore/v1/sig" */
-#define IMC_BENCH_LABEL_BODY 14       /* "imcore/v1/body" */
-#define IMC_BENCH_LABEL_WRAP 14       /* "imcore/v1/wrap" */
-#define IMC_BENCH_CONTENT_INFO 33     /* "imcore/v1/content" || mid (16) */
+#define IMC_BENCH_LABEL_SIG 13        /* "imcore/v2/sig" */
+#define IMC_BENCH_LABEL_BODY 14       /* "imcore/v2/body" */
+#define IMC_BENCH_LABEL_WRAP 14       /* "imcore/v2/wrap" */
+#define IMC_BENCH_CONTENT_INFO 33     /* "imcore/v2/content" || mid (16) */
 #define IMC_BENCH_CONTENT_OKM 64      /* body key || commitment */
 
 static inline size_t imc_bench_sh_len(const imc_suite *s)
@@ -83,22 +87,24 @@ static inline size_t imc_bench_sh_len(const imc_suite *s)
     return IMC_BENCH_SH_FIXED + IMC_BENCH_SENDER_HANDLE_LEN + s->dh_public_bytes;
 }
 
-/* "imcore/v1/sig" || suite (2) || SH || SHA-256(body ciphertext) */
+/* "imcore/v2/sig" || suite (2) || SH || SHA-256(body ciphertext) ||
+ * recipient-set hash */
 static inline size_t imc_bench_sig_input_len(const imc_suite *s)
 {
-    return IMC_BENCH_LABEL_SIG + 2 + imc_bench_sh_len(s) + 32;
+    return IMC_BENCH_LABEL_SIG + 2 + imc_bench_sh_len(s) + 32 + 32;
 }
 
-/* "imcore/v1/body" || suite (2) || SH */
+/* "imcore/v2/body" || suite (2) || SH */
 static inline size_t imc_bench_body_ad_len(const imc_suite *s)
 {
     return IMC_BENCH_LABEL_BODY + 2 + imc_bench_sh_len(s);
 }
 
-/* "imcore/v1/wrap" || suite (2) || epk || pk || device id (8) || mid (16) */
+/* "imcore/v2/wrap" || suite (2) || epk || pk || device id (8) || mid (16) ||
+ * sender context (32) */
 static inline size_t imc_bench_wrap_info_len(const imc_suite *s)
 {
-    return IMC_BENCH_LABEL_WRAP + 2 + 2 * s->dh_public_bytes + 8 + 16;
+    return IMC_BENCH_LABEL_WRAP + 2 + 2 * s->dh_public_bytes + 8 + 16 + 32;
 }
 
 /* Body sizes and fan-outs of the message benchmarks. */

@@ -215,8 +215,11 @@ static void decrypt_both(const char *what, uint32_t suite, const imc_device_keys
     memset(&ia, 0, sizeof ia);
     memset(&ib, 0, sizeof ib);
     size_t cap = dlen < sizeof plain_a ? dlen : sizeof plain_a;
-    imc_status sa = imc_msg_decrypt(plain_a, cap, &ia, A, me, &peer, NULL, 0, d, dlen);
-    imc_status sb = imc_msg_decrypt(plain_b, cap, &ib, B, me, &peer, NULL, 0, d, dlen);
+    /* The device's clock: the delivery's own timestamp (inputs choose it). */
+    imc_delivery pd;
+    uint64_t now = imc_msg_parse_delivery(&pd, d, dlen) == IMC_OK ? pd.h.timestamp_ms : 0;
+    imc_status sa = imc_msg_decrypt(plain_a, cap, &ia, A, me, &peer, NULL, now, d, dlen);
+    imc_status sb = imc_msg_decrypt(plain_b, cap, &ib, B, me, &peer, NULL, now, d, dlen);
     if (sa != sb || (sa == IMC_OK && (ia.body_len != ib.body_len ||
                                       memcmp(plain_a, plain_b, ia.body_len) != 0))) {
         fuzz_hexdump("delivery", d, dlen);

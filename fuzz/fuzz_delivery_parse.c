@@ -30,16 +30,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                "handle length %zu", d.h.sender_handle_len);
     FUZZ_CHECK(inside(d.h.sender_handle, d.h.sender_handle_len, data, size), "handle outside");
     FUZZ_CHECK(inside(d.h.message_id, IMC_MSG_ID_BYTES, data, size), "message id outside");
-    FUZZ_CHECK(inside(d.h.eph_pk, s->dh_public_bytes, data, size), "eph_pk outside");
+    FUZZ_CHECK(inside(d.h.eph_pk, s->eph_bytes, data, size), "eph_pk outside");
     FUZZ_CHECK(inside(d.h.commitment, IMC_MSG_COMMIT_BYTES, data, size), "commitment outside");
     FUZZ_CHECK(d.h.body_len >= IMC_AEAD_TAG_BYTES &&
                    d.h.body_len <= IMC_MAX_BODY_BYTES + IMC_AEAD_TAG_BYTES,
                "body length %zu out of limits", d.h.body_len);
     FUZZ_CHECK(inside(d.h.body, d.h.body_len, data, size), "body outside");
     FUZZ_CHECK(inside(d.h.signed_part, d.h.signed_part_len, data, size), "signed part outside");
-    FUZZ_CHECK(inside(d.entry.wrap, IMC_MSG_WRAP_BYTES, data, size), "wrap outside");
+    FUZZ_CHECK(inside(d.entry.wrap, s->wrap_bytes, data, size), "wrap outside");
+    FUZZ_CHECK(d.rcpt.count >= 1 && d.rcpt.count <= IMC_MAX_RECIPIENTS && d.index < d.rcpt.count,
+               "recipient count %zu, index %zu", d.rcpt.count, d.index);
+    FUZZ_CHECK(inside(d.rcpt.ids, d.rcpt.count * IMC_MSG_DEVICE_ID_BYTES, data, size),
+               "ids outside");
+    FUZZ_CHECK(d.entry.device_id == imc_msg_recipient_id(&d.rcpt, d.index) &&
+                   d.entry.device_id != 0,
+               "entry device id is not the index-th id");
     FUZZ_CHECK(inside(d.sig, s->sig_bytes, data, size), "signature outside");
-    size_t want = imc_msg_delivery_size(d.h.suite, d.h.sender_handle_len,
+    size_t want = imc_msg_delivery_size(d.h.suite, d.h.sender_handle_len, d.rcpt.count,
                                         d.h.body_len - IMC_AEAD_TAG_BYTES);
     FUZZ_CHECK(want == size, "delivery_size says %zu for a %zu-byte delivery", want, size);
 

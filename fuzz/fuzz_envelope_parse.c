@@ -23,7 +23,7 @@ static void check_header(const imc_msg_header *h, const uint8_t *in, size_t len)
                "handle length %zu", h->sender_handle_len);
     FUZZ_CHECK(inside(h->sender_handle, h->sender_handle_len, in, len), "handle outside input");
     FUZZ_CHECK(inside(h->message_id, IMC_MSG_ID_BYTES, in, len), "message id outside input");
-    FUZZ_CHECK(inside(h->eph_pk, s->dh_public_bytes, in, len), "eph_pk outside input");
+    FUZZ_CHECK(inside(h->eph_pk, s->eph_bytes, in, len), "eph_pk outside input");
     FUZZ_CHECK(inside(h->commitment, IMC_MSG_COMMIT_BYTES, in, len), "commitment outside");
     FUZZ_CHECK(h->body_len >= IMC_AEAD_TAG_BYTES &&
                    h->body_len <= IMC_MAX_BODY_BYTES + IMC_AEAD_TAG_BYTES,
@@ -45,20 +45,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_count("envelope.ok");
     check_header(&env.h, data, size);
     const imc_suite *s = imc_suite_get(env.h.suite);
-    FUZZ_CHECK(env.recipient_count >= 1 && env.recipient_count <= IMC_MAX_RECIPIENTS,
-               "recipient count %zu", env.recipient_count);
-    FUZZ_CHECK(inside(env.entries, env.recipient_count * IMC_MSG_ENTRY_BYTES, data, size),
-               "entries outside input");
+    FUZZ_CHECK(env.rcpt.count >= 1 && env.rcpt.count <= IMC_MAX_RECIPIENTS,
+               "recipient count %zu", env.rcpt.count);
+    FUZZ_CHECK(inside(env.rcpt.ids, env.rcpt.count * IMC_MSG_DEVICE_ID_BYTES, data, size),
+               "ids outside input");
+    FUZZ_CHECK(inside(env.wraps, env.rcpt.count * s->wrap_bytes, data, size),
+               "wraps outside input");
     FUZZ_CHECK(inside(env.sig, s->sig_bytes, data, size), "signature outside input");
     size_t want = imc_msg_envelope_size(env.h.suite, env.h.sender_handle_len,
-                                        env.recipient_count, env.h.body_len - IMC_AEAD_TAG_BYTES);
+                                        env.rcpt.count, env.h.body_len - IMC_AEAD_TAG_BYTES);
     FUZZ_CHECK(want == size, "envelope_size says %zu for a %zu-byte envelope", want, size);
 
     uint64_t prev = 0;
-    for (size_t i = 0; i < env.recipient_count; i++) {
+    for (size_t i = 0; i < env.rcpt.count; i++) {
         imc_msg_entry e = imc_msg_envelope_entry(&env, i);
-        FUZZ_CHECK(i == 0 || e.device_id > prev, "device ids not increasing at %zu", i);
-        FUZZ_CHECK(inside(e.wrap, IMC_MSG_WRAP_BYTES, data, size), "wrap %zu outside input", i);
+        FUZZ_CHECK(e.device_id > prev, "device ids not increasing (or zero) at %zu", i);
+        FUZZ_CHECK(inside(e.wrap, s->wrap_bytes, data, size), "wrap %zu outside input", i);
         prev = e.device_id;
     }
 
@@ -82,14 +84,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(out);
 
     /* Fan-out: one delivery per entry, each parsing as a delivery. */
-    imc_delivery_view *views = malloc(env.recipient_count * sizeof *views);
+    imc_delivery_view *views = malloc(env.rcpt.count * sizeof *views);
     FUZZ_CHECK(views != NULL, "out of memory");
     size_t count = 0;
-    st = imc_msg_fanout(views, env.recipient_count, &count, data, size);
+    st = imc_msg_fanout(views, env.rcpt.count, &count, data, size);
     FUZZ_CHECK(st == IMC_OK, "fanout of a parsed envelope failed: %s", imc_status_str(st));
-    FUZZ_CHECK(count == env.recipient_count, "fanout made %zu of %zu", count,
-               env.recipient_count);
-    size_t dsize = imc_msg_delivery_size(env.h.suite, env.h.sender_handle_len,
+    FUZZ_CHECK(count == env.rcpt.count, "fanout made %zu of %zu", count,
+               env.rcpt.count);
+    size_t dsize = imc_msg_delivery_size(env.h.suite, env.h.sender_handle_len, env.rcpt.count,
                                          env.h.body_len - IMC_AEAD_TAG_BYTES);
     /* Small enough to check every delivery, big enough for real fan-outs. */
     size_t check = count < 16 ? count : 16;
@@ -110,7 +112,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         imc_msg_entry e = imc_msg_envelope_entry(&env, i_pick);
         FUZZ_CHECK(del.entry.device_id == e.device_id && v->device_id == e.device_id,
                    "delivery %zu names the wrong device", i_pick);
-        FUZZ_CHECK(memcmp(del.entry.wrap, e.wrap, IMC_MSG_WRAP_BYTES) == 0, "wrap differs");
+        FUZZ_CHECK(memcmp(del.entry.wrap, e.wrap, s->wrap_bytes) == 0, "wrap differs");
+        FUZZ_CHECK(del.index == i_pick && del.rcpt.count == env.rcpt.count &&
+                       memcmp(del.rcpt.ids, env.rcpt.ids,
+                              env.rcpt.count * IMC_MSG_DEVICE_ID_BYTES) == 0,
+                   "delivery %zu carries another recipient set", i_pick);
         FUZZ_CHECK(del.h.suite == env.h.suite && del.h.sender_device == env.h.sender_device &&
                        del.h.timestamp_ms == env.h.timestamp_ms &&
                        del.h.body_len == env.h.body_len &&

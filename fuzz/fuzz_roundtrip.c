@@ -27,8 +27,16 @@
 
 #include "fuzz_common.h"
 
-enum { MUT_FLIP, MUT_TRUNCATE, MUT_APPEND, MUT_OTHER_DEVICE, MUT_REPLAY, MUT_OTHER_SENDER,
-       MUT_ENVELOPE, MUT_KINDS };
+enum {
+    MUT_FLIP,
+    MUT_TRUNCATE,
+    MUT_APPEND,
+    MUT_OTHER_DEVICE,
+    MUT_REPLAY,
+    MUT_OTHER_SENDER,
+    MUT_ENVELOPE,
+    MUT_KINDS
+};
 
 static uint8_t env[IMC_MAX_BODY_BYTES + 16 + 4096];
 static uint8_t env2[sizeof env];
@@ -37,7 +45,6 @@ static size_t del_len[FUZZ_DEVICES];
 static uint64_t del_dev[FUZZ_DEVICES];
 static uint8_t scratch[sizeof dels[0] + 1];
 static uint8_t plain[IMC_MAX_BODY_BYTES + 16 + 1024];
-static imc_replay_cache replay;
 
 static int all_zero(const uint8_t *p, size_t n)
 {
@@ -58,7 +65,7 @@ static const imc_device_keys *device_by_id(uint32_t suite, uint64_t id)
 /* Decrypt that must succeed with exactly the plaintext. */
 static void expect_plain(const imc_backend *b, uint32_t suite, const imc_device_keys *me,
                          const uint8_t *d, size_t dlen, const uint8_t *body, size_t body_len,
-                         uint64_t ts, imc_replay_cache *rc)
+                         uint64_t ts, imc_replay *rc)
 {
     imc_msg_peer peer = fuzz_sender_peer(suite);
     imc_msg_received info;
@@ -66,8 +73,7 @@ static void expect_plain(const imc_backend *b, uint32_t suite, const imc_device_
     if (st != IMC_OK) {
         fuzz_hexdump("delivery", d, dlen);
         FUZZ_CHECK(0, "device %llx (%s) cannot decrypt its own delivery: %s",
-                   (unsigned long long)me->pub.device_id, imc_backend_name(b),
-                   imc_status_str(st));
+                   (unsigned long long)me->pub.device_id, imc_backend_name(b), imc_status_str(st));
     }
     FUZZ_CHECK(info.body_len == body_len && memcmp(plain, body, body_len) == 0,
                "device %llx decrypted %zu bytes that differ from the %zu sent",
@@ -81,9 +87,8 @@ static void expect_plain(const imc_backend *b, uint32_t suite, const imc_device_
 }
 
 /* Decrypt that must fail, wiping what it wrote. */
-static void expect_reject(const imc_backend *b, const imc_device_keys *me,
-                          const imc_msg_peer *peer, const uint8_t *d, size_t dlen,
-                          imc_replay_cache *rc, const char *what)
+static void expect_reject(const imc_backend *b, const imc_device_keys *me, const imc_msg_peer *peer,
+                          const uint8_t *d, size_t dlen, imc_replay *rc, const char *what)
 {
     imc_msg_received info;
     size_t cap = dlen < sizeof plain ? dlen : sizeof plain;
@@ -156,8 +161,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_rng(&rng, UINT64_C(0x7000000000000000) | stream);
     size_t env_len = 0;
     imc_status st = imc_msg_encrypt(env, sizeof env, &env_len, b, &rng, &req);
-    FUZZ_CHECK(st == IMC_OK, "encrypt (suite %u, %s, %zu devices, %zu bytes): %s",
-               (unsigned)suite, imc_backend_name(b), n, body_len, imc_status_str(st));
+    FUZZ_CHECK(st == IMC_OK, "encrypt (suite %u, %s, %zu devices, %zu bytes): %s", (unsigned)suite,
+               imc_backend_name(b), n, body_len, imc_status_str(st));
     FUZZ_CHECK(env_len == imc_msg_envelope_size(suite, req.sender_handle_len, n, body_len),
                "envelope is %zu bytes, envelope_size says %zu", env_len,
                imc_msg_envelope_size(suite, req.sender_handle_len, n, body_len));
@@ -170,18 +175,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     st = imc_msg_write_envelope(env2, sizeof env2, &rw_len, &pe);
     FUZZ_CHECK(st == IMC_OK && rw_len == env_len && memcmp(env, env2, env_len) == 0,
                "own envelope does not re-write to itself");
-    FUZZ_CHECK(pe.recipient_count == n, "envelope has %zu entries for %zu devices",
-               pe.recipient_count, n);
+    FUZZ_CHECK(pe.rcpt.count == n, "envelope has %zu entries for %zu devices", pe.rcpt.count, n);
 
     imc_delivery_view views[FUZZ_DEVICES];
     size_t count = 0;
     st = imc_msg_fanout(views, FUZZ_DEVICES, &count, env, env_len);
-    FUZZ_CHECK(st == IMC_OK && count == n, "fanout: %s, %zu of %zu", imc_status_str(st), count,
-               n);
+    FUZZ_CHECK(st == IMC_OK && count == n, "fanout: %s, %zu of %zu", imc_status_str(st), count, n);
     for (size_t i = 0; i < count; i++) {
         st = imc_delivery_view_copy(dels[i], sizeof dels[i], &del_len[i], &views[i]);
         FUZZ_CHECK(st == IMC_OK, "view copy: %s", imc_status_str(st));
-        FUZZ_CHECK(del_len[i] == imc_msg_delivery_size(suite, req.sender_handle_len, body_len),
+        FUZZ_CHECK(del_len[i] == imc_msg_delivery_size(suite, req.sender_handle_len,
+                                                       req.recipient_count, body_len),
                    "delivery size");
         del_dev[i] = views[i].device_id;
         FUZZ_CHECK(i == 0 || del_dev[i] > del_dev[i - 1], "fan-out not in device order");
@@ -220,19 +224,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                       "delivered to another device");
         break;
     }
-    case MUT_REPLAY:
-        imc_replay_init(&replay);
+    case MUT_REPLAY: {
+        imc_replay *replay = fuzz_replay_open();
         if (ts == 0) {
-            /* docs/wire-format.md, "Replay": only timestamps above the
-             * floor (0 in a fresh cache) are accepted, so a message stamped
-             * 0 is refused even the first time. */
-            expect_reject(b, me, &peer, dels[j], del_len[j], &replay, "timestamp 0");
+            /* docs/replay.md: only timestamps above the sender's floor (0
+             * in a fresh state) are accepted, so a message stamped 0 is
+             * refused even the first time. */
+            expect_reject(b, me, &peer, dels[j], del_len[j], replay, "timestamp 0");
             fuzz_count("roundtrip.timestamp-0-refused");
-            break;
+        } else {
+            expect_plain(b, suite, me, dels[j], del_len[j], body, body_len, ts, replay);
+            expect_reject(b, me, &peer, dels[j], del_len[j], replay, "replayed");
         }
-        expect_plain(b, suite, me, dels[j], del_len[j], body, body_len, ts, &replay);
-        expect_reject(b, me, &peer, dels[j], del_len[j], &replay, "replayed");
+        imc_replay_close(replay);
         break;
+    }
     case MUT_OTHER_SENDER: {
         imc_msg_peer wrong = peer;
         if (mval & 1) {
@@ -270,8 +276,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             } else {
                 /* A device id the flip invented may name no device at all:
                  * offer it to device 0 then. */
-                expect_reject(b, dev != NULL ? dev : &w->device[suite][0], &peer,
-                              scratch, mlen, NULL, "envelope byte flipped");
+                expect_reject(b, dev != NULL ? dev : &w->device[suite][0], &peer, scratch, mlen,
+                              NULL, "envelope byte flipped");
             }
         }
         break;

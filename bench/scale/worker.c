@@ -9,7 +9,8 @@
  *   encrypt    one envelope (rng: seed, stream = index)
  *   fanout     the service splits it and copies out every delivery
  *   decrypt    every device: the sender's keys from the cache, then
- *              imc_msg_decrypt with that device's replay cache
+ *              imc_msg_decrypt (the first delivery of each message with
+ *              the worker's replay state, the others with the time rule)
  *   check      every body and received field compared; digest hashed [simulation]
  *
  * Device secret keys are re-derived from (seed, device id) [simulation],
@@ -82,7 +83,7 @@ typedef struct worker {
     size_t body_cap;
     uint8_t *hbuf;
     size_t hbuf_cap;
-    imc_replay_cache *replay; /* one per delivery position */
+    imc_replay *replay; /* for the first delivery of every message */
     key_slot *kc;
     size_t kc_n;
     imc_device_keys sender, rkeys;
@@ -110,7 +111,7 @@ static void worker_free(worker *w)
     free(w->body);
     free(w->out);
     free(w->hbuf);
-    free(w->replay);
+    imc_replay_close(w->replay);
     if (w->kc != NULL)
         imc_wipe(w->kc, w->kc_n * sizeof *w->kc);
     free(w->kc);
@@ -131,7 +132,7 @@ static bool worker_init(worker *w, scale_run *run, scale_thread_result *res)
     size_t R = w->max_recipients, M = w->max_members;
     w->resp_cap = IMC_DIR_RESPONSE_MAX_BYTES(M);
     w->env_cap = imc_msg_envelope_size(cfg->suite->id, SCALE_HANDLE_LEN, R, (size_t)cfg->body.max);
-    w->dlv_stride = imc_msg_delivery_size(cfg->suite->id, SCALE_HANDLE_LEN, (size_t)cfg->body.max);
+    w->dlv_stride = imc_msg_delivery_size(cfg->suite->id, SCALE_HANDLE_LEN, R, (size_t)cfg->body.max);
     w->body_cap = (size_t)cfg->body.max;
     w->hbuf_cap = 64 + (w->env_cap > w->body_cap ? w->env_cap : w->body_cap);
     w->kc_n = cfg->key_cache;
@@ -147,7 +148,12 @@ static bool worker_init(worker *w, scale_run *run, scale_thread_result *res)
     w->body = alloc_touched(w->body_cap);
     w->out = alloc_touched(w->body_cap);
     w->hbuf = alloc_touched(w->hbuf_cap);
-    w->replay = alloc_touched(R * sizeof *w->replay);
+    /* Senders are reclaimed once their newest message is older than the
+     * longest delivery delay plus a second; a worker sees at most one
+     * message per simulated millisecond, fewer than 8192 in that time. */
+    const imc_replay_config rcfg = {SCALE_MAX_DELIVERY_DELAY_MS + 1000, 0, 8192, 4};
+    if (imc_replay_open(&w->replay, NULL, &rcfg, w->b, NULL) != IMC_OK)
+        w->replay = NULL;
     w->kc = alloc_touched(w->kc_n * sizeof *w->kc);
     if (w->env_cap == 0 || w->dlv_stride == 0 || !w->resp || !w->handle || !w->lookup ||
         !w->account || !w->devs || !w->env || !w->views || !w->dlv || !w->dlv_len || !w->body ||
@@ -155,8 +161,6 @@ static bool worker_init(worker *w, scale_run *run, scale_thread_result *res)
         worker_free(w);
         return false;
     }
-    for (size_t j = 0; j < R; j++)
-        imc_replay_init(&w->replay[j]);
     for (size_t i = 0; i < M; i++) {
         w->lookup[i].bytes = w->handle[i];
         w->lookup[i].len = SCALE_HANDLE_LEN;
@@ -362,7 +366,8 @@ static int one_message(worker *w, uint64_t idx)
         st = imc_dircache_peer(&peer, cache, now_recv, w->handle[n_to], SCALE_HANDLE_LEN,
                                sender_id);
         if (st == IMC_OK)
-            st = imc_msg_decrypt(w->out, w->body_cap, &info, b, rk, &peer, &w->replay[j], now_recv,
+            st = imc_msg_decrypt(w->out, w->body_cap, &info, b, rk, &peer,
+                                 j == 0 ? w->replay : NULL, now_recv,
                                  w->dlv + j * w->dlv_stride, w->dlv_len[j]);
         uint64_t k2 = scale_now_ns();
         if (st != IMC_OK) {

@@ -25,7 +25,8 @@ static size_t max_delivery_size(void)
 {
     size_t m = 0;
     for (uint32_t id = 1; id <= IMC_SUITE_COUNT; id++) {
-        size_t n = imc_msg_delivery_size(id, IMC_MAX_HANDLE_BYTES, IMC_MAX_BODY_BYTES);
+        size_t n = imc_msg_delivery_size(id, IMC_MAX_HANDLE_BYTES, IMC_MAX_RECIPIENTS,
+                                         IMC_MAX_BODY_BYTES);
         m = n > m ? n : m;
     }
     return m;
@@ -297,8 +298,8 @@ static int run_decrypt(const cli_args *a)
     int rc = cli_get_backend(a, &b);
     if (rc == CLI_CONTINUE)
         rc = cli_get_handle(a, "from", handle, &handle_len);
-    if (rc == CLI_CONTINUE && (cli_get(a, "state", NULL) != NULL) == (cli_count(a, "sender") > 0)) {
-        cli_err(a->prog, "give either --sender FILE or --state DIR");
+    if (rc == CLI_CONTINUE && cli_get(a, "state", NULL) == NULL && cli_count(a, "sender") == 0) {
+        cli_err(a->prog, "give --sender FILE, or --state DIR to take the sender from the state");
         rc = CLI_EXIT_USAGE;
     }
     if (rc != CLI_CONTINUE)
@@ -307,6 +308,8 @@ static int run_decrypt(const cli_args *a)
     imc_device_keys me;
     imc_device_public sender;
     imc_msg_received info;
+    imc_replay *replay = NULL;
+    const char *state = cli_get(a, "state", NULL);
     uint8_t *dlv = NULL, *body = NULL;
     size_t dlv_len = 0;
     const size_t body_cap = IMC_MAX_BODY_BYTES > 0 ? IMC_MAX_BODY_BYTES : 1;
@@ -317,7 +320,7 @@ static int run_decrypt(const cli_args *a)
     rc = cli_read_alloc(a->prog, "delivery", cli_get(a, "in", "-"), max_delivery_size(), &dlv,
                         &dlv_len);
     if (rc == CLI_CONTINUE)
-        rc = cli_get(a, "state", NULL) != NULL
+        rc = cli_count(a, "sender") == 0
                  ? cli_client_sender(a, b, handle, handle_len, dlv, dlv_len, &sender)
                  : cli_load_public(a->prog, b, cli_get(a, "sender", NULL), &sender);
     if (rc != CLI_CONTINUE)
@@ -328,11 +331,23 @@ static int run_decrypt(const cli_args *a)
         rc = CLI_EXIT_FAIL;
         goto done;
     }
+    /* The replay state persists across runs in DIR/replay.mdb. */
+    if (state != NULL) {
+        rc = cli_make_dir(a->prog, state);
+        if (rc != CLI_CONTINUE)
+            goto done;
+        imc_status so = imc_replay_open(&replay, state, NULL, b, NULL);
+        if (so != IMC_OK) {
+            cli_err(a->prog, "replay state %s/%s: %s", state, IMC_REPLAY_FILE,
+                    imc_status_str(so));
+            rc = CLI_EXIT_FAIL;
+            goto done;
+        }
+    }
 
-    /* No replay cache: each run is a fresh process with nothing to remember
-     * across runs. */
     imc_msg_peer peer = {.handle = handle, .handle_len = handle_len, .device = &sender};
-    imc_status st = imc_msg_decrypt(body, body_cap, &info, b, &me, &peer, NULL, 0, dlv, dlv_len);
+    imc_status st =
+        imc_msg_decrypt(body, body_cap, &info, b, &me, &peer, replay, now_ms(), dlv, dlv_len);
     imc_keys_wipe(&me);
     if (st != IMC_OK) {
         imc_envelope env;
@@ -346,10 +361,14 @@ static int run_decrypt(const cli_args *a)
     /* Only now, with the whole body authenticated, does anything get out. */
     rc = cli_write_file(a->prog, cli_get(a, "out", "-"), body, info.body_len, 0600, 0);
     if (rc == CLI_CONTINUE) {
+        if (replay == NULL)
+            fprintf(stderr, "%s: without --state a replayed delivery cannot be detected\n",
+                    a->prog);
         print_received(stderr, &info, cli_flag(a, "json"));
         rc = CLI_EXIT_OK;
     }
 done:
+    imc_replay_close(replay);
     imc_keys_wipe(&me);
     if (body != NULL)
         imc_wipe(body, body_cap);
@@ -361,12 +380,13 @@ done:
 static const cli_opt decrypt_opts[] = {
     {"key", CLI_OPT_VALUE, true, "FILE", "this device's secret key file"},
     {"from", CLI_OPT_VALUE, true, "HANDLE", "the handle the message must come from"},
-    {"sender", CLI_OPT_VALUE, false, "FILE", "the sending device's public key file"},
-    {"state", CLI_OPT_VALUE, false, "DIR",
-     "instead of --sender: the sending device must be current in this client state"},
+    {"sender", CLI_OPT_VALUE, false, "FILE",
+     "the sending device's public key file (default: from --state)"},
     {"in", CLI_OPT_VALUE, false, "FILE", "the delivery, '-' for standard input (default)"},
     {"out", CLI_OPT_VALUE, false, "FILE", "the plaintext, '-' for standard output (default)"},
     {"json", CLI_OPT_FLAG, false, NULL, "print the sender information as one JSON line"},
+    {"state", CLI_OPT_VALUE, false, "DIR",
+     "this device's state directory: replays refused across runs; sender verified"},
     {"backend", CLI_OPT_VALUE, false, "NAME", "crypto backend: sodium|openssl (default sodium)"},
 };
 
@@ -380,7 +400,13 @@ const cli_cmd cli_cmd_decrypt = {
         "device of the --from handle. On success the plaintext is written (a file\n"
         "atomically, mode 0600) and the authenticated sender, device, message id and\n"
         "timestamp go to standard error. On any failure nothing is written and the exit\n"
-        "status is 1. There is no replay cache across runs.\n",
+        "status is 1. A timestamp too far ahead of this machine's clock, or older than\n"
+        "the maximum message age, is refused (docs/replay.md). With --state DIR,\n"
+        "DIR/replay.mdb remembers what this device accepted and a replayed delivery is\n"
+        "refused; without it replays cannot be detected, and a line on standard error\n"
+        "says so before the sender information. Without --sender, the sending device\n"
+        "(named in the delivery) must be a current device of --from in the verified\n"
+        "client state DIR/client.mdb ('imcore client'): a revoked device is refused.\n",
     .run = run_decrypt,
 };
 
@@ -411,17 +437,27 @@ static void print_message_json(FILE *out, const uint8_t *in, size_t in_len,
             (unsigned long long)h->timestamp_ms);
     cli_put_utc(out, h->timestamp_ms);
     fputs("\",\n", out);
-    put_hex_field(out, "eph_pk", h->eph_pk, s != NULL ? s->dh_public_bytes : 0, true);
+    put_hex_field(out, "eph_pk", h->eph_pk, s != NULL ? s->eph_bytes : 0, true);
     put_hex_field(out, "commitment", h->commitment, IMC_MSG_COMMIT_BYTES, true);
     fprintf(out, "  \"body_ciphertext_len\": %zu,\n  \"body_plaintext_len\": %zu,\n",
             h->body_len, h->body_len >= 16 ? h->body_len - 16 : 0);
-    size_t count = env != NULL ? env->recipient_count : 1;
+    /* The signed recipient set, then the wraps this message carries: all
+     * of them in an envelope, the device's own in a delivery. */
+    const imc_msg_recipients *rc = env != NULL ? &env->rcpt : &d->rcpt;
+    fprintf(out, "  \"recipient_ids\": [");
+    for (size_t i = 0; i < rc->count; i++)
+        fprintf(out, "%s\"%llu\"", i > 0 ? ", " : "",
+                (unsigned long long)imc_msg_recipient_id(rc, i));
+    fputs("],\n", out);
+    if (d != NULL)
+        fprintf(out, "  \"index\": %zu,\n", d->index);
+    size_t count = env != NULL ? env->rcpt.count : 1;
     fprintf(out, "  \"recipients\": [");
     for (size_t i = 0; i < count; i++) {
         imc_msg_entry e = env != NULL ? imc_msg_envelope_entry(env, i) : d->entry;
         fprintf(out, "%s\n    {\"device_id\": \"%llu\", \"wrap\": \"", i > 0 ? "," : "",
                 (unsigned long long)e.device_id);
-        cli_put_hex(out, e.wrap, IMC_MSG_WRAP_BYTES);
+        cli_put_hex(out, e.wrap, s != NULL ? s->wrap_bytes : 0);
         fputs("\"}", out);
     }
     fputs("\n  ],\n", out);

@@ -37,12 +37,11 @@ except ImportError:
     print("decrypt_by_the_doc: python3-cryptography not installed; skipping", file=sys.stderr)
     sys.exit(77)
 
-# "Conventions": suite id -> (E, P, S); "Limits": the default build's limits.
-SIZES = {1: (32, 32, 64), 2: (65, 65, 64), 3: (32, 32, 64)}
+# "Conventions": suite id -> (E, P, S, W); "Limits": the default build's limits.
+SIZES = {1: (32, 32, 64, 48), 2: (65, 65, 64, 48), 3: (32, 32, 64, 48)}
 AEADS = {1: ChaCha20Poly1305, 3: AESGCM}
 MAX_HANDLE, MAX_BODY, MAX_RECIPIENTS = 255, 65536, 1024
-ENVELOPE, DELIVERY = 0x45, 0x44
-ENTRY = 8 + 48
+VERSION, ENVELOPE, DELIVERY = 2, 0x45, 0x44
 NONCE = bytes(12)
 
 
@@ -170,14 +169,14 @@ def sizes(suite):
 def parse_message(data, kind):
     """An envelope or a delivery ("Envelope", "Delivery", "Parsing rules")."""
     r = Reader(data)
-    require(r.uint(1, "version") == 1, Malformed, "version is not 1")
+    require(r.uint(1, "version") == VERSION, Malformed, f"version is not {VERSION}")
     require(r.uint(1, "kind") == kind, Malformed, f"kind is not {kind:#04x}")
     m = {"suite_id": r.take(2, "suite")}
     m["suite"] = int.from_bytes(m["suite_id"], "big")
-    e, _, s = sizes(m["suite"])
+    e, _, s, w = sizes(m["suite"])
     h = r.bounded(1, "handle length h", 1, MAX_HANDLE)
     m["handle"] = r.take(h, "sender handle")
-    m["sender_device"] = r.uint(8, "sender device id")
+    m["sender_device"] = r.bounded(8, "sender device id", 1, 2**64 - 1)
     m["mid"] = r.take(16, "message id")
     m["timestamp"] = r.uint(8, "timestamp")
     m["epk"] = r.take(e, "ephemeral key")
@@ -185,27 +184,35 @@ def parse_message(data, kind):
     c = r.bounded(4, "body length c", 16, MAX_BODY + 16)
     m["SH"] = data[4:r.pos]
     m["body_ct"] = r.take(c, "body ciphertext")
-    m["entries"] = parse_entries(r, kind)
+    start = r.pos
+    m["ids"] = parse_recipient_set(r)
+    m["recipient_set"] = data[start:r.pos]
+    n = len(m["ids"])
+    if kind == ENVELOPE:
+        m["wraps"] = [r.take(w, f"wrap {i}") for i in range(n)]
+    else:
+        m["index"] = r.bounded(2, "index", 0, n - 1)
+        m["wraps"] = [r.take(w, "wrap")]
     m["signature"] = r.take(s, "signature")
     r.end()
     m["at"] = r.at
-    n = len(m["entries"])
-    size = 4 + len(m["SH"]) + c + (2 + ENTRY * n if kind == ENVELOPE else ENTRY) + s
+    tail = n * w if kind == ENVELOPE else 2 + w
+    size = 4 + len(m["SH"]) + c + 2 + 8 * n + tail + s
     require(len(m["SH"]) == 69 + h + e and len(data) == size, Failure,
             "the document's |SH| or message size formula does not hold")
     return m
 
 
-def parse_entries(r, kind):
-    """A delivery's one entry, or an envelope's count and increasing entries."""
-    n = r.bounded(2, "recipient count n", 1, MAX_RECIPIENTS) if kind == ENVELOPE else 1
-    entries = []
+def parse_recipient_set(r):
+    """The count, then the nonzero, strictly increasing device ids."""
+    n = r.bounded(2, "recipient count n", 1, MAX_RECIPIENTS)
+    ids = []
     for i in range(n):
-        device = r.uint(8, f"entry {i} device id")
-        require(not entries or device > entries[-1][0], Malformed,
-                f"entry {i}: device ids not strictly increasing")
-        entries.append((device, r.take(48, f"entry {i} wrap")))
-    return entries
+        device = r.uint(8, f"id {i}")
+        require(device > (ids[-1] if ids else 0), Malformed,
+                f"id {i}: device ids not nonzero and strictly increasing")
+        ids.append(device)
+    return ids
 
 
 def parse_key_file(data, secret):
@@ -215,7 +222,7 @@ def parse_key_file(data, secret):
     require(r.take(4, "magic") == magic, Malformed, f"magic is not {magic.decode()}")
     require(r.uint(2, "key file version") == 1, Malformed, "key file version is not 1")
     k = {"suite": r.uint(2, "suite")}
-    e, p, _ = sizes(k["suite"])
+    e, p, _, _ = sizes(k["suite"])
     k["device"] = r.uint(8, "device id")
     k["dh_pk"] = r.take(e, "DH public key")
     k["sig_pk"] = r.take(p, "signing public key")
@@ -244,10 +251,10 @@ def raw_public(private_class, secret):
 def fan_out(envelope, device):
     """The service's split of an envelope ("Delivery"): no keys involved."""
     m = parse_message(envelope, ENVELOPE)
-    entry = [device_id.to_bytes(8, "big") + wrap
-             for device_id, wrap in m["entries"] if device_id == device]
-    require(len(entry) == 1, Failure, f"the envelope has no entry for device {device:#x}")
-    return bytes([1, DELIVERY]) + m["suite_id"] + m["SH"] + m["body_ct"] + entry[0] + m["signature"]
+    require(device in m["ids"], Failure, f"the envelope has no wrap for device {device:#x}")
+    index = m["ids"].index(device)
+    return (bytes([VERSION, DELIVERY]) + m["suite_id"] + m["SH"] + m["body_ct"]
+            + m["recipient_set"] + index.to_bytes(2, "big") + m["wraps"][index] + m["signature"])
 
 
 # --- the recipient's steps ("Cryptography") ---------------------------------
@@ -268,47 +275,57 @@ def hkdf(ikm, info, length):
 
 def signature_input(m, trace):
     digest = trace("SHA-256(body_ct)", hashlib.sha256(m["body_ct"]).digest())
-    return trace("sig_input", b"imcore/v1/sig" + m["suite_id"] + m["SH"] + digest)
+    trace("recipient_set", m["recipient_set"])
+    rcpt_hash = trace("rcpt_hash",
+                      hashlib.sha256(b"imcore/v2/recipients" + m["recipient_set"]).digest())
+    return trace("sig_input", b"imcore/v2/sig" + m["suite_id"] + m["SH"] + digest + rcpt_hash)
+
+
+def sender_context(m, alice, handle, trace):
+    """Step 3: from the sender the device expects, not from the delivery."""
+    info = trace("sender_info", b"imcore/v2/sender" + m["suite_id"] + bytes([len(handle)])
+                 + handle + alice["device"].to_bytes(8, "big") + alice["sig_pk"])
+    return trace("sender_ctx", hashlib.sha256(info).digest())
 
 
 def decrypt(delivery, bob, alice, handle, trace=untraced):
-    """Steps 1-5 for bob's device; trace(name, value) sees every value on the way."""
+    """Steps 1-6 for bob's device; trace(name, value) sees every value on the way."""
     m = parse_message(delivery, DELIVERY)
     for name in ("SH", "mid", "timestamp", "epk", "body_ct", "signature"):
         trace(name, m[name])
     check_addressing(m, bob, alice, handle)
     sig_pk = Ed25519PublicKey.from_public_bytes(alice["sig_pk"])
     sig_pk.verify(m["signature"], signature_input(m, trace))
-    ck = unwrap(m, bob, trace)
-    okm = trace("okm", hkdf(ck, trace("content_info", b"imcore/v1/content" + m["mid"]), 64))
+    ck = unwrap(m, bob, sender_context(m, alice, handle, trace), trace)
+    okm = trace("okm", hkdf(ck, trace("content_info", b"imcore/v2/content" + m["mid"]), 64))
     body_key, commitment = trace("body_key", okm[:32]), trace("commitment", okm[32:])
     require(hmac.compare_digest(commitment, m["commitment"]), AuthFailed,
             "the derived commitment is not the header's")
-    body_ad = trace("body_ad", b"imcore/v1/body" + m["suite_id"] + m["SH"])
+    body_ad = trace("body_ad", b"imcore/v2/body" + m["suite_id"] + m["SH"])
     return trace("body", aead_of(m["suite"])(body_key).decrypt(NONCE, m["body_ct"], body_ad))
 
 
 def check_addressing(m, bob, alice, handle):
     """Step 1 beyond parsing: this device, the expected sender, one suite."""
-    (device, _), = m["entries"]
-    require(device == bob["device"], AuthFailed, f"the entry is for device {device:#x}")
+    device = m["ids"][m["index"]]
+    require(device == bob["device"], AuthFailed, f"the delivery is for device {device:#x}")
     require(m["handle"] == handle and m["sender_device"] == alice["device"], AuthFailed,
             "the delivery is not from the expected sender device")
     require(m["suite"] == bob["suite"] == alice["suite"], AuthFailed,
             "the suites of the delivery and of the keys differ")
 
 
-def unwrap(m, bob, trace):
-    """Step 3: z, wrap_key, and ck out of the wrap."""
-    (device, wrap), = m["entries"]
+def unwrap(m, bob, sender_ctx, trace):
+    """Step 4: z, wrap_key, and ck out of the wrap."""
+    device, (wrap,) = m["ids"][m["index"]], m["wraps"]
     try:
         z = X25519PrivateKey.from_private_bytes(bob["dh_sk"]).exchange(
             X25519PublicKey.from_public_bytes(m["epk"]))
     except ValueError as e:
         raise AuthFailed(f"X25519 refused the ephemeral key: {e}") from e
     require(any(trace("z", z)), AuthFailed, "all-zero X25519 output")
-    info = trace("wrap_info", b"imcore/v1/wrap" + m["suite_id"] + m["epk"] + bob["dh_pk"]
-                 + device.to_bytes(8, "big") + m["mid"])
+    info = trace("wrap_info", b"imcore/v2/wrap" + m["suite_id"] + m["epk"] + bob["dh_pk"]
+                 + device.to_bytes(8, "big") + m["mid"] + sender_ctx)
     wrap_key = trace("wrap_key", hkdf(z, info, 32))
     return trace("ck", aead_of(m["suite"])(wrap_key).decrypt(NONCE, trace("wrap", wrap), b""))
 
@@ -329,17 +346,31 @@ def tampered(delivery, sig_sk):
         data[at[field]] ^= 1
         return bytes(data)
 
+    m = parse_message(delivery, DELIVERY)
+    n = len(m["ids"])
+    set_at, wrap_at = at["recipient count n"], at["wrap"]
+    # The service drops the last device: count and ids shortened together.
+    dropped = (delivery[:set_at] + (n - 1).to_bytes(2, "big") + delivery[set_at + 2:wrap_at - 10]
+               + delivery[wrap_at - 2:])
+    other_index = bytearray(delivery)
+    other_index[at["index"] + 1] ^= 1
+    other_index = bytes(other_index)
     return [
-        ("version 1 -> 0", flip("version"), Malformed),
+        ("version 2 -> 3", flip("version"), Malformed),
+        ("version 2 -> 1 (the previous format)",
+         bytes([1]) + delivery[1:], Malformed),
         ("kind D -> E", flip("kind"), Malformed),
         ("one byte appended", delivery + b"\0", Malformed),
         ("last byte cut", delivery[:-1], Malformed),
         ("a bit of the sender handle", flip("sender handle"), AuthFailed),
-        ("a bit of the entry's device id", flip("entry 0 device id"), AuthFailed),
+        ("the index's high byte", flip("index"), Malformed),
+        ("the index pointing at the other device", other_index, AuthFailed),
+        ("a bit of another device's id", flip(f"id {n - 1}"), InvalidSignature),
+        ("the last device dropped from the set", dropped, InvalidSignature),
         ("a bit of the commitment", flip("commitment"), InvalidSignature),
         ("a bit of the body ciphertext", flip("body ciphertext"), InvalidSignature),
         ("a bit of the signature", flip("signature"), InvalidSignature),
-        ("a bit of the wrap", flip("entry 0 wrap"), InvalidTag),
+        ("a bit of the wrap", flip("wrap"), InvalidTag),
         ("a bit of the message id, re-signed", resign(flip("message id"), sig_sk), InvalidTag),
         ("a bit of the commitment, re-signed", resign(flip("commitment"), sig_sk), AuthFailed),
         ("a bit of the body ciphertext, re-signed", resign(flip("body ciphertext"), sig_sk),
@@ -370,7 +401,7 @@ def tracer(ex, device):
     """A trace that checks each value against the example's for this device."""
     expected = {}
     for heading, comment in (("Message keys", ""), ("Header and body", ""), ("Signature", ""),
-                             ("Recipient entries", f"device 0x{device:016x}")):
+                             ("Recipients", ""), ("Recipients", f"device 0x{device:016x}")):
         expected.update(ex.section(heading, comment))
     expected["timestamp"] = ex.get("Inputs", "timestamp_ms")
     expected["body"] = ex.get("Inputs", "body").encode()

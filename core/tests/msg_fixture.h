@@ -34,9 +34,9 @@
 
 #define FX_MAXB 8
 #define FX_SENDER_ID 0x5E4D0000000000A1ull
-#define FX_TS 1700000000123ull /* a timestamp well above any replay floor */
+#define FX_TS 1700000000123ull
 /* The receiving devices' clock: a day after FX_TS, so every test timestamp
- * is within the accepted window (docs/wire-format.md, "Replay"). */
+ * is within the accepted window (docs/replay.md). */
 #define FX_NOW (FX_TS + 86400000ull)
 
 /* Device ids with every byte position in use, strictly increasing in i. */
@@ -272,7 +272,7 @@ static inline imc_status fx_fanout(fx_msg *m)
     imc_status st = imc_msg_parse_envelope(&env, m->env, m->env_len);
     if (st != IMC_OK)
         return st;
-    size_t count = env.recipient_count;
+    size_t count = env.rcpt.count;
     imc_delivery_view *views = fx_alloc(count * sizeof *views);
     st = imc_msg_fanout(views, count, &m->n, m->env, m->env_len);
     if (st == IMC_OK && m->n != count)
@@ -305,10 +305,21 @@ static inline imc_status fx_send(fx_msg *m, const fx_party *p, const imc_backend
     return st == IMC_OK ? fx_fanout(m) : st;
 }
 
+/* A memory-only replay state with the default limits; aborts on failure. */
+static inline imc_replay *fx_replay(const imc_backend *b)
+{
+    imc_replay *r = NULL;
+    if (imc_replay_open(&r, NULL, NULL, b, NULL) != IMC_OK) {
+        fprintf(stderr, "msg_fixture: cannot open a replay state\n");
+        abort();
+    }
+    return r;
+}
+
 /* imc_msg_decrypt on p's device i, with p's sender as the expected peer. */
 static inline imc_status fx_open(uint8_t *out, size_t out_cap, imc_msg_received *info,
                                  const imc_backend *b, const fx_party *p, size_t i,
-                                 imc_replay_cache *rc, const uint8_t *d, size_t len)
+                                 imc_replay *rc, const uint8_t *d, size_t len)
 {
     imc_msg_peer peer = fx_peer(p);
     return imc_msg_decrypt(out, out_cap, info, b, &p->dev[i], &peer, rc, FX_NOW, d, len);
@@ -332,12 +343,14 @@ static inline bool fx_info_ok(const imc_msg_received *info, const fx_party *p, u
 typedef struct fx_layout {
     uint8_t kind;
     uint32_t suite;
-    size_t E, S;  /* DH public key and signature sizes */
-    size_t h, c;  /* handle length, body ciphertext length */
-    size_t count; /* envelope: recipient count; delivery: 1 */
+    size_t E, W, S; /* ephemeral key, wrap and signature sizes */
+    size_t h, c;    /* handle length, body ciphertext length */
+    size_t count;   /* recipients in the signed set */
     size_t handle, dev, mid, ts, epk, commit, blen, body;
-    size_t tail;  /* delivery: the entry; envelope: the count (entries at tail + 2) */
-    size_t entries; /* first entry */
+    size_t tail;    /* the recipient count; the ids follow at tail + 2 */
+    size_t ids;
+    size_t index;   /* delivery: its index (2 bytes); envelope: 0 */
+    size_t wraps;   /* first wrap (a delivery has one) */
     size_t sig, len;
 } fx_layout;
 
@@ -354,7 +367,8 @@ static inline bool fx_layout_read(fx_layout *L, const uint8_t *d, size_t len)
     const imc_suite *s = imc_suite_get(L->suite);
     if (s == NULL)
         return false;
-    L->E = s->dh_public_bytes;
+    L->E = s->eph_bytes;
+    L->W = s->wrap_bytes;
     L->S = s->sig_bytes;
     L->h = d[4];
     L->handle = 5;
@@ -371,23 +385,25 @@ static inline bool fx_layout_read(fx_layout *L, const uint8_t *d, size_t len)
     if (len - L->body < L->c)
         return false;
     L->tail = L->body + L->c;
+    if (len - L->tail < 2)
+        return false;
+    L->count = fx_get16(d + L->tail);
+    L->ids = L->tail + 2;
     if (L->kind == IMC_MSG_KIND_ENVELOPE) {
-        if (len - L->tail < 2)
-            return false;
-        L->count = fx_get16(d + L->tail);
-        L->entries = L->tail + 2;
+        L->wraps = L->ids + 8 * L->count;
+        L->sig = L->wraps + L->count * L->W;
     } else {
-        L->count = 1;
-        L->entries = L->tail;
+        L->index = L->ids + 8 * L->count;
+        L->wraps = L->index + 2;
+        L->sig = L->wraps + L->W;
     }
-    L->sig = L->entries + L->count * IMC_MSG_ENTRY_BYTES;
     L->len = L->sig + L->S;
     return L->len <= len;
 }
 
 #define FX_LABEL(x) ((const uint8_t *)(x)), (sizeof(x) - 1)
 #define FX_SH_MAX (1 + IMC_MAX_HANDLE_BYTES + 8 + 16 + 8 + IMC_DH_PUBLIC_MAX + 32 + 4)
-#define FX_SCRATCH (64 + 2 * IMC_DH_PUBLIC_MAX + FX_SH_MAX + IMC_SHA256_BYTES)
+#define FX_SCRATCH (64 + 2 * IMC_DH_PUBLIC_MAX + FX_SH_MAX + 2 * IMC_SHA256_BYTES)
 
 typedef struct fx_buf {
     uint8_t b[FX_SCRATCH];
@@ -418,18 +434,37 @@ static inline void fx_cat64(fx_buf *x, uint64_t v)
     fx_cat(x, t, 8);
 }
 
-/* "imcore/v1/sig" || suite (2) || SH || SHA-256(body ciphertext). */
+/* SHA-256("imcore/v2/recipients" || n (2) || ids), the ids as on the wire. */
+static inline imc_status fx_recipients_hash(const imc_backend *b, uint8_t out[32],
+                                            const uint8_t *ids, size_t n)
+{
+    size_t len = 20 + 2 + 8 * n;
+    uint8_t *in = fx_alloc(len);
+    memcpy(in, "imcore/v2/recipients", 20);
+    fx_put16(in + 20, (uint16_t)n);
+    if (n != 0)
+        memcpy(in + 22, ids, 8 * n);
+    imc_status st = imc_crypto_sha256(b, out, in, len);
+    free(in);
+    return st;
+}
+
+/* "imcore/v2/sig" || suite (2) || SH || SHA-256(body ciphertext) ||
+ * recipient-set hash. */
 static inline imc_status fx_sig_input(fx_buf *x, const imc_backend *b, uint32_t suite,
                                       const uint8_t *sh, size_t sh_len, const uint8_t *body,
-                                      size_t c)
+                                      size_t c, const uint8_t *ids, size_t n)
 {
-    uint8_t hash[IMC_SHA256_BYTES];
+    uint8_t hash[IMC_SHA256_BYTES], rhash[IMC_SHA256_BYTES];
     x->n = 0;
-    fx_cat(x, FX_LABEL("imcore/v1/sig"));
+    fx_cat(x, FX_LABEL("imcore/v2/sig"));
     fx_cat16(x, suite);
     fx_cat(x, sh, sh_len);
     imc_status st = imc_crypto_sha256(b, hash, body, c);
+    if (st == IMC_OK)
+        st = fx_recipients_hash(b, rhash, ids, n);
     fx_cat(x, hash, sizeof hash);
+    fx_cat(x, rhash, sizeof rhash);
     return st;
 }
 
@@ -442,35 +477,54 @@ static inline imc_status fx_resign(const imc_backend *b, const imc_device_keys *
     if (!fx_layout_read(&L, d, len))
         return IMC_ERR_MALFORMED;
     fx_buf x;
-    imc_status st = fx_sig_input(&x, b, L.suite, d + 4, L.body - 4, d + L.body, L.c);
+    imc_status st = fx_sig_input(&x, b, L.suite, d + 4, L.body - 4, d + L.body, L.c, d + L.ids,
+                                 L.count);
     if (st == IMC_OK)
         st = imc_suite_sign(imc_suite_get(L.suite), b, d + L.sig, signer->sig_sk,
                             signer->pub.sig_pk, x.b, x.n);
     return st;
 }
 
-/* okm = HKDF(ikm = ck, info = "imcore/v1/content" || mid, 64). */
+/* okm = HKDF(ikm = ck, info = "imcore/v2/content" || mid, 64). */
 static inline imc_status fx_content_keys(const imc_backend *b, uint8_t okm[64],
                                          const uint8_t ck[32], const uint8_t *mid)
 {
     fx_buf x = {.n = 0};
-    fx_cat(&x, FX_LABEL("imcore/v1/content"));
+    fx_cat(&x, FX_LABEL("imcore/v2/content"));
     fx_cat(&x, mid, IMC_MSG_ID_BYTES);
     return imc_crypto_hkdf_sha256(b, okm, 64, NULL, 0, ck, 32, x.b, x.n);
 }
 
-/* wrap_key = HKDF(z, "imcore/v1/wrap" || suite || epk || pk || id || mid, 32). */
-static inline imc_status fx_wrap_key(const imc_backend *b, const imc_suite *s, uint8_t key[32],
-                                     const uint8_t *z, const uint8_t *epk, const uint8_t *pk,
-                                     uint64_t id, const uint8_t *mid)
+/* SHA-256("imcore/v2/sender" || suite || h || handle || device id || sig pk). */
+static inline imc_status fx_sender_ctx(const imc_backend *b, uint8_t out[32], const imc_suite *s,
+                                       const uint8_t *handle, size_t h, uint64_t dev,
+                                       const uint8_t *sig_pk)
 {
     fx_buf x = {.n = 0};
-    fx_cat(&x, FX_LABEL("imcore/v1/wrap"));
+    uint8_t hb = (uint8_t)h;
+    fx_cat(&x, FX_LABEL("imcore/v2/sender"));
     fx_cat16(&x, s->id);
-    fx_cat(&x, epk, s->dh_public_bytes);
+    fx_cat(&x, &hb, 1);
+    fx_cat(&x, handle, h);
+    fx_cat64(&x, dev);
+    fx_cat(&x, sig_pk, s->sig_public_bytes);
+    return imc_crypto_sha256(b, out, x.b, x.n);
+}
+
+/* wrap_key = HKDF(z, "imcore/v2/wrap" || suite || epk || pk || id || mid ||
+ * sender context, 32). */
+static inline imc_status fx_wrap_key(const imc_backend *b, const imc_suite *s, uint8_t key[32],
+                                     const uint8_t *z, const uint8_t *epk, const uint8_t *pk,
+                                     uint64_t id, const uint8_t *mid, const uint8_t sctx[32])
+{
+    fx_buf x = {.n = 0};
+    fx_cat(&x, FX_LABEL("imcore/v2/wrap"));
+    fx_cat16(&x, s->id);
+    fx_cat(&x, epk, s->eph_bytes);
     fx_cat(&x, pk, s->dh_public_bytes);
     fx_cat64(&x, id);
     fx_cat(&x, mid, IMC_MSG_ID_BYTES);
+    fx_cat(&x, sctx, 32);
     return imc_crypto_hkdf_sha256(b, key, 32, NULL, 0, z, s->dh_shared_bytes, x.b, x.n);
 }
 
@@ -482,6 +536,7 @@ typedef struct fx_evil {
     const uint8_t *commitment; /* header carries this commitment instead */
     size_t other_ck_for;       /* this recipient's wrap holds another content key */
     bool bad_wrap_id;          /* wrap keys derived with the next device's id */
+    bool bad_sender_ctx;       /* wrap keys bound to another sender device id */
     /* Called with the sealed body ciphertext (c bytes, in place), its AD,
      * the body key and the other content key's body key: may rewrite the
      * ciphertext before it is signed. */
@@ -490,7 +545,7 @@ typedef struct fx_evil {
                              const imc_backend *b);
 } fx_evil;
 
-static const fx_evil fx_honest = {NULL, NULL, (size_t)-1, false, NULL};
+static const fx_evil fx_honest = {NULL, NULL, (size_t)-1, false, false, NULL};
 
 /* The sender side of docs/wire-format.md "Cryptography", by hand: draws
  * mid, ck, then the ephemeral key pair from rng; rcpt must be in increasing
@@ -503,10 +558,10 @@ static inline imc_status fx_spec_encrypt(uint8_t *out, size_t cap, size_t *out_l
 {
     const imc_suite *s = p->suite;
     uint8_t mid[IMC_MSG_ID_BYTES], ck[32], ck2[32], okm[64], okm2[64], esk[IMC_DH_SECRET_MAX];
-    uint8_t epk[IMC_DH_PUBLIC_MAX], z[IMC_DH_SHARED_MAX], key[32];
-    size_t E = s->dh_public_bytes, c = body_len + IMC_AEAD_TAG_BYTES;
+    uint8_t epk[IMC_DH_PUBLIC_MAX], z[IMC_DH_SHARED_MAX], key[32], sctx[32];
+    size_t E = s->eph_bytes, W = s->wrap_bytes, c = body_len + IMC_AEAD_TAG_BYTES;
     size_t sh_len = 1 + p->handle_len + 8 + 16 + 8 + E + 32 + 4;
-    size_t total = 4 + sh_len + c + 2 + n * IMC_MSG_ENTRY_BYTES + s->sig_bytes;
+    size_t total = 4 + sh_len + c + 2 + n * (8 + W) + s->sig_bytes;
     if (total > cap)
         return IMC_ERR_NO_SPACE;
     imc_status st = imc_rng_fill(rng, b, mid, sizeof mid);
@@ -520,6 +575,10 @@ static inline imc_status fx_spec_encrypt(uint8_t *out, size_t cap, size_t *out_l
         st = fx_content_keys(b, okm, ck, mid);
     if (st == IMC_OK)
         st = fx_content_keys(b, okm2, ck2, mid);
+    if (st == IMC_OK)
+        st = fx_sender_ctx(b, sctx, s, p->handle, p->handle_len,
+                           p->sender.pub.device_id + (evil->bad_sender_ctx ? 1 : 0),
+                           p->sender.pub.sig_pk);
     if (st != IMC_OK)
         return st;
     const uint8_t *hdr_epk = evil->epk != NULL ? evil->epk : epk;
@@ -545,7 +604,7 @@ static inline imc_status fx_spec_encrypt(uint8_t *out, size_t cap, size_t *out_l
     fx_put32(w, (uint32_t)c);
     w += 4;
     fx_buf ad = {.n = 0};
-    fx_cat(&ad, FX_LABEL("imcore/v1/body"));
+    fx_cat(&ad, FX_LABEL("imcore/v2/body"));
     fx_cat16(&ad, s->id);
     fx_cat(&ad, sh, sh_len);
     uint8_t *body_ct = w;
@@ -556,21 +615,23 @@ static inline imc_status fx_spec_encrypt(uint8_t *out, size_t cap, size_t *out_l
     w += c;
     fx_put16(w, (uint16_t)n);
     w += 2;
-    for (size_t i = 0; i < n && st == IMC_OK; i++) {
+    uint8_t *ids = w;
+    for (size_t i = 0; i < n; i++, w += 8)
         fx_put64(w, rcpt[i].device_id);
+    for (size_t i = 0; i < n && st == IMC_OK; i++) {
         uint64_t kdf_id = rcpt[i].device_id + (evil->bad_wrap_id ? 1 : 0);
         st = imc_suite_dh(s, b, z, esk, rcpt[i].dh_pk);
         if (st == IMC_OK)
-            st = fx_wrap_key(b, s, key, z, hdr_epk, rcpt[i].dh_pk, kdf_id, mid);
+            st = fx_wrap_key(b, s, key, z, hdr_epk, rcpt[i].dh_pk, kdf_id, mid, sctx);
         if (st == IMC_OK)
-            st = imc_crypto_aead_seal(b, s->aead, w + 8, IMC_MSG_WRAP_BYTES, key, fx_zero_nonce,
+            st = imc_crypto_aead_seal(b, s->aead, w, W, key, fx_zero_nonce,
                                       sizeof fx_zero_nonce, NULL, 0,
                                       i == evil->other_ck_for ? ck2 : ck, 32);
-        w += IMC_MSG_ENTRY_BYTES;
+        w += W;
     }
     fx_buf sig;
     if (st == IMC_OK)
-        st = fx_sig_input(&sig, b, s->id, sh, sh_len, body_ct, c);
+        st = fx_sig_input(&sig, b, s->id, sh, sh_len, body_ct, c, ids, n);
     if (st == IMC_OK)
         st = imc_suite_sign(s, b, w, p->sender.sig_sk, p->sender.pub.sig_pk, sig.b, sig.n);
     w += s->sig_bytes;
@@ -595,35 +656,42 @@ static inline imc_status fx_spec_decrypt(uint8_t *out, size_t cap, size_t *out_l
 {
     fx_layout L;
     if (!fx_layout_read(&L, d, len) || L.len != len || d[0] != IMC_MSG_VERSION ||
-        L.kind != IMC_MSG_KIND_DELIVERY || L.h == 0 || L.c < IMC_AEAD_TAG_BYTES)
+        L.kind != IMC_MSG_KIND_DELIVERY || L.h == 0 || L.c < IMC_AEAD_TAG_BYTES ||
+        L.count == 0)
+        return IMC_ERR_MALFORMED;
+    size_t idx = fx_get16(d + L.index);
+    if (idx >= L.count)
         return IMC_ERR_MALFORMED;
     const imc_suite *s = imc_suite_get(L.suite);
     if (L.c - IMC_AEAD_TAG_BYTES > cap || s != p->suite || me->pub.suite != s->id ||
         L.h != p->handle_len || memcmp(d + L.handle, p->handle, L.h) != 0 ||
         fx_get64(d + L.dev) != p->sender.pub.device_id ||
-        fx_get64(d + L.entries) != me->pub.device_id)
+        fx_get64(d + L.ids + 8 * idx) != me->pub.device_id)
         return IMC_ERR_AUTH;
     fx_buf x;
-    uint8_t z[IMC_DH_SHARED_MAX], key[32], ck[32], okm[64];
-    imc_status st = fx_sig_input(&x, b, s->id, d + 4, L.body - 4, d + L.body, L.c);
+    uint8_t z[IMC_DH_SHARED_MAX], key[32], ck[32], okm[64], sctx[32];
+    imc_status st =
+        fx_sig_input(&x, b, s->id, d + 4, L.body - 4, d + L.body, L.c, d + L.ids, L.count);
     if (st == IMC_OK)
         st = imc_suite_verify(s, b, d + L.sig, p->sender.pub.sig_pk, x.b, x.n);
     if (st == IMC_OK)
+        st = fx_sender_ctx(b, sctx, s, p->handle, p->handle_len, p->sender.pub.device_id,
+                           p->sender.pub.sig_pk);
+    if (st == IMC_OK)
         st = imc_suite_dh(s, b, z, me->dh_sk, d + L.epk);
     if (st == IMC_OK)
-        st = fx_wrap_key(b, s, key, z, d + L.epk, me->pub.dh_pk, me->pub.device_id,
-                         d + L.mid);
+        st = fx_wrap_key(b, s, key, z, d + L.epk, me->pub.dh_pk, me->pub.device_id, d + L.mid,
+                         sctx);
     if (st == IMC_OK)
         st = imc_crypto_aead_open(b, s->aead, ck, sizeof ck, key, fx_zero_nonce,
-                                  sizeof fx_zero_nonce, NULL, 0, d + L.entries + 8,
-                                  IMC_MSG_WRAP_BYTES);
+                                  sizeof fx_zero_nonce, NULL, 0, d + L.wraps, L.W);
     if (st == IMC_OK)
         st = fx_content_keys(b, okm, ck, d + L.mid);
     if (st == IMC_OK && !imc_ct_equal(okm + 32, d + L.commit, 32))
         st = IMC_ERR_AUTH;
     if (st == IMC_OK) {
         x.n = 0;
-        fx_cat(&x, FX_LABEL("imcore/v1/body"));
+        fx_cat(&x, FX_LABEL("imcore/v2/body"));
         fx_cat16(&x, s->id);
         fx_cat(&x, d + 4, L.body - 4);
         st = imc_crypto_aead_open(b, s->aead, out, cap, okm, fx_zero_nonce,

@@ -50,8 +50,7 @@ static bool decrypts(const fx_party *p, const imc_backend *b, size_t dev, const 
 {
     uint8_t out[BODY_LEN];
     imc_msg_received info;
-    imc_replay_cache *rc = fx_alloc(sizeof *rc);
-    imc_replay_init(rc);
+    imc_replay *rc = fx_replay(b);
     fx_layout L;
     imc_status st = fx_open(out, sizeof out, &info, b, p, dev, rc, d, len);
     bool ok = st == IMC_OK && fx_layout_read(&L, d, len) &&
@@ -59,7 +58,7 @@ static bool decrypts(const fx_party *p, const imc_backend *b, size_t dev, const 
               memcmp(out, BODY, BODY_LEN) == 0;
     if (!ok)
         fprintf(stderr, "  [%s] device %zu: %s\n", tag, dev, imc_status_str(st));
-    free(rc);
+    imc_replay_close(rc);
     return ok;
 }
 

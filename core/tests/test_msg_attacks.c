@@ -13,9 +13,9 @@
  * key; wrap keys for the wrong id), replays. Every rejection must be
  * IMC_ERR_AUTH (IMC_ERR_MALFORMED / IMC_ERR_LIMIT where the bytes no longer
  * parse; the expectation is per field) with the output buffer and *info all
- * zero; no rejected attempt may burn the message id in the replay cache.
+ * zero; no rejected attempt may burn the message id in the replay state.
  * Then the strict envelope parser, encrypt's argument checks, a low-order
- * recipient key, and the replay cache beyond its capacity. */
+ * recipient key, and the replay state beyond its window. */
 #include "msg_fixture.h"
 
 #define ST(x) (1u << (unsigned)(x))
@@ -24,6 +24,7 @@
 #define R_PARSE (ST(IMC_ERR_MALFORMED) | ST(IMC_ERR_LIMIT))
 #define R_ANY (R_AUTH | R_PARSE)
 #define R_REPLAY ST(IMC_ERR_REPLAY)
+#define R_EXPIRED ST(IMC_ERR_EXPIRED)
 #define OUT_CAP 64
 #define BODY_LEN 16
 #define NDEV 3
@@ -51,7 +52,7 @@ static bool in_mask(imc_status st, unsigned mask)
 /* Decrypts an exact-size copy of d on device `dev` (or as `me`), expecting
  * a status in `allowed` and everything wiped; prints the case if not. */
 static bool rejected_as(const ctx *c, const imc_device_keys *me, const imc_msg_peer *peer,
-                        imc_replay_cache *rc, const uint8_t *d, size_t len, unsigned allowed,
+                        imc_replay *rc, const uint8_t *d, size_t len, unsigned allowed,
                         const char *what, long idx)
 {
     uint8_t *copy = fx_dup(d, len);
@@ -73,14 +74,14 @@ static bool rejected_as(const ctx *c, const imc_device_keys *me, const imc_msg_p
     return ok;
 }
 
-static bool rejected(const ctx *c, size_t dev, imc_replay_cache *rc, const uint8_t *d,
+static bool rejected(const ctx *c, size_t dev, imc_replay *rc, const uint8_t *d,
                      size_t len, unsigned allowed, const char *what, long idx)
 {
     return rejected_as(c, &c->p.dev[dev], NULL, rc, d, len, allowed, what, idx);
 }
 
 /* Checks d as is, and re-signed by the sender (a copy): both rejected. */
-static void both(const ctx *c, imc_replay_cache *rc, const uint8_t *d, size_t len,
+static void both(const ctx *c, imc_replay *rc, const uint8_t *d, size_t len,
                  unsigned allowed_plain, unsigned allowed_resigned, const char *what)
 {
     CHECK(rejected(c, 0, rc, d, len, allowed_plain, what, 0));
@@ -93,7 +94,7 @@ static void both(const ctx *c, imc_replay_cache *rc, const uint8_t *d, size_t le
 
 /* A decrypt that must succeed: the body and info of a message from c's
  * sender. */
-static bool accepted(const ctx *c, size_t dev, imc_replay_cache *rc, const uint8_t *d,
+static bool accepted(const ctx *c, size_t dev, imc_replay *rc, const uint8_t *d,
                      size_t len, const uint8_t *body, size_t body_len, uint64_t ts,
                      const char *what)
 {
@@ -126,16 +127,18 @@ static void test_layout(const ctx *c)
         size_t len = c->m.del_len[i];
         fx_layout L;
         CHECK(c->m.del_dev[i] == fx_device_id(i));
-        CHECK(imc_msg_delivery_size(c->s->id, p->handle_len, BODY_LEN) == len);
+        CHECK(imc_msg_delivery_size(c->s->id, p->handle_len, NDEV, BODY_LEN) == len);
         CHECK(fx_layout_read(&L, d, len) && L.len == len);
         CHECK(d[0] == IMC_MSG_VERSION && d[1] == IMC_MSG_KIND_DELIVERY &&
               fx_get16(d + 2) == c->s->id);
-        /* Fan-out is a split: common part, own entry, signature unchanged. */
-        CHECK(memcmp(d + 4, c->m.env + 4, L.tail - 4) == 0);
-        CHECK(memcmp(d + L.entries, c->m.env + E.entries + i * IMC_MSG_ENTRY_BYTES,
-                     IMC_MSG_ENTRY_BYTES) == 0);
+        /* Fan-out is a split: common part with the whole recipient set, own
+         * index and wrap, signature unchanged. */
+        CHECK(L.count == NDEV && L.index == E.wraps);
+        CHECK(memcmp(d + 4, c->m.env + 4, L.index - 4) == 0);
+        CHECK(fx_get16(d + L.index) == i);
+        CHECK(memcmp(d + L.wraps, c->m.env + E.wraps + i * E.W, E.W) == 0);
         CHECK(memcmp(d + L.sig, c->m.env + E.sig, E.S) == 0);
-        CHECK(fx_get64(d + L.entries) == fx_device_id(i));
+        CHECK(fx_get64(d + L.ids + 8 * i) == fx_device_id(i));
         CHECK(fx_get64(d + L.dev) == FX_SENDER_ID && fx_get64(d + L.ts) == FX_TS);
         imc_delivery pd;
         CHECK_OK(imc_msg_parse_delivery(&pd, d, len));
@@ -145,8 +148,13 @@ static void test_layout(const ctx *c)
               pd.h.eph_pk == d + L.epk && pd.h.commitment == d + L.commit &&
               pd.h.body == d + L.body && pd.h.body_len == L.c &&
               pd.h.signed_part == d + 4 && pd.h.signed_part_len == L.body - 4);
-        CHECK(pd.entry.device_id == fx_device_id(i) && pd.entry.wrap == d + L.entries + 8 &&
+        CHECK(pd.entry.device_id == fx_device_id(i) && pd.entry.wrap == d + L.wraps &&
+              pd.index == i && pd.rcpt.count == NDEV && pd.rcpt.ids == d + L.ids &&
               pd.sig == d + L.sig);
+        imc_msg_received info;
+        uint8_t out[OUT_CAP];
+        CHECK_OK(fx_open(out, sizeof out, &info, c->b, p, i, NULL, d, len));
+        CHECK(info.recipient_count == NDEV);
         /* Canonical: parse then write gives the input; one byte short fails. */
         uint8_t *w = fx_alloc(len);
         size_t wl = 0;
@@ -156,18 +164,18 @@ static void test_layout(const ctx *c)
         free(w);
     }
     /* The wraps differ per device; the deliveries of two messages differ. */
-    CHECK(memcmp(c->m.del[0] + c->L.entries, c->m.del[1] + c->L.entries,
-                 IMC_MSG_ENTRY_BYTES) != 0);
+    CHECK(memcmp(c->m.del[0] + c->L.wraps, c->m.del[1] + c->L.wraps, c->L.W) != 0);
     CHECK(memcmp(c->m.del[0] + c->L.mid, c->m2.del[0] + c->L.mid, IMC_MSG_ID_BYTES) != 0);
 
     imc_envelope env;
     CHECK_OK(imc_msg_parse_envelope(&env, c->m.env, c->m.env_len));
-    CHECK(env.recipient_count == NDEV && env.entries == c->m.env + E.entries &&
+    CHECK(env.rcpt.count == NDEV && env.rcpt.ids == c->m.env + E.ids &&
+          env.wraps == c->m.env + E.wraps &&
           env.sig == c->m.env + E.sig && env.h.body_len == E.c);
     for (size_t i = 0; i < NDEV; i++) {
         imc_msg_entry e = imc_msg_envelope_entry(&env, i);
-        CHECK(e.device_id == fx_device_id(i) &&
-              e.wrap == c->m.env + E.entries + i * IMC_MSG_ENTRY_BYTES + 8);
+        CHECK(e.device_id == fx_device_id(i) && e.wrap == c->m.env + E.wraps + i * E.W);
+        CHECK(imc_msg_recipient_id(&env.rcpt, i) == fx_device_id(i));
     }
     uint8_t *w = fx_alloc(c->m.env_len);
     size_t wl = 0;
@@ -192,12 +200,12 @@ static void test_layout(const ctx *c)
 static void test_genuine(const ctx *c)
 {
     for (size_t i = 0; i < NDEV; i++) {
-        imc_replay_cache rc;
-        imc_replay_init(&rc);
-        CHECK(accepted(c, i, &rc, c->m.del[i], c->m.del_len[i], BODY, BODY_LEN, FX_TS,
+        imc_replay *rc = fx_replay(c->b);
+        CHECK(accepted(c, i, rc, c->m.del[i], c->m.del_len[i], BODY, BODY_LEN, FX_TS,
                        "genuine"));
-        CHECK(accepted(c, i, &rc, c->m2.del[i], c->m2.del_len[i], BODY2, BODY_LEN,
+        CHECK(accepted(c, i, rc, c->m2.del[i], c->m2.del_len[i], BODY2, BODY_LEN,
                        FX_TS + 1000, "genuine m2"));
+        imc_replay_close(rc);
         /* Exactly body_len bytes of output space is enough. */
         uint8_t out[BODY_LEN];
         imc_msg_received info;
@@ -219,10 +227,16 @@ static unsigned expect_at(const fx_layout *L, size_t off)
         return R_ANY;
     if (off >= L->blen && off < L->blen + 4)
         return R_PARSE;
+    /* The count no longer matches the ids; an id may break their order; an
+     * index may point past the set, or at another device. */
+    if (off >= L->tail && off < L->tail + 2)
+        return R_PARSE;
+    if (off >= L->ids && off < L->wraps)
+        return R_ANY;
     return R_AUTH;
 }
 
-static void test_bitflips(const ctx *c, imc_replay_cache *rc, bool resign)
+static void test_bitflips(const ctx *c, imc_replay *rc, bool resign)
 {
     const uint8_t *d = c->m.del[0];
     size_t len = c->m.del_len[0];
@@ -230,6 +244,11 @@ static void test_bitflips(const ctx *c, imc_replay_cache *rc, bool resign)
     size_t end = resign ? c->L.sig : len;
     uint8_t *x = fx_dup(d, len);
     for (size_t bit = 0; bit < end * 8; bit++) {
+        /* The sender may sign any recipient set: another device's id,
+         * changed and re-signed, is a genuine message (the plain pass and
+         * the recipient-set cases test that the signature covers it). */
+        if (resign && bit / 8 >= c->L.ids + 8 && bit / 8 < c->L.index)
+            continue;
         memcpy(x, d, len);
         x[bit / 8] ^= (uint8_t)(1u << (bit % 8));
         if (resign)
@@ -240,7 +259,7 @@ static void test_bitflips(const ctx *c, imc_replay_cache *rc, bool resign)
     free(x);
 }
 
-static void test_truncate_extend(const ctx *c, imc_replay_cache *rc)
+static void test_truncate_extend(const ctx *c, imc_replay *rc)
 {
     const uint8_t *d = c->m.del[0];
     size_t len = c->m.del_len[0];
@@ -264,7 +283,7 @@ static uint8_t *with_bytes(size_t *n, const uint8_t *d, size_t len, size_t off,
     return fx_splice(n, d, len, off, src_len, src, src_len);
 }
 
-static void test_swap_splice(const ctx *c, imc_replay_cache *rc)
+static void test_swap_splice(const ctx *c, imc_replay *rc)
 {
     const fx_layout *L = &c->L;
     const uint8_t *a = c->m.del[0], *b1 = c->m.del[1], *a2 = c->m2.del[0];
@@ -272,27 +291,27 @@ static void test_swap_splice(const ctx *c, imc_replay_cache *rc)
     uint8_t *x;
 
     /* A's delivery carrying B's wrap. */
-    x = with_bytes(&n, a, len, L->entries + 8, b1 + L->entries + 8, IMC_MSG_WRAP_BYTES);
+    x = with_bytes(&n, a, len, L->wraps, b1 + L->wraps, L->W);
     both(c, rc, x, n, R_AUTH, R_AUTH, "A's delivery with B's wrap");
     free(x);
-    /* A's delivery with B's whole entry is B's delivery: not for A. */
-    x = with_bytes(&n, a, len, L->entries, b1 + L->entries, IMC_MSG_ENTRY_BYTES);
+    /* A's delivery with B's index and wrap is B's delivery: not for A. */
+    x = with_bytes(&n, a, len, L->index, b1 + L->index, L->W + 2);
     CHECK(n == c->m.del_len[1] && memcmp(x, b1, n) == 0);
     CHECK(rejected(c, 0, rc, x, n, R_AUTH, "B's entry spliced into A's delivery", 0));
     free(x);
     /* B's delivery with A's entry, on device B. */
-    x = with_bytes(&n, b1, len, L->entries, a + L->entries, IMC_MSG_ENTRY_BYTES);
+    x = with_bytes(&n, b1, len, L->index, a + L->index, L->W + 2);
     CHECK(rejected(c, 1, NULL, x, n, R_AUTH, "A's entry spliced into B's delivery", 0));
     free(x);
     /* Device B's wrap with A's id, on device B. */
     x = fx_dup(b1, len);
     n = len;
-    fx_put64(x + L->entries, fx_device_id(0));
+    fx_put16(x + L->index, 0);
     CHECK(rejected(c, 1, NULL, x, n, R_AUTH, "B's delivery relabelled for A, on B", 0));
     CHECK(rejected(c, 0, rc, x, n, R_AUTH, "B's delivery relabelled for A, on A", 0));
     free(x);
     /* A's entry from another message of the same sender. */
-    x = with_bytes(&n, a, len, L->entries, a2 + L->entries, IMC_MSG_ENTRY_BYTES);
+    x = with_bytes(&n, a, len, L->index, a2 + L->index, L->W + 2);
     both(c, rc, x, n, R_AUTH, R_AUTH, "A's entry from message 2");
     free(x);
     /* The signature of another valid message from the same sender. */
@@ -315,7 +334,7 @@ static void test_swap_splice(const ctx *c, imc_replay_cache *rc)
 
 /* ---- Header fields ------------------------------------------------------- */
 
-static void set_field(const ctx *c, imc_replay_cache *rc, size_t off, const uint8_t *v,
+static void set_field(const ctx *c, imc_replay *rc, size_t off, const uint8_t *v,
                       size_t vlen, unsigned plain, unsigned resigned, const char *what)
 {
     size_t n;
@@ -324,7 +343,7 @@ static void set_field(const ctx *c, imc_replay_cache *rc, size_t off, const uint
     free(x);
 }
 
-static void set_u64(const ctx *c, imc_replay_cache *rc, size_t off, uint64_t v,
+static void set_u64(const ctx *c, imc_replay *rc, size_t off, uint64_t v,
                     const char *what)
 {
     uint8_t t[8];
@@ -332,7 +351,7 @@ static void set_u64(const ctx *c, imc_replay_cache *rc, size_t off, uint64_t v,
     set_field(c, rc, off, t, 8, R_AUTH, R_AUTH, what);
 }
 
-static void set_blen(const ctx *c, imc_replay_cache *rc, uint32_t v, unsigned expect,
+static void set_blen(const ctx *c, imc_replay *rc, uint32_t v, unsigned expect,
                      const char *what)
 {
     uint8_t t[4];
@@ -342,7 +361,7 @@ static void set_blen(const ctx *c, imc_replay_cache *rc, uint32_t v, unsigned ex
 
 /* Replaces the body ciphertext with new_c bytes (the old prefix, then
  * 0x5a) and sets the length to match: parses, fails authentication. */
-static void resize_body(const ctx *c, imc_replay_cache *rc, size_t new_c, unsigned expect,
+static void resize_body(const ctx *c, imc_replay *rc, size_t new_c, unsigned expect,
                         const char *what)
 {
     const fx_layout *L = &c->L;
@@ -357,7 +376,7 @@ static void resize_body(const ctx *c, imc_replay_cache *rc, size_t new_c, unsign
     free(body);
 }
 
-static void test_header_fields(const ctx *c, imc_replay_cache *rc)
+static void test_header_fields(const ctx *c, imc_replay *rc)
 {
     const fx_layout *L = &c->L;
     const uint8_t *a = c->m.del[0];
@@ -380,7 +399,7 @@ static void test_header_fields(const ctx *c, imc_replay_cache *rc)
         set_field(c, rc, 2, t, 2, exp, exp, "suite id changed");
     }
     /* Version and kind. */
-    static const uint8_t versions[] = {0, 2, 0x81, 0xFF};
+    static const uint8_t versions[] = {0, 1, 3, 0x82, 0xFF}; /* 1: the previous format */
     for (size_t i = 0; i < sizeof versions; i++)
         set_field(c, rc, 0, &versions[i], 1, R_MAL, R_MAL, "version changed");
     static const uint8_t kinds[] = {0, IMC_MSG_KIND_ENVELOPE, 'd', 0xC4};
@@ -412,7 +431,10 @@ static void test_header_fields(const ctx *c, imc_replay_cache *rc)
 
     /* Sender device, message id, timestamp. */
     set_u64(c, rc, L->dev, FX_SENDER_ID ^ 1, "sender device ^1");
-    set_u64(c, rc, L->dev, 0, "sender device 0");
+    {
+        uint8_t zero[8] = {0};
+        set_field(c, rc, L->dev, zero, 8, R_MAL, R_MAL, "sender device 0 (ids are nonzero)");
+    }
     set_u64(c, rc, L->dev, fx_device_id(1), "sender device = device B");
     uint8_t mid[IMC_MSG_ID_BYTES];
     memcpy(mid, a + L->mid, sizeof mid);
@@ -450,8 +472,9 @@ static void test_header_fields(const ctx *c, imc_replay_cache *rc)
     set_field(c, rc, L->commit, cm, sizeof cm, R_AUTH, R_AUTH, "commitment zero");
 
     /* Body length without the bytes to match: does not parse. */
-    set_blen(c, rc, (uint32_t)L->c + 1, R_MAL, "body length +1");
-    set_blen(c, rc, (uint32_t)L->c - 1, R_MAL, "body length -1");
+    /* (The bytes after the body are then read as a recipient count.) */
+    set_blen(c, rc, (uint32_t)L->c + 1, R_PARSE, "body length +1");
+    set_blen(c, rc, (uint32_t)L->c - 1, R_PARSE, "body length -1");
     set_blen(c, rc, 15, R_MAL, "body length 15");
     set_blen(c, rc, 0, R_MAL, "body length 0");
     /* A length is checked as soon as it is read: over the limit wins. */
@@ -464,9 +487,44 @@ static void test_header_fields(const ctx *c, imc_replay_cache *rc)
     resize_body(c, rc, IMC_AEAD_TAG_BYTES - 1, R_MAL, "body shorter than a tag");
     resize_body(c, rc, 0, R_MAL, "body empty");
 
-    /* The entry's device id. */
-    set_u64(c, rc, L->entries, fx_device_id(1), "entry device id = B");
-    set_u64(c, rc, L->entries, fx_device_id(0) ^ 1, "entry device id ^1");
+    /* The delivery's index: another device's, or past the set. */
+    {
+        uint8_t ix[2] = {0, 1};
+        set_field(c, rc, L->index, ix, 2, R_AUTH, R_AUTH, "index of device B");
+        ix[1] = NDEV;
+        set_field(c, rc, L->index, ix, 2, R_MAL, R_MAL, "index = recipient count");
+        ix[0] = 0xFF;
+        ix[1] = 0xFF;
+        set_field(c, rc, L->index, ix, 2, R_MAL, R_MAL, "index 65535");
+    }
+    /* The signed recipient set. Changed by the service, it fails the
+     * signature; the same set signed by the sender is the sender's choice,
+     * and the device accepts it and sees it. */
+    set_u64(c, rc, L->ids, fx_device_id(0) ^ 1, "own id in the set ^1");
+    {
+        uint8_t *y = fx_dup(a, len);
+        fx_put64(y + L->ids + 8 * (NDEV - 1), fx_device_id(NDEV - 1) + 1);
+        CHECK(rejected(c, 0, rc, y, len, R_AUTH, "another device's id in the set changed", 0));
+        CHECK_OK(fx_resign(c->b, &c->p.sender, y, len));
+        CHECK(accepted(c, 0, NULL, y, len, BODY, BODY_LEN, FX_TS, "set changed by the sender"));
+        free(y);
+        /* The service removes the last device from device 0's delivery
+         * (count and ids shortened together): it parses, and is refused. */
+        x = fx_splice(&n, a, len, L->ids + 8 * (NDEV - 1), 8, NULL, 0);
+        fx_put16(x + L->tail, NDEV - 1);
+        CHECK(rejected(c, 0, rc, x, n, R_AUTH, "a device removed from the recipient set", 0));
+        CHECK_OK(fx_resign(c->b, &c->p.sender, x, n));
+        uint8_t out[OUT_CAP];
+        imc_msg_received info;
+        CHECK_OK(fx_open(out, sizeof out, &info, c->b, &c->p, 0, NULL, x, n));
+        CHECK(info.recipient_count == NDEV - 1);
+        free(x);
+        /* ... or removes device 0 itself and relabels the index. */
+        x = fx_splice(&n, a, len, L->ids, 8, NULL, 0);
+        fx_put16(x + L->tail, NDEV - 1);
+        CHECK(rejected(c, 0, rc, x, n, R_AUTH, "own id removed from the recipient set", 0));
+        free(x);
+    }
 
     /* Re-signed by the sender AND expected by the recipient: the body AD
      * still binds the original handle / sender device. */
@@ -502,7 +560,7 @@ static void test_header_fields(const ctx *c, imc_replay_cache *rc)
 
 /* ---- Suite downgrade 1 <-> 3 -------------------------------------------- */
 
-static void test_downgrade(const ctx *c, imc_replay_cache *rc)
+static void test_downgrade(const ctx *c, imc_replay *rc)
 {
     if (c->s->id == IMC_SUITE_P256_ECDSA_AES256GCM)
         return; /* no suite of the same sizes: covered by "suite id changed" */
@@ -566,7 +624,7 @@ static void test_wrong_device(const ctx *c)
     imc_keys_wipe(&relabel);
 }
 
-static void test_wrong_peer(const ctx *c, imc_replay_cache *rc)
+static void test_wrong_peer(const ctx *c, imc_replay *rc)
 {
     const uint8_t *a = c->m.del[0];
     size_t len = c->m.del_len[0];
@@ -828,6 +886,17 @@ static void test_malicious_sender(const ctx *c)
                        (long)i));
     fx_msg_free(&m);
 
+    /* Wrap keys bound to another sender identity (the sender device id in
+     * the sender context differs from the header's): every device refuses,
+     * since it derives the wrap key for the sender it expects. */
+    e = fx_honest;
+    e.bad_sender_ctx = true;
+    spec_send(&m, c, 104, &e);
+    for (size_t i = 0; i < m.n; i++)
+        CHECK(rejected(c, i, NULL, m.del[i], m.del_len[i], R_AUTH,
+                       "wrap key bound to another sender", (long)i));
+    fx_msg_free(&m);
+
     /* A signed low-order (X25519) or invalid (P-256) ephemeral key: the
      * recipient's DH refuses it, and that is the uniform IMC_ERR_AUTH. */
     static const char *const x25519_bad[] = {
@@ -866,7 +935,7 @@ static void test_malicious_sender(const ctx *c)
 
 /* ---- Decrypt argument checks -------------------------------------------- */
 
-static void test_decrypt_args(const ctx *c, imc_replay_cache *rc)
+static void test_decrypt_args(const ctx *c, imc_replay *rc)
 {
     const uint8_t *a = c->m.del[0];
     size_t len = c->m.del_len[0];
@@ -920,9 +989,9 @@ static void test_decrypt_args(const ctx *c, imc_replay_cache *rc)
                      IMC_ERR_UNSUPPORTED);
 }
 
-/* After all the attacks on device 0's cache: the genuine delivery still
+/* After all the attacks on device 0's state: the genuine delivery still
  * goes through (no rejected attempt burnt its id), once. */
-static void test_final_replay(const ctx *c, imc_replay_cache *rc)
+static void test_final_replay(const ctx *c, imc_replay *rc)
 {
     const uint8_t *a = c->m.del[0];
     size_t len = c->m.del_len[0];
@@ -938,20 +1007,19 @@ static void test_final_replay(const ctx *c, imc_replay_cache *rc)
                    "message 2 after message 1"));
     CHECK(rejected(c, 0, rc, c->m2.del[0], c->m2.del_len[0], R_REPLAY, "replay of m2", 0));
     CHECK(rejected(c, 0, rc, a, len, R_REPLAY, "replay of m1 after m2", 0));
-    /* Without a cache there is no replay check. */
-    CHECK(accepted(c, 0, NULL, a, len, BODY, BODY_LEN, FX_TS, "no cache"));
-    /* The floor starts at 0: timestamp 0 never passes a cache. */
+    /* Without a state there is no replay check. */
+    CHECK(accepted(c, 0, NULL, a, len, BODY, BODY_LEN, FX_TS, "no state"));
+    /* Older than the maximum age: refused with or without a state. */
     fx_msg m;
     imc_rng rng;
     imc_rng_init_deterministic(&rng, SEED, 12);
     CHECK_OK(fx_send(&m, &c->p, c->b, &rng, 0, BODY, BODY_LEN));
     if (m.n == NDEV) {
-        imc_replay_cache *fresh = fx_alloc(sizeof *fresh);
-        imc_replay_init(fresh);
-        CHECK(rejected(c, 0, fresh, m.del[0], m.del_len[0], R_REPLAY, "timestamp 0", 0));
-        CHECK(accepted(c, 0, NULL, m.del[0], m.del_len[0], BODY, BODY_LEN, 0,
-                       "timestamp 0 without a cache"));
-        free(fresh);
+        imc_replay *fresh = fx_replay(c->b);
+        CHECK(rejected(c, 0, fresh, m.del[0], m.del_len[0], R_EXPIRED, "timestamp 0", 0));
+        CHECK(rejected(c, 0, NULL, m.del[0], m.del_len[0], R_EXPIRED,
+                       "timestamp 0 without a state", 0));
+        imc_replay_close(fresh);
     }
     fx_msg_free(&m);
 }
@@ -1044,8 +1112,10 @@ static void test_encrypt_args(const ctx *c)
     CHECK(imc_msg_envelope_size(c->s->id, IMC_MAX_HANDLE_BYTES + 1, 1, 1) == 0);
     CHECK(imc_msg_envelope_size(c->s->id, 1, 1, IMC_MAX_BODY_BYTES + 1) == 0);
     CHECK(imc_msg_envelope_size(4, 1, 1, 1) == 0);
-    CHECK(imc_msg_delivery_size(0, 1, 1) == 0);
-    CHECK(imc_msg_delivery_size(c->s->id, 1, IMC_MAX_BODY_BYTES + 1) == 0);
+    CHECK(imc_msg_delivery_size(0, 1, 1, 1) == 0);
+    CHECK(imc_msg_delivery_size(c->s->id, 1, 1, IMC_MAX_BODY_BYTES + 1) == 0);
+    CHECK(imc_msg_delivery_size(c->s->id, 1, 0, 1) == 0);
+    CHECK(imc_msg_delivery_size(c->s->id, 1, IMC_MAX_RECIPIENTS + 1, 1) == 0);
 
     /* Recipient counts. */
     enc_fails(c, p->pub, 0, p->handle, p->handle_len, BODY, BODY_LEN, cap, ST(IMC_ERR_ARG),
@@ -1056,7 +1126,7 @@ static void test_encrypt_args(const ctx *c)
         many[i].device_id = fx_device_id(i);
     }
     size_t cap_many = imc_msg_envelope_size(c->s->id, p->handle_len, IMC_MAX_RECIPIENTS,
-                                            BODY_LEN) + IMC_MSG_ENTRY_BYTES;
+                                            BODY_LEN) + 8 + c->s->wrap_bytes;
     enc_fails(c, many, IMC_MAX_RECIPIENTS + 1, p->handle, p->handle_len, BODY, BODY_LEN,
               cap_many, ST(IMC_ERR_LIMIT), "1025 recipients");
     free(many);
@@ -1120,7 +1190,7 @@ static void test_encrypt_args(const ctx *c)
         imc_msg_peer peer = {handle, IMC_MAX_HANDLE_BYTES, &p->sender.pub};
         uint8_t o[BODY_LEN];
         imc_msg_received info;
-        CHECK_OK(imc_msg_decrypt(o, sizeof o, &info, c->b, &p->dev[0], &peer, NULL, 0, d, dl));
+        CHECK_OK(imc_msg_decrypt(o, sizeof o, &info, c->b, &p->dev[0], &peer, NULL, FX_NOW, d, dl));
         CHECK(info.sender_handle_len == IMC_MAX_HANDLE_BYTES &&
               memcmp(info.sender_handle, handle, IMC_MAX_HANDLE_BYTES) == 0);
         free(out);
@@ -1168,7 +1238,7 @@ static void test_encrypt_args(const ctx *c)
                      BODY_LEN));
         imc_envelope env;
         CHECK_OK(imc_msg_parse_envelope(&env, out, out_len));
-        for (size_t i = 0; i < NDEV && env.recipient_count == NDEV; i++)
+        for (size_t i = 0; i < NDEV && env.rcpt.count == NDEV; i++)
             CHECK(imc_msg_envelope_entry(&env, i).device_id == fx_device_id(i));
         fx_msg m = {0};
         m.env = out;
@@ -1226,19 +1296,21 @@ static void parse_fails(const ctx *c, const uint8_t *e, size_t len, unsigned all
     free(x);
 }
 
-/* The envelope with n_entries entries: the first ones from e, then made-up
- * ones with increasing ids. */
+/* The envelope with n_entries recipients: the first ones from e, then
+ * made-up ones with increasing ids and patterned wraps. */
 static uint8_t *with_entries(size_t *out_len, const uint8_t *e, const fx_layout *E,
                              size_t n_entries, uint16_t count_field)
 {
     size_t have = E->count < n_entries ? E->count : n_entries;
-    *out_len = E->entries + n_entries * IMC_MSG_ENTRY_BYTES + E->S;
+    *out_len = E->ids + n_entries * (8 + E->W) + E->S;
     uint8_t *x = fx_alloc(*out_len);
-    memcpy(x, e, E->entries + have * IMC_MSG_ENTRY_BYTES);
+    memcpy(x, e, E->ids);
+    uint8_t *ids = x + E->ids, *wraps = ids + 8 * n_entries;
+    memcpy(ids, e + E->ids, 8 * have);
+    memcpy(wraps, e + E->wraps, have * E->W);
     for (size_t i = have; i < n_entries; i++) {
-        uint8_t *en = x + E->entries + i * IMC_MSG_ENTRY_BYTES;
-        fx_put64(en, fx_device_id(i));
-        memset(en + 8, (int)(i & 0xFF), IMC_MSG_WRAP_BYTES);
+        fx_put64(ids + 8 * i, fx_device_id(i));
+        memset(wraps + i * E->W, (int)(i & 0xFF), E->W);
     }
     fx_put16(x + E->tail, count_field);
     memcpy(x + *out_len - E->S, e + E->sig, E->S);
@@ -1294,21 +1366,29 @@ static void test_envelope_parser(const ctx *c)
 
     /* Device ids: repeated, decreasing. */
     x = fx_dup(e, len);
-    memcpy(x + E.entries + IMC_MSG_ENTRY_BYTES, x + E.entries, 8);
+    memcpy(x + E.ids + 8, x + E.ids, 8);
     parse_fails(c, x, len, R_MAL, "duplicate device id", 0);
     free(x);
     x = fx_dup(e, len);
-    memcpy(x + E.entries + 2 * IMC_MSG_ENTRY_BYTES, x + E.entries + IMC_MSG_ENTRY_BYTES, 8);
+    memcpy(x + E.ids + 16, x + E.ids + 8, 8);
     parse_fails(c, x, len, R_MAL, "duplicate device id (last two)", 0);
     free(x);
     x = fx_dup(e, len);
-    memcpy(x + E.entries, e + E.entries + IMC_MSG_ENTRY_BYTES, IMC_MSG_ENTRY_BYTES);
-    memcpy(x + E.entries + IMC_MSG_ENTRY_BYTES, e + E.entries, IMC_MSG_ENTRY_BYTES);
+    memcpy(x + E.ids, e + E.ids + 8, 8);
+    memcpy(x + E.ids + 8, e + E.ids, 8);
     parse_fails(c, x, len, R_MAL, "decreasing device ids", 0);
     free(x);
     x = fx_dup(e, len);
-    fx_put64(x + E.entries + 2 * IMC_MSG_ENTRY_BYTES, 0);
+    fx_put64(x + E.ids + 16, 0);
     parse_fails(c, x, len, R_MAL, "last device id 0", 0);
+    free(x);
+    x = fx_dup(e, len);
+    fx_put64(x + E.ids, 0);
+    parse_fails(c, x, len, R_MAL, "first device id 0", 0);
+    free(x);
+    x = fx_dup(e, len);
+    fx_put64(x + E.dev, 0);
+    parse_fails(c, x, len, R_MAL, "sender device id 0", 0);
     free(x);
 
     /* Handle length. */
@@ -1358,7 +1438,7 @@ static void test_envelope_parser(const ctx *c)
     free(x);
 
     /* Version, kind, suite. */
-    static const uint8_t versions[] = {0, 2, 0xFF};
+    static const uint8_t versions[] = {0, 1, 3, 0xFF}; /* 1: the previous format */
     for (size_t k = 0; k < sizeof versions; k++) {
         x = fx_dup(e, len);
         x[0] = versions[k];
@@ -1391,7 +1471,7 @@ static void test_envelope_parser(const ctx *c)
     }
 }
 
-/* ---- The replay cache beyond its capacity -------------------------------- */
+/* ---- The replay state beyond its window ------------------------------------ */
 
 /* Sends k messages to device 0 of p with timestamps FX_TS + ts_of(i) and
  * decrypts each once; then replays all of them. */
@@ -1401,8 +1481,7 @@ static void replay_run(const imc_backend *b, const fx_party *p, size_t k, bool s
     c.p = *p;
     snprintf(c.tag, sizeof c.tag, "%s/%s replay%s", p->suite->short_name, imc_backend_name(b),
              shuffled ? " shuffled" : "");
-    imc_replay_cache *rc = fx_alloc(sizeof *rc);
-    imc_replay_init(rc);
+    imc_replay *rc = fx_replay(b);
     uint8_t **del = fx_alloc(k * sizeof *del);
     size_t *len = fx_alloc(k * sizeof *len);
     uint64_t *ts = fx_alloc(k * sizeof *ts);
@@ -1449,8 +1528,8 @@ static void replay_run(const imc_backend *b, const fx_party *p, size_t k, bool s
     CHECK(bad == 0);
     /* In order, every fresh message is accepted. */
     CHECK(shuffled || accepted_n == k);
-    CHECK(accepted_n + refused_n == k && accepted_n > IMC_REPLAY_WAYS);
-    /* More ids than slots went in, so some were forgotten; not one of the
+    CHECK(accepted_n + refused_n == k && accepted_n >= IMC_REPLAY_WINDOW);
+    /* More ids than the window went in, so some were forgotten; not one of the
      * k may be replayed (the floor refuses those no longer remembered). */
     size_t replayed = 0;
     for (size_t i = 0; i < k; i++) {
@@ -1470,19 +1549,19 @@ static void replay_run(const imc_backend *b, const fx_party *p, size_t k, bool s
     CHECK_OK(fx_send(&m, p, b, &rng, FX_TS + k, &body, 1));
     if (m.n == 1)
         CHECK(accepted(&c, 0, rc, m.del[0], m.del_len[0], &body, 1, FX_TS + k,
-                       "fresh after the cache filled"));
+                       "fresh after the window filled"));
     fx_msg_free(&m);
     CHECK_OK(fx_send(&m, p, b, &rng, FX_TS, &body, 1));
     if (m.n == 1)
         CHECK(rejected(&c, 0, rc, m.del[0], m.del_len[0], R_REPLAY,
                        "fresh id, timestamp below the floor", 0));
     fx_msg_free(&m);
-    printf("  replay cache (%s): %zu accepted, %zu refused by the floor on first sight\n",
+    printf("  replay state (%s): %zu accepted, %zu refused by the floor on first sight\n",
            shuffled ? "shuffled timestamps" : "increasing timestamps", accepted_n, refused_n);
     free(del);
     free(len);
     free(ts);
-    free(rc);
+    imc_replay_close(rc);
 }
 
 static void test_replay_capacity(const imc_backend *b)
@@ -1490,7 +1569,7 @@ static void test_replay_capacity(const imc_backend *b)
     fx_party p;
     CHECK_OK(fx_party_init(&p, b, IMC_SUITE_X25519_ED25519_CHACHA20POLY1305, 1, "alice", SEED,
                            3));
-    size_t k = IMC_REPLAY_SLOTS + IMC_REPLAY_SLOTS / 8;
+    size_t k = IMC_REPLAY_WINDOW + IMC_REPLAY_WINDOW / 8;
     replay_run(b, &p, k, false);
     replay_run(b, &p, k, true);
     fx_party_free(&p);
@@ -1516,8 +1595,7 @@ static void run(const imc_suite *s, const imc_backend *b)
         fprintf(stderr, "  [%s] set-up failed, skipping the attacks\n", c.tag);
         CHECK(0);
     } else {
-        imc_replay_cache *rc = fx_alloc(sizeof *rc);
-        imc_replay_init(rc);
+        imc_replay *rc = fx_replay(b);
         test_layout(&c);
         test_genuine(&c);
         test_bitflips(&c, rc, false);
@@ -1534,7 +1612,7 @@ static void run(const imc_suite *s, const imc_backend *b)
         test_low_order_recipient(&c);
         test_encrypt_args(&c);
         test_envelope_parser(&c);
-        free(rc);
+        imc_replay_close(rc);
     }
     printf("%-26s %-8s %6lu decrypts, %s\n", s->short_name, imc_backend_name(b),
            n_decrypts - d0, imc_test_failed_ == f0 ? "ok" : "FAILURES");

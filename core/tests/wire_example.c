@@ -111,10 +111,10 @@ typedef struct example {
     imc_device_public pubs[NDEV]; /* in the order passed to encrypt */
     uint8_t mid[16], ck[32], esk[32], epk[32], okm[64];
     bytes sh, ad, body_ct, sig_input, envelope, delivery;
-    uint8_t body_hash[32], sig[64];
+    uint8_t body_hash[32], sig[64], sender_ctx[32], rcpt_hash[32];
     uint8_t z[NDEV][32], wrap_key[NDEV][32], wrap[NDEV][48];
     bytes wrap_info[NDEV];
-    bytes content_info;
+    bytes content_info, sender_info, rcpt_set, rcpt_info;
 } example;
 
 static const imc_device_keys *rcpt_by_id(const example *e, uint64_t id)
@@ -158,7 +158,7 @@ static int make_keys_and_envelope(example *e, const imc_backend *b, uint8_t *env
     return 1;
 }
 
-/* Steps 1-5 of the sender, by hand. */
+/* Steps 1-6 of the sender, by hand. */
 static int compute_by_hand(example *e, const imc_backend *b)
 {
     const uint8_t zero_nonce[12] = {0};
@@ -166,7 +166,7 @@ static int compute_by_hand(example *e, const imc_backend *b)
     if (imc_crypto_x25519_public(b, e->epk, e->esk) != IMC_OK)
         return fail("epk");
 
-    cat_str(&e->content_info, "imcore/v1/content");
+    cat_str(&e->content_info, "imcore/v2/content");
     cat(&e->content_info, e->mid, 16);
     if (imc_crypto_hkdf_sha256(b, e->okm, 64, NULL, 0, e->ck, 32, e->content_info.b,
                                e->content_info.n) != IMC_OK)
@@ -181,7 +181,16 @@ static int compute_by_hand(example *e, const imc_backend *b)
     cat(&e->sh, e->okm + 32, 32);
     cat_be(&e->sh, body_len + 16, 4);
 
-    cat_str(&e->ad, "imcore/v1/body");
+    cat_str(&e->sender_info, "imcore/v2/sender");
+    cat_be(&e->sender_info, SUITE, 2);
+    cat_be(&e->sender_info, strlen(HANDLE), 1);
+    cat_str(&e->sender_info, HANDLE);
+    cat_be(&e->sender_info, SENDER_ID, 8);
+    cat(&e->sender_info, e->sender.pub.sig_pk, 32);
+    if (imc_crypto_sha256(b, e->sender_ctx, e->sender_info.b, e->sender_info.n) != IMC_OK)
+        return fail("sender context");
+
+    cat_str(&e->ad, "imcore/v2/body");
     cat_be(&e->ad, SUITE, 2);
     cat(&e->ad, e->sh.b, e->sh.n);
     e->body_ct.n = body_len + 16;
@@ -195,12 +204,13 @@ static int compute_by_hand(example *e, const imc_backend *b)
         if (imc_crypto_x25519(b, e->z[i], e->esk, pk->dh_pk) != IMC_OK)
             return fail("z");
         bytes *info = &e->wrap_info[i];
-        cat_str(info, "imcore/v1/wrap");
+        cat_str(info, "imcore/v2/wrap");
         cat_be(info, SUITE, 2);
         cat(info, e->epk, 32);
         cat(info, pk->dh_pk, 32);
         cat_be(info, pk->device_id, 8);
         cat(info, e->mid, 16);
+        cat(info, e->sender_ctx, 32);
         if (imc_crypto_hkdf_sha256(b, e->wrap_key[i], 32, NULL, 0, e->z[i], 32, info->b,
                                    info->n) != IMC_OK ||
             imc_crypto_aead_seal(b, AEAD, e->wrap[i], 48, e->wrap_key[i], zero_nonce, 12, NULL,
@@ -208,32 +218,40 @@ static int compute_by_hand(example *e, const imc_backend *b)
             return fail("wrap");
     }
 
-    if (imc_crypto_sha256(b, e->body_hash, e->body_ct.b, e->body_ct.n) != IMC_OK)
+    /* The recipient set: count, then the ids in increasing order. */
+    cat_be(&e->rcpt_set, NDEV, 2);
+    for (size_t i = 0; i < NDEV; i++)
+        cat_be(&e->rcpt_set, e->rcpt[i].pub.device_id, 8);
+    cat_str(&e->rcpt_info, "imcore/v2/recipients");
+    cat(&e->rcpt_info, e->rcpt_set.b, e->rcpt_set.n);
+    if (imc_crypto_sha256(b, e->body_hash, e->body_ct.b, e->body_ct.n) != IMC_OK ||
+        imc_crypto_sha256(b, e->rcpt_hash, e->rcpt_info.b, e->rcpt_info.n) != IMC_OK)
         return fail("sha256");
-    cat_str(&e->sig_input, "imcore/v1/sig");
+    cat_str(&e->sig_input, "imcore/v2/sig");
     cat_be(&e->sig_input, SUITE, 2);
     cat(&e->sig_input, e->sh.b, e->sh.n);
     cat(&e->sig_input, e->body_hash, 32);
+    cat(&e->sig_input, e->rcpt_hash, 32);
     if (imc_crypto_ed25519_sign(b, e->sig, e->sender.sig_sk, e->sender.pub.sig_pk,
                                 e->sig_input.b, e->sig_input.n) != IMC_OK)
         return fail("sign");
 
-    uint8_t prefix[4] = {1, 'E', 0, SUITE};
+    uint8_t prefix[4] = {2, 'E', 0, SUITE};
     cat(&e->envelope, prefix, 4);
     cat(&e->envelope, e->sh.b, e->sh.n);
     cat(&e->envelope, e->body_ct.b, e->body_ct.n);
-    cat_be(&e->envelope, NDEV, 2);
-    for (size_t i = 0; i < NDEV; i++) {
-        cat_be(&e->envelope, e->rcpt[i].pub.device_id, 8);
+    cat(&e->envelope, e->rcpt_set.b, e->rcpt_set.n);
+    for (size_t i = 0; i < NDEV; i++)
         cat(&e->envelope, e->wrap[i], 48);
-    }
     cat(&e->envelope, e->sig, 64);
 
+    /* Device 0x0b01's delivery: index 0 in the set, its wrap. */
     prefix[1] = 'D';
     cat(&e->delivery, prefix, 4);
     cat(&e->delivery, e->sh.b, e->sh.n);
     cat(&e->delivery, e->body_ct.b, e->body_ct.n);
-    cat_be(&e->delivery, e->rcpt[0].pub.device_id, 8);
+    cat(&e->delivery, e->rcpt_set.b, e->rcpt_set.n);
+    cat_be(&e->delivery, 0, 2);
     cat(&e->delivery, e->wrap[0], 48);
     cat(&e->delivery, e->sig, 64);
     return 1;
@@ -252,7 +270,7 @@ static int check_receive(const example *e, const imc_backend *b)
         return fail("fanout");
     imc_msg_peer peer = {(const uint8_t *)HANDLE, strlen(HANDLE), &e->sender.pub};
     imc_msg_received info;
-    if (imc_msg_decrypt(body, sizeof body, &info, b, &e->rcpt[0], &peer, NULL, 0, del, n) !=
+    if (imc_msg_decrypt(body, sizeof body, &info, b, &e->rcpt[0], &peer, NULL, TIMESTAMP, del, n) !=
         IMC_OK)
         return fail("imc_msg_decrypt");
     return same("plaintext", body, info.body_len, (const uint8_t *)BODY, strlen(BODY));
@@ -315,16 +333,21 @@ static void render(out *o, const example *e)
     hexval(o, "ck", e->ck, 32);
     hexval(o, "esk", e->esk, 32);
     hexval(o, "epk", e->epk, 32);
-    hexval(o, "content_info = \"imcore/v1/content\" || mid", e->content_info.b,
+    hexval(o, "content_info = \"imcore/v2/content\" || mid", e->content_info.b,
            e->content_info.n);
     hexval(o, "okm = HKDF(ikm = ck, info = content_info, L = 64)", e->okm, 64);
     hexval(o, "body_key = okm[0..32)", e->okm, 32);
     hexval(o, "commitment = okm[32..64)", e->okm + 32, 32);
+    hexval(o, "sender_info = \"imcore/v2/sender\" || 0001 || h || handle || sender_device || "
+              "sig_pk", e->sender_info.b, e->sender_info.n);
+    hexval(o, "sender_ctx = SHA-256(sender_info)", e->sender_ctx, 32);
     emit(o, "```\n\n### Header and body\n\n```\n");
     hexval(o, "SH", e->sh.b, e->sh.n);
-    hexval(o, "body_ad = \"imcore/v1/body\" || 0001 || SH", e->ad.b, e->ad.n);
+    hexval(o, "body_ad = \"imcore/v2/body\" || 0001 || SH", e->ad.b, e->ad.n);
     hexval(o, "body_ct = AEAD-Seal(body_key, 0^12, body_ad, body)", e->body_ct.b, e->body_ct.n);
-    emit(o, "```\n\n### Recipient entries\n\nIn increasing device id.\n\n```\n");
+    emit(o, "```\n\n### Recipients\n\nThe set, in increasing device id, then one wrap per "
+            "device in the same order.\n\n```\n");
+    hexval(o, "recipient_set = n || ids", e->rcpt_set.b, e->rcpt_set.n);
     for (size_t i = 0; i < NDEV; i++) {
         emit(o, "# device 0x%016llx\n", (unsigned long long)e->rcpt[i].pub.device_id);
         hexval(o, "z = X25519(esk, dh_pk)", e->z[i], 32);
@@ -334,7 +357,9 @@ static void render(out *o, const example *e)
     }
     emit(o, "```\n\n### Signature\n\n```\n");
     hexval(o, "SHA-256(body_ct)", e->body_hash, 32);
-    hexval(o, "sig_input = \"imcore/v1/sig\" || 0001 || SH || SHA-256(body_ct)",
+    hexval(o, "rcpt_hash = SHA-256(\"imcore/v2/recipients\" || recipient_set)", e->rcpt_hash,
+           32);
+    hexval(o, "sig_input = \"imcore/v2/sig\" || 0001 || SH || SHA-256(body_ct) || rcpt_hash",
            e->sig_input.b, e->sig_input.n);
     hexval(o, "signature = Ed25519(alice sig_sk, sig_input)", e->sig, 64);
     emit(o, "```\n\n### Envelope\n\n```\n");

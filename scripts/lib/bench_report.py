@@ -157,8 +157,8 @@ def backend_order(report, runs):
 def shape(suite):
     s = SUITES[suite]
     sh = 69 + HANDLE_LEN + s["E"]
-    return {"sig_in": 13 + 2 + sh + 32, "ad": 14 + 2 + sh,
-            "wrap_info": 14 + 2 + 2 * s["E"] + 8 + 16}
+    return {"sig_in": 13 + 2 + sh + 32 + 32, "ad": 14 + 2 + sh,
+            "wrap_info": 14 + 2 + 2 * s["E"] + 8 + 16 + 32}
 
 
 def recipe(path, suite, n, body):

@@ -90,8 +90,10 @@ run "inspect public key" 0 "$IMCORE" inspect --in bob-phone.pub &&
 
 printf 'Hello Bob and Carol.\nThis is one envelope for three devices.\n' >msg.txt
 FROM=alice@example.com
+# Now, to the second: decrypt refuses timestamps older than the maximum age.
+TS=$(($(date +%s) * 1000))
 run "encrypt" 0 "$IMCORE" encrypt --from "$FROM" --key alice.sec --to bob-phone.pub \
-    --to bob-laptop.pub --to carol.pub --in msg.txt --out env.bin --timestamp 1700000000000
+    --to bob-laptop.pub --to carol.pub --in msg.txt --out env.bin --timestamp "$TS"
 [ -s env.bin ] && pass || fail "encrypt: no envelope"
 run "encrypt stdin to stdout" 0 sh -c "'$IMCORE' encrypt --from '$FROM' --key alice.sec --to carol.pub <msg.txt >env2.bin"
 [ -s env2.bin ] && pass || fail "encrypt via pipes: no envelope"
@@ -122,30 +124,79 @@ fi
 run "decrypt to stdout --json" 0 "$IMCORE" decrypt --key carol.sec --from "$FROM" \
     --sender alice.pub --in dlv/2001.dlv --json
 cmp -s msg.txt out && pass || fail "decrypt to stdout: plaintext differs"
-python3 - err <<'EOF' && pass || fail "decrypt --json: bad sender info"
-import json, sys
-info = json.load(open(sys.argv[1]))
+python3 - err "$TS" <<'EOF' && pass || fail "decrypt --json: bad sender info"
+import datetime, json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert len(lines) == 2 and "cannot be detected" in lines[0], lines  # no --state
+info = json.loads(lines[1])
+ts = int(sys.argv[2])
+utc = datetime.datetime.fromtimestamp(ts // 1000, datetime.timezone.utc)
 assert info["sender_handle"] == "alice@example.com", info
 assert info["sender_device"] == "1", info
-assert info["timestamp_ms"] == 1700000000000, info
-assert info["timestamp"] == "2023-11-14T22:13:20.000Z", info
+assert info["timestamp_ms"] == ts, info
+assert info["timestamp"] == utc.strftime("%Y-%m-%dT%H:%M:%S.000Z"), info
 assert len(info["message_id"]) == 32, info
 EOF
 run "decrypt from stdin" 0 sh -c "'$IMCORE' decrypt --key carol.sec --from '$FROM' --sender alice.pub <dlv/2001.dlv"
 cmp -s msg.txt out && pass || fail "decrypt from stdin: plaintext differs"
 
+# ---- replay state and the clock ------------------------------------------------
+
+# With --state, a delivery is accepted once, across runs; without it, each
+# run says that it cannot tell.
+state_decrypt() { # NAME WANT_RC DELIVERY [STATE-DIR]
+    run "$1" "$2" "$IMCORE" decrypt --key carol.sec --from "$FROM" --sender alice.pub \
+        --in "$3" --out plain-state ${4:+--state "$4"}
+}
+state_decrypt "decrypt --state, first" 0 dlv/2001.dlv st && cmp -s msg.txt plain-state && pass ||
+    fail "decrypt --state: plaintext differs"
+grep -qF "cannot be detected" err && fail "decrypt --state: warned about replays" || pass
+[ -f st/replay.mdb ] && pass || fail "decrypt --state: no st/replay.mdb"
+rm -f plain-state
+state_decrypt "decrypt --state, replayed" 1 dlv/2001.dlv st &&
+    one_line_error "replayed delivery" "imcore decrypt: " && err_has "replayed delivery" "replayed"
+absent "replayed delivery: no output" plain-state
+state_decrypt "decrypt without --state" 0 dlv/2001.dlv && err_has "no --state" "cannot be detected"
+rm -f plain-state
+# The clock rule holds with and without a state: 20 minutes ahead is refused,
+# and so is a message older than the maximum age (31 days).
+for when in future:$((TS + 20 * 60 * 1000)) old:$((TS - 31 * 86400 * 1000)); do
+    name=${when%%:*}
+    run "encrypt $name" 0 "$IMCORE" encrypt --from "$FROM" --key alice.sec --to carol.pub \
+        --in msg.txt --out "env-$name.bin" --timestamp "${when#*:}"
+    run "fanout $name" 0 "$IMCORE" fanout --in "env-$name.bin" --out-dir "dlv-$name"
+    want=$([ "$name" = future ] && echo "stale" || echo "older than the maximum age")
+    for st in "" st; do
+        state_decrypt "decrypt $name ${st:-without state}" 1 "dlv-$name/2001.dlv" "$st" &&
+            one_line_error "decrypt $name" "imcore decrypt: " && err_has "decrypt $name" "$want"
+        absent "decrypt $name: no output" plain-state
+    done
+done
+# A state that is not one: refused with one line, nothing written.
+mkdir -p st-bad && : >st-bad/replay.mdb
+state_decrypt "decrypt, empty state file" 1 dlv/2001.dlv st-bad &&
+    one_line_error "empty state file" "imcore decrypt: " && err_has "empty state file" "malformed"
+head -c 100000 /dev/urandom >st-bad/replay.mdb
+state_decrypt "decrypt, garbage state file" 1 dlv/2001.dlv st-bad &&
+    one_line_error "garbage state file" "imcore decrypt: "
+: >st-file
+state_decrypt "decrypt, --state is a file" 1 dlv/2001.dlv st-file &&
+    one_line_error "state is a file" "imcore decrypt: "
+absent "bad states: no output" plain-state
+
 # ---- inspect -----------------------------------------------------------------
 
 run "inspect envelope" 0 "$IMCORE" inspect --in env.bin
 python3 -m json.tool out >/dev/null && pass || fail "inspect envelope: invalid JSON"
-python3 - out <<'EOF' && pass || fail "inspect envelope: wrong fields"
+python3 - out "$TS" <<'EOF' && pass || fail "inspect envelope: wrong fields"
 import json, os, sys
 e = json.load(open(sys.argv[1]))
-assert e["kind"] == "envelope" and e["version"] == 1, e
+assert e["kind"] == "envelope" and e["version"] == 2, e
 assert e["suite"] == "X25519_ED25519_CHACHA20POLY1305" and e["suite_id"] == 1, e
 assert e["sender_handle"] == "alice@example.com" and e["sender_device"] == "1", e
-assert e["timestamp_ms"] == 1700000000000, e
+assert e["timestamp_ms"] == int(sys.argv[2]), e
 assert [r["device_id"] for r in e["recipients"]] == ["1001", "1002", "2001"], e
+assert e["recipient_ids"] == ["1001", "1002", "2001"], e
 assert all(len(r["wrap"]) == 96 for r in e["recipients"]), e
 assert len(e["eph_pk"]) == 64 and len(e["commitment"]) == 64 and len(e["signature"]) == 128, e
 n = os.path.getsize("msg.txt")
@@ -157,6 +208,7 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["kind"] == "delivery", d
 assert [r["device_id"] for r in d["recipients"]] == ["1002"], d
+assert d["recipient_ids"] == ["1001", "1002", "2001"] and d["index"] == 1, d
 EOF
 
 # A handle that is not valid UTF-8 and has quotes and control characters still

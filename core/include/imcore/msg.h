@@ -8,7 +8,7 @@
  *
  * The byte layouts, the KDF inputs, the AEAD associated data and the
  * signature input are specified in docs/wire-format.md. All functions are
- * thread-safe for distinct output buffers and replay caches, and do not
+ * thread-safe for distinct output buffers and replay states, and do not
  * allocate. */
 #ifndef IMCORE_MSG_H
 #define IMCORE_MSG_H
@@ -20,6 +20,7 @@
 #include "imcore/backend.h"
 #include "imcore/keys.h"
 #include "imcore/limits.h"
+#include "imcore/replay.h"
 #include "imcore/rng.h"
 #include "imcore/status.h"
 
@@ -27,19 +28,21 @@
 extern "C" {
 #endif
 
-#define IMC_MSG_VERSION 1
+#define IMC_MSG_VERSION 2
 #define IMC_MSG_KIND_ENVELOPE 0x45 /* 'E' */
 #define IMC_MSG_KIND_DELIVERY 0x44 /* 'D' */
 #define IMC_MSG_ID_BYTES 16
 #define IMC_MSG_COMMIT_BYTES 32
-#define IMC_MSG_WRAP_BYTES (32 + 16)              /* AEAD(content key) */
-#define IMC_MSG_ENTRY_BYTES (8 + IMC_MSG_WRAP_BYTES) /* device id + wrap */
+#define IMC_MSG_DEVICE_ID_BYTES 8
+/* A recipient's wrap is the suite's wrap_bytes (imcore/suite.h). */
 
 /* Bytes of an envelope / a delivery for a plaintext body of body_len bytes
- * (0 if a size is out of its limits or the suite is unknown). */
+ * to `recipients` devices (0 if a size is out of its limits or the suite is
+ * unknown). Every delivery of one envelope has the same size. */
 size_t imc_msg_envelope_size(uint32_t suite, size_t handle_len, size_t recipients,
                              size_t body_len);
-size_t imc_msg_delivery_size(uint32_t suite, size_t handle_len, size_t body_len);
+size_t imc_msg_delivery_size(uint32_t suite, size_t handle_len, size_t recipients,
+                             size_t body_len);
 
 /* ---- Parsed forms (views into the input bytes; nothing is copied) ------ */
 
@@ -50,7 +53,7 @@ typedef struct imc_msg_header {
     uint64_t sender_device;
     const uint8_t *message_id;  /* IMC_MSG_ID_BYTES */
     uint64_t timestamp_ms;
-    const uint8_t *eph_pk;      /* suite->dh_public_bytes */
+    const uint8_t *eph_pk;      /* suite->eph_bytes */
     const uint8_t *commitment;  /* IMC_MSG_COMMIT_BYTES */
     const uint8_t *body;        /* body ciphertext incl. tag */
     size_t body_len;
@@ -60,32 +63,47 @@ typedef struct imc_msg_header {
     size_t signed_part_len;
 } imc_msg_header;
 
+/* The recipient set: every device the sender encrypted to, by strictly
+ * increasing device id. Signed; carried whole in every delivery, so each
+ * device can see who else received the message. */
+typedef struct imc_msg_recipients {
+    size_t count;
+    const uint8_t *ids; /* count * IMC_MSG_DEVICE_ID_BYTES, big-endian */
+} imc_msg_recipients;
+
+/* The i-th device id of a recipient set (0, never a valid id, if i is not
+ * below count). */
+uint64_t imc_msg_recipient_id(const imc_msg_recipients *r, size_t i);
+
 typedef struct imc_msg_entry {
     uint64_t device_id;
-    const uint8_t *wrap; /* IMC_MSG_WRAP_BYTES */
+    const uint8_t *wrap; /* suite->wrap_bytes */
 } imc_msg_entry;
 
 typedef struct imc_envelope {
     imc_msg_header h;
-    size_t recipient_count;
-    const uint8_t *entries; /* recipient_count * IMC_MSG_ENTRY_BYTES */
-    const uint8_t *sig;     /* suite->sig_bytes */
+    imc_msg_recipients rcpt;
+    const uint8_t *wraps; /* rcpt.count * suite->wrap_bytes, in the order of rcpt */
+    const uint8_t *sig;   /* suite->sig_bytes */
 } imc_envelope;
 
 typedef struct imc_delivery {
     imc_msg_header h;
-    imc_msg_entry entry;
+    imc_msg_recipients rcpt;
+    size_t index;        /* this delivery's device is rcpt's index-th */
+    imc_msg_entry entry; /* entry.device_id = imc_msg_recipient_id(&rcpt, index) */
     const uint8_t *sig;
 } imc_delivery;
 
 /* Strict parsers (docs/wire-format.md, "Parsing rules"). No crypto.
  * IMC_ERR_LIMIT: a handle longer than IMC_MAX_HANDLE_BYTES, a body
  * ciphertext longer than IMC_MAX_BODY_BYTES + 16, more than
- * IMC_MAX_RECIPIENTS entries. IMC_ERR_MALFORMED: everything else that is not
- * exactly one message of this kind (unknown version, kind or suite, short
- * input, trailing bytes, a zero-length handle, a body ciphertext shorter
- * than its tag, zero entries, device ids not strictly increasing). Fields
- * are checked in wire order and the first violation decides the status; a
+ * IMC_MAX_RECIPIENTS devices. IMC_ERR_MALFORMED: everything else that is
+ * not exactly one message of this kind (unknown version, kind or suite,
+ * short input, trailing bytes, a zero-length handle, a body ciphertext
+ * shorter than its tag, zero recipients, device ids not strictly increasing
+ * or zero, a delivery index not below the recipient count). Fields are
+ * checked in wire order and the first violation decides the status; a
  * length or count is checked as soon as it is read. On failure the output
  * struct is zeroed. */
 IMC_MUST_USE imc_status imc_msg_parse_envelope(imc_envelope *env, const uint8_t *in,
@@ -93,13 +111,14 @@ IMC_MUST_USE imc_status imc_msg_parse_envelope(imc_envelope *env, const uint8_t 
 IMC_MUST_USE imc_status imc_msg_parse_delivery(imc_delivery *d, const uint8_t *in,
                                                size_t in_len);
 /* The i-th recipient entry of a parsed envelope; {0, NULL} if i is not
- * below recipient_count. */
+ * below rcpt.count. */
 imc_msg_entry imc_msg_envelope_entry(const imc_envelope *env, size_t i);
 
 /* Re-serialise a parsed form (canonical: parse then write gives the input).
- * Written from the fields (signed_part is ignored), so a test may change a
- * field and re-serialise. IMC_ERR_ARG for a form the parser would reject,
- * IMC_ERR_NO_SPACE (nothing left in out) if out_cap is too small. */
+ * Written from the fields (signed_part and a delivery's entry.device_id are
+ * not read), so a test may change a field and re-serialise. IMC_ERR_ARG for
+ * a form the parser would reject, IMC_ERR_NO_SPACE (nothing left in out) if
+ * out_cap is too small. */
 IMC_MUST_USE imc_status imc_msg_write_envelope(uint8_t *out, size_t out_cap, size_t *out_len,
                                                const imc_envelope *env);
 IMC_MUST_USE imc_status imc_msg_write_delivery(uint8_t *out, size_t out_cap, size_t *out_len,
@@ -135,19 +154,23 @@ IMC_MUST_USE imc_status imc_msg_encrypt(uint8_t *out, size_t out_cap, size_t *ou
 
 /* ---- Fan-out (service side) -------------------------------------------- */
 
-/* A delivery as four contiguous pieces pointing into the envelope, for
- * writev-style sending without copying: prefix, header+body, entry, sig. */
+/* A delivery as five contiguous pieces, for writev-style sending without
+ * copying: prefix, then the envelope's header, body and recipient set
+ * (contiguous in the envelope), the device's index, its wrap, and the
+ * signature. */
 typedef struct imc_delivery_view {
     uint64_t device_id;
     uint8_t prefix[4]; /* version, kind = delivery, suite */
-    const uint8_t *common;
+    const uint8_t *common; /* SH || body ciphertext || recipient count || ids */
     size_t common_len;
-    const uint8_t *entry; /* IMC_MSG_ENTRY_BYTES */
+    uint8_t index[2];
+    const uint8_t *wrap;
+    size_t wrap_len;
     const uint8_t *sig;
     size_t sig_len;
 } imc_delivery_view;
 
-/* Splits a (strictly parsed) envelope into recipient_count views, in the
+/* Splits a (strictly parsed) envelope into rcpt.count views, in the
  * envelope's order. Parse errors as imc_msg_parse_envelope. If views_cap is
  * too small: IMC_ERR_NO_SPACE with *count = the number needed (views may
  * then be NULL with views_cap 0, to ask). */
@@ -160,29 +183,6 @@ IMC_MUST_USE imc_status imc_delivery_view_copy(uint8_t *out, size_t out_cap, siz
                                                const imc_delivery_view *v);
 
 /* ---- Decrypt (one device) ---------------------------------------------- */
-
-/* A bounded replay cache for one device: IMC_REPLAY_SLOTS message ids in
- * buckets of IMC_REPLAY_WAYS, picked by the id's first bytes. When a full
- * bucket must forget an id, it forgets the one with the lowest timestamp,
- * the cache's floor rises to that timestamp, and anything not newer than the
- * floor is refused: a forgotten id can never be replayed. The floor starts
- * at 0, so a message with timestamp 0 is never accepted through a cache.
- * Timestamps more than IMC_MAX_CLOCK_SKEW_MS ahead of the device's clock are
- * refused too, so no sender can push the floor into the future. A bucket is
- * the id's first four bytes (big-endian) modulo IMC_REPLAY_SLOTS /
- * IMC_REPLAY_WAYS. Caller-owned; not shared between threads without a lock.
- * The cost of a lookup is one bucket. */
-#define IMC_REPLAY_WAYS 8
-typedef struct imc_replay_cache {
-    struct {
-        uint8_t id[IMC_MSG_ID_BYTES];
-        uint64_t ts;
-    } slot_[IMC_REPLAY_SLOTS];
-    uint8_t fill_[IMC_REPLAY_SLOTS / IMC_REPLAY_WAYS]; /* slots used per bucket */
-    uint64_t floor_ms_;
-} imc_replay_cache;
-
-void imc_replay_init(imc_replay_cache *c);
 
 /* Who the caller believes sent the delivery: decrypt fails unless the
  * delivery names exactly this handle and device and is signed by its key. */
@@ -199,27 +199,30 @@ typedef struct imc_msg_received {
     uint64_t sender_device;
     uint8_t message_id[IMC_MSG_ID_BYTES];
     uint64_t timestamp_ms;
+    size_t recipient_count; /* devices the message went to (this one included) */
     size_t body_len;
 } imc_msg_received;
 
-/* Verifies, unwraps, opens and checks replay; writes the body (info->body_len
- * = c - 16 bytes) to out. IMC_ERR_MALFORMED or IMC_ERR_LIMIT if the delivery
- * does not parse; IMC_ERR_NO_SPACE if out_cap < c - 16 (before any crypto);
- * IMC_ERR_AUTH for every authenticity failure (wrong device, wrong sender,
- * suite mismatch, bad signature, weak ephemeral key, bad wrap, commitment
- * or body tag); IMC_ERR_REPLAY for a replay, checked only after full
- * authentication (the cache is updated only on success). IMC_ERR_ARG for
- * NULL arguments (info is required; out may be NULL only with out_cap 0) or
- * if out[0..out_cap) overlaps the delivery; IMC_ERR_UNSUPPORTED if b lacks
- * me's suite. On any failure out[0..out_cap) and *info are zeroed (except
- * when out overlaps the delivery: then nothing is touched). replay may be
- * NULL (no replay check). now_ms is the device's clock (ms since the Unix
- * epoch), used only with a replay cache: a timestamp more than
- * IMC_MAX_CLOCK_SKEW_MS ahead of it is IMC_ERR_STALE (after authentication,
- * like the replay check). decrypt never reads a clock itself. */
+/* Verifies, unwraps, opens and checks time and replay; writes the body
+ * (info->body_len = c - 16 bytes) to out. IMC_ERR_MALFORMED or
+ * IMC_ERR_LIMIT if the delivery does not parse; IMC_ERR_NO_SPACE if
+ * out_cap < c - 16 (before any crypto); IMC_ERR_AUTH for every authenticity
+ * failure (wrong device, wrong sender, suite mismatch, bad signature, weak
+ * ephemeral key, bad wrap, commitment or body tag). Only once the message
+ * is fully authenticated: with a replay state, imc_replay_accept (its
+ * statuses: IMC_ERR_STALE, IMC_ERR_EXPIRED, IMC_ERR_REPLAY, IMC_ERR_LIMIT,
+ * IMC_ERR_IO; the state records the message only on success); without one
+ * (replay NULL), the time rule alone with the default limits
+ * (imc_replay_time_check: IMC_ERR_STALE, IMC_ERR_EXPIRED), and replays are
+ * not detected. now_ms is the device's clock (ms since the Unix epoch);
+ * decrypt never reads a clock itself. IMC_ERR_ARG for NULL arguments (info
+ * is required; out may be NULL only with out_cap 0) or if out[0..out_cap)
+ * overlaps the delivery; IMC_ERR_UNSUPPORTED if b lacks me's suite. On any
+ * failure out[0..out_cap) and *info are zeroed (except when out overlaps
+ * the delivery: then nothing is touched). */
 IMC_MUST_USE imc_status imc_msg_decrypt(uint8_t *out, size_t out_cap, imc_msg_received *info,
                                         const imc_backend *b, const imc_device_keys *me,
-                                        const imc_msg_peer *sender, imc_replay_cache *replay,
+                                        const imc_msg_peer *sender, imc_replay *replay,
                                         uint64_t now_ms, const uint8_t *delivery,
                                         size_t delivery_len);
 

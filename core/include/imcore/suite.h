@@ -1,9 +1,9 @@
-/* imcore: suites, the named algorithm bundles of BRIEF section 4.
+/* imcore: suites, the named algorithm bundles (docs/wire-format.md).
  *
  * A suite fixes the DH, the signature and the AEAD; the KDF is always
- * HKDF-SHA-256. The functions below dispatch to the right primitive in
- * imcore/crypto.h, so the message and directory code never branch on the
- * algorithm themselves. Key and signature sizes vary by suite; the *_MAX
+ * HKDF-SHA-256. The functions below dispatch through the suite's tables of
+ * operations to imcore/crypto.h, so the message and directory code never
+ * branch on the algorithm themselves. Key and signature sizes vary by suite; the *_MAX
  * constants size every buffer that may hold any of them. */
 #ifndef IMCORE_SUITE_H
 #define IMCORE_SUITE_H
@@ -36,6 +36,17 @@ typedef enum imc_suite_id {
 #define IMC_SIG_SECRET_MAX 32
 #define IMC_SIG_MAX 64
 
+/* The operations of a suite, one table per algorithm (suite.c); callers
+ * use the imc_suite_* functions below rather than these tables. */
+typedef struct imc_suite_dh_ops imc_suite_dh_ops;
+typedef struct imc_suite_sig_ops imc_suite_sig_ops;
+
+/* A suite is a row of sizes and two tables of operations, so that a new
+ * algorithm (a key-encapsulation suite, say) is a new table, not a branch
+ * on key sizes. The message layer reads every length from here: the
+ * per-message ephemeral key in the header (eph_bytes; 0 for a KEM suite,
+ * whose encapsulations travel per recipient) and the per-recipient wrap
+ * (wrap_bytes = enc_bytes + the AEAD-sealed content key). */
 typedef struct imc_suite {
     imc_suite_id id;
     const char *name;       /* "X25519_ED25519_CHACHA20POLY1305" */
@@ -44,10 +55,15 @@ typedef struct imc_suite {
     size_t dh_public_bytes;
     size_t dh_secret_bytes;
     size_t dh_shared_bytes;
+    size_t eph_bytes;  /* ephemeral public key in the message header */
+    size_t enc_bytes;  /* per-recipient encapsulation before the wrap (0 for DH) */
+    size_t wrap_bytes; /* one recipient's wrap on the wire: enc_bytes + 32 + 16 */
     size_t sig_public_bytes;
     size_t sig_secret_bytes;
     size_t sig_bytes;
     imc_aead aead;
+    const imc_suite_dh_ops *dh;
+    const imc_suite_sig_ops *sig;
 } imc_suite;
 
 /* The suite with this id, or NULL for an unknown id. */

@@ -1,10 +1,11 @@
 /* imc_msg_decrypt: one delivery on one device (docs/wire-format.md,
- * "Cryptography", recipient steps 1-6).
+ * "Cryptography", recipient steps 1-7).
  *
  * After the strict parse, every check up to and including the body tag
- * fails with the same IMC_ERR_AUTH, whatever the cause. The replay cache is
- * consulted only once the message is fully authenticated, and updated only
- * when it is accepted. On any failure the whole output buffer is zeroed. */
+ * fails with the same IMC_ERR_AUTH, whatever the cause. The time rule and
+ * the replay state are consulted only once the message is fully
+ * authenticated, and the state records it only when it is accepted. On any
+ * failure the whole output buffer is zeroed. */
 #include <stdint.h>
 #include <string.h>
 
@@ -18,6 +19,7 @@ typedef struct dec_secrets {
     uint8_t ck[IMC_AEAD_KEY_BYTES];
     uint8_t body_key[IMC_AEAD_KEY_BYTES];
     uint8_t commitment[IMC_MSG_COMMIT_BYTES];
+    uint8_t sender_ctx[IMC_SHA256_BYTES];
 } dec_secrets;
 
 static imc_status check_args(const uint8_t *out, size_t out_cap, const imc_msg_received *info,
@@ -42,8 +44,9 @@ static int overlaps(const void *a, size_t an, const void *b, size_t bn)
     return an != 0 && bn != 0 && x < y + bn && y < x + an;
 }
 
-/* Step 1: the delivery is for this device, from the expected sender, in
- * this device's suite. */
+/* Step 1: the delivery is for this device (its entry in the signed
+ * recipient set names it), from the expected sender, in this device's
+ * suite. */
 static int addressed_to_me(const imc_delivery *d, const imc_device_keys *me,
                            const imc_msg_peer *sender)
 {
@@ -61,25 +64,31 @@ static imc_status verify_signature(const imc_delivery *d, const imc_backend *b,
     uint8_t input[IMC_MSG_SIG_INPUT_MAX];
     size_t input_len = 0;
     imc_status st = imc_msg_sig_input(input, &input_len, b, s->id, d->h.signed_part,
-                                      d->h.signed_part_len, d->h.body, d->h.body_len);
+                                      d->h.signed_part_len, d->h.body, d->h.body_len, &d->rcpt);
     if (st == IMC_OK)
         st = imc_suite_verify(s, b, d->sig, sender->device->sig_pk, input, input_len);
     return st;
 }
 
-/* Steps 3-4: unwrap the content key, derive the body key and check the
- * commitment. */
+/* Steps 3-5: unwrap the content key (the wrap key binds the sender the
+ * caller expects), derive the body key and check the commitment. */
 static imc_status unwrap(dec_secrets *sec, const imc_delivery *d, const imc_backend *b,
-                         const imc_suite *s, const imc_device_keys *me)
+                         const imc_suite *s, const imc_device_keys *me,
+                         const imc_msg_peer *sender)
 {
-    imc_status st = imc_suite_dh(s, b, sec->z, me->dh_sk, d->h.eph_pk);
+    const imc_msg_wrap_ctx ctx = {s, d->h.eph_pk, d->h.message_id, sec->sender_ctx};
+    imc_status st = imc_msg_sender_context(sec->sender_ctx, b, s, sender->handle,
+                                           sender->handle_len, sender->device->device_id,
+                                           sender->device->sig_pk);
     if (st == IMC_OK)
-        st = imc_msg_derive_wrap_key(b, s, sec->wrap_key, sec->z, d->h.eph_pk, me->pub.dh_pk,
-                                     me->pub.device_id, d->h.message_id);
+        st = imc_suite_dh(s, b, sec->z, me->dh_sk, d->h.eph_pk);
+    if (st == IMC_OK)
+        st = imc_msg_derive_wrap_key(b, sec->wrap_key, &ctx, sec->z, me->pub.dh_pk,
+                                     me->pub.device_id);
     if (st == IMC_OK)
         st = imc_crypto_aead_open(b, s->aead, sec->ck, sizeof sec->ck, sec->wrap_key,
                                   imc_msg_zero_nonce, sizeof imc_msg_zero_nonce, NULL, 0,
-                                  d->entry.wrap, IMC_MSG_WRAP_BYTES);
+                                  d->entry.wrap, s->wrap_bytes);
     if (st == IMC_OK)
         st = imc_msg_derive_content(b, sec->body_key, sec->commitment, sec->ck,
                                     d->h.message_id);
@@ -88,7 +97,7 @@ static imc_status unwrap(dec_secrets *sec, const imc_delivery *d, const imc_back
     return st;
 }
 
-/* Step 5. out has room for body_len bytes (a one-byte stand-in when the
+/* Step 6. out has room for body_len bytes (a one-byte stand-in when the
  * body is empty and the caller passed no buffer). */
 static imc_status open_body(uint8_t *out, size_t body_len, const dec_secrets *sec,
                             const imc_delivery *d, const imc_backend *b, const imc_suite *s)
@@ -103,7 +112,7 @@ static imc_status open_body(uint8_t *out, size_t body_len, const dec_secrets *se
                                 d->h.body, d->h.body_len);
 }
 
-/* Steps 1-5; any failure is IMC_ERR_AUTH. */
+/* Steps 1-6; any failure is IMC_ERR_AUTH. */
 static imc_status authenticate(uint8_t *out, size_t body_len, dec_secrets *sec,
                                const imc_delivery *d, const imc_backend *b,
                                const imc_device_keys *me, const imc_msg_peer *sender)
@@ -113,7 +122,7 @@ static imc_status authenticate(uint8_t *out, size_t body_len, dec_secrets *sec,
     if (st == IMC_OK)
         st = verify_signature(d, b, s, sender);
     if (st == IMC_OK)
-        st = unwrap(sec, d, b, s, me);
+        st = unwrap(sec, d, b, s, me, sender);
     if (st == IMC_OK)
         st = open_body(out, body_len, sec, d, b, s);
     return st == IMC_OK ? IMC_OK : IMC_ERR_AUTH;
@@ -127,13 +136,14 @@ static void fill_info(imc_msg_received *info, const imc_delivery *d, size_t body
     info->sender_device = d->h.sender_device;
     memcpy(info->message_id, d->h.message_id, IMC_MSG_ID_BYTES);
     info->timestamp_ms = d->h.timestamp_ms;
+    info->recipient_count = d->rcpt.count;
     info->body_len = body_len;
 }
 
-/* Everything but the wiping: parse, authenticate, check replay. */
+/* Everything but the wiping: parse, authenticate, check time and replay. */
 static imc_status decrypt(uint8_t *out, size_t out_cap, imc_msg_received *info,
                           const imc_backend *b, const imc_device_keys *me,
-                          const imc_msg_peer *sender, imc_replay_cache *replay,
+                          const imc_msg_peer *sender, imc_replay *replay,
                           uint64_t now_ms, const uint8_t *delivery, size_t delivery_len)
 {
     imc_status st = check_args(out, out_cap, info, b, me, sender, delivery, delivery_len);
@@ -152,9 +162,11 @@ static imc_status decrypt(uint8_t *out, size_t out_cap, imc_msg_received *info,
     st = authenticate(out, body_len, &sec, &d, b, me, sender);
     imc_wipe(&sec, sizeof sec);
     if (st == IMC_OK && replay != NULL) {
-        st = imc_replay_check(replay, d.h.message_id, d.h.timestamp_ms, now_ms);
-        if (st == IMC_OK)
-            imc_replay_insert(replay, d.h.message_id, d.h.timestamp_ms);
+        imc_replay_msg m = {d.h.sender_handle, d.h.sender_handle_len, d.h.sender_device,
+                            d.h.message_id, d.h.timestamp_ms};
+        st = imc_replay_accept(replay, &m, now_ms);
+    } else if (st == IMC_OK) {
+        st = imc_replay_time_check(d.h.timestamp_ms, now_ms, NULL);
     }
     if (st == IMC_OK)
         fill_info(info, &d, body_len);
@@ -163,7 +175,7 @@ static imc_status decrypt(uint8_t *out, size_t out_cap, imc_msg_received *info,
 
 imc_status imc_msg_decrypt(uint8_t *out, size_t out_cap, imc_msg_received *info,
                            const imc_backend *b, const imc_device_keys *me,
-                           const imc_msg_peer *sender, imc_replay_cache *replay,
+                           const imc_msg_peer *sender, imc_replay *replay,
                            uint64_t now_ms, const uint8_t *delivery, size_t delivery_len)
 {
     if (info != NULL)

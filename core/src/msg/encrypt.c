@@ -1,9 +1,9 @@
 /* imc_msg_encrypt: one envelope for every recipient device
- * (docs/wire-format.md, "Cryptography", sender steps 1-5).
+ * (docs/wire-format.md, "Cryptography", sender steps 1-6).
  *
  * The envelope is written front to back straight into the caller's buffer:
- * the body is sealed once into space reserved for it, each wrap is sealed
- * into its entry, and the signature last. Every secret lives in one struct
+ * the body is sealed once into space reserved for it, then the recipient
+ * set, each wrap sealed into its place, and the signature last. Every secret lives in one struct
  * that is wiped on the single way out. */
 #include <stdint.h>
 #include <string.h>
@@ -25,8 +25,10 @@ typedef struct enc_public {
     uint8_t mid[IMC_MSG_ID_BYTES];
     uint8_t epk[IMC_DH_PUBLIC_MAX];
     uint8_t commitment[IMC_MSG_COMMIT_BYTES];
+    uint8_t sender_ctx[IMC_SHA256_BYTES];
     uint8_t sh[IMC_MSG_SH_MAX];
     size_t sh_len;
+    imc_msg_recipients rcpt; /* points into the envelope once written */
 } enc_public;
 
 /* ---- Request checks ---------------------------------------------------- */
@@ -38,7 +40,7 @@ static imc_status check_recipients(const imc_msg_send *req, const imc_suite *s)
     if (req->recipient_count > IMC_MAX_RECIPIENTS)
         return IMC_ERR_LIMIT;
     for (size_t i = 0; i < req->recipient_count; i++)
-        if (req->recipients[i].suite != s->id)
+        if (req->recipients[i].suite != s->id || req->recipients[i].device_id == 0)
             return IMC_ERR_ARG;
     return IMC_OK;
 }
@@ -54,6 +56,7 @@ static imc_status check_request(const imc_msg_send *req, const imc_backend *b,
     if (!imc_suite_supported(s, b))
         return IMC_ERR_UNSUPPORTED;
     if (req->sender_handle == NULL || req->sender_handle_len == 0 ||
+        req->sender->pub.device_id == 0 ||
         (req->body == NULL && req->body_len != 0))
         return IMC_ERR_ARG;
     if (req->sender_handle_len > IMC_MAX_HANDLE_BYTES || req->body_len > IMC_MAX_BODY_BYTES)
@@ -123,10 +126,10 @@ static imc_status sort_recipients(uint16_t *order, const imc_device_public *r, s
 
 /* ---- Steps ------------------------------------------------------------- */
 
-/* Step 1-2: message id, content key and ephemeral key pair, in this order
- * from rng; then body key and commitment. */
+/* Steps 1-3: message id, content key and ephemeral key pair, in this order
+ * from rng; then body key and commitment, and the sender context. */
 static imc_status draw_message_keys(enc_secrets *sec, enc_public *pub, const imc_backend *b,
-                                    imc_rng *rng, const imc_suite *s)
+                                    imc_rng *rng, const imc_suite *s, const imc_msg_send *req)
 {
     imc_status st = imc_rng_fill(rng, b, pub->mid, sizeof pub->mid);
     if (st == IMC_OK)
@@ -135,6 +138,10 @@ static imc_status draw_message_keys(enc_secrets *sec, enc_public *pub, const imc
         st = imc_suite_dh_keygen(s, b, rng, pub->epk, sec->esk);
     if (st == IMC_OK)
         st = imc_msg_derive_content(b, sec->body_key, pub->commitment, sec->ck, pub->mid);
+    if (st == IMC_OK)
+        st = imc_msg_sender_context(pub->sender_ctx, b, s, req->sender_handle,
+                                    req->sender_handle_len, req->sender->pub.device_id,
+                                    req->sender->pub.sig_pk);
     return st;
 }
 
@@ -158,7 +165,7 @@ static imc_status build_signed_header(enc_public *pub, const imc_suite *s,
     return imc_wire_writer_finish(&w, &pub->sh_len);
 }
 
-/* Step 3: prefix, SH, and the body sealed into its place. */
+/* Step 4: prefix, SH, and the body sealed into its place. */
 static imc_status write_body(imc_writer *w, const uint8_t **body_ct, const enc_secrets *sec,
                              const enc_public *pub, const imc_backend *b, const imc_suite *s,
                              const imc_msg_send *req)
@@ -176,21 +183,35 @@ static imc_status write_body(imc_writer *w, const uint8_t **body_ct, const enc_s
                                 sizeof imc_msg_zero_nonce, ad, ad_len, req->body, req->body_len);
 }
 
-/* Step 4 for one device: device id || wrap. */
-static imc_status write_entry(imc_writer *w, enc_secrets *sec, const enc_public *pub,
-                              const imc_backend *b, const imc_suite *s,
-                              const imc_device_public *r)
+/* The recipient set: count, then the ids in increasing order. */
+static imc_status write_recipients(imc_writer *w, enc_public *pub, const imc_msg_send *req,
+                                   const uint16_t *order)
 {
-    imc_wire_write_u64(w, r->device_id);
-    uint8_t *wrap = imc_wire_write_reserve(w, IMC_MSG_WRAP_BYTES);
+    imc_wire_write_u16(w, (uint16_t)req->recipient_count);
+    size_t start = w->len;
+    for (size_t i = 0; i < req->recipient_count; i++)
+        imc_wire_write_u64(w, req->recipients[order[i]].device_id);
+    if (w->err)
+        return IMC_ERR_NO_SPACE;
+    pub->rcpt.count = req->recipient_count;
+    pub->rcpt.ids = w->buf + start;
+    return IMC_OK;
+}
+
+/* Step 5 for one device: its wrap. */
+static imc_status write_wrap(imc_writer *w, enc_secrets *sec, const enc_public *pub,
+                             const imc_backend *b, const imc_suite *s,
+                             const imc_device_public *r)
+{
+    uint8_t *wrap = imc_wire_write_reserve(w, s->wrap_bytes);
     if (wrap == NULL)
         return IMC_ERR_NO_SPACE;
+    const imc_msg_wrap_ctx ctx = {s, pub->epk, pub->mid, pub->sender_ctx};
     imc_status st = imc_suite_dh(s, b, sec->z, sec->esk, r->dh_pk);
     if (st == IMC_OK)
-        st = imc_msg_derive_wrap_key(b, s, sec->wrap_key, sec->z, pub->epk, r->dh_pk,
-                                     r->device_id, pub->mid);
+        st = imc_msg_derive_wrap_key(b, sec->wrap_key, &ctx, sec->z, r->dh_pk, r->device_id);
     if (st == IMC_OK)
-        st = imc_crypto_aead_seal(b, s->aead, wrap, IMC_MSG_WRAP_BYTES, sec->wrap_key,
+        st = imc_crypto_aead_seal(b, s->aead, wrap, s->wrap_bytes, sec->wrap_key,
                                   imc_msg_zero_nonce, sizeof imc_msg_zero_nonce, NULL, 0, sec->ck,
                                   sizeof sec->ck);
     imc_wipe(sec->z, sizeof sec->z);
@@ -198,18 +219,17 @@ static imc_status write_entry(imc_writer *w, enc_secrets *sec, const enc_public 
     return st;
 }
 
-static imc_status write_entries(imc_writer *w, enc_secrets *sec, const enc_public *pub,
-                                const imc_backend *b, const imc_suite *s,
-                                const imc_msg_send *req, const uint16_t *order)
+static imc_status write_wraps(imc_writer *w, enc_secrets *sec, const enc_public *pub,
+                              const imc_backend *b, const imc_suite *s,
+                              const imc_msg_send *req, const uint16_t *order)
 {
-    imc_wire_write_u16(w, (uint16_t)req->recipient_count);
     imc_status st = IMC_OK;
     for (size_t i = 0; i < req->recipient_count && st == IMC_OK; i++)
-        st = write_entry(w, sec, pub, b, s, &req->recipients[order[i]]);
+        st = write_wrap(w, sec, pub, b, s, &req->recipients[order[i]]);
     return st;
 }
 
-/* Step 5. */
+/* Step 6. */
 static imc_status write_signature(imc_writer *w, const enc_public *pub, const imc_backend *b,
                                   const imc_suite *s, const imc_device_keys *sender,
                                   const uint8_t *body_ct, size_t body_ct_len)
@@ -217,7 +237,7 @@ static imc_status write_signature(imc_writer *w, const enc_public *pub, const im
     uint8_t input[IMC_MSG_SIG_INPUT_MAX];
     size_t input_len = 0;
     imc_status st = imc_msg_sig_input(input, &input_len, b, s->id, pub->sh, pub->sh_len,
-                                      body_ct, body_ct_len);
+                                      body_ct, body_ct_len, &pub->rcpt);
     uint8_t *sig = imc_wire_write_reserve(w, s->sig_bytes);
     if (st == IMC_OK && sig == NULL)
         st = IMC_ERR_NO_SPACE;
@@ -231,13 +251,15 @@ static imc_status encrypt_into(imc_writer *w, enc_secrets *sec, enc_public *pub,
                                const imc_msg_send *req, const uint16_t *order)
 {
     const uint8_t *body_ct = NULL;
-    imc_status st = draw_message_keys(sec, pub, b, rng, s);
+    imc_status st = draw_message_keys(sec, pub, b, rng, s, req);
     if (st == IMC_OK)
         st = build_signed_header(pub, s, req);
     if (st == IMC_OK)
         st = write_body(w, &body_ct, sec, pub, b, s, req);
     if (st == IMC_OK)
-        st = write_entries(w, sec, pub, b, s, req, order);
+        st = write_recipients(w, pub, req, order);
+    if (st == IMC_OK)
+        st = write_wraps(w, sec, pub, b, s, req, order);
     if (st == IMC_OK)
         st = write_signature(w, pub, b, s, req->sender, body_ct,
                              req->body_len + IMC_AEAD_TAG_BYTES);

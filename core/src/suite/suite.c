@@ -1,23 +1,103 @@
-/* The suite table and its dispatch to the primitives. */
+/* The suite table and its tables of operations (imcore/suite.h). */
 #include <string.h>
 
 #include "imcore/suite.h"
 
+/* One table per DH algorithm and per signature algorithm. A new suite
+ * picks its tables; a key-encapsulation suite would bring a table of its
+ * own (docs/wire-format.md, "Suites"). */
+struct imc_suite_dh_ops {
+    imc_status (*keygen)(const imc_backend *b, imc_rng *rng, uint8_t *pk, uint8_t *sk);
+    imc_status (*pub)(const imc_backend *b, uint8_t *pk, const uint8_t *sk);
+    imc_status (*agree)(const imc_backend *b, uint8_t *shared, const uint8_t *sk,
+                        const uint8_t *peer_pk);
+};
+
+struct imc_suite_sig_ops {
+    imc_status (*keygen)(const imc_backend *b, imc_rng *rng, uint8_t *pk, uint8_t *sk);
+    imc_status (*pub)(const imc_backend *b, uint8_t *pk, const uint8_t *sk);
+    imc_status (*sign)(const imc_backend *b, uint8_t *sig, const uint8_t *sk, const uint8_t *pk,
+                       const uint8_t *msg, size_t msg_len);
+    imc_status (*verify)(const imc_backend *b, const uint8_t *sig, const uint8_t *pk,
+                         const uint8_t *msg, size_t msg_len);
+};
+
+/* ECDSA signs without the signer's public key; the table's signature is
+ * shared with Ed25519, which needs it. */
+static imc_status ecdsa_sign(const imc_backend *b, uint8_t *sig, const uint8_t *sk,
+                             const uint8_t *pk, const uint8_t *msg, size_t msg_len)
+{
+    (void)pk;
+    return imc_crypto_ecdsa_p256_sign(b, sig, sk, msg, msg_len);
+}
+
+static const imc_suite_dh_ops X25519_OPS = {
+    .keygen = imc_crypto_x25519_keygen,
+    .pub = imc_crypto_x25519_public,
+    .agree = imc_crypto_x25519,
+};
+
+static const imc_suite_dh_ops P256_OPS = {
+    .keygen = imc_crypto_p256_keygen,
+    .pub = imc_crypto_p256_public,
+    .agree = imc_crypto_p256_ecdh,
+};
+
+static const imc_suite_sig_ops ED25519_OPS = {
+    .keygen = imc_crypto_ed25519_keygen,
+    .pub = imc_crypto_ed25519_public,
+    .sign = imc_crypto_ed25519_sign,
+    .verify = imc_crypto_ed25519_verify,
+};
+
+static const imc_suite_sig_ops ECDSA_P256_OPS = {
+    .keygen = imc_crypto_p256_keygen,
+    .pub = imc_crypto_p256_public,
+    .sign = ecdsa_sign,
+    .verify = imc_crypto_ecdsa_p256_verify,
+};
+
+/* The wrap of a DH suite: the content key sealed under the wrap key. */
+#define DH_WRAP_BYTES (IMC_AEAD_KEY_BYTES + IMC_AEAD_TAG_BYTES)
+
+/* Suites 1 and 3 differ only in their AEAD. */
+#define X25519_ED25519_SUITE(suite_id, suite_name, suite_short, aead_cap, aead_id)             \
+    {                                                                                          \
+        .id = (suite_id), .name = (suite_name), .short_name = (suite_short),                   \
+        .caps = IMC_CAP_X25519 | IMC_CAP_ED25519 | (aead_cap) | IMC_CAP_SHA256,                \
+        .dh_public_bytes = IMC_X25519_PUBLIC_BYTES, .dh_secret_bytes = IMC_X25519_SECRET_BYTES, \
+        .dh_shared_bytes = IMC_X25519_SHARED_BYTES, .eph_bytes = IMC_X25519_PUBLIC_BYTES,      \
+        .enc_bytes = 0, .wrap_bytes = DH_WRAP_BYTES,                                           \
+        .sig_public_bytes = IMC_ED25519_PUBLIC_BYTES,                                          \
+        .sig_secret_bytes = IMC_ED25519_SECRET_BYTES,                                          \
+        .sig_bytes = IMC_ED25519_SIGNATURE_BYTES, .aead = (aead_id), .dh = &X25519_OPS,        \
+        .sig = &ED25519_OPS,                                                                   \
+    }
+
 static const imc_suite SUITES[IMC_SUITE_COUNT] = {
-    {IMC_SUITE_X25519_ED25519_CHACHA20POLY1305, "X25519_ED25519_CHACHA20POLY1305",
-     "x25519-ed25519-chacha", IMC_CAP_X25519 | IMC_CAP_ED25519 | IMC_CAP_CHACHA20POLY1305 | IMC_CAP_SHA256,
-     IMC_X25519_PUBLIC_BYTES, IMC_X25519_SECRET_BYTES, IMC_X25519_SHARED_BYTES,
-     IMC_ED25519_PUBLIC_BYTES, IMC_ED25519_SECRET_BYTES, IMC_ED25519_SIGNATURE_BYTES,
-     IMC_AEAD_CHACHA20POLY1305},
-    {IMC_SUITE_P256_ECDSA_AES256GCM, "P256_ECDSA_AES256GCM", "p256-ecdsa-aesgcm",
-     IMC_CAP_P256_ECDH | IMC_CAP_ECDSA_P256 | IMC_CAP_AES256GCM | IMC_CAP_SHA256,
-     IMC_P256_PUBLIC_BYTES, IMC_P256_SECRET_BYTES, IMC_P256_SHARED_BYTES, IMC_P256_PUBLIC_BYTES,
-     IMC_P256_SECRET_BYTES, IMC_ECDSA_P256_SIGNATURE_BYTES, IMC_AEAD_AES256GCM},
-    {IMC_SUITE_X25519_ED25519_AES256GCM, "X25519_ED25519_AES256GCM", "x25519-ed25519-aesgcm",
-     IMC_CAP_X25519 | IMC_CAP_ED25519 | IMC_CAP_AES256GCM | IMC_CAP_SHA256,
-     IMC_X25519_PUBLIC_BYTES, IMC_X25519_SECRET_BYTES, IMC_X25519_SHARED_BYTES,
-     IMC_ED25519_PUBLIC_BYTES, IMC_ED25519_SECRET_BYTES, IMC_ED25519_SIGNATURE_BYTES,
-     IMC_AEAD_AES256GCM},
+    X25519_ED25519_SUITE(IMC_SUITE_X25519_ED25519_CHACHA20POLY1305,
+                         "X25519_ED25519_CHACHA20POLY1305", "x25519-ed25519-chacha",
+                         IMC_CAP_CHACHA20POLY1305, IMC_AEAD_CHACHA20POLY1305),
+    {
+        .id = IMC_SUITE_P256_ECDSA_AES256GCM,
+        .name = "P256_ECDSA_AES256GCM",
+        .short_name = "p256-ecdsa-aesgcm",
+        .caps = IMC_CAP_P256_ECDH | IMC_CAP_ECDSA_P256 | IMC_CAP_AES256GCM | IMC_CAP_SHA256,
+        .dh_public_bytes = IMC_P256_PUBLIC_BYTES,
+        .dh_secret_bytes = IMC_P256_SECRET_BYTES,
+        .dh_shared_bytes = IMC_P256_SHARED_BYTES,
+        .eph_bytes = IMC_P256_PUBLIC_BYTES,
+        .enc_bytes = 0,
+        .wrap_bytes = DH_WRAP_BYTES,
+        .sig_public_bytes = IMC_P256_PUBLIC_BYTES,
+        .sig_secret_bytes = IMC_P256_SECRET_BYTES,
+        .sig_bytes = IMC_ECDSA_P256_SIGNATURE_BYTES,
+        .aead = IMC_AEAD_AES256GCM,
+        .dh = &P256_OPS,
+        .sig = &ECDSA_P256_OPS,
+    },
+    X25519_ED25519_SUITE(IMC_SUITE_X25519_ED25519_AES256GCM, "X25519_ED25519_AES256GCM",
+                         "x25519-ed25519-aesgcm", IMC_CAP_AES256GCM, IMC_AEAD_AES256GCM),
 };
 
 const imc_suite *imc_suite_get(uint32_t id)
@@ -45,67 +125,45 @@ bool imc_suite_supported(const imc_suite *s, const imc_backend *b)
     return s != NULL && b != NULL && (imc_backend_caps(b) & s->caps) == s->caps;
 }
 
-static int uses_x25519(const imc_suite *s) { return s->dh_public_bytes == IMC_X25519_PUBLIC_BYTES; }
-
 imc_status imc_suite_dh_keygen(const imc_suite *s, const imc_backend *b, imc_rng *rng,
                                uint8_t *pk, uint8_t *sk)
 {
-    if (s == NULL)
-        return IMC_ERR_ARG;
-    return uses_x25519(s) ? imc_crypto_x25519_keygen(b, rng, pk, sk)
-                          : imc_crypto_p256_keygen(b, rng, pk, sk);
+    return s != NULL ? s->dh->keygen(b, rng, pk, sk) : IMC_ERR_ARG;
 }
 
 imc_status imc_suite_dh(const imc_suite *s, const imc_backend *b, uint8_t *shared,
                         const uint8_t *sk, const uint8_t *peer_pk)
 {
-    if (s == NULL)
-        return IMC_ERR_ARG;
-    return uses_x25519(s) ? imc_crypto_x25519(b, shared, sk, peer_pk)
-                          : imc_crypto_p256_ecdh(b, shared, sk, peer_pk);
+    return s != NULL ? s->dh->agree(b, shared, sk, peer_pk) : IMC_ERR_ARG;
 }
 
 imc_status imc_suite_dh_public(const imc_suite *s, const imc_backend *b, uint8_t *pk,
                                const uint8_t *sk)
 {
-    if (s == NULL)
-        return IMC_ERR_ARG;
-    return uses_x25519(s) ? imc_crypto_x25519_public(b, pk, sk) : imc_crypto_p256_public(b, pk, sk);
+    return s != NULL ? s->dh->pub(b, pk, sk) : IMC_ERR_ARG;
 }
 
 imc_status imc_suite_sig_public(const imc_suite *s, const imc_backend *b, uint8_t *pk,
                                 const uint8_t *sk)
 {
-    if (s == NULL)
-        return IMC_ERR_ARG;
-    return uses_x25519(s) ? imc_crypto_ed25519_public(b, pk, sk)
-                          : imc_crypto_p256_public(b, pk, sk);
+    return s != NULL ? s->sig->pub(b, pk, sk) : IMC_ERR_ARG;
 }
 
 imc_status imc_suite_sig_keygen(const imc_suite *s, const imc_backend *b, imc_rng *rng,
                                 uint8_t *pk, uint8_t *sk)
 {
-    if (s == NULL)
-        return IMC_ERR_ARG;
-    return uses_x25519(s) ? imc_crypto_ed25519_keygen(b, rng, pk, sk)
-                          : imc_crypto_p256_keygen(b, rng, pk, sk);
+    return s != NULL ? s->sig->keygen(b, rng, pk, sk) : IMC_ERR_ARG;
 }
 
 imc_status imc_suite_sign(const imc_suite *s, const imc_backend *b, uint8_t *sig,
                           const uint8_t *sk, const uint8_t *pk, const uint8_t *msg,
                           size_t msg_len)
 {
-    if (s == NULL)
-        return IMC_ERR_ARG;
-    return uses_x25519(s) ? imc_crypto_ed25519_sign(b, sig, sk, pk, msg, msg_len)
-                          : imc_crypto_ecdsa_p256_sign(b, sig, sk, msg, msg_len);
+    return s != NULL ? s->sig->sign(b, sig, sk, pk, msg, msg_len) : IMC_ERR_ARG;
 }
 
 imc_status imc_suite_verify(const imc_suite *s, const imc_backend *b, const uint8_t *sig,
                             const uint8_t *pk, const uint8_t *msg, size_t msg_len)
 {
-    if (s == NULL)
-        return IMC_ERR_ARG;
-    return uses_x25519(s) ? imc_crypto_ed25519_verify(b, sig, pk, msg, msg_len)
-                          : imc_crypto_ecdsa_p256_verify(b, sig, pk, msg, msg_len);
+    return s != NULL ? s->sig->verify(b, sig, pk, msg, msg_len) : IMC_ERR_ARG;
 }
