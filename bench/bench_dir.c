@@ -487,8 +487,11 @@ static imc_status prepare_trust(const bench_arg *a, fixture *fx, int op, size_t 
         if (s == IMC_OK)
             s = imc_dir_update(out, IMC_DIR_RESPONSE_MAX_BYTES(1), &len, &fx->d, 1, upd[i],
                                upd_len[i]);
+        uint8_t h[IMC_MAX_HANDLE_BYTES];
+        size_t hl = cur->handle_len;
+        memcpy(h, cur->handle, hl);
         if (s == IMC_OK)
-            s = imc_dir_get(cur, &fx->d, cur->handle, cur->handle_len);
+            s = imc_dir_get(cur, &fx->d, h, hl); /* as a lookup would give it */
         if (s == IMC_OK && op == TRUST_ROTATE) {
             s = imc_keys_generate(&k2, a->g->b, &rng, IMC_SUITE_X25519_ED25519_CHACHA20POLY1305,
                                   id);

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "fuzz_common.h"
+#include "dir/dir_impl.h"
 #include "imcore/dir.h"
 #include "imcore/util.h"
 
@@ -430,6 +431,31 @@ static void gen_dir(void)
                         17);
     FUZZ_CHECK(st == IMC_OK, "lookup: %s", imc_status_str(st));
     put("dir_response_parse", "lookup-unregistered", resp, rlen);
+    /* Client state values (dir_state_parse): [handle index] || contact, over
+     * the real signed lists, and a handle without an account. */
+    for (unsigned h = 0; h < FUZZ_DIR_HANDLES; h++) {
+        static imc_dir_contact c;
+        static uint8_t val[1 + IMC_DIR_CONTACT_MAX_BYTES];
+        size_t vl = 0;
+        memset(&c, 0, sizeof c);
+        c.rec = *dir_cur(&d, h);
+        memcpy(c.pinned, c.rec.account_pk, sizeof c.pinned);
+        c.global_epoch = 9;
+        c.issued_ms = FUZZ_TS_BASE;
+        val[0] = (uint8_t)h;
+        st = imc_dir_encode_contact(val + 1, sizeof val - 1, &vl, &c);
+        FUZZ_CHECK(st == IMC_OK, "encode_contact: %s", imc_status_str(st));
+        snprintf(name, sizeof name, "contact-h%u", h);
+        put("dir_state_parse", name, val, vl + 1);
+        if (h == 0) {
+            memset(&c, 0, sizeof c);
+            c.rec.handle_len = hl;
+            c.global_epoch = 9;
+            st = imc_dir_encode_contact(val + 1, sizeof val - 1, &vl, &c);
+            FUZZ_CHECK(st == IMC_OK, "encode_contact: %s", imc_status_str(st));
+            put("dir_state_parse", "contact-none", val, vl + 1);
+        }
+    }
     imc_dir_wipe(&d);
     imc_dir_store_close(&store);
     imc_wipe(ask, sizeof ask);

@@ -29,8 +29,6 @@
 #define MAX_CAPACITY ((size_t)1 << 24)
 
 #define STATE_FORMAT 1
-#define CONTACT_FORMAT 1
-#define CONTACT_MAX_BYTES (1 + IMC_DIR_ACCOUNT_PUBLIC_BYTES + 8 + 8 + 2 + IMC_DIR_LIST_MAX_BYTES)
 #define META_KEY(k) (const uint8_t *)(k), (sizeof(k) - 1)
 
 typedef struct slot {
@@ -65,7 +63,8 @@ struct imc_dircache {
         uint8_t pinned[IMC_DIR_ACCOUNT_PUBLIC_BYTES];
         uint8_t account; /* 0 or an imc_dir_change_kind */
     } plan[IMC_DIR_MAX_BATCH];
-    uint8_t contact[CONTACT_MAX_BYTES]; /* encoding buffer */
+    uint8_t contact[IMC_DIR_CONTACT_MAX_BYTES]; /* encoding buffer */
+    imc_dir_contact staged;                     /* decoding / encoding scratch */
 };
 
 static bool is_zero_key(const uint8_t *k)
@@ -139,66 +138,16 @@ static void index_remove(imc_dircache *c, size_t i)
 
 /* ---- Persistent state ----------------------------------------------------- */
 
-/* Contact value: format || pinned account key (32) || global epoch (8) ||
- * issued (8) || list length (2) || list (none if the handle has no
- * account). */
-static imc_status encode_contact(imc_dircache *c, size_t *len, const uint8_t *pinned,
-                                 const imc_dir_record *rec, uint64_t global, uint64_t issued)
-{
-    imc_writer w;
-    size_t n = 0;
-    imc_status st = IMC_OK;
-    uint8_t *list = c->contact + 51;
-    if (rec->epoch != 0)
-        st = imc_dir_list_encode(list, sizeof c->contact - 51, &n, rec);
-    if (st != IMC_OK)
-        return st;
-    imc_wire_writer_init(&w, c->contact, 51);
-    imc_wire_write_u8(&w, CONTACT_FORMAT);
-    imc_wire_write_bytes(&w, pinned, IMC_DIR_ACCOUNT_PUBLIC_BYTES);
-    imc_wire_write_u64(&w, global);
-    imc_wire_write_u64(&w, issued);
-    imc_wire_write_u16(&w, (uint16_t)n);
-    *len = 51 + n;
-    return imc_wire_writer_finish(&w, &n);
-}
-
-/* Strict: anything out of place is IMC_ERR_IO (a corrupt state file). */
-static imc_status decode_contact(slot *s, const uint8_t *key, size_t key_len, const uint8_t *v,
-                                 size_t n)
-{
-    imc_reader r;
-    imc_status why = IMC_OK;
-    const uint8_t *list = NULL;
-    size_t list_len = 0;
-    if (key_len == 0 || key_len > IMC_MAX_HANDLE_BYTES || !imc_dir_handle_valid(key, key_len))
-        return IMC_ERR_IO;
-    imc_wire_reader_init(&r, v, n);
-    if (imc_wire_read_u8(&r) != CONTACT_FORMAT)
-        imc_wire_reader_fail(&r);
-    imc_wire_read_copy(&r, s->pinned, sizeof s->pinned);
-    s->global_epoch = imc_wire_read_u64(&r);
-    s->issued_ms = imc_wire_read_u64(&r);
-    imc_dir_read_list(&r, &why, &s->rec, &list, &list_len);
-    if (why != IMC_OK || imc_wire_reader_finish(&r) != IMC_OK || s->rec.epoch > s->global_epoch)
-        return IMC_ERR_IO;
-    if (list == NULL) {
-        if (!is_zero_key(s->pinned))
-            return IMC_ERR_IO;
-        memcpy(s->rec.handle, key, key_len);
-        s->rec.handle_len = key_len;
-    } else if (s->rec.handle_len != key_len || memcmp(s->rec.handle, key, key_len) != 0 ||
-               is_zero_key(s->pinned)) {
-        return IMC_ERR_IO;
-    }
-    return IMC_OK;
-}
-
 static imc_status put_contact(imc_dircache *c, void *txn, const uint8_t *pinned,
                               const imc_dir_record *rec, uint64_t global, uint64_t issued)
 {
     size_t len = 0;
-    imc_status st = encode_contact(c, &len, pinned, rec, global, issued);
+    imc_dir_contact *k = &c->staged;
+    memcpy(k->pinned, pinned, sizeof k->pinned);
+    k->global_epoch = global;
+    k->issued_ms = issued;
+    k->rec = *rec;
+    imc_status st = imc_dir_encode_contact(c->contact, sizeof c->contact, &len, k);
     if (st == IMC_OK)
         st = c->store.ops->put(txn, IMC_DIR_TABLE_HANDLES, rec->handle, rec->handle_len,
                                c->contact, len);
@@ -234,12 +183,16 @@ static int load_one(void *vctx, const uint8_t *key, size_t key_len, const uint8_
         return 1;
     }
     slot *s = &c->slots[c->used];
-    l->st = decode_contact(s, key, key_len, val, val_len);
+    imc_dir_contact *k = &c->staged;
+    l->st = imc_dir_decode_contact(k, key, key_len, val, val_len);
     if (l->st != IMC_OK || find_slot(c, key, key_len) != NULL) {
-        memset(s, 0, sizeof *s);
         l->st = l->st != IMC_OK ? l->st : IMC_ERR_IO;
         return 1;
     }
+    memcpy(s->pinned, k->pinned, sizeof s->pinned);
+    s->global_epoch = k->global_epoch;
+    s->issued_ms = k->issued_ms;
+    s->rec = k->rec;
     s->used = true;
     s->hash = imc_siphash24(c->hash_key, key, key_len);
     index_insert(c, s);

@@ -623,6 +623,66 @@ imc_status imc_dir_decode_devrec(uint8_t *state, imc_dir_handle *handle, const u
     return IMC_OK;
 }
 
+/* ---- The persistent client's contact value ------------------------------ */
+
+imc_status imc_dir_encode_contact(uint8_t *out, size_t out_cap, size_t *out_len,
+                                  const imc_dir_contact *c)
+{
+    if (out_len == NULL || c == NULL || out_cap < IMC_DIR_CONTACT_HEAD)
+        return out_cap < IMC_DIR_CONTACT_HEAD ? IMC_ERR_NO_SPACE : IMC_ERR_ARG;
+    *out_len = 0;
+    size_t n = 0;
+    imc_status st = IMC_OK;
+    if (c->rec.epoch != 0)
+        st = imc_dir_list_encode(out + IMC_DIR_CONTACT_HEAD, out_cap - IMC_DIR_CONTACT_HEAD, &n,
+                                 &c->rec);
+    if (st != IMC_OK)
+        return st;
+    imc_writer w;
+    imc_wire_writer_init(&w, out, IMC_DIR_CONTACT_HEAD);
+    imc_wire_write_u8(&w, IMC_DIR_CONTACT_FORMAT);
+    imc_wire_write_bytes(&w, c->pinned, sizeof c->pinned);
+    imc_wire_write_u64(&w, c->global_epoch);
+    imc_wire_write_u64(&w, c->issued_ms);
+    imc_wire_write_u16(&w, (uint16_t)n);
+    *out_len = IMC_DIR_CONTACT_HEAD + n;
+    return imc_wire_writer_finish(&w, &n);
+}
+
+imc_status imc_dir_decode_contact(imc_dir_contact *c, const uint8_t *key, size_t key_len,
+                                  const uint8_t *val, size_t val_len)
+{
+    memset(c, 0, sizeof *c);
+    if (key == NULL || key_len == 0 || key_len > IMC_MAX_HANDLE_BYTES ||
+        !imc_dir_handle_valid(key, key_len))
+        return IMC_ERR_IO;
+    imc_reader r;
+    imc_status why = IMC_OK;
+    const uint8_t *list = NULL;
+    size_t list_len = 0;
+    imc_wire_reader_init(&r, val, val_len);
+    if (imc_wire_read_u8(&r) != IMC_DIR_CONTACT_FORMAT)
+        imc_wire_reader_fail(&r);
+    imc_wire_read_copy(&r, c->pinned, sizeof c->pinned);
+    c->global_epoch = imc_wire_read_u64(&r);
+    c->issued_ms = imc_wire_read_u64(&r);
+    imc_dir_read_list(&r, &why, &c->rec, &list, &list_len);
+    bool no_key = all_zero(c->pinned, sizeof c->pinned);
+    bool ok = why == IMC_OK && imc_wire_reader_finish(&r) == IMC_OK &&
+              c->rec.epoch <= c->global_epoch && (list == NULL) == no_key;
+    if (ok && list == NULL) {
+        memcpy(c->rec.handle, key, key_len);
+        c->rec.handle_len = key_len;
+    } else if (ok) {
+        ok = c->rec.handle_len == key_len && memcmp(c->rec.handle, key, key_len) == 0;
+    }
+    if (!ok) {
+        memset(c, 0, sizeof *c);
+        return IMC_ERR_IO;
+    }
+    return IMC_OK;
+}
+
 /* ---- Entry signatures --------------------------------------------------- */
 
 imc_status imc_dir_entry_verify(const imc_backend *b, const uint8_t dir_pk[IMC_DIR_PUBLIC_BYTES],

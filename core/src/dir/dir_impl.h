@@ -83,6 +83,31 @@ uint64_t imc_dir_load_be64(const uint8_t in[8]);
 size_t imc_dir_sign_input(uint8_t *buf, size_t cap, const char *label, const uint8_t *prefix,
                           size_t prefix_len, const uint8_t *body, size_t body_len);
 
+/* ---- The persistent client's contact value (cache.c; directory-format.md,
+ * "Client state file") ---------------------------------------------------- */
+
+#define IMC_DIR_CONTACT_FORMAT 1
+#define IMC_DIR_CONTACT_HEAD (1 + IMC_DIR_ACCOUNT_PUBLIC_BYTES + 8 + 8 + 2)
+#define IMC_DIR_CONTACT_MAX_BYTES (IMC_DIR_CONTACT_HEAD + IMC_DIR_LIST_MAX_BYTES)
+
+/* A contact: the pinned account key (zero: no account), the highest global
+ * epoch and the issue time of its entry, and its record (the verified
+ * list; epoch 0 and just the handle if none). */
+typedef struct imc_dir_contact {
+    uint8_t pinned[IMC_DIR_ACCOUNT_PUBLIC_BYTES];
+    uint64_t global_epoch;
+    uint64_t issued_ms;
+    imc_dir_record rec;
+} imc_dir_contact;
+
+IMC_MUST_USE imc_status imc_dir_encode_contact(uint8_t *out, size_t out_cap, size_t *out_len,
+                                               const imc_dir_contact *c);
+/* Strict: anything out of place is IMC_ERR_IO (a corrupt state file); the
+ * key is the handle. */
+IMC_MUST_USE imc_status imc_dir_decode_contact(imc_dir_contact *c, const uint8_t *key,
+                                               size_t key_len, const uint8_t *val,
+                                               size_t val_len);
+
 /* ---- Sorted device lists (shared by the service and the cache) --------- */
 
 /* Index of device id in the record's sorted list, or -1. */
