@@ -431,19 +431,20 @@ static void bm_verify_entry(imc_bench_state *st, void *arg)
     free(e);
 }
 
-static void bm_verify_apply(imc_bench_state *st, void *arg)
+/* Re-applies an answer of a->n entries to a client (persistent at `path`
+ * if not NULL): the first apply adds every device; the measured ones
+ * re-apply the same answer: parse, verify every signature, compare, no
+ * change (and, persistent, one LMDB transaction). */
+static void apply_loop(imc_bench_state *st, const bench_arg *a, const char *path)
 {
-    bench_arg *a = arg;
     uint8_t pk[IMC_DIR_PUBLIC_BYTES];
     size_t cap = IMC_DIR_RESPONSE_MAX_BYTES(a->n), len = 0, nch = 0;
     uint8_t *resp = malloc(cap);
     imc_dircache *c = NULL;
-    imc_dircache_options o = {a->n, 3600000, 60000, NULL, 0, 0, NULL, false};
+    imc_dircache_options o = {a->n, 3600000, 60000, NULL, 0, 0, path, false};
     imc_status s = resp == NULL ? IMC_ERR_NOMEM : make_response(a, resp, cap, &len, pk);
     if (s == IMC_OK)
         s = imc_dircache_new(&c, a->b, pk, &o);
-    /* The first apply adds every device; the measured ones re-apply the same
-     * answer: parse, verify every signature, compare, no change. */
     if (s == IMC_OK)
         s = imc_dircache_apply(c, NULL, 0, &nch, 1700000000000ull, resp, len);
     if (ok(st, "set-up", s)) {
@@ -455,6 +456,8 @@ static void bm_verify_apply(imc_bench_state *st, void *arg)
     imc_dircache_free(c);
     free(resp);
 }
+
+static void bm_verify_apply(imc_bench_state *st, void *arg) { apply_loop(st, arg, NULL); }
 
 /* ---- Account authority: rotate, revoke, the persistent client ------------- */
 
@@ -552,39 +555,19 @@ static void bm_revoke(imc_bench_state *st, void *arg) { bm_trust_update(st, arg,
  * answer of n entries: parse, both signatures per entry, one transaction. */
 static void bm_client_apply_lmdb(imc_bench_state *st, void *arg)
 {
-    bench_arg *a = arg;
-    uint8_t pk[IMC_DIR_PUBLIC_BYTES];
-    size_t cap = IMC_DIR_RESPONSE_MAX_BYTES(a->n), len = 0, nch = 0;
-    uint8_t *resp = malloc(cap);
-    char tmp[256], path[300];
+    char tmp[256], path[300], lock[320];
     const char *base = getenv("TMPDIR");
     snprintf(tmp, sizeof tmp, "%s/imcore-client-bench-XXXXXX", base ? base : "/tmp");
-    if (resp == NULL || mkdtemp(tmp) == NULL) {
-        imc_bench_skip(st, "set-up: no memory or no temporary directory");
-        free(resp);
+    if (mkdtemp(tmp) == NULL) {
+        imc_bench_skip(st, "set-up: no temporary directory");
         return;
     }
     snprintf(path, sizeof path, "%s/client.mdb", tmp);
-    imc_dircache *c = NULL;
-    imc_dircache_options o = {a->n, 3600000, 60000, NULL, 0, 0, path, false};
-    imc_status s = make_response(a, resp, cap, &len, pk);
-    if (s == IMC_OK)
-        s = imc_dircache_new(&c, a->b, pk, &o);
-    if (s == IMC_OK)
-        s = imc_dircache_apply(c, NULL, 0, &nch, 1700000000000ull, resp, len);
-    if (ok(st, "set-up", s)) {
-        while (imc_bench_keep_running(st))
-            if (!ok(st, "apply", imc_dircache_apply(c, NULL, 0, &nch, 1700000000000ull, resp, len)))
-                break;
-    }
-    imc_bench_set_items_processed(st, imc_bench_iterations(st) * (int64_t)a->n);
-    imc_dircache_free(c);
-    char lock[320];
     snprintf(lock, sizeof lock, "%s-lock", path);
+    apply_loop(st, arg, path);
     unlink(path);
     unlink(lock);
     rmdir(tmp);
-    free(resp);
 }
 
 static void register_trust(dir_bench *g, const imc_backend *first)

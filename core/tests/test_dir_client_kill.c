@@ -11,11 +11,10 @@
  * no-sync commits. */
 #include "dir_fixture.h" /* first: it sets _POSIX_C_SOURCE */
 
-#include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
-#include <time.h>
+
+#include "kill_util.h"
 
 #define HANDLES 6
 #define UPDATES 400
@@ -184,41 +183,6 @@ static void worker(const imc_backend *b, const char *path, bool no_sync, size_t 
 
 /* ---- Parent ---------------------------------------------------------------- */
 
-static uint64_t g_rand;
-static uint64_t next_rand(void)
-{
-    g_rand = g_rand * 6364136223846793005ull + 1442695040888963407ull;
-    return g_rand >> 33;
-}
-
-static void sleep_ms(uint64_t ms)
-{
-    struct timespec t = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&t, &t) != 0 && errno == EINTR) {
-    }
-}
-
-/* Reads reports until `want` arrived (0: until EOF) or a timeout. */
-static uint64_t read_reports(int fd, uint64_t last, size_t want, size_t *got)
-{
-    uint64_t k;
-    size_t have = 0;
-    for (;;) {
-        if (want != 0 && have >= want)
-            break;
-        struct pollfd p = {fd, POLLIN, 0};
-        if (poll(&p, 1, want != 0 ? 20000 : 10000) <= 0)
-            break;
-        if (read(fd, &k, sizeof k) != (ssize_t)sizeof k)
-            break; /* EOF: the child is dead */
-        CHECK(k == last + 1);
-        last = k;
-        have++;
-    }
-    *got += have;
-    return last;
-}
-
 static size_t round_trip(const imc_backend *b, const char *path, size_t done, int round)
 {
     bool no_sync = round % 2 == 1;
@@ -236,13 +200,13 @@ static size_t round_trip(const imc_backend *b, const char *path, size_t done, in
     }
     close(fds[1]);
     size_t got = 0;
-    uint64_t last = read_reports(fds[0], done, done + 2 <= g_nsteps ? 2 : 1, &got);
+    uint64_t last = read_reports(fds[0], done, done + 2 <= g_nsteps ? 2 : 1, 20000, &got);
     sleep_ms(next_rand() % 30);
     kill(pid, SIGKILL);
     int status = 0;
     waitpid(pid, &status, 0);
     CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-    last = read_reports(fds[0], last, 0, &got);
+    last = read_reports(fds[0], last, 0, 0, &got);
     close(fds[0]);
 
     imc_dircache *c = open_client(b, path, false);
