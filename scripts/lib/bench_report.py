@@ -40,7 +40,7 @@ import bench_table as bt  # noqa: E402  (same directory)
 
 TARGET = 1.05
 HANDLE_LEN = 17  # IMC_BENCH_SENDER_HANDLE, "alice@example.com"
-DIR_ENTRY_SIGN = 141  # IMC_BENCH_DIR_ENTRY_SIGN_BYTES
+DIR_ENTRY_SIGN = 305  # IMC_BENCH_DIR_ENTRY_SIGN_BYTES
 LIB_DIR = os.path.dirname(os.path.abspath(__file__))
 
 SUITES = {
