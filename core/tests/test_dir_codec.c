@@ -159,9 +159,9 @@ static void updates(const imc_backend *b)
     CHECK_OK(imc_dir_list_verify(b, &u.list, NULL));
     CHECK_ST(imc_dir_list_verify(b, &u.list, apk), IMC_ERR_AUTH); /* not a rotation */
     /* Unknown op, unknown suite, device id 0, bad signature lengths. */
-    mutate_is(n, 2, 2 ^ 6, IMC_ERR_MALFORMED);
+    mutate_is(n, 2, 0x07, IMC_ERR_MALFORMED); /* op 1 -> 6: unknown */
     mutate_is(n, 2, 1, IMC_ERR_MALFORMED); /* op 0 */
-    mutate_is(n, UPD_BODY + 1, 1 ^ 9, IMC_ERR_MALFORMED);
+    mutate_is(n, UPD_BODY + 1, 0x09, IMC_ERR_MALFORMED); /* suite 1 -> 8 */
     memcpy(g_mut, g_buf, n);
     memset(g_mut + UPD_BODY + 2, 0, 8); /* device id 0 */
     CHECK_ST(imc_dir_parse_update(&u, g_mut, n), IMC_ERR_MALFORMED);
@@ -178,19 +178,19 @@ static void updates(const imc_backend *b)
      * zero previous hash after version 1, its framing, its device order
      * and count. */
     size_t l = UPD_BODY + 74 + 2;
-    mutate_is(n, l, 2 ^ 1, IMC_ERR_MALFORMED);
+    mutate_is(n, l, 0x03, IMC_ERR_MALFORMED); /* list format 2 -> 1 */
     mutate_is(n, l + 1, 0x20, IMC_ERR_MALFORMED);
     mutate_is(n, l + 3, 'a' ^ 'b', IMC_ERR_MALFORMED);
-    mutate_is(n, l + L_VERSION + 7, 2 ^ 3, IMC_ERR_MALFORMED);
-    mutate_is(n, UPD_BODY - 1, 1 ^ 2, IMC_ERR_MALFORMED); /* the update's epoch */
+    mutate_is(n, l + L_VERSION + 7, 0x01, IMC_ERR_MALFORMED); /* list version 2 -> 3 */
+    mutate_is(n, UPD_BODY - 1, 0x03, IMC_ERR_MALFORMED); /* the update's epoch 1 -> 2 */
     mutate_is(n, l + L_KEY, IMC_DIR_KEY_NEW, IMC_ERR_MALFORMED);
     mutate_is(n, l + L_KEY, 3, IMC_ERR_MALFORMED);
     memcpy(g_mut, g_buf, n);
     memset(g_mut + l + L_PREV, 0, 32);
     CHECK_ST(imc_dir_parse_update(&u, g_mut, n), IMC_ERR_MALFORMED);
     mutate_is(n, l - 1, 1, IMC_ERR_MALFORMED); /* list length one off */
-    mutate_is(n, l + L_COUNT, 2 ^ 3, IMC_ERR_MALFORMED);
-    mutate_is(n, l + L_COUNT, 2 ^ (IMC_MAX_DEVICES_PER_HANDLE + 1), IMC_ERR_LIMIT);
+    mutate_is(n, l + L_COUNT, 0x01, IMC_ERR_MALFORMED); /* count 2 -> 3 */
+    mutate_is(n, l + L_COUNT, (uint8_t)(0x02 ^ (IMC_MAX_DEVICES_PER_HANDLE + 1)), IMC_ERR_LIMIT);
     memcpy(g_mut, g_buf, n); /* device ids 11, 12 -> 12, 12 */
     g_mut[l + L_COUNT + 1 + 9] = 12;
     CHECK_ST(imc_dir_parse_update(&u, g_mut, n), IMC_ERR_MALFORMED);
@@ -230,7 +230,7 @@ static void updates(const imc_backend *b)
     mutate_is(n, UPD_BODY + 2 + L_KEY, IMC_DIR_KEY_ROTATED, IMC_ERR_MALFORMED); /* "same" */
     /* Read as a revoke, the list's first bytes become the device id and its
      * handle bytes the list length ("@e": over the limit). */
-    mutate_is(n, 2, 4 ^ 3, IMC_ERR_LIMIT);
+    mutate_is(n, 2, 0x07, IMC_ERR_LIMIT); /* op 4 -> 3 */
 
     /* account reset: a new key and one new device, as a creation */
     CHECK_OK(imc_dir_sign_account_reset(g_buf, sizeof g_buf, &n, b, pk, &v2, nsk, &k1b));
