@@ -487,6 +487,47 @@ static void state_meta(world *w)
     CHECK_ST(open_state(w), IMC_ERR_IO);
 }
 
+/* A directory store of the format before account keys is refused, and so
+ * is a handle record of that format (a corrupt or unconverted store). */
+static void old_store_refused(world *w)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/old.lmdb", w->tmp);
+    imc_dir_store s;
+    imc_dir d;
+    imc_dir_lmdb_options o = {(size_t)1 << 30, false, false};
+    CHECK_OK(imc_dir_store_lmdb_open(&s, path, &o));
+    CHECK_OK(imc_dir_init(&d, w->b, s, w->sk, NULL));
+    size_t n = 0;
+    CHECK_OK(fx_register(g_resp, &n, &d, ALICE, &w->a1));
+    imc_dir_wipe(&d);
+    imc_dir_store_close(&s);
+    /* The record with format byte 1: lookups and the check refuse it. */
+    static uint8_t rec[IMC_DIR_RECORD_MAX_BYTES];
+    CHECK_OK(imc_dir_store_lmdb_open(&s, path, &o));
+    void *txn = NULL;
+    const uint8_t *v = NULL;
+    CHECK_OK(s.ops->begin(s.self, false, &txn));
+    CHECK_OK(s.ops->get(txn, IMC_DIR_TABLE_HANDLES, (const uint8_t *)ALICE, 17, &v, &n));
+    memcpy(rec, v, n);
+    s.ops->abort(txn);
+    imc_dir_store_close(&s);
+    rec[0] = 1;
+    poke(path, IMC_DIR_TABLE_HANDLES, ALICE, 17, rec, n);
+    CHECK_OK(imc_dir_store_lmdb_open(&s, path, &o));
+    CHECK_OK(imc_dir_init(&d, w->b, s, w->sk, NULL));
+    CHECK_ST(imc_dir_lookup(g_resp, sizeof g_resp, &n, &d, w->now, (const uint8_t *)ALICE, 17),
+             IMC_ERR_IO);
+    CHECK_ST(imc_dir_check(&d), IMC_ERR_IO);
+    imc_dir_wipe(&d);
+    imc_dir_store_close(&s);
+    const uint8_t one = 1;
+    poke(path, IMC_DIR_TABLE_META, "format", 6, &one, 1);
+    CHECK_OK(imc_dir_store_lmdb_open(&s, path, &o));
+    CHECK_ST(imc_dir_init(&d, w->b, s, w->sk, NULL), IMC_ERR_UNSUPPORTED);
+    imc_dir_store_close(&s);
+}
+
 int main(void)
 {
     const imc_backend *bs[4];
@@ -510,6 +551,7 @@ int main(void)
         imc_dircache_free(c);
         state_file(&w);
         state_meta(&w);
+        old_store_refused(&w);
         teardown(&w);
     }
     return imc_test_end();
