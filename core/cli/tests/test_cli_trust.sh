@@ -29,6 +29,16 @@ I=$IMCORE
 A=alice@example.com
 B=bob@example.com
 
+# ---- help ----------------------------------------------------------------------
+run "--help lists client and account" 0 "$I" --help && has "help" out "client" && has "help" out "account"
+for c in init apply show accept; do
+    run "client $c --help" 0 "$I" client $c --help && has "client $c --help" out "Usage: imcore client $c"
+done
+run "account keygen --help" 0 "$I" account keygen --help
+run "client alone" 2 "$I" client
+run "apply without a state" 1 "$I" client apply --state nowhere.state --in /dev/null &&
+    one_line_error "no state" "imcore client apply: " && has "no state" err "imcore client init"
+
 # ---- set-up: a directory, two accounts, four devices ---------------------------
 "$I" dir init --db d.lmdb >/dev/null || fail "dir init"
 "$I" account keygen --out alice.acct >/dev/null || fail "account keygen alice"
