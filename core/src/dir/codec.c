@@ -73,6 +73,25 @@ long imc_dir_record_find(const imc_dir_record *rec, uint64_t device_id)
     return -1;
 }
 
+void imc_dir_record_insert(imc_dir_record *rec, const imc_device_public *d)
+{
+    size_t at = 0;
+    while (at < rec->device_count && rec->devices[at].device_id < d->device_id)
+        at++;
+    memmove(&rec->devices[at + 1], &rec->devices[at],
+            (rec->device_count - at) * sizeof rec->devices[0]);
+    rec->devices[at] = *d;
+    rec->device_count++;
+}
+
+void imc_dir_record_remove(imc_dir_record *rec, size_t at)
+{
+    memmove(&rec->devices[at], &rec->devices[at + 1],
+            (rec->device_count - at - 1) * sizeof rec->devices[0]);
+    rec->device_count--;
+    memset(&rec->devices[rec->device_count], 0, sizeof rec->devices[0]);
+}
+
 const char *imc_dir_update_label(uint8_t op)
 {
     switch (op) {

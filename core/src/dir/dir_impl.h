@@ -113,6 +113,11 @@ IMC_MUST_USE imc_status imc_dir_decode_contact(imc_dir_contact *c, const uint8_t
 /* Index of device id in the record's sorted list, or -1. */
 long imc_dir_record_find(const imc_dir_record *rec, uint64_t device_id);
 
+/* Inserts d in id order (the caller checked there is room and the id is
+ * not listed); removes the device at index `at`. */
+void imc_dir_record_insert(imc_dir_record *rec, const imc_device_public *d);
+void imc_dir_record_remove(imc_dir_record *rec, size_t at);
+
 /* 1 if both records list the same devices (suite, id, keys) in order. */
 int imc_dir_devices_equal(const imc_dir_record *a, const imc_dir_record *b);
 

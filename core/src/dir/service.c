@@ -195,13 +195,7 @@ static imc_status expected_list(const imc_dir *d, void *txn, const imc_dir_updat
         }
         if (next->device_count >= d->max_devices_)
             return IMC_ERR_LIMIT;
-        size_t i = 0;
-        while (i < next->device_count && next->devices[i].device_id < u->device.device_id)
-            i++;
-        memmove(&next->devices[i + 1], &next->devices[i],
-                (next->device_count - i) * sizeof next->devices[0]);
-        next->devices[i] = u->device;
-        next->device_count++;
+        imc_dir_record_insert(next, &u->device);
         return IMC_OK;
     }
     case IMC_DIR_OP_ROTATE:
@@ -209,15 +203,10 @@ static imc_status expected_list(const imc_dir *d, void *txn, const imc_dir_updat
         at = imc_dir_record_find(next, u->target_id);
         if (at < 0)
             return IMC_ERR_NOT_FOUND;
-        if (u->op == IMC_DIR_OP_ROTATE) {
+        if (u->op == IMC_DIR_OP_ROTATE)
             next->devices[at] = u->device;
-        } else {
-            size_t i = (size_t)at;
-            memmove(&next->devices[i], &next->devices[i + 1],
-                    (next->device_count - i - 1) * sizeof next->devices[0]);
-            next->device_count--;
-            memset(&next->devices[next->device_count], 0, sizeof next->devices[0]);
-        }
+        else
+            imc_dir_record_remove(next, (size_t)at);
         return IMC_OK;
     case IMC_DIR_OP_ACCOUNT_ROTATE: return IMC_OK;
     default: return IMC_ERR_MALFORMED;

@@ -125,13 +125,7 @@ imc_status imc_dir_sign_register(uint8_t *out, size_t out_cap, size_t *out_len,
     imc_dir_record *next = next_of(cur);
     if (next == NULL)
         return IMC_ERR_NOMEM;
-    size_t at = 0;
-    while (at < next->device_count && next->devices[at].device_id < dev->pub.device_id)
-        at++;
-    memmove(&next->devices[at + 1], &next->devices[at],
-            (next->device_count - at) * sizeof next->devices[0]);
-    next->devices[at] = dev->pub;
-    next->device_count++;
+    imc_dir_record_insert(next, &dev->pub);
     imc_writer w;
     imc_wire_writer_init(&w, out, out_cap);
     put_head(&w, IMC_DIR_OP_REGISTER, cur);
@@ -196,11 +190,7 @@ imc_status imc_dir_sign_revoke(uint8_t *out, size_t out_cap, size_t *out_len, co
     imc_dir_record *next = next_of(cur);
     if (next == NULL)
         return IMC_ERR_NOMEM;
-    size_t i = (size_t)at;
-    memmove(&next->devices[i], &next->devices[i + 1],
-            (next->device_count - i - 1) * sizeof next->devices[0]);
-    next->device_count--;
-    memset(&next->devices[next->device_count], 0, sizeof next->devices[0]);
+    imc_dir_record_remove(next, (size_t)at);
     imc_writer w;
     imc_wire_writer_init(&w, out, out_cap);
     put_head(&w, IMC_DIR_OP_REVOKE, cur);
