@@ -530,8 +530,13 @@ static void old_store_refused(world *w)
 
 int main(void)
 {
-    const imc_backend *bs[4];
-    size_t nb = imc_test_backends(bs, 4);
+    const imc_backend *all[16], *bs[16];
+    size_t na = imc_test_backends(all, 16), nb = 0;
+    /* Backends with Ed25519 and suite 1 (Mbed TLS has no Ed25519). */
+    for (size_t i = 0; i < na; i++)
+        if ((imc_backend_caps(all[i]) & IMC_CAP_ED25519) &&
+            imc_suite_supported(imc_suite_get(1), all[i]))
+            bs[nb++] = all[i];
     CHECK(nb > 0);
     for (size_t i = 0; i < nb; i++) {
         printf("  %s\n", imc_backend_name(bs[i]));
