@@ -6,8 +6,9 @@
  * clients pin). The update commands act as the account's devices would:
  * they load the account key file (imcore account keygen) and the device
  * key files, sign the new device list and the update for the handle's
- * current epoch, and apply it; --out keeps the directory's signed answer
+ * current record, and apply it; --out keeps the directory's signed answer
  * (the push the account's devices get). */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -41,13 +42,23 @@ static int key_path(const cli_args *a, char *out, const char *suffix)
 
 static uint64_t now_ms(const cli_args *a, int *rc)
 {
-    uint64_t v = 0;
-    *rc = cli_get_u64(a, "now", cli_now_ms(), &v);
+    struct timespec ts;
+    uint64_t def = 0;
+    if (clock_gettime(CLOCK_REALTIME, &ts) == 0)
+        def = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    uint64_t v = def;
+    *rc = cli_get_time_ms(a, "now", def, &v);
+    /* --out is checked before anything changes: an update is never applied
+     * and then its answer refused. */
+    const char *out = cli_get(a, "out", NULL); /* every command with --now has --out */
+    if (*rc == CLI_CONTINUE && out != NULL)
+        *rc = cli_check_output(a, out);
     return v;
 }
 
-/* Opens the directory of --db with its key. */
-static int open_dir(const cli_args *a, dir_ctx *c)
+/* Opens the directory of --db with its key; read-only for the commands
+ * that only read (a read-only file or file system then still works). */
+static int open_dir(const cli_args *a, dir_ctx *c, bool read_only)
 {
     memset(c, 0, sizeof *c);
     int rc = cli_get_backend(a, &c->b);
@@ -58,10 +69,6 @@ static int open_dir(const cli_args *a, dir_ctx *c)
     rc = key_path(a, kpath, ".key");
     if (rc != CLI_CONTINUE)
         return rc;
-    if (access(db, F_OK) != 0) {
-        cli_err(a->prog, "no directory at '%s' (create one with 'imcore dir init')", db);
-        return CLI_EXIT_FAIL;
-    }
     uint8_t sk[IMC_DIR_SECRET_BYTES + 1];
     size_t len = 0;
     rc = cli_read_into(a->prog, "directory key file", kpath, sk, sizeof sk, &len);
@@ -72,11 +79,18 @@ static int open_dir(const cli_args *a, dir_ctx *c)
     }
     imc_status st = IMC_OK;
     if (rc == CLI_CONTINUE) {
-        st = imc_dir_store_lmdb_open(&c->store, db, NULL);
-        if (st != IMC_OK) {
-            cli_err(a->prog, "cannot open directory '%s': %s", db, imc_status_str(st));
-            rc = CLI_EXIT_FAIL;
+        /* Only 'dir init' creates a directory: a missing file is an error. */
+        imc_dir_lmdb_options opt = {.read_only = true};
+        errno = 0;
+        st = imc_dir_store_lmdb_open(&c->store, db, &opt);
+        if (st == IMC_OK && !read_only) {
+            imc_dir_store_close(&c->store);
+            opt.read_only = false;
+            errno = 0;
+            st = imc_dir_store_lmdb_open(&c->store, db, &opt);
         }
+        if (st != IMC_OK)
+            rc = cli_store_error(a->prog, "directory", db, st);
     }
     if (rc == CLI_CONTINUE) {
         st = imc_dir_init(&c->d, c->b, c->store, sk, NULL);
@@ -126,21 +140,28 @@ static void print_record_text(FILE *out, const imc_dir_record *rec, uint64_t glo
     }
 }
 
+/* One JSON line per handle, in the convention of docs/cli.md ("JSON"). */
 static void print_record_json(FILE *out, const imc_dir_record *rec, uint64_t global)
 {
-    fputs("{\"handle\":", out);
+    fputs("{\"handle\": ", out);
     cli_put_json_string(out, rec->handle, rec->handle_len);
-    fprintf(out, ",\"epoch\":%llu", (unsigned long long)rec->epoch);
-    if (global != UINT64_MAX)
-        fprintf(out, ",\"global_epoch\":%llu", (unsigned long long)global);
-    fputs(",\"devices\":[", out);
+    fputs(", \"epoch\": ", out);
+    cli_put_json_u64(out, rec->epoch);
+    if (global != UINT64_MAX) {
+        fputs(", \"global_epoch\": ", out);
+        cli_put_json_u64(out, global);
+    }
+    fputs(", \"devices\": [", out);
     for (size_t i = 0; i < rec->device_count; i++) {
         const imc_device_public *d = &rec->devices[i];
         const imc_suite *s = imc_suite_get(d->suite);
-        fprintf(out, "%s{\"device_id\":%llu,\"suite\":%u,\"dh_pk\":\"", i ? "," : "",
-                (unsigned long long)d->device_id, (unsigned)d->suite);
+        fprintf(out, "%s{\"device_id\": ", i ? ", " : "");
+        cli_put_json_u64(out, d->device_id);
+        fputs(", ", out);
+        cli_put_json_suite(out, d->suite);
+        fputs(", \"dh_pk\": \"", out);
         cli_put_hex(out, d->dh_pk, s != NULL ? s->dh_public_bytes : 0);
-        fputs("\",\"sig_pk\":\"", out);
+        fputs("\", \"sig_pk\": \"", out);
         cli_put_hex(out, d->sig_pk, s != NULL ? s->sig_public_bytes : 0);
         fputs("\"}", out);
     }
@@ -176,14 +197,14 @@ static int report_response(const cli_args *a, dir_ctx *c, const uint8_t *resp, s
     }
     const char *out = cli_get(a, "out", NULL);
     if (out != NULL)
-        return cli_write_file(a->prog, out, resp, len, 0644, 0);
+        return cli_write_output(a, out, resp, len, 0644);
     return CLI_CONTINUE;
 }
 
 static const char *update_error(imc_status st)
 {
     switch (st) {
-    case IMC_ERR_STALE: return "the handle changed meanwhile; run the command again";
+    case IMC_ERR_STALE: return "the handle kept changing meanwhile (other updates won every race)";
     case IMC_ERR_EXISTS:
         return "this device id is registered already, or was revoked (ids are never reused)";
     case IMC_ERR_LIMIT: return "the handle has the maximum number of devices";
@@ -198,61 +219,90 @@ static const char *update_error(imc_status st)
     }
 }
 
-/* Applies one update; sign_st is how signing it went. */
-static int apply_update(const cli_args *a, dir_ctx *c, const uint8_t *upd, size_t upd_len,
-                        imc_status sign_st, uint64_t now)
+/* What an update command signs: the keys are loaded once, and the update
+ * is signed again for the handle's current epoch at each attempt. */
+typedef enum update_kind {
+    UPD_REGISTER,
+    UPD_ROTATE,
+    UPD_REVOKE,
+    UPD_ACCOUNT_ROTATE,
+    UPD_RESET
+} update_kind;
+typedef struct update_job {
+    update_kind kind;
+    const imc_device_keys *keys, *new_keys; /* new_keys: rotate only */
+    uint64_t target;                        /* revoke only */
+    const uint8_t *account_sk;              /* the account key (the new one for a reset) */
+    const uint8_t *new_account_sk;          /* account rotation only */
+} update_job;
+
+/* Attempts of an update that lost a race: another writer committed to the
+ * handle between reading its epoch and applying (IMC_ERR_STALE). */
+#define UPDATE_ATTEMPTS 8
+
+/* Signs the job against the handle's current record (as a device would
+ * have it from a lookup). */
+static imc_status sign_job(uint8_t *upd, size_t *upd_len, const dir_ctx *c, const update_job *j,
+                           const uint8_t pk[IMC_DIR_PUBLIC_BYTES], const imc_dir_record *cur)
 {
-    size_t len = 0;
-    uint8_t *resp = malloc(IMC_DIR_RESPONSE_MAX_BYTES(1));
-    imc_status st = resp == NULL ? IMC_ERR_NOMEM : sign_st;
-    if (st != IMC_OK) {
-        cli_err(a->prog, "cannot sign the update: %s", imc_status_str(st));
-        free(resp);
-        return CLI_EXIT_FAIL;
+    size_t cap = IMC_DIR_UPDATE_MAX_BYTES;
+    const uint8_t *ask = j->account_sk;
+    switch (j->kind) {
+    case UPD_REGISTER: return imc_dir_sign_register(upd, cap, upd_len, c->b, pk, cur, ask, j->keys);
+    case UPD_ROTATE:
+        return imc_dir_sign_rotate(upd, cap, upd_len, c->b, pk, cur, ask, j->keys, j->new_keys);
+    case UPD_REVOKE: return imc_dir_sign_revoke(upd, cap, upd_len, c->b, pk, cur, ask, j->target);
+    case UPD_ACCOUNT_ROTATE:
+        return imc_dir_sign_account_rotate(upd, cap, upd_len, c->b, pk, cur, ask,
+                                           j->new_account_sk);
+    case UPD_RESET:
+        return imc_dir_sign_account_reset(upd, cap, upd_len, c->b, pk, cur, ask, j->keys);
     }
-    st = imc_dir_update(resp, IMC_DIR_RESPONSE_MAX_BYTES(1), &len, &c->d, now, upd, upd_len);
-    int rc = CLI_CONTINUE;
-    if (st != IMC_OK) {
-        cli_err(a->prog, "%s", update_error(st));
-        rc = CLI_EXIT_FAIL;
-    } else {
-        rc = report_response(a, c, resp, len);
-    }
-    free(resp);
-    return rc;
+    return IMC_ERR_ARG;
 }
 
-/* What every update command needs: the handle's current record (as a
- * device would have it from a lookup), the account key of --option and the
- * directory's public key. */
-typedef struct update_ctx {
-    imc_dir_record cur;
-    uint8_t account_sk[IMC_DIR_ACCOUNT_SECRET_BYTES];
-    uint8_t dir_pk[IMC_DIR_PUBLIC_BYTES];
-    uint8_t upd[IMC_DIR_UPDATE_MAX_BYTES];
-    size_t upd_len;
-} update_ctx;
-
-static int update_prelude(const cli_args *a, dir_ctx *c, update_ctx *u, const char *key_opt)
+/* Reads the handle's epoch, signs, applies; again on a lost race. */
+static int apply_job(const cli_args *a, dir_ctx *c, const uint8_t *h, size_t h_len,
+                     const update_job *j, uint64_t now)
 {
-    int rc = open_dir(a, c);
-    if (rc != CLI_CONTINUE)
-        return rc;
-    uint8_t h[IMC_MAX_HANDLE_BYTES];
-    size_t h_len = 0;
-    rc = get_handle(a, cli_get(a, "handle", ""), h, &h_len);
-    if (rc == CLI_CONTINUE)
-        rc = cli_load_account_key(a->prog, cli_get(a, key_opt, ""), u->account_sk);
-    if (rc == CLI_CONTINUE) {
-        imc_status st = imc_dir_get(&u->cur, &c->d, h, h_len);
+    uint8_t pk[IMC_DIR_PUBLIC_BYTES], upd[IMC_DIR_UPDATE_MAX_BYTES];
+    size_t len = 0, upd_len = 0;
+    imc_dir_public_key(pk, &c->d);
+    uint8_t *resp = malloc(IMC_DIR_RESPONSE_MAX_BYTES(1));
+    imc_dir_record *rec = malloc(sizeof *rec);
+    imc_status st = resp == NULL || rec == NULL ? IMC_ERR_NOMEM : IMC_OK;
+    int rc = CLI_CONTINUE;
+    for (unsigned attempt = 1; st == IMC_OK; attempt++) {
+        st = imc_dir_get(rec, &c->d, h, h_len);
         if (st != IMC_OK) {
             cli_err(a->prog, "cannot read the handle: %s", imc_status_str(st));
             rc = CLI_EXIT_FAIL;
+            break;
         }
+        st = sign_job(upd, &upd_len, c, j, pk, rec);
+        if (st != IMC_OK) {
+            cli_err(a->prog, "%s",
+                    st == IMC_ERR_NOT_FOUND || st == IMC_ERR_ARG || st == IMC_ERR_LIMIT
+                        ? update_error(st)
+                        : imc_status_str(st));
+            rc = CLI_EXIT_FAIL;
+            break;
+        }
+        st = imc_dir_update(resp, IMC_DIR_RESPONSE_MAX_BYTES(1), &len, &c->d, now, upd, upd_len);
+        if (st == IMC_ERR_STALE && attempt < UPDATE_ATTEMPTS)
+            st = IMC_OK; /* another writer was first: read the new epoch, sign again */
+        else
+            break;
     }
-    imc_dir_public_key(u->dir_pk, &c->d);
-    if (rc != CLI_CONTINUE)
-        close_dir(c);
+    if (rc == CLI_CONTINUE && st != IMC_OK) {
+        cli_err(a->prog, "%s", st == IMC_ERR_NOMEM ? imc_status_str(st) : update_error(st));
+        rc = CLI_EXIT_FAIL;
+    } else if (rc == CLI_CONTINUE) {
+        rc = report_response(a, c, resp, len);
+    }
+    imc_wipe(upd, sizeof upd);
+    free(rec);
+    free(resp);
     return rc;
 }
 
@@ -289,6 +339,7 @@ static int run_init(const cli_args *a)
     if (rc == CLI_CONTINUE) {
         imc_dir_store store;
         imc_dir d;
+        errno = 0;
         st = imc_dir_store_lmdb_open(&store, db, NULL);
         if (st == IMC_OK) {
             st = imc_dir_init(&d, b, store, sk, NULL);
@@ -296,7 +347,7 @@ static int run_init(const cli_args *a)
             imc_dir_store_close(&store);
         }
         if (st != IMC_OK) {
-            cli_err(a->prog, "cannot create directory '%s': %s", db, imc_status_str(st));
+            (void)cli_store_error(a->prog, "directory", db, st);
             unlink(kpath);
             unlink(ppath);
             rc = CLI_EXIT_FAIL;
@@ -313,60 +364,54 @@ static int run_init(const cli_args *a)
 
 /* ---- register / rotate / revoke ---------------------------------------- */
 
-/* Signs with sign_st's outcome, applies, cleans up. */
-static int finish_update(const cli_args *a, dir_ctx *c, update_ctx *u, imc_status sign_st,
-                         uint64_t now)
+/* The directory and --handle, for an update command. */
+static int update_open(const cli_args *a, dir_ctx *c, uint8_t h[IMC_MAX_HANDLE_BYTES],
+                       size_t *h_len, uint64_t *now)
 {
-    int rc = apply_update(a, c, u->upd, u->upd_len, sign_st, now);
-    imc_wipe(u->account_sk, sizeof u->account_sk);
-    close_dir(c);
-    free(u);
+    int rc = CLI_CONTINUE;
+    *now = now_ms(a, &rc);
+    if (rc == CLI_CONTINUE)
+        rc = get_handle(a, cli_get(a, "handle", ""), h, h_len);
+    if (rc == CLI_CONTINUE)
+        rc = open_dir(a, c, false);
     return rc;
-}
-
-static update_ctx *new_update(const cli_args *a)
-{
-    update_ctx *u = calloc(1, sizeof *u);
-    if (u == NULL)
-        cli_err(a->prog, "out of memory");
-    return u;
 }
 
 static int run_register(const cli_args *a)
 {
     dir_ctx c;
     imc_device_keys dev;
-    int rc = CLI_CONTINUE;
-    uint64_t now = now_ms(a, &rc);
-    update_ctx *u = rc == CLI_CONTINUE ? new_update(a) : NULL;
-    if (u == NULL)
-        return rc == CLI_CONTINUE ? CLI_EXIT_FAIL : rc;
-    rc = update_prelude(a, &c, u, "account-key");
+    uint8_t h[IMC_MAX_HANDLE_BYTES], ask[IMC_DIR_ACCOUNT_SECRET_BYTES];
+    size_t h_len = 0;
+    uint64_t now = 0;
+    int rc = update_open(a, &c, h, &h_len, &now);
+    if (rc != CLI_CONTINUE)
+        return rc;
+    rc = cli_load_account_key(a->prog, cli_get(a, "account-key", ""), ask);
     if (rc == CLI_CONTINUE)
         rc = cli_load_secret(a->prog, c.b, cli_get(a, "key", ""), &dev);
-    if (rc != CLI_CONTINUE) {
-        if (c.open)
-            close_dir(&c);
-        imc_wipe(u->account_sk, sizeof u->account_sk);
-        free(u);
-        return rc;
+    if (rc == CLI_CONTINUE) {
+        update_job j = {UPD_REGISTER, &dev, NULL, 0, ask, NULL};
+        rc = apply_job(a, &c, h, h_len, &j, now);
+        imc_keys_wipe(&dev);
     }
-    imc_status st = imc_dir_sign_register(u->upd, sizeof u->upd, &u->upd_len, c.b, u->dir_pk,
-                                          &u->cur, u->account_sk, &dev);
-    imc_keys_wipe(&dev);
-    return finish_update(a, &c, u, st, now);
+    imc_wipe(ask, sizeof ask);
+    close_dir(&c);
+    return rc;
 }
 
 static int run_rotate(const cli_args *a)
 {
     dir_ctx c;
     imc_device_keys old_keys, new_keys;
-    int rc = CLI_CONTINUE;
-    uint64_t now = now_ms(a, &rc);
-    update_ctx *u = rc == CLI_CONTINUE ? new_update(a) : NULL;
-    if (u == NULL)
-        return rc == CLI_CONTINUE ? CLI_EXIT_FAIL : rc;
-    rc = update_prelude(a, &c, u, "account-key");
+    uint8_t h[IMC_MAX_HANDLE_BYTES];
+    size_t h_len = 0;
+    uint64_t now = 0;
+    int rc = update_open(a, &c, h, &h_len, &now);
+    if (rc != CLI_CONTINUE)
+        return rc;
+    uint8_t ask[IMC_DIR_ACCOUNT_SECRET_BYTES];
+    rc = cli_load_account_key(a->prog, cli_get(a, "account-key", ""), ask);
     if (rc == CLI_CONTINUE)
         rc = cli_load_secret(a->prog, c.b, cli_get(a, "key", ""), &old_keys);
     if (rc == CLI_CONTINUE) {
@@ -377,107 +422,85 @@ static int run_rotate(const cli_args *a)
                     "keeps the device id",
                     (unsigned long long)new_keys.pub.device_id,
                     (unsigned long long)old_keys.pub.device_id);
-            imc_keys_wipe(&new_keys);
             rc = CLI_EXIT_FAIL;
         }
-        if (rc != CLI_CONTINUE)
-            imc_keys_wipe(&old_keys);
+        if (rc == CLI_CONTINUE) {
+            update_job j = {UPD_ROTATE, &old_keys, &new_keys, 0, ask, NULL};
+            rc = apply_job(a, &c, h, h_len, &j, now);
+        }
+        imc_keys_wipe(&new_keys);
+        imc_keys_wipe(&old_keys);
     }
-    if (rc != CLI_CONTINUE) {
-        if (c.open)
-            close_dir(&c);
-        imc_wipe(u->account_sk, sizeof u->account_sk);
-        free(u);
-        return rc;
-    }
-    imc_status st = imc_dir_sign_rotate(u->upd, sizeof u->upd, &u->upd_len, c.b, u->dir_pk,
-                                        &u->cur, u->account_sk, &old_keys, &new_keys);
-    imc_keys_wipe(&old_keys);
-    imc_keys_wipe(&new_keys);
-    return finish_update(a, &c, u, st, now);
+    imc_wipe(ask, sizeof ask);
+    close_dir(&c);
+    return rc;
 }
 
 static int run_revoke(const cli_args *a)
 {
     dir_ctx c;
-    uint64_t target = 0;
-    int rc = CLI_CONTINUE;
-    uint64_t now = now_ms(a, &rc);
+    uint8_t h[IMC_MAX_HANDLE_BYTES], ask[IMC_DIR_ACCOUNT_SECRET_BYTES];
+    size_t h_len = 0;
+    uint64_t now = 0, target = 0;
+    int rc = cli_get_device_id(a, "device-id", &target);
     if (rc == CLI_CONTINUE)
-        rc = cli_get_u64(a, "device-id", 0, &target);
-    if (rc == CLI_CONTINUE && target == 0) {
-        cli_err(a->prog, "option --device-id: device ids start at 1");
-        rc = CLI_EXIT_USAGE;
-    }
-    update_ctx *u = rc == CLI_CONTINUE ? new_update(a) : NULL;
-    if (u == NULL)
-        return rc == CLI_CONTINUE ? CLI_EXIT_FAIL : rc;
-    rc = update_prelude(a, &c, u, "account-key");
-    if (rc != CLI_CONTINUE) {
-        imc_wipe(u->account_sk, sizeof u->account_sk);
-        free(u);
+        rc = update_open(a, &c, h, &h_len, &now);
+    if (rc != CLI_CONTINUE)
         return rc;
+    rc = cli_load_account_key(a->prog, cli_get(a, "account-key", ""), ask);
+    if (rc == CLI_CONTINUE) {
+        update_job j = {UPD_REVOKE, NULL, NULL, target, ask, NULL};
+        rc = apply_job(a, &c, h, h_len, &j, now);
     }
-    imc_status st = imc_dir_sign_revoke(u->upd, sizeof u->upd, &u->upd_len, c.b, u->dir_pk,
-                                        &u->cur, u->account_sk, target);
-    if (st == IMC_ERR_NOT_FOUND) {
-        cli_err(a->prog, "%s", update_error(st));
-        imc_wipe(u->account_sk, sizeof u->account_sk);
-        close_dir(&c);
-        free(u);
-        return CLI_EXIT_FAIL;
-    }
-    return finish_update(a, &c, u, st, now);
+    imc_wipe(ask, sizeof ask);
+    close_dir(&c);
+    return rc;
 }
 
 static int run_account_rotate(const cli_args *a)
 {
     dir_ctx c;
-    uint8_t new_sk[IMC_DIR_ACCOUNT_SECRET_BYTES];
-    int rc = CLI_CONTINUE;
-    uint64_t now = now_ms(a, &rc);
-    update_ctx *u = rc == CLI_CONTINUE ? new_update(a) : NULL;
-    if (u == NULL)
-        return rc == CLI_CONTINUE ? CLI_EXIT_FAIL : rc;
-    rc = update_prelude(a, &c, u, "account-key");
-    if (rc == CLI_CONTINUE)
-        rc = cli_load_account_key(a->prog, cli_get(a, "new-account-key", ""), new_sk);
-    if (rc != CLI_CONTINUE) {
-        if (c.open)
-            close_dir(&c);
-        imc_wipe(u->account_sk, sizeof u->account_sk);
-        free(u);
+    uint8_t h[IMC_MAX_HANDLE_BYTES], ask[IMC_DIR_ACCOUNT_SECRET_BYTES];
+    uint8_t nsk[IMC_DIR_ACCOUNT_SECRET_BYTES];
+    size_t h_len = 0;
+    uint64_t now = 0;
+    int rc = update_open(a, &c, h, &h_len, &now);
+    if (rc != CLI_CONTINUE)
         return rc;
+    rc = cli_load_account_key(a->prog, cli_get(a, "account-key", ""), ask);
+    if (rc == CLI_CONTINUE)
+        rc = cli_load_account_key(a->prog, cli_get(a, "new-account-key", ""), nsk);
+    if (rc == CLI_CONTINUE) {
+        update_job j = {UPD_ACCOUNT_ROTATE, NULL, NULL, 0, ask, nsk};
+        rc = apply_job(a, &c, h, h_len, &j, now);
     }
-    imc_status st = imc_dir_sign_account_rotate(u->upd, sizeof u->upd, &u->upd_len, c.b,
-                                                u->dir_pk, &u->cur, u->account_sk, new_sk);
-    imc_wipe(new_sk, sizeof new_sk);
-    return finish_update(a, &c, u, st, now);
+    imc_wipe(ask, sizeof ask);
+    imc_wipe(nsk, sizeof nsk);
+    close_dir(&c);
+    return rc;
 }
 
 static int run_reset(const cli_args *a)
 {
     dir_ctx c;
     imc_device_keys dev;
-    int rc = CLI_CONTINUE;
-    uint64_t now = now_ms(a, &rc);
-    update_ctx *u = rc == CLI_CONTINUE ? new_update(a) : NULL;
-    if (u == NULL)
-        return rc == CLI_CONTINUE ? CLI_EXIT_FAIL : rc;
-    rc = update_prelude(a, &c, u, "new-account-key");
+    uint8_t h[IMC_MAX_HANDLE_BYTES], nsk[IMC_DIR_ACCOUNT_SECRET_BYTES];
+    size_t h_len = 0;
+    uint64_t now = 0;
+    int rc = update_open(a, &c, h, &h_len, &now);
+    if (rc != CLI_CONTINUE)
+        return rc;
+    rc = cli_load_account_key(a->prog, cli_get(a, "new-account-key", ""), nsk);
     if (rc == CLI_CONTINUE)
         rc = cli_load_secret(a->prog, c.b, cli_get(a, "key", ""), &dev);
-    if (rc != CLI_CONTINUE) {
-        if (c.open)
-            close_dir(&c);
-        imc_wipe(u->account_sk, sizeof u->account_sk);
-        free(u);
-        return rc;
+    if (rc == CLI_CONTINUE) {
+        update_job j = {UPD_RESET, &dev, NULL, 0, nsk, NULL};
+        rc = apply_job(a, &c, h, h_len, &j, now);
+        imc_keys_wipe(&dev);
     }
-    imc_status st = imc_dir_sign_account_reset(u->upd, sizeof u->upd, &u->upd_len, c.b,
-                                               u->dir_pk, &u->cur, u->account_sk, &dev);
-    imc_keys_wipe(&dev);
-    return finish_update(a, &c, u, st, now);
+    imc_wipe(nsk, sizeof nsk);
+    close_dir(&c);
+    return rc;
 }
 
 /* ---- lookup -------------------------------------------------------------------- */
@@ -507,7 +530,7 @@ static int run_lookup(const cli_args *a)
     }
     dir_ctx c;
     if (rc == CLI_CONTINUE)
-        rc = open_dir(a, &c);
+        rc = open_dir(a, &c, true);
     if (rc != CLI_CONTINUE)
         return rc;
     size_t cap = IMC_DIR_RESPONSE_MAX_BYTES(n), len = 0;
@@ -547,7 +570,7 @@ static int export_one(void *vctx, const imc_dir_record *rec)
 static int run_export(const cli_args *a)
 {
     dir_ctx c;
-    int rc = open_dir(a, &c);
+    int rc = open_dir(a, &c, true);
     if (rc != CLI_CONTINUE)
         return rc;
     export_ctx x = {cli_flag(a, "json"), 0, 0};
@@ -577,15 +600,17 @@ static int run_export(const cli_args *a)
 
 /* Options shared by the subcommands (one line each: the help is short). */
 #define OPT_DB {"db", CLI_OPT_VALUE, true, "FILE", "the LMDB directory file (key: FILE.key)"}
-#define OPT_BACKEND {"backend", CLI_OPT_VALUE, false, "NAME", "sodium|openssl (default sodium)"}
+#define OPT_BACKEND {"backend", CLI_OPT_VALUE, false, "NAME", CLI_BACKEND_HELP}
 #define OPT_NOW {"now", CLI_OPT_VALUE, false, "MS", "issue time, ms since 1970 (default: now)"}
 #define OPT_OUT {"out", CLI_OPT_VALUE, false, "FILE", "also write the signed answer to FILE"}
+#define OPT_FORCE {"force", CLI_OPT_FLAG, false, NULL, "replace --out if it exists"}
 #define OPT_JSON {"json", CLI_OPT_FLAG, false, NULL, "print one JSON line per handle"}
 #define OPT_HANDLE {"handle", CLI_OPT_VALUE, true, "H", "+14155550100 or an e-mail address"}
 
-static const cli_opt init_opts[] = {OPT_DB, OPT_BACKEND};
 #define OPT_ACCOUNT                                                                                \
     {"account-key", CLI_OPT_VALUE, true, "FILE", "the account key file (it signs the device list)"}
+
+static const cli_opt init_opts[] = {OPT_DB, OPT_BACKEND};
 static const cli_opt register_opts[] = {
     OPT_DB,
     OPT_HANDLE,
@@ -593,6 +618,7 @@ static const cli_opt register_opts[] = {
      "the device's secret key file (it signs its registration)"},
     OPT_ACCOUNT,
     OPT_OUT,
+    OPT_FORCE,
     OPT_JSON,
     OPT_NOW,
     OPT_BACKEND,
@@ -604,6 +630,7 @@ static const cli_opt rotate_opts[] = {
     {"new-key", CLI_OPT_VALUE, true, "FILE", "its new secret key file (same device id)"},
     OPT_ACCOUNT,
     OPT_OUT,
+    OPT_FORCE,
     OPT_JSON,
     OPT_NOW,
     OPT_BACKEND,
@@ -614,6 +641,7 @@ static const cli_opt revoke_opts[] = {
     {"device-id", CLI_OPT_VALUE, true, "N", "the device to revoke"},
     OPT_ACCOUNT,
     OPT_OUT,
+    OPT_FORCE,
     OPT_JSON,
     OPT_NOW,
     OPT_BACKEND,
@@ -624,6 +652,7 @@ static const cli_opt account_rotate_opts[] = {
     {"account-key", CLI_OPT_VALUE, true, "FILE", "the current account key file"},
     {"new-account-key", CLI_OPT_VALUE, true, "FILE", "the new account key file"},
     OPT_OUT,
+    OPT_FORCE,
     OPT_JSON,
     OPT_NOW,
     OPT_BACKEND,
@@ -634,6 +663,7 @@ static const cli_opt reset_opts[] = {
     {"new-account-key", CLI_OPT_VALUE, true, "FILE", "the new account key file"},
     {"key", CLI_OPT_VALUE, true, "FILE", "the secret key file of the account's new first device"},
     OPT_OUT,
+    OPT_FORCE,
     OPT_JSON,
     OPT_NOW,
     OPT_BACKEND,
@@ -642,6 +672,7 @@ static const cli_opt lookup_opts[] = {
     {"db", CLI_OPT_VALUE, true, "FILE", "the LMDB directory file (its key: FILE.key)"},
     {"handle", CLI_OPT_MULTI, true, "H", "a handle to look up (repeat for a batch, up to 256)"},
     OPT_OUT,
+    OPT_FORCE,
     OPT_JSON,
     OPT_NOW,
     OPT_BACKEND,
@@ -663,6 +694,7 @@ static const cli_cmd dir_register = {
     .summary = "Register a device under a handle (signed by it and the account key)",
     .opts = register_opts,
     .opt_count = CLI_ARRAY_LEN(register_opts),
+    .inputs = "db key account-key",
     .details = "The handle is normalised (phone numbers to E.164, e-mail addresses lower-cased;\n"
                "docs/directory.md). Device ids are unique in the directory and never reused.\n"
                "The first device of a handle creates the account: --account-key becomes its key.\n"
@@ -674,6 +706,7 @@ static const cli_cmd dir_rotate = {
     .summary = "Replace a device's keys (signed by its old and its new key)",
     .opts = rotate_opts,
     .opt_count = CLI_ARRAY_LEN(rotate_opts),
+    .inputs = "db key new-key account-key",
     .run = run_rotate,
 };
 static const cli_cmd dir_revoke = {
@@ -681,6 +714,7 @@ static const cli_cmd dir_revoke = {
     .summary = "Revoke a device (signed by the account key)",
     .opts = revoke_opts,
     .opt_count = CLI_ARRAY_LEN(revoke_opts),
+    .inputs = "db account-key",
     .run = run_revoke,
 };
 static const cli_cmd dir_account_rotate = {
@@ -688,6 +722,7 @@ static const cli_cmd dir_account_rotate = {
     .summary = "Replace the account key (signed by the old and the new key)",
     .opts = account_rotate_opts,
     .opt_count = CLI_ARRAY_LEN(account_rotate_opts),
+    .inputs = "db account-key new-account-key",
     .details = "Contacts that pinned the old key accept the new one: the old key signed it.\n",
     .run = run_account_rotate,
 };
@@ -696,6 +731,7 @@ static const cli_cmd dir_reset = {
     .summary = "Account reset: all keys lost; a new account key and first device",
     .opts = reset_opts,
     .opt_count = CLI_ARRAY_LEN(reset_opts),
+    .inputs = "db key new-account-key",
     .details = "Every device listed is revoked. Contacts are told loudly and do not send to the\n"
                "account again until they accept its new key ('imcore client accept').\n",
     .run = run_reset,
@@ -705,6 +741,7 @@ static const cli_cmd dir_lookup = {
     .summary = "Look handles up: the signed entries a client would get",
     .opts = lookup_opts,
     .opt_count = CLI_ARRAY_LEN(lookup_opts),
+    .inputs = "db",
     .details = "A handle never registered is answered too (epoch 0, no devices). --out writes\n"
                "the signed lookup response (docs/directory-format.md) for 'imcore client apply'.\n",
     .run = run_lookup,

@@ -79,8 +79,8 @@ run "fanout" 0 "$I" fanout --in env.bin --out-dir out1 &&
     has "fanout" out "2 " && has "fanout" out "1001 " && has "fanout" out "1002 "
 lacks "fanout" out "1 0" # not to the sending device itself
 run "decrypt --state" 0 "$I" decrypt --state bob-laptop.state --from alice@example.com --key bob-laptop.sec \
-    --in out1/1002.dlv --out got.txt && cmp -s msg.txt got.txt && pass || fail "decrypt --state: body"
-run "decrypt --state, wrong sender handle" 1 "$I" decrypt --state bob-laptop.state --from $B --key bob-laptop.sec --in out1/1002.dlv
+    --in out1/*/1002.dlv --out got.txt && cmp -s msg.txt got.txt && pass || fail "decrypt --state: body"
+run "decrypt --state, wrong sender handle" 1 "$I" decrypt --state bob-laptop.state --from $B --key bob-laptop.sec --in out1/*/1002.dlv
 run "encrypt --from not a handle" 2 "$I" encrypt --state alice-phone.state --from "alice at example" --key alice-phone.sec --to-handle $B --in msg.txt --out x.bin
 run "encrypt --to-handle without --state" 2 "$I" encrypt --from $A --key alice-phone.sec --to-handle $B --in msg.txt --out x.bin
 run "encrypt to a handle not looked up" 1 "$I" encrypt --state alice-phone.state --from $A --key alice-phone.sec --to-handle carol@example.com --in msg.txt --out x.bin &&
@@ -124,7 +124,7 @@ run "the old answer replayed" 1 "$I" client apply --state alice-phone.state --in
 run "show: still revoked" 0 "$I" client show --state alice-phone.state --handle $B && lacks "still revoked" out "device 1001"
 run "bob's phone sends to alice" 0 "$I" encrypt --from $B --key bob-phone.sec --to alice-phone.pub --in msg.txt --out stolen.bin
 run "fanout" 0 "$I" fanout --in stolen.bin --out-dir out2
-run "from a revoked device: refused" 1 "$I" decrypt --state alice-phone.state --from $B --key alice-phone.sec --in out2/1.dlv &&
+run "from a revoked device: refused" 1 "$I" decrypt --state alice-phone.state --from $B --key alice-phone.sec --in out2/*/1.dlv &&
     has "revoked sender" err "device 1001 is not a current device"
 run "encrypt skips the revoked device" 0 "$I" encrypt --state alice-phone.state --from $A --key alice-phone.sec --to-handle $B --in msg.txt --out env2.bin
 run "fanout" 0 "$I" fanout --in env2.bin --out-dir out3 && lacks "no 1001" out "1001 "
