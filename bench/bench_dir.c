@@ -10,10 +10,16 @@
  *   dir/<store>/register/handles:1000000     one proof-checked update
  *   dir/verify/<backend>/entry               Ed25519 check of one entry
  *   dir/verify/<backend>/apply/entries:<n>   imc_dircache_apply of n entries
+ *                                            (directory and account signatures)
+ *   dir/<store>/rotate/handles:1000000       a device rotation (3 signatures)
+ *   dir/<store>/revoke/handles:1000000       a revocation (account signature)
+ *   dir/client/<backend>/apply-lmdb/entries:<n>  the persistent client's apply
+ *                                            (one LMDB transaction, fsync)
  * with <store> memory or lmdb. Items are handles (or updates).
  *
  * Population: N handles "u<9 digits>@example.com", one suite-1 device each
- * with synthetic key bytes (a lookup never looks at them), loaded with
+ * with synthetic key bytes and an unsigned device list (a lookup never
+ * looks at them), loaded with
  * imc_dir_import in transactions of 1024 (untimed; LMDB without fsync while
  * loading, then reopened with fsync for the measured registrations). Each
  * (store, N) directory is built when its first benchmark runs and dropped
@@ -161,6 +167,8 @@ static imc_status populate(dir_bench *g, fixture *fx)
         for (size_t i = 0; i < n && st == IMC_OK; i++) {
             imc_dir_record *r = &recs[i];
             r->handle_len = handle_name(r->handle, base + i);
+            r->epoch = 1; /* a freshly created account */
+            r->key_change = IMC_DIR_KEY_NEW;
             r->device_count = 1;
             r->devices[0].suite = IMC_SUITE_X25519_ED25519_CHACHA20POLY1305;
             r->devices[0].device_id = base + i + 1;
@@ -366,19 +374,24 @@ static void bm_register(imc_bench_state *st, void *arg)
     }
     imc_rng rng;
     imc_rng_init_deterministic(&rng, DIR_SEED, 2 + fx->next_id);
-    imc_status s = IMC_OK;
+    uint8_t apk[IMC_DIR_ACCOUNT_PUBLIC_BYTES], ask[IMC_DIR_ACCOUNT_SECRET_BYTES];
+    imc_dir_record *cur = calloc(1, sizeof *cur);
+    imc_status s = cur == NULL ? IMC_ERR_NOMEM : imc_dir_account_keygen(a->g->b, &rng, apk, ask);
     for (size_t i = 0; i < pool && s == IMC_OK; i++) {
+        /* A new account: its first device and its account key both prove
+         * possession. */
         imc_device_keys k;
-        uint8_t h[40];
         uint64_t id = fx->next_id++;
-        size_t hl =
-            (size_t)snprintf((char *)h, sizeof h, "new%llu@example.com", (unsigned long long)id);
+        cur->handle_len = (size_t)snprintf((char *)cur->handle, sizeof cur->handle,
+                                           "new%llu@example.com", (unsigned long long)id);
         s = imc_keys_generate(&k, a->g->b, &rng, IMC_SUITE_X25519_ED25519_CHACHA20POLY1305, id);
         if (s == IMC_OK)
             s = imc_dir_sign_register(upd[i], IMC_DIR_UPDATE_MAX_BYTES, &upd_len[i], a->g->b,
-                                      a->g->pk, h, hl, 0, &k);
+                                      a->g->pk, cur, ask, &k);
         imc_keys_wipe(&k);
     }
+    free(cur);
+    imc_wipe(ask, sizeof ask);
     imc_rng_wipe(&rng);
     size_t i = 0, len = 0;
     if (ok(st, "sign", s)) {
@@ -421,22 +434,30 @@ static imc_status make_response(const bench_arg *a, uint8_t *out, size_t cap, si
     static uint8_t names[IMC_DIR_MAX_BATCH][32];
     imc_dir_handle hs[IMC_DIR_MAX_BATCH];
     imc_dir_record *rec = calloc(1, sizeof *rec);
+    uint8_t apk[IMC_DIR_ACCOUNT_PUBLIC_BYTES], ask[IMC_DIR_ACCOUNT_SECRET_BYTES];
     if (rec == NULL)
         st = IMC_ERR_NOMEM;
+    if (st == IMC_OK)
+        st = imc_dir_account_keygen(a->b, &rng, apk, ask);
     for (size_t i = 0; i < a->n && st == IMC_OK; i++) {
         hs[i].bytes = names[i];
         hs[i].len = handle_name(names[i], i);
         memcpy(rec->handle, names[i], hs[i].len);
         rec->handle_len = hs[i].len;
+        rec->epoch = 1;
         rec->device_count = 1;
         rec->devices[0].suite = IMC_SUITE_X25519_ED25519_CHACHA20POLY1305;
         rec->devices[0].device_id = i + 1;
         st = imc_rng_fill(&rng, a->b, rec->devices[0].dh_pk, 32);
         if (st == IMC_OK)
             st = imc_rng_fill(&rng, a->b, rec->devices[0].sig_pk, 32);
+        /* The client checks the account's signature too: a real one. */
+        if (st == IMC_OK)
+            st = imc_dir_list_sign(rec, a->b, IMC_DIR_KEY_NEW, NULL, ask, NULL);
         if (st == IMC_OK)
             st = imc_dir_import(&d, rec, 1);
     }
+    imc_wipe(ask, sizeof ask);
     if (st == IMC_OK)
         st = imc_dir_lookup_batch(out, cap, len, &d, 1700000000000ull, hs, a->n);
     free(rec);
@@ -471,19 +492,20 @@ static void bm_verify_entry(imc_bench_state *st, void *arg)
     free(e);
 }
 
-static void bm_verify_apply(imc_bench_state *st, void *arg)
+/* Re-applies an answer of a->n entries to a client (persistent at `path`
+ * if not NULL): the first apply adds every device; the measured ones
+ * re-apply the same answer: parse, verify every signature, compare, no
+ * change (and, persistent, one LMDB transaction). */
+static void apply_loop(imc_bench_state *st, const bench_arg *a, const char *path)
 {
-    bench_arg *a = arg;
     uint8_t pk[IMC_DIR_PUBLIC_BYTES];
     size_t cap = IMC_DIR_RESPONSE_MAX_BYTES(a->n), len = 0, nch = 0;
     uint8_t *resp = malloc(cap);
     imc_dircache *c = NULL;
-    imc_dircache_options o = {a->n, 3600000, 60000, NULL, 0, 0};
+    imc_dircache_options o = {a->n, 3600000, 60000, NULL, 0, 0, path, false};
     imc_status s = resp == NULL ? IMC_ERR_NOMEM : make_response(a, resp, cap, &len, pk);
     if (s == IMC_OK)
         s = imc_dircache_new(&c, a->b, pk, &o);
-    /* The first apply adds every device; the measured ones re-apply the same
-     * answer: parse, verify every signature, compare, no change. */
     if (s == IMC_OK)
         s = imc_dircache_apply(c, NULL, 0, &nch, 1700000000000ull, resp, len);
     if (ok(st, "set-up", s)) {
@@ -494,6 +516,156 @@ static void bm_verify_apply(imc_bench_state *st, void *arg)
     imc_bench_set_items_processed(st, imc_bench_iterations(st) * (int64_t)a->n);
     imc_dircache_free(c);
     free(resp);
+}
+
+static void bm_verify_apply(imc_bench_state *st, void *arg) { apply_loop(st, arg, NULL); }
+
+/* ---- Account authority: rotate, revoke, the persistent client ------------- */
+
+enum { TRUST_ROTATE = 0, TRUST_REVOKE = 1 };
+
+/* pool new accounts of one device each, registered untimed, and for each
+ * the signed update (rotation of its device, or its revocation) that the
+ * timed loop applies. */
+static imc_status prepare_trust(const bench_arg *a, fixture *fx, int op, size_t pool,
+                                uint8_t (*upd)[IMC_DIR_UPDATE_MAX_BYTES], size_t *upd_len)
+{
+    imc_rng rng;
+    imc_rng_init_deterministic(&rng, DIR_SEED, 5 + fx->next_id);
+    uint8_t apk[IMC_DIR_ACCOUNT_PUBLIC_BYTES], ask[IMC_DIR_ACCOUNT_SECRET_BYTES];
+    imc_dir_record *cur = calloc(1, sizeof *cur);
+    uint8_t *out = malloc(IMC_DIR_RESPONSE_MAX_BYTES(1));
+    imc_status s = cur == NULL || out == NULL ? IMC_ERR_NOMEM
+                                              : imc_dir_account_keygen(a->g->b, &rng, apk, ask);
+    for (size_t i = 0; i < pool && s == IMC_OK; i++) {
+        imc_device_keys k, k2;
+        uint64_t id = fx->next_id++;
+        size_t len = 0;
+        memset(cur, 0, sizeof *cur);
+        cur->handle_len = (size_t)snprintf((char *)cur->handle, sizeof cur->handle,
+                                           "acct%llu@example.com", (unsigned long long)id);
+        s = imc_keys_generate(&k, a->g->b, &rng, IMC_SUITE_X25519_ED25519_CHACHA20POLY1305, id);
+        if (s == IMC_OK)
+            s = imc_dir_sign_register(upd[i], IMC_DIR_UPDATE_MAX_BYTES, &upd_len[i], a->g->b,
+                                      a->g->pk, cur, ask, &k);
+        if (s == IMC_OK)
+            s = imc_dir_update(out, IMC_DIR_RESPONSE_MAX_BYTES(1), &len, &fx->d, 1, upd[i],
+                               upd_len[i]);
+        uint8_t h[IMC_MAX_HANDLE_BYTES];
+        size_t hl = cur->handle_len;
+        memcpy(h, cur->handle, hl);
+        if (s == IMC_OK)
+            s = imc_dir_get(cur, &fx->d, h, hl); /* as a lookup would give it */
+        if (s == IMC_OK && op == TRUST_ROTATE) {
+            s = imc_keys_generate(&k2, a->g->b, &rng, IMC_SUITE_X25519_ED25519_CHACHA20POLY1305,
+                                  id);
+            if (s == IMC_OK)
+                s = imc_dir_sign_rotate(upd[i], IMC_DIR_UPDATE_MAX_BYTES, &upd_len[i], a->g->b,
+                                        a->g->pk, cur, ask, &k, &k2);
+            imc_keys_wipe(&k2);
+        } else if (s == IMC_OK) {
+            s = imc_dir_sign_revoke(upd[i], IMC_DIR_UPDATE_MAX_BYTES, &upd_len[i], a->g->b,
+                                    a->g->pk, cur, ask, id);
+        }
+        imc_keys_wipe(&k);
+    }
+    free(cur);
+    free(out);
+    imc_wipe(ask, sizeof ask);
+    imc_rng_wipe(&rng);
+    return s;
+}
+
+static void bm_trust_update(imc_bench_state *st, void *arg, int op)
+{
+    bench_arg *a = arg;
+    fixture *fx = a->fx;
+    if (!fixture_get(st, a->g, fx))
+        return;
+    size_t pool = fx->kind == STORE_MEM ? REGISTER_ITERS_MEM : REGISTER_ITERS_LMDB;
+    uint8_t(*upd)[IMC_DIR_UPDATE_MAX_BYTES] = malloc(pool * sizeof *upd);
+    size_t *upd_len = calloc(pool, sizeof *upd_len);
+    uint8_t *out = malloc(IMC_DIR_RESPONSE_MAX_BYTES(1));
+    imc_status s = upd == NULL || upd_len == NULL || out == NULL
+                       ? IMC_ERR_NOMEM
+                       : prepare_trust(a, fx, op, pool, upd, upd_len);
+    size_t i = 0, len = 0;
+    if (ok(st, "prepare", s)) {
+        while (imc_bench_keep_running(st)) {
+            if (i == pool) {
+                imc_bench_skip(st, "ran out of signed updates");
+                break;
+            }
+            if (!ok(st, op == TRUST_ROTATE ? "rotate" : "revoke",
+                    imc_dir_update(out, IMC_DIR_RESPONSE_MAX_BYTES(1), &len, &fx->d, 1, upd[i],
+                                   upd_len[i])))
+                break;
+            i++;
+        }
+    }
+    imc_bench_set_items_processed(st, imc_bench_iterations(st));
+    free(upd);
+    free(upd_len);
+    free(out);
+}
+
+static void bm_rotate(imc_bench_state *st, void *arg) { bm_trust_update(st, arg, TRUST_ROTATE); }
+static void bm_revoke(imc_bench_state *st, void *arg) { bm_trust_update(st, arg, TRUST_REVOKE); }
+
+/* The persistent client (LMDB state, fsync at each apply) re-applying an
+ * answer of n entries: parse, both signatures per entry, one transaction. */
+static void bm_client_apply_lmdb(imc_bench_state *st, void *arg)
+{
+    char tmp[256], path[300], lock[320];
+    const char *base = getenv("TMPDIR");
+    snprintf(tmp, sizeof tmp, "%s/imcore-client-bench-XXXXXX", base ? base : "/tmp");
+    if (mkdtemp(tmp) == NULL) {
+        imc_bench_skip(st, "set-up: no temporary directory");
+        return;
+    }
+    snprintf(path, sizeof path, "%s/client.mdb", tmp);
+    snprintf(lock, sizeof lock, "%s-lock", path);
+    apply_loop(st, arg, path);
+    unlink(path);
+    unlink(lock);
+    rmdir(tmp);
+}
+
+static void register_trust(dir_bench *g, const imc_backend *first)
+{
+    char name[128];
+    for (int k = 0; k < STORE_KINDS; k++) {
+        for (size_t z = 0; z < SIZE_COUNT; z++) {
+            if (SIZES[z] != REGISTER_HANDLES)
+                continue;
+            bench_arg arg = {g, &g->fx[k][z], first, 0};
+            static const char *const ops[2] = {"rotate", "revoke"};
+            for (int op = 0; op < 2; op++) {
+                snprintf(name, sizeof name, "dir/%s/%s/handles:%zu", STORE_NAMES[k], ops[op],
+                         SIZES[z]);
+                imc_bench *b = imc_bench_register_copy(name, op == 0 ? bm_rotate : bm_revoke,
+                                                       &arg, sizeof arg);
+                imc_bench_iterations_fixed(b, k == STORE_MEM ? REGISTER_ITERS_MEM
+                                                             : REGISTER_ITERS_LMDB);
+                imc_bench_unit(b, IMC_BENCH_US);
+            }
+        }
+    }
+    size_t nb = 0;
+    const char *const *names = imc_backend_list(&nb);
+    for (size_t i = 0; i < nb; i++) {
+        const imc_backend *b = imc_backend_get(names[i]);
+        if (b == NULL || !(imc_backend_caps(b) & IMC_CAP_ED25519))
+            continue;
+        static const size_t counts[] = {1, BATCH};
+        for (size_t j = 0; j < 2; j++) {
+            bench_arg arg = {g, NULL, b, counts[j]};
+            snprintf(name, sizeof name, "dir/client/%s/apply-lmdb/entries:%zu", names[i],
+                     counts[j]);
+            imc_bench_unit(imc_bench_register_copy(name, bm_client_apply_lmdb, &arg, sizeof arg),
+                           IMC_BENCH_US);
+        }
+    }
 }
 
 /* ---- Registration ---------------------------------------------------------------------- */
@@ -595,4 +767,5 @@ void imc_bench_register_dir(void)
                            IMC_BENCH_US);
         }
     }
+    register_trust(g, first);
 }

@@ -116,9 +116,11 @@ extern const size_t imc_bench_body_sizes[IMC_BENCH_BODY_COUNT];
 extern const size_t imc_bench_fanouts[IMC_BENCH_FANOUT_COUNT];
 
 /* The directory's signed entry for one suite-1 device under the
- * population's 22-byte handles: "imcore/v1/dir-entry" (19) || handle (1 +
- * 22) || epoch, global epoch, issue time (24) || count (1) || device (74). */
-#define IMC_BENCH_DIR_ENTRY_SIGN_BYTES 141
+ * population's 22-byte handles: "imcore/v2/dir-entry" (19) || handle (1 +
+ * 22) || epoch, global epoch, issue time (24) || list length (2) || the
+ * account-signed list (2 + 23 + 8 + 1 + 32 + 32 + 1 + device 74 + 64 =
+ * 237; docs/directory-format.md). */
+#define IMC_BENCH_DIR_ENTRY_SIGN_BYTES 305
 
 /* ---- The floor store ----------------------------------------------------- */
 

@@ -1,5 +1,6 @@
 /* The fixed world and small helpers shared by the harnesses (fuzz_common.h). */
 #include "fuzz_common.h"
+#include "imcore/dir.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -257,6 +258,14 @@ const imc_device_keys *fuzz_dir_device(unsigned h, unsigned s, unsigned g)
         made = true;
     }
     return &keys[h % FUZZ_DIR_HANDLES][s % FUZZ_DIR_SLOTS][g % FUZZ_DIR_GENS];
+}
+
+void fuzz_dir_account(unsigned h, unsigned g, uint8_t pk[32], uint8_t sk[32])
+{
+    imc_rng rng;
+    fuzz_rng(&rng, UINT64_C(0xacc00) + ((h % FUZZ_DIR_HANDLES) << 4) + g % FUZZ_DIR_GENS);
+    imc_status st = imc_dir_account_keygen(fuzz_backend_for(1), &rng, pk, sk);
+    FUZZ_CHECK(st == IMC_OK, "account keygen: %s", imc_status_str(st));
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

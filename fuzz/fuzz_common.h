@@ -146,6 +146,10 @@ const uint8_t *fuzz_dir_handle(unsigned h, size_t *len);
  * depends on h and s only, so rotations keep it). */
 const imc_device_keys *fuzz_dir_device(unsigned h, unsigned s, unsigned g);
 
+/* The account key of handle h at generation g (an account rotation or
+ * reset moves to the next generation). */
+void fuzz_dir_account(unsigned h, unsigned g, uint8_t pk[32], uint8_t sk[32]);
+
 /* ---- Reading structured choices from fuzzer bytes ---------------------- */
 
 typedef struct fuzz_input {

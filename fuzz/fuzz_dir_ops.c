@@ -10,7 +10,11 @@
  *                its slot); b&0x80 signs for a wrong epoch
  *   1 rotate     device to its next key generation; b&0x40 signs with a
  *                key it does not hold
- *   2 revoke     target and signer from a and b
+ *   2 revoke     target from a; b&0x40 signs the list with another
+ *                account's key
+ * (Each update is built from the handle's current record, as a device
+ * that looked it up would; the builders themselves refuse to add a device
+ * the record lists or to rotate or revoke one it does not.)
  *   3 lookup     one handle; a&0x80 applies the answer to the cache
  *   4 batch      handles by mask; applied to the cache if b&1
  *   5 re-apply   a response kept from earlier (stale ones are refused)
@@ -65,7 +69,7 @@ typedef struct model {
     uint64_t c_issued[H];
     size_t c_count[H];
     imc_device_public c_dev[H][IMC_MAX_DEVICES_PER_HANDLE];
-    uint64_t c_global;
+    uint64_t c_global, c_anchor; /* the cache's anchor: global epoch, issue time */
 } model;
 
 static const imc_backend *backend;
@@ -172,8 +176,9 @@ static void apply(const uint8_t *r, size_t rlen)
     if (imc_dir_parse_response(&resp, r, rlen) != IMC_OK)
         FUZZ_CHECK(0, "kept response does not parse");
     static imc_dir_entry e;
-    bool stale = resp.global_epoch < m.c_global || resp.issued_ms + TTL_MS <= now ||
-                 resp.issued_ms > now + 5 * 60 * 1000;
+    bool stale = resp.global_epoch < m.c_global ||
+                 (resp.global_epoch == m.c_global && resp.issued_ms < m.c_anchor) ||
+                 resp.issued_ms + TTL_MS <= now || resp.issued_ms > now + 5 * 60 * 1000;
     size_t off = 0;
     for (size_t i = 0; i < resp.count; i++) {
         FUZZ_CHECK(imc_dir_response_next(&e, &off, &resp) == IMC_OK, "entry");
@@ -198,6 +203,19 @@ static void apply(const uint8_t *r, size_t rlen)
         FUZZ_CHECK(imc_dir_response_next(&e, &off, &resp) == IMC_OK, "entry");
         unsigned h = handle_index(e.rec.handle, e.rec.handle_len);
         size_t a = 0, b = 0, na = m.cached[h] ? m.c_count[h] : 0, nb = e.rec.device_count;
+        uint64_t old_epoch = m.cached[h] ? m.c_epoch[h] : 0;
+        if (old_epoch == 0 && e.rec.epoch != 0) { /* the account key is pinned */
+            FUZZ_CHECK(k < nch && ch[k].entry == i && ch[k].kind == IMC_DIR_ACCOUNT_NEW,
+                       "change %zu: want entry %zu account pinned", k, i);
+            k++;
+        }
+        if (e.rec.epoch > old_epoch) {
+            FUZZ_CHECK(k < nch && ch[k].entry == i && ch[k].kind == IMC_DIR_LIST_VERSION &&
+                           ch[k].old_version == old_epoch && ch[k].new_version == e.rec.epoch,
+                       "change %zu: want entry %zu version %llu -> %llu", k, i,
+                       (unsigned long long)old_epoch, (unsigned long long)e.rec.epoch);
+            k++;
+        }
         while (a < na || b < nb) {
             uint64_t ida = a < na ? m.c_dev[h][a].device_id : UINT64_MAX;
             uint64_t idb = b < nb ? e.rec.devices[b].device_id : UINT64_MAX;
@@ -235,7 +253,10 @@ static void apply(const uint8_t *r, size_t rlen)
         memcpy(m.c_dev[h], e.rec.devices, nb * sizeof e.rec.devices[0]);
     }
     FUZZ_CHECK(k == nch, "%zu changes reported, %zu expected", nch, k);
-    m.c_global = resp.global_epoch;
+    if (resp.global_epoch > m.c_global || resp.issued_ms > m.c_anchor) {
+        m.c_global = resp.global_epoch;
+        m.c_anchor = resp.issued_ms;
+    }
 }
 
 static void check_update(imc_status st, bool stale, bool exists, bool limit, bool notfound,
@@ -260,7 +281,26 @@ static uint64_t signed_epoch(unsigned h, bool wrong)
 {
     if (!wrong)
         return m.epoch[h];
-    return m.epoch[h] > 0 && (m.epoch[h] & 1) ? m.epoch[h] - 1 : m.epoch[h] + 1;
+    /* Never 0 for a registered handle: an update at epoch 0 would have to
+     * create the account, which the parser tells apart (malformed). */
+    return m.epoch[h] > 1 && (m.epoch[h] & 1) ? m.epoch[h] - 1 : m.epoch[h] + 1;
+}
+
+/* Handle h's record as a device would have it, at the epoch it signs for,
+ * and its account key (of handle ah: another account's to forge). */
+static imc_dir_record cur;
+static uint8_t acct_sk[32];
+
+static const imc_dir_record *current(unsigned h, bool wrong, unsigned ah)
+{
+    size_t hlen = 0;
+    const uint8_t *hb = fuzz_dir_handle(h, &hlen);
+    imc_status st = imc_dir_get(&cur, &dir, hb, hlen);
+    FUZZ_CHECK(st == IMC_OK, "dir_get: %s", imc_status_str(st));
+    cur.epoch = signed_epoch(h, wrong);
+    uint8_t pk[32];
+    fuzz_dir_account(ah, 0, pk, acct_sk);
+    return &cur;
 }
 
 static void apply_update(size_t ulen, unsigned h, bool stale, bool exists, bool limit,
@@ -293,10 +333,15 @@ static void op_register(uint8_t a, uint8_t b)
     unsigned dh = (a >> 2) % 4 == 3 ? (h + 1) % H : h; /* mostly own slots */
     unsigned s = b % S;
     bool wrong = (b & 0x80) != 0;
-    size_t hlen = 0, ulen = 0;
-    const uint8_t *hb = fuzz_dir_handle(h, &hlen);
-    imc_status st = imc_dir_sign_register(upd, sizeof upd, &ulen, backend, dir_pk, hb, hlen,
-                                          signed_epoch(h, wrong), dev_keys(dh, s));
+    size_t ulen = 0;
+    bool listed = m.state[dh][s] == ACTIVE && m.owner[dh][s] == h;
+    imc_status st = imc_dir_sign_register(upd, sizeof upd, &ulen, backend, dir_pk,
+                                          current(h, wrong, h), acct_sk, dev_keys(dh, s));
+    if (listed) {
+        FUZZ_CHECK(st == IMC_ERR_ARG, "sign_register of a listed device: %s",
+                   imc_status_str(st));
+        return;
+    }
     FUZZ_CHECK(st == IMC_OK, "sign_register: %s", imc_status_str(st));
     bool stale = wrong, exists = m.state[dh][s] != UNUSED, limit = active_count(h) >= MAX_DEV;
     apply_update(ulen, h, stale, exists, limit, false, false, "register");
@@ -313,17 +358,21 @@ static void op_rotate(uint8_t a, uint8_t b)
     unsigned s = b % S;
     bool wrong = (b & 0x80) != 0, forged = (b & 0x40) != 0;
     unsigned g = m.gen[dh][s], ng = (g + 1) % FUZZ_DIR_GENS;
-    size_t hlen = 0, ulen = 0;
-    const uint8_t *hb = fuzz_dir_handle(h, &hlen);
+    size_t ulen = 0;
     /* forged: "old" keys the device never had (the next generation's next). */
     const imc_device_keys *old = fuzz_dir_device(dh, s, forged ? (ng + 1) % FUZZ_DIR_GENS : g);
-    imc_status st = imc_dir_sign_rotate(upd, sizeof upd, &ulen, backend, dir_pk, hb, hlen,
-                                        signed_epoch(h, wrong), old,
-                                        fuzz_dir_device(dh, s, ng));
-    FUZZ_CHECK(st == IMC_OK, "sign_rotate: %s", imc_status_str(st));
     bool notfound = !(m.state[dh][s] == ACTIVE && m.owner[dh][s] == h);
-    apply_update(ulen, h, wrong, false, false, notfound, forged, "rotate");
-    if (!wrong && !notfound && !forged)
+    imc_status st = imc_dir_sign_rotate(upd, sizeof upd, &ulen, backend, dir_pk,
+                                        current(h, wrong, h), acct_sk, old,
+                                        fuzz_dir_device(dh, s, ng));
+    if (notfound) {
+        FUZZ_CHECK(st == IMC_ERR_NOT_FOUND, "sign_rotate of an unlisted device: %s",
+                   imc_status_str(st));
+        return;
+    }
+    FUZZ_CHECK(st == IMC_OK, "sign_rotate: %s", imc_status_str(st));
+    apply_update(ulen, h, wrong, false, false, false, forged, "rotate");
+    if (!wrong && !forged)
         m.gen[dh][s] = ng;
 }
 
@@ -331,18 +380,20 @@ static void op_revoke(uint8_t a, uint8_t b)
 {
     unsigned h = a % H;
     unsigned th = (a >> 2) % 4 == 3 ? (h + 1) % H : h, ts = (a >> 4) % S;
-    unsigned sh = (b >> 4) % 4 == 3 ? (h + 2) % H : h, ss = b % S;
-    bool wrong = (b & 0x08) != 0;
-    size_t hlen = 0, ulen = 0;
-    const uint8_t *hb = fuzz_dir_handle(h, &hlen);
-    imc_status st = imc_dir_sign_revoke(upd, sizeof upd, &ulen, backend, dir_pk, hb, hlen,
-                                        signed_epoch(h, wrong), dev_id(th, ts),
-                                        dev_keys(sh, ss));
-    FUZZ_CHECK(st == IMC_OK, "sign_revoke: %s", imc_status_str(st));
+    bool wrong = (b & 0x08) != 0, auth = (b & 0x40) != 0;
+    size_t ulen = 0;
     bool notfound = !(m.state[th][ts] == ACTIVE && m.owner[th][ts] == h);
-    bool auth = !(m.state[sh][ss] == ACTIVE && m.owner[sh][ss] == h);
-    apply_update(ulen, h, wrong, false, false, notfound, auth, "revoke");
-    if (!wrong && !notfound && !auth) {
+    imc_status st = imc_dir_sign_revoke(upd, sizeof upd, &ulen, backend, dir_pk,
+                                        current(h, wrong, auth ? (h + 1) % H : h), acct_sk,
+                                        dev_id(th, ts));
+    if (notfound) {
+        FUZZ_CHECK(st == IMC_ERR_NOT_FOUND, "sign_revoke of an unlisted device: %s",
+                   imc_status_str(st));
+        return;
+    }
+    FUZZ_CHECK(st == IMC_OK, "sign_revoke: %s", imc_status_str(st));
+    apply_update(ulen, h, wrong, false, false, false, auth, "revoke");
+    if (!wrong && !auth) {
         m.state[th][ts] = REVOKED;
         m.revoked_at[th][ts] = m.epoch[h];
     }

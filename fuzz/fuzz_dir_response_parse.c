@@ -4,11 +4,13 @@
  * Any input: OK, MALFORMED or LIMIT from the parser. When it parses: the
  * entries decode one by one (imc_dir_response_next) to exactly the bytes
  * the parser accepted, and an independent writer here (the layout of
- * docs/wire-format.md, "Key directory") re-serialises the parsed form to
- * the identical input (canonical form). Then the response is applied to a
- * fresh client cache pinned to the fixed directory key: the cache accepts
- * it only if every entry's signature verifies, and reports each device of
- * each entry as added. The seed corpus carries genuinely signed responses
+ * docs/directory-format.md) re-serialises the parsed form to the identical
+ * input (canonical form; the account-signed list through the library's
+ * list writer). Then the response is applied to a fresh client cache
+ * pinned to the fixed directory key: the cache accepts it only if every
+ * entry's directory signature and every list's account signature verify,
+ * and reports, per entry, the account key pinned, the list version and
+ * each device as added. The seed corpus carries genuinely signed responses
  * (scripts/gen-corpus), so mutations start past the signature check. */
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,8 @@ static void put_device(imc_writer *w, const imc_device_public *d)
     imc_wire_write_bytes(w, d->sig_pk, s->sig_public_bytes);
 }
 
+static uint8_t list_buf[IMC_DIR_LIST_MAX_BYTES];
+
 static void put_entry_body(imc_writer *w, const imc_dir_entry *e)
 {
     imc_wire_write_u8(w, (uint8_t)e->rec.handle_len);
@@ -35,9 +39,20 @@ static void put_entry_body(imc_writer *w, const imc_dir_entry *e)
     imc_wire_write_u64(w, e->rec.epoch);
     imc_wire_write_u64(w, e->global_epoch);
     imc_wire_write_u64(w, e->issued_ms);
-    imc_wire_write_u8(w, (uint8_t)e->rec.device_count);
-    for (size_t i = 0; i < e->rec.device_count; i++)
-        put_device(w, &e->rec.devices[i]);
+    size_t n = 0;
+    if (e->rec.epoch != 0) {
+        imc_status st = imc_dir_list_encode(list_buf, sizeof list_buf, &n, &e->rec);
+        FUZZ_CHECK(st == IMC_OK, "a parsed list does not encode: %s", imc_status_str(st));
+        /* The devices as parsed are the ones the list writer wrote. */
+        imc_writer dw;
+        static uint8_t devs[IMC_MAX_DEVICES_PER_HANDLE * IMC_DIR_DEVICE_MAX_BYTES];
+        imc_wire_writer_init(&dw, devs, sizeof devs);
+        for (size_t i = 0; i < e->rec.device_count; i++)
+            put_device(&dw, &e->rec.devices[i]);
+        FUZZ_CHECK(!dw.err, "devices do not fit");
+    }
+    imc_wire_write_u16(w, (uint16_t)n);
+    imc_wire_write_bytes(w, list_buf, n);
 }
 
 static const imc_backend *backend;
@@ -132,6 +147,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         off = 0;
         for (size_t i = 0; i < resp.count; i++) {
             FUZZ_CHECK(imc_dir_response_next(&e, &off, &resp) == IMC_OK, "re-decode");
+            if (e.rec.epoch != 0) {
+                FUZZ_CHECK(want + 1 < nchanges && changes[want].kind == IMC_DIR_ACCOUNT_NEW &&
+                               changes[want + 1].kind == IMC_DIR_LIST_VERSION &&
+                               changes[want + 1].new_version == e.rec.epoch,
+                           "entry %zu: no account and version report", i);
+                FUZZ_CHECK(imc_dir_list_verify(backend, &e.rec, NULL) == IMC_OK,
+                           "cache accepted a list its account key did not sign");
+                want += 2;
+            }
             for (size_t k = 0; k < e.rec.device_count; k++, want++) {
                 FUZZ_CHECK(want < nchanges && changes[want].entry == i &&
                                changes[want].device_id == e.rec.devices[k].device_id &&

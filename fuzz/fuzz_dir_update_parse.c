@@ -1,10 +1,12 @@
 /* Target dir_update_parse: the strict parser of signed directory updates
- * (register, rotate, revoke), and the service applying them.
+ * (register, rotate, revoke, account rotation and reset, each carrying the
+ * account-signed device list), and the service applying them.
  *
  * Any input: OK, MALFORMED or LIMIT from the parser. When it parses: the
  * parsed form re-serialises (an independent writer, the layout of
- * docs/wire-format.md, "Key directory") to the identical input, and the
- * signed part is exactly the bytes before the signatures. Then the update
+ * docs/directory-format.md) to the identical input, the list re-encodes
+ * to its bytes, and the signed part is exactly the bytes before the
+ * device proofs. Then the update
  * goes to a small in-memory directory where the fixed device of the fixed
  * handle is registered: whatever it returns, the store still passes
  * imc_dir_check, the global epoch never goes down, and a failed update
@@ -42,7 +44,12 @@ static void open_dir(imc_dir *d, imc_dir_store *store)
     size_t hlen = 0;
     const uint8_t *h = fuzz_dir_handle(0, &hlen);
     if (reg_len == 0) {
-        st = imc_dir_sign_register(reg, sizeof reg, &reg_len, backend, dir_pk, h, hlen, 0,
+        static imc_dir_record empty;
+        uint8_t apk[32], ask[32];
+        fuzz_dir_account(0, 0, apk, ask);
+        memcpy(empty.handle, h, hlen);
+        empty.handle_len = hlen;
+        st = imc_dir_sign_register(reg, sizeof reg, &reg_len, backend, dir_pk, &empty, ask,
                                    fuzz_dir_device(0, 0, 0));
         FUZZ_CHECK(st == IMC_OK, "sign_register: %s", imc_status_str(st));
     }
@@ -66,9 +73,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     fuzz_count("dirupd.ok");
-    FUZZ_CHECK(u.op >= IMC_DIR_OP_REGISTER && u.op <= IMC_DIR_OP_REVOKE, "op %u", u.op);
-    FUZZ_CHECK(u.sig_count == (u.op == IMC_DIR_OP_ROTATE ? 2u : 1u), "sig count %zu",
-               u.sig_count);
+    FUZZ_CHECK(u.op >= IMC_DIR_OP_REGISTER && u.op <= IMC_DIR_OP_ACCOUNT_RESET, "op %u", u.op);
+    size_t proofs = u.op == IMC_DIR_OP_ROTATE ? 2u
+                    : u.op == IMC_DIR_OP_REGISTER || u.op == IMC_DIR_OP_ACCOUNT_RESET ? 1u
+                                                                                       : 0u;
+    FUZZ_CHECK(u.sig_count == proofs, "sig count %zu", u.sig_count);
+    FUZZ_CHECK(u.list.epoch == u.epoch + 1, "list version %llu at epoch %llu",
+               (unsigned long long)u.list.epoch, (unsigned long long)u.epoch);
     FUZZ_CHECK(imc_dir_handle_valid(u.handle.bytes, u.handle.len), "handle not normal");
 
     uint8_t *out = malloc(size);
@@ -83,11 +94,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     imc_wire_write_u64(&w, u.epoch);
     if (u.op == IMC_DIR_OP_REVOKE) {
         imc_wire_write_u64(&w, u.target_id);
-        imc_wire_write_u64(&w, u.signer_id);
-    } else {
+    } else if (u.op != IMC_DIR_OP_ACCOUNT_ROTATE) {
         FUZZ_CHECK(u.target_id == u.device.device_id, "target id is not the device's");
         put_device(&w, &u.device);
     }
+    /* The list, re-encoded from its parsed form by the library's writer. */
+    uint8_t *list = malloc(IMC_DIR_LIST_MAX_BYTES);
+    size_t list_len = 0;
+    FUZZ_CHECK(list != NULL, "out of memory");
+    st = imc_dir_list_encode(list, IMC_DIR_LIST_MAX_BYTES, &list_len, &u.list);
+    FUZZ_CHECK(st == IMC_OK && list_len == u.list_len &&
+                   memcmp(list, u.list_bytes, list_len) == 0,
+               "the list does not re-encode to its bytes (%s)", imc_status_str(st));
+    imc_wire_write_u16(&w, (uint16_t)list_len);
+    imc_wire_write_bytes(&w, list, list_len);
+    free(list);
     FUZZ_CHECK(u.signed_part == data && u.signed_part_len == w.len,
                "signed part is %zu bytes, the fields before the signatures %zu",
                u.signed_part_len, w.len);

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "fuzz_common.h"
+#include "dir/dir_impl.h"
 #include "imcore/dir.h"
 #include "imcore/util.h"
 
@@ -299,10 +300,21 @@ static void gen_backend_diff(void)
 
 /* ---- Key directory ---------------------------------------------------- */
 
+/* Handle h's current record in d (as a device that looked it up has it). */
+static const imc_dir_record *dir_cur(imc_dir *d, unsigned h)
+{
+    static imc_dir_record rec;
+    size_t hl = 0;
+    const uint8_t *hb = fuzz_dir_handle(h, &hl);
+    imc_status st = imc_dir_get(&rec, d, hb, hl);
+    FUZZ_CHECK(st == IMC_OK, "dir_get: %s", imc_status_str(st));
+    return &rec;
+}
+
 static void gen_dir(void)
 {
     const imc_backend *b = fuzz_backend_for(1);
-    uint8_t pk[32], sk[32];
+    uint8_t pk[32], sk[32], apk[32], ask[32], npk[32], nsk[32];
     fuzz_dir_key(pk, sk);
     imc_dir_store store;
     imc_dir d;
@@ -315,12 +327,12 @@ static void gen_dir(void)
     size_t ulen = 0, rlen = 0;
     char name[64];
     uint64_t now = FUZZ_TS_BASE;
-    /* Register slots 0 and 1 of every handle; keep updates and answers. */
+    /* Register slots 0 and 1 of every handle (the first creates the
+     * account); keep updates and answers. */
     for (unsigned h = 0; h < FUZZ_DIR_HANDLES; h++) {
-        size_t hl = 0;
-        const uint8_t *hb = fuzz_dir_handle(h, &hl);
+        fuzz_dir_account(h, 0, apk, ask);
         for (unsigned s = 0; s < 2; s++) {
-            st = imc_dir_sign_register(upd, sizeof upd, &ulen, b, pk, hb, hl, s,
+            st = imc_dir_sign_register(upd, sizeof upd, &ulen, b, pk, dir_cur(&d, h), ask,
                                        fuzz_dir_device(h, s, 0));
             FUZZ_CHECK(st == IMC_OK, "sign_register: %s", imc_status_str(st));
             snprintf(name, sizeof name, "register-h%u-s%u-e%u", h, s, s);
@@ -332,36 +344,75 @@ static void gen_dir(void)
         }
     }
     size_t hl = 0;
-    const uint8_t *h0 = fuzz_dir_handle(0, &hl);
-    /* Rotate slot 0 of handle 0 (epoch 2), revoke slot 1 by slot 0 (epoch 3). */
-    st = imc_dir_sign_rotate(upd, sizeof upd, &ulen, b, pk, h0, hl, 2, fuzz_dir_device(0, 0, 0),
-                             fuzz_dir_device(0, 0, 1));
+    fuzz_dir_account(0, 0, apk, ask);
+    fuzz_dir_account(0, 1, npk, nsk);
+    /* Rotate slot 0 of handle 0 (epoch 2), revoke slot 1 (epoch 3). */
+    st = imc_dir_sign_rotate(upd, sizeof upd, &ulen, b, pk, dir_cur(&d, 0), ask,
+                             fuzz_dir_device(0, 0, 0), fuzz_dir_device(0, 0, 1));
     FUZZ_CHECK(st == IMC_OK, "sign_rotate: %s", imc_status_str(st));
     put("dir_update_parse", "rotate-h0-s0-e2", upd, ulen);
     st = imc_dir_update(resp, sizeof resp, &rlen, &d, now++, upd, ulen);
     FUZZ_CHECK(st == IMC_OK, "rotate: %s", imc_status_str(st));
     put("dir_response_parse", "answer-rotate", resp, rlen);
-    st = imc_dir_sign_revoke(upd, sizeof upd, &ulen, b, pk, h0, hl, 3, 0x0102,
-                             fuzz_dir_device(0, 0, 1));
+    st = imc_dir_sign_revoke(upd, sizeof upd, &ulen, b, pk, dir_cur(&d, 0), ask, 0x0102);
     FUZZ_CHECK(st == IMC_OK, "sign_revoke: %s", imc_status_str(st));
     put("dir_update_parse", "revoke-h0-s1-e3", upd, ulen);
     st = imc_dir_update(resp, sizeof resp, &rlen, &d, now++, upd, ulen);
     FUZZ_CHECK(st == IMC_OK, "revoke: %s", imc_status_str(st));
     put("dir_response_parse", "answer-revoke", resp, rlen);
+    /* The account key of handle 0 rotated (epoch 4), handle 1 reset (epoch 3). */
+    st = imc_dir_sign_account_rotate(upd, sizeof upd, &ulen, b, pk, dir_cur(&d, 0), ask, nsk);
+    FUZZ_CHECK(st == IMC_OK, "sign_account_rotate: %s", imc_status_str(st));
+    put("dir_update_parse", "account-rotate-h0-e4", upd, ulen);
+    st = imc_dir_update(resp, sizeof resp, &rlen, &d, now++, upd, ulen);
+    FUZZ_CHECK(st == IMC_OK, "account rotate: %s", imc_status_str(st));
+    put("dir_response_parse", "answer-account-rotate", resp, rlen);
+    uint8_t rpk[32], rsk[32];
+    fuzz_dir_account(1, 1, rpk, rsk);
+    st = imc_dir_sign_account_reset(upd, sizeof upd, &ulen, b, pk, dir_cur(&d, 1), rsk,
+                                    fuzz_dir_device(1, 3, 0));
+    FUZZ_CHECK(st == IMC_OK, "sign_account_reset: %s", imc_status_str(st));
+    put("dir_update_parse", "account-reset-h1-e3", upd, ulen);
+    st = imc_dir_update(resp, sizeof resp, &rlen, &d, now++, upd, ulen);
+    FUZZ_CHECK(st == IMC_OK, "account reset: %s", imc_status_str(st));
+    put("dir_response_parse", "answer-account-reset", resp, rlen);
     /* Seeds shaped for dir_update_parse's own directory (slot 0 of handle
-     * 0 registered, epoch 1): a register, a rotate and a self-revoke that
-     * apply there. */
-    st = imc_dir_sign_register(upd, sizeof upd, &ulen, b, pk, h0, hl, 1, fuzz_dir_device(0, 2, 0));
-    FUZZ_CHECK(st == IMC_OK, "sign_register: %s", imc_status_str(st));
-    put("dir_update_parse", "register-h0-s2-e1", upd, ulen);
-    st = imc_dir_sign_rotate(upd, sizeof upd, &ulen, b, pk, h0, hl, 1, fuzz_dir_device(0, 0, 0),
-                             fuzz_dir_device(0, 0, 1));
-    FUZZ_CHECK(st == IMC_OK, "sign_rotate: %s", imc_status_str(st));
-    put("dir_update_parse", "rotate-h0-s0-e1", upd, ulen);
-    st = imc_dir_sign_revoke(upd, sizeof upd, &ulen, b, pk, h0, hl, 1, 0x0101,
-                             fuzz_dir_device(0, 0, 0));
-    FUZZ_CHECK(st == IMC_OK, "sign_revoke: %s", imc_status_str(st));
-    put("dir_update_parse", "revoke-self-h0-s0-e1", upd, ulen);
+     * 0 registered, epoch 1): a register, a rotate and a revoke that apply
+     * there, built from that directory's record. */
+    {
+        imc_dir_store s1;
+        imc_dir d1;
+        st = imc_dir_store_mem_open(&s1, b, 4);
+        FUZZ_CHECK(st == IMC_OK, "store: %s", imc_status_str(st));
+        st = imc_dir_init(&d1, b, s1, sk, NULL);
+        FUZZ_CHECK(st == IMC_OK, "dir_init: %s", imc_status_str(st));
+        st = imc_dir_sign_register(upd, sizeof upd, &ulen, b, pk, dir_cur(&d1, 0), ask,
+                                   fuzz_dir_device(0, 0, 0));
+        FUZZ_CHECK(st == IMC_OK, "sign_register: %s", imc_status_str(st));
+        st = imc_dir_update(resp, sizeof resp, &rlen, &d1, now, upd, ulen);
+        FUZZ_CHECK(st == IMC_OK, "register: %s", imc_status_str(st));
+        st = imc_dir_sign_register(upd, sizeof upd, &ulen, b, pk, dir_cur(&d1, 0), ask,
+                                   fuzz_dir_device(0, 2, 0));
+        FUZZ_CHECK(st == IMC_OK, "sign_register: %s", imc_status_str(st));
+        put("dir_update_parse", "register-h0-s2-e1", upd, ulen);
+        st = imc_dir_sign_rotate(upd, sizeof upd, &ulen, b, pk, dir_cur(&d1, 0), ask,
+                                 fuzz_dir_device(0, 0, 0), fuzz_dir_device(0, 0, 1));
+        FUZZ_CHECK(st == IMC_OK, "sign_rotate: %s", imc_status_str(st));
+        put("dir_update_parse", "rotate-h0-s0-e1", upd, ulen);
+        st = imc_dir_sign_revoke(upd, sizeof upd, &ulen, b, pk, dir_cur(&d1, 0), ask, 0x0101);
+        FUZZ_CHECK(st == IMC_OK, "sign_revoke: %s", imc_status_str(st));
+        put("dir_update_parse", "revoke-h0-s0-e1", upd, ulen);
+        st = imc_dir_sign_account_rotate(upd, sizeof upd, &ulen, b, pk, dir_cur(&d1, 0), ask,
+                                         nsk);
+        FUZZ_CHECK(st == IMC_OK, "sign_account_rotate: %s", imc_status_str(st));
+        put("dir_update_parse", "account-rotate-h0-e1", upd, ulen);
+        st = imc_dir_sign_account_reset(upd, sizeof upd, &ulen, b, pk, dir_cur(&d1, 0), nsk,
+                                        fuzz_dir_device(0, 3, 0));
+        FUZZ_CHECK(st == IMC_OK, "sign_account_reset: %s", imc_status_str(st));
+        put("dir_update_parse", "account-reset-h0-e1", upd, ulen);
+        imc_dir_wipe(&d1);
+        imc_dir_store_close(&s1);
+    }
     /* Lookups: each handle, a batch of all, and a handle never registered. */
     for (unsigned h = 0; h < FUZZ_DIR_HANDLES; h++) {
         const uint8_t *hb = fuzz_dir_handle(h, &hl);
@@ -380,8 +431,36 @@ static void gen_dir(void)
                         17);
     FUZZ_CHECK(st == IMC_OK, "lookup: %s", imc_status_str(st));
     put("dir_response_parse", "lookup-unregistered", resp, rlen);
+    /* Client state values (dir_state_parse): [handle index] || contact, over
+     * the real signed lists, and a handle without an account. */
+    for (unsigned h = 0; h < FUZZ_DIR_HANDLES; h++) {
+        static imc_dir_contact c;
+        static uint8_t val[1 + IMC_DIR_CONTACT_MAX_BYTES];
+        size_t vl = 0;
+        memset(&c, 0, sizeof c);
+        c.rec = *dir_cur(&d, h);
+        memcpy(c.pinned, c.rec.account_pk, sizeof c.pinned);
+        c.global_epoch = 9;
+        c.issued_ms = FUZZ_TS_BASE;
+        val[0] = (uint8_t)h;
+        st = imc_dir_encode_contact(val + 1, sizeof val - 1, &vl, &c);
+        FUZZ_CHECK(st == IMC_OK, "encode_contact: %s", imc_status_str(st));
+        snprintf(name, sizeof name, "contact-h%u", h);
+        put("dir_state_parse", name, val, vl + 1);
+        if (h == 0) {
+            memset(&c, 0, sizeof c);
+            c.rec.handle_len = hl;
+            c.global_epoch = 9;
+            st = imc_dir_encode_contact(val + 1, sizeof val - 1, &vl, &c);
+            FUZZ_CHECK(st == IMC_OK, "encode_contact: %s", imc_status_str(st));
+            put("dir_state_parse", "contact-none", val, vl + 1);
+        }
+    }
     imc_dir_wipe(&d);
     imc_dir_store_close(&store);
+    imc_wipe(ask, sizeof ask);
+    imc_wipe(nsk, sizeof nsk);
+    imc_wipe(rsk, sizeof rsk);
 
     /* Operation sequences for dir_ops: [op, a, b] triples. */
     static const uint8_t seq_basic[] = {
@@ -390,7 +469,7 @@ static void gen_dir(void)
         3, 0x80, 0, /* lookup h0, apply */
         1, 0, 0,    /* rotate h0 s0 */
         3, 0x80, 0, /* lookup h0, apply: changed */
-        2, 0x10, 0, /* revoke h0 s1 by s0 */
+        2, 0x10, 0, /* revoke h0 s1 */
         4, 6, 1,    /* batch all, apply: removed */
         5, 0, 0,    /* re-apply the first (stale) */
         6, 1, 7,    /* tamper */
@@ -402,7 +481,7 @@ static void gen_dir(void)
         0, 0x0d, 4,                         /* foreign slot under h1 */
         0, 2, 0x80,                         /* wrong epoch */
         1, 1, 0x40,                         /* forged rotate */
-        2, 0x01, 0x31,                      /* revoke by a foreign signer */
+        2, 0x01, 0x71,                      /* revoke signed by another account */
         4, 2, 1, 3, 0x81, 0, 7, 3, 0, 3, 0x81, 0,
     };
     put("dir_ops", "limits", seq_limits, sizeof seq_limits);
@@ -411,41 +490,6 @@ static void gen_dir(void)
         4, 6, 1, 7, 1, 0, 5, 1, 0, 6, 0, 200, 0, 0, 2, 3, 0x80, 0, 7, 8, 0, 4, 6, 1,
     };
     put("dir_ops", "multi", seq_multi, sizeof seq_multi);
-
-    /* dir_malicious: capacity byte, then 8-byte responses (layout in
-     * fuzz_dir_malicious.c). An honest history, then lies. */
-    static const uint8_t lie_honest[] = {
-        2,                                  /* capacity 3 */
-        0x00, 3, 0x46, 2, 0, 0, 0x03, 0x00, /* h0 epoch 1, two devices */
-        0x04, 3, 0x46, 2, 0, 0, 0x01, 0x00, /* h1 epoch 1 */
-        0x00, 3, 0x46, 2, 0, 0, 0x07, 0x01, /* h0 epoch 2: added, changed */
-        0x02, 3, 0x46, 2, 2, 2, 0x1f, 0x00, /* all three handles */
-    };
-    put("dir_malicious", "honest", lie_honest, sizeof lie_honest);
-    static const uint8_t lie_rollback[] = {
-        0,                                  /* capacity 1: eviction */
-        0x00, 3, 0x46, 2, 0, 0, 0x03, 0x00, /* h0 epoch 1 */
-        0x00, 2, 0x46, 0, 0, 0, 0x03, 0x00, /* h0 rolled back */
-        0x00, 2, 0x46, 1, 0, 0, 0x01, 0x00, /* h0 forked at its epoch */
-        0x04, 0, 0x46, 2, 0, 0, 0x01, 0x00, /* global rollback */
-        0x04, 4, 0x46, 6, 0, 0, 0x01, 0x00, /* h1 evicts h0, versions omitted */
-        0x00, 2, 0x46, 0, 0, 0, 0x03, 0x00, /* h0 again, below what was evicted */
-        0x01, 2, 0x0e, 2, 2, 0, 0x03, 0x00, /* two handles, capacity 1; from the future */
-        0x00, 2, 0xd0, 4, 0, 0, 0x03, 0x00, /* expired */
-        0x80, 2, 0x46, 5, 0, 0, 0x03, 0x00, /* epoch 0 with devices */
-    };
-    put("dir_malicious", "rollback-fork-evict", lie_rollback, sizeof lie_rollback);
-
-    /* dir_serve: [op, a, b] (layout in fuzz_dir_serve.c). Registers that
-     * grow the store, lookups, a rotation, revocations (one refused), a
-     * stale epoch, raw bytes. */
-    static const uint8_t serve_seq[] = {
-        2, 0, 0,    2, 0, 1,    2, 1, 0,    2, 2, 0,    2, 3, 0,    2, 4, 0,
-        2, 5, 0,    2, 6, 0,    2, 7, 0,    2, 8, 0,    2, 9, 0,    1, 0x0f, 0xff,
-        3, 0, 1,    3, 0, 2,    3, 1, 2,    2, 0, 0x80, 1, 0, 3,    0, 5, 0,
-        1, 'Q', 0,  0, 4, 1,    1, 0, 1,    0, 2, 0,
-    };
-    put("dir_serve", "grow-lookup-update", serve_seq, sizeof serve_seq);
 }
 
 /* ---- Key files ---------------------------------------------------------- */

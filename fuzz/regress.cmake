@@ -8,7 +8,10 @@ include(${CMAKE_CURRENT_LIST_DIR}/targets.cmake)
 
 add_library(imc_fuzz_regress_common STATIC ${IMC_FUZZ_DIR}/fuzz_common.c ${IMC_FUZZ_DIR}/fuzz_forge.c)
 target_link_libraries(imc_fuzz_regress_common PUBLIC imcore)
-target_include_directories(imc_fuzz_regress_common PUBLIC ${IMC_FUZZ_DIR})
+# (${PROJECT_SOURCE_DIR}/core/src: dir_state_parse reads the client's
+# private contact codec, core/src/dir/dir_impl.h.)
+target_include_directories(imc_fuzz_regress_common PUBLIC ${IMC_FUZZ_DIR}
+  ${PROJECT_SOURCE_DIR}/core/src)
 target_compile_definitions(imc_fuzz_regress_common PUBLIC FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION)
 imc_target_warnings(imc_fuzz_regress_common)
 

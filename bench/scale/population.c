@@ -64,7 +64,21 @@ static imc_status dir_secret(uint8_t pk[IMC_DIR_PUBLIC_BYTES], uint8_t sk[IMC_DI
     return st;
 }
 
-/* One account's record: handle, devices and their public keys. */
+/* Account a's account key (it signs the device list): a stream of the
+ * directory seed apart from the directory's own key (stream 0). */
+static imc_status account_key(uint8_t sk[IMC_DIR_ACCOUNT_SECRET_BYTES], const scale_config *cfg,
+                              uint64_t a)
+{
+    uint8_t pk[IMC_DIR_ACCOUNT_PUBLIC_BYTES];
+    imc_rng rng;
+    imc_rng_init_deterministic(&rng, cfg->seed_dir, (UINT64_C(1) << 62) | a);
+    imc_status st = imc_dir_account_keygen(cfg->b, &rng, pk, sk);
+    imc_rng_wipe(&rng);
+    return st;
+}
+
+/* One account's record: handle, devices and their public keys, the list
+ * signed by the account key (a freshly created account, version 1). */
 static imc_status account_record(imc_dir_record *rec, const scale_config *cfg, uint64_t a)
 {
     memset(rec, 0, sizeof *rec);
@@ -80,6 +94,12 @@ static imc_status account_record(imc_dir_record *rec, const scale_config *cfg, u
         rec->devices[k] = keys.pub;
         imc_keys_wipe(&keys);
     }
+    uint8_t sk[IMC_DIR_ACCOUNT_SECRET_BYTES];
+    if (st == IMC_OK)
+        st = account_key(sk, cfg, a);
+    if (st == IMC_OK)
+        st = imc_dir_list_sign(rec, cfg->b, IMC_DIR_KEY_NEW, NULL, sk, NULL);
+    imc_wipe(sk, sizeof sk);
     return st;
 }
 

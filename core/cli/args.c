@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "imcore/dir.h"
 #include "imcore/limits.h"
 
 void cli_err(const char *prog, const char *fmt, ...)
@@ -389,16 +390,24 @@ int cli_get_time_ms(const cli_args *a, const char *name, uint64_t def, uint64_t 
     return rc;
 }
 
-int cli_get_handle(const cli_args *a, const char *name, const uint8_t **handle, size_t *len)
+int cli_normalise_handle(const char *prog, const char *opt, const char *text,
+                         uint8_t out[IMC_MAX_HANDLE_BYTES], size_t *len)
 {
-    const char *s = cli_get(a, name, "");
-    size_t n = strlen(s);
-    if (n == 0 || n > IMC_MAX_HANDLE_BYTES) {
-        fprintf(stderr, "%s: option --%s: a handle is 1..%d bytes, got %zu\n", a->prog, name,
-                IMC_MAX_HANDLE_BYTES, n);
-        return CLI_EXIT_USAGE;
-    }
-    *handle = (const uint8_t *)s;
-    *len = n;
-    return CLI_CONTINUE;
+    imc_status st = imc_dir_handle_normalise(out, len, (const uint8_t *)text, strlen(text));
+    if (st == IMC_OK)
+        return CLI_CONTINUE;
+    if (st == IMC_ERR_LIMIT)
+        cli_err(prog, "option --%s: longer than %d bytes", opt, IMC_MAX_HANDLE_BYTES);
+    else
+        cli_err(prog,
+                "option --%s: '%s' is neither a phone number in international form "
+                "(+14155550100) nor an e-mail address",
+                opt, text);
+    return CLI_EXIT_USAGE;
+}
+
+int cli_get_handle(const cli_args *a, const char *name, uint8_t out[IMC_MAX_HANDLE_BYTES],
+                   size_t *len)
+{
+    return cli_normalise_handle(a->prog, name, cli_get(a, name, ""), out, len);
 }

@@ -14,6 +14,7 @@
 
 #include "imcore/backend.h"
 #include "imcore/keys.h"
+#include "imcore/limits.h"
 #include "imcore/status.h"
 #include "imcore/suite.h"
 
@@ -116,8 +117,14 @@ int cli_get_suite(const cli_args *a, const imc_backend *b, const imc_suite **out
 int cli_get_device_id(const cli_args *a, const char *name, uint64_t *out);
 /* Milliseconds since the epoch, at most CLI_MAX_TIMESTAMP_MS. */
 int cli_get_time_ms(const cli_args *a, const char *name, uint64_t def, uint64_t *out);
-/* A sender handle: 1..IMC_MAX_HANDLE_BYTES bytes. */
-int cli_get_handle(const cli_args *a, const char *name, const uint8_t **handle, size_t *len);
+/* A handle as the directory normalises it (docs/directory.md, "Handles"):
+ * "Alice@Example.COM" -> "alice@example.com"; anything else is a usage
+ * error naming the option. */
+int cli_normalise_handle(const char *prog, const char *opt, const char *text,
+                         uint8_t out[IMC_MAX_HANDLE_BYTES], size_t *len);
+/* The same for the value of option `name`. */
+int cli_get_handle(const cli_args *a, const char *name, uint8_t out[IMC_MAX_HANDLE_BYTES],
+                   size_t *len);
 
 /* "imcore <cmd>: <message>\n" on stderr. */
 void cli_err(const char *prog, const char *fmt, ...) CLI_PRINTF(2, 3);
@@ -175,6 +182,8 @@ void cli_put_hex(FILE *out, const uint8_t *p, size_t n);
 /* A JSON string literal for p[0..n): escapes quotes, backslashes and
  * control characters; bytes that are not valid UTF-8 become U+FFFD. */
 void cli_put_json_string(FILE *out, const uint8_t *p, size_t n);
+/* The real-time clock in milliseconds since the Unix epoch (0 if unreadable). */
+uint64_t cli_now_ms(void);
 /* "2012-10-23T17:45:00.123Z" for milliseconds since the epoch. */
 void cli_put_utc(FILE *out, uint64_t ms);
 
@@ -204,6 +213,26 @@ int cli_load_secret(const char *prog, const imc_backend *b, const char *path,
 int cli_load_public(const char *prog, const imc_backend *b, const char *path,
                     imc_device_public *pub);
 
+/* ---- Accounts and the directory client (cmd_account.c, client_state.c) - */
+
+/* Loads an account key file (32-byte secret seed). CLI_CONTINUE or
+ * CLI_EXIT_FAIL after an error message. */
+int cli_load_account_key(const char *prog, const char *path, uint8_t sk[32]);
+
+/* encrypt --state DIR --to-handle H...: the verified current devices of
+ * every --to-handle plus the sender's own other devices (sender = --from
+ * with key `me`), into rcpt[0..*count). Refuses a handle with an
+ * unconfirmed account key change, one not in the state or expired, and a
+ * sender the state does not list with these keys. */
+int cli_client_recipients(const cli_args *a, const imc_backend *b, const imc_device_keys *me,
+                          const uint8_t *from, size_t from_len, uint64_t now_ms,
+                          imc_device_public *rcpt, size_t cap, size_t *count);
+/* decrypt --state DIR --from H: the sending device (named in the delivery)
+ * must be a current device of H in the verified state. */
+int cli_client_sender(const cli_args *a, const imc_backend *b, const uint8_t *from,
+                      size_t from_len, const uint8_t *dlv, size_t dlv_len,
+                      imc_device_public *sender);
+
 /* ---- Commands ----------------------------------------------------------- */
 
 extern const cli_cmd cli_cmd_keygen;
@@ -212,6 +241,8 @@ extern const cli_cmd cli_cmd_fanout;
 extern const cli_cmd cli_cmd_decrypt;
 extern const cli_cmd cli_cmd_inspect;
 extern const cli_cmd cli_cmd_dir;
+extern const cli_cmd cli_cmd_account;
+extern const cli_cmd cli_cmd_client;
 
 #define CLI_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -1,11 +1,13 @@
-/* Directory commands: imcore dir init|register|rotate|revoke|lookup|export,
- * on an LMDB directory file (docs/directory.md).
+/* Directory commands: imcore dir init|register|rotate|revoke|account-rotate|
+ * reset|lookup|export, on an LMDB directory file (docs/directory.md).
  *
  * The directory's Ed25519 key lives next to the database: DB.key (the
  * 32-byte secret seed, mode 0600) and DB.pub (the 32-byte public key that
- * clients pin). Register, rotate and revoke act as the device would: they
- * load its secret key file, sign the update for the handle's current epoch
- * and apply it; --out keeps the directory's signed answer. */
+ * clients pin). The update commands act as the account's devices would:
+ * they load the account key file (imcore account keygen) and the device
+ * key files, sign the new device list and the update for the handle's
+ * current record, and apply it; --out keeps the directory's signed answer
+ * (the push the account's devices get). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,17 +120,7 @@ static void close_dir(dir_ctx *c)
 static int get_handle(const cli_args *a, const char *text, uint8_t out[IMC_MAX_HANDLE_BYTES],
                       size_t *len)
 {
-    imc_status st = imc_dir_handle_normalise(out, len, (const uint8_t *)text, strlen(text));
-    if (st == IMC_OK)
-        return CLI_CONTINUE;
-    if (st == IMC_ERR_LIMIT)
-        cli_err(a->prog, "option --handle: longer than %d bytes", IMC_MAX_HANDLE_BYTES);
-    else
-        cli_err(a->prog,
-                "option --handle: '%s' is neither a phone number in international form "
-                "(+14155550100) nor an e-mail address",
-                text);
-    return CLI_EXIT_USAGE;
+    return cli_normalise_handle(a->prog, "handle", text, out, len);
 }
 
 static void print_record_text(FILE *out, const imc_dir_record *rec, uint64_t global)
@@ -218,8 +210,9 @@ static const char *update_error(imc_status st)
     case IMC_ERR_LIMIT: return "the handle has the maximum number of devices";
     case IMC_ERR_NOT_FOUND: return "that device is not an active device of this handle";
     case IMC_ERR_AUTH:
-        return "refused: a signature does not verify, or the signer is not an active device of "
-               "this handle";
+        return "refused: a signature does not verify, or the new device list is not signed by "
+               "this account's key";
+    case IMC_ERR_ARG: return "nothing to do (no such account, or the device is listed already)";
     case IMC_ERR_WEAK_KEY:
         return "refused: the device's DH public key is rejected by the validation policy";
     default: return imc_status_str(st);
@@ -228,31 +221,42 @@ static const char *update_error(imc_status st)
 
 /* What an update command signs: the keys are loaded once, and the update
  * is signed again for the handle's current epoch at each attempt. */
-typedef enum update_kind { UPD_REGISTER, UPD_ROTATE, UPD_REVOKE } update_kind;
+typedef enum update_kind {
+    UPD_REGISTER,
+    UPD_ROTATE,
+    UPD_REVOKE,
+    UPD_ACCOUNT_ROTATE,
+    UPD_RESET
+} update_kind;
 typedef struct update_job {
     update_kind kind;
     const imc_device_keys *keys, *new_keys; /* new_keys: rotate only */
     uint64_t target;                        /* revoke only */
+    const uint8_t *account_sk;              /* the account key (the new one for a reset) */
+    const uint8_t *new_account_sk;          /* account rotation only */
 } update_job;
 
 /* Attempts of an update that lost a race: another writer committed to the
  * handle between reading its epoch and applying (IMC_ERR_STALE). */
 #define UPDATE_ATTEMPTS 8
 
+/* Signs the job against the handle's current record (as a device would
+ * have it from a lookup). */
 static imc_status sign_job(uint8_t *upd, size_t *upd_len, const dir_ctx *c, const update_job *j,
-                           const uint8_t pk[IMC_DIR_PUBLIC_BYTES], const uint8_t *h, size_t h_len,
-                           uint64_t epoch)
+                           const uint8_t pk[IMC_DIR_PUBLIC_BYTES], const imc_dir_record *cur)
 {
     size_t cap = IMC_DIR_UPDATE_MAX_BYTES;
+    const uint8_t *ask = j->account_sk;
     switch (j->kind) {
-    case UPD_REGISTER:
-        return imc_dir_sign_register(upd, cap, upd_len, c->b, pk, h, h_len, epoch, j->keys);
+    case UPD_REGISTER: return imc_dir_sign_register(upd, cap, upd_len, c->b, pk, cur, ask, j->keys);
     case UPD_ROTATE:
-        return imc_dir_sign_rotate(upd, cap, upd_len, c->b, pk, h, h_len, epoch, j->keys,
-                                   j->new_keys);
-    case UPD_REVOKE:
-        return imc_dir_sign_revoke(upd, cap, upd_len, c->b, pk, h, h_len, epoch, j->target,
-                                   j->keys);
+        return imc_dir_sign_rotate(upd, cap, upd_len, c->b, pk, cur, ask, j->keys, j->new_keys);
+    case UPD_REVOKE: return imc_dir_sign_revoke(upd, cap, upd_len, c->b, pk, cur, ask, j->target);
+    case UPD_ACCOUNT_ROTATE:
+        return imc_dir_sign_account_rotate(upd, cap, upd_len, c->b, pk, cur, ask,
+                                           j->new_account_sk);
+    case UPD_RESET:
+        return imc_dir_sign_account_reset(upd, cap, upd_len, c->b, pk, cur, ask, j->keys);
     }
     return IMC_ERR_ARG;
 }
@@ -275,9 +279,12 @@ static int apply_job(const cli_args *a, dir_ctx *c, const uint8_t *h, size_t h_l
             rc = CLI_EXIT_FAIL;
             break;
         }
-        st = sign_job(upd, &upd_len, c, j, pk, h, h_len, rec->epoch);
+        st = sign_job(upd, &upd_len, c, j, pk, rec);
         if (st != IMC_OK) {
-            cli_err(a->prog, "cannot sign the update: %s", imc_status_str(st));
+            cli_err(a->prog, "%s",
+                    st == IMC_ERR_NOT_FOUND || st == IMC_ERR_ARG || st == IMC_ERR_LIMIT
+                        ? update_error(st)
+                        : imc_status_str(st));
             rc = CLI_EXIT_FAIL;
             break;
         }
@@ -374,18 +381,21 @@ static int run_register(const cli_args *a)
 {
     dir_ctx c;
     imc_device_keys dev;
-    uint8_t h[IMC_MAX_HANDLE_BYTES];
+    uint8_t h[IMC_MAX_HANDLE_BYTES], ask[IMC_DIR_ACCOUNT_SECRET_BYTES];
     size_t h_len = 0;
     uint64_t now = 0;
     int rc = update_open(a, &c, h, &h_len, &now);
     if (rc != CLI_CONTINUE)
         return rc;
-    rc = cli_load_secret(a->prog, c.b, cli_get(a, "key", ""), &dev);
+    rc = cli_load_account_key(a->prog, cli_get(a, "account-key", ""), ask);
+    if (rc == CLI_CONTINUE)
+        rc = cli_load_secret(a->prog, c.b, cli_get(a, "key", ""), &dev);
     if (rc == CLI_CONTINUE) {
-        update_job j = {UPD_REGISTER, &dev, NULL, 0};
+        update_job j = {UPD_REGISTER, &dev, NULL, 0, ask, NULL};
         rc = apply_job(a, &c, h, h_len, &j, now);
         imc_keys_wipe(&dev);
     }
+    imc_wipe(ask, sizeof ask);
     close_dir(&c);
     return rc;
 }
@@ -400,7 +410,10 @@ static int run_rotate(const cli_args *a)
     int rc = update_open(a, &c, h, &h_len, &now);
     if (rc != CLI_CONTINUE)
         return rc;
-    rc = cli_load_secret(a->prog, c.b, cli_get(a, "key", ""), &old_keys);
+    uint8_t ask[IMC_DIR_ACCOUNT_SECRET_BYTES];
+    rc = cli_load_account_key(a->prog, cli_get(a, "account-key", ""), ask);
+    if (rc == CLI_CONTINUE)
+        rc = cli_load_secret(a->prog, c.b, cli_get(a, "key", ""), &old_keys);
     if (rc == CLI_CONTINUE) {
         rc = cli_load_secret(a->prog, c.b, cli_get(a, "new-key", ""), &new_keys);
         if (rc == CLI_CONTINUE && new_keys.pub.device_id != old_keys.pub.device_id) {
@@ -412,12 +425,13 @@ static int run_rotate(const cli_args *a)
             rc = CLI_EXIT_FAIL;
         }
         if (rc == CLI_CONTINUE) {
-            update_job j = {UPD_ROTATE, &old_keys, &new_keys, 0};
+            update_job j = {UPD_ROTATE, &old_keys, &new_keys, 0, ask, NULL};
             rc = apply_job(a, &c, h, h_len, &j, now);
         }
         imc_keys_wipe(&new_keys);
         imc_keys_wipe(&old_keys);
     }
+    imc_wipe(ask, sizeof ask);
     close_dir(&c);
     return rc;
 }
@@ -425,8 +439,7 @@ static int run_rotate(const cli_args *a)
 static int run_revoke(const cli_args *a)
 {
     dir_ctx c;
-    imc_device_keys signer;
-    uint8_t h[IMC_MAX_HANDLE_BYTES];
+    uint8_t h[IMC_MAX_HANDLE_BYTES], ask[IMC_DIR_ACCOUNT_SECRET_BYTES];
     size_t h_len = 0;
     uint64_t now = 0, target = 0;
     int rc = cli_get_device_id(a, "device-id", &target);
@@ -434,12 +447,58 @@ static int run_revoke(const cli_args *a)
         rc = update_open(a, &c, h, &h_len, &now);
     if (rc != CLI_CONTINUE)
         return rc;
-    rc = cli_load_secret(a->prog, c.b, cli_get(a, "key", ""), &signer);
+    rc = cli_load_account_key(a->prog, cli_get(a, "account-key", ""), ask);
     if (rc == CLI_CONTINUE) {
-        update_job j = {UPD_REVOKE, &signer, NULL, target};
+        update_job j = {UPD_REVOKE, NULL, NULL, target, ask, NULL};
         rc = apply_job(a, &c, h, h_len, &j, now);
-        imc_keys_wipe(&signer);
     }
+    imc_wipe(ask, sizeof ask);
+    close_dir(&c);
+    return rc;
+}
+
+static int run_account_rotate(const cli_args *a)
+{
+    dir_ctx c;
+    uint8_t h[IMC_MAX_HANDLE_BYTES], ask[IMC_DIR_ACCOUNT_SECRET_BYTES];
+    uint8_t nsk[IMC_DIR_ACCOUNT_SECRET_BYTES];
+    size_t h_len = 0;
+    uint64_t now = 0;
+    int rc = update_open(a, &c, h, &h_len, &now);
+    if (rc != CLI_CONTINUE)
+        return rc;
+    rc = cli_load_account_key(a->prog, cli_get(a, "account-key", ""), ask);
+    if (rc == CLI_CONTINUE)
+        rc = cli_load_account_key(a->prog, cli_get(a, "new-account-key", ""), nsk);
+    if (rc == CLI_CONTINUE) {
+        update_job j = {UPD_ACCOUNT_ROTATE, NULL, NULL, 0, ask, nsk};
+        rc = apply_job(a, &c, h, h_len, &j, now);
+    }
+    imc_wipe(ask, sizeof ask);
+    imc_wipe(nsk, sizeof nsk);
+    close_dir(&c);
+    return rc;
+}
+
+static int run_reset(const cli_args *a)
+{
+    dir_ctx c;
+    imc_device_keys dev;
+    uint8_t h[IMC_MAX_HANDLE_BYTES], nsk[IMC_DIR_ACCOUNT_SECRET_BYTES];
+    size_t h_len = 0;
+    uint64_t now = 0;
+    int rc = update_open(a, &c, h, &h_len, &now);
+    if (rc != CLI_CONTINUE)
+        return rc;
+    rc = cli_load_account_key(a->prog, cli_get(a, "new-account-key", ""), nsk);
+    if (rc == CLI_CONTINUE)
+        rc = cli_load_secret(a->prog, c.b, cli_get(a, "key", ""), &dev);
+    if (rc == CLI_CONTINUE) {
+        update_job j = {UPD_RESET, &dev, NULL, 0, nsk, NULL};
+        rc = apply_job(a, &c, h, h_len, &j, now);
+        imc_keys_wipe(&dev);
+    }
+    imc_wipe(nsk, sizeof nsk);
     close_dir(&c);
     return rc;
 }
@@ -548,12 +607,16 @@ static int run_export(const cli_args *a)
 #define OPT_JSON {"json", CLI_OPT_FLAG, false, NULL, "print one JSON line per handle"}
 #define OPT_HANDLE {"handle", CLI_OPT_VALUE, true, "H", "+14155550100 or an e-mail address"}
 
+#define OPT_ACCOUNT                                                                                \
+    {"account-key", CLI_OPT_VALUE, true, "FILE", "the account key file (it signs the device list)"}
+
 static const cli_opt init_opts[] = {OPT_DB, OPT_BACKEND};
 static const cli_opt register_opts[] = {
     OPT_DB,
     OPT_HANDLE,
     {"key", CLI_OPT_VALUE, true, "FILE",
      "the device's secret key file (it signs its registration)"},
+    OPT_ACCOUNT,
     OPT_OUT,
     OPT_FORCE,
     OPT_JSON,
@@ -565,6 +628,7 @@ static const cli_opt rotate_opts[] = {
     OPT_HANDLE,
     {"key", CLI_OPT_VALUE, true, "FILE", "the device's current secret key file"},
     {"new-key", CLI_OPT_VALUE, true, "FILE", "its new secret key file (same device id)"},
+    OPT_ACCOUNT,
     OPT_OUT,
     OPT_FORCE,
     OPT_JSON,
@@ -575,8 +639,29 @@ static const cli_opt revoke_opts[] = {
     OPT_DB,
     OPT_HANDLE,
     {"device-id", CLI_OPT_VALUE, true, "N", "the device to revoke"},
-    {"key", CLI_OPT_VALUE, true, "FILE",
-     "secret key file of the signer: that device or another of the handle"},
+    OPT_ACCOUNT,
+    OPT_OUT,
+    OPT_FORCE,
+    OPT_JSON,
+    OPT_NOW,
+    OPT_BACKEND,
+};
+static const cli_opt account_rotate_opts[] = {
+    OPT_DB,
+    OPT_HANDLE,
+    {"account-key", CLI_OPT_VALUE, true, "FILE", "the current account key file"},
+    {"new-account-key", CLI_OPT_VALUE, true, "FILE", "the new account key file"},
+    OPT_OUT,
+    OPT_FORCE,
+    OPT_JSON,
+    OPT_NOW,
+    OPT_BACKEND,
+};
+static const cli_opt reset_opts[] = {
+    OPT_DB,
+    OPT_HANDLE,
+    {"new-account-key", CLI_OPT_VALUE, true, "FILE", "the new account key file"},
+    {"key", CLI_OPT_VALUE, true, "FILE", "the secret key file of the account's new first device"},
     OPT_OUT,
     OPT_FORCE,
     OPT_JSON,
@@ -606,12 +691,13 @@ static const cli_cmd dir_init = {
 };
 static const cli_cmd dir_register = {
     .name = "register",
-    .summary = "Register a device under a handle (signed by the device)",
+    .summary = "Register a device under a handle (signed by it and the account key)",
     .opts = register_opts,
     .opt_count = CLI_ARRAY_LEN(register_opts),
-    .inputs = "db key",
+    .inputs = "db key account-key",
     .details = "The handle is normalised (phone numbers to E.164, e-mail addresses lower-cased;\n"
                "docs/directory.md). Device ids are unique in the directory and never reused.\n"
+               "The first device of a handle creates the account: --account-key becomes its key.\n"
                "Prints the handle's new entry, as the directory signed it.\n",
     .run = run_register,
 };
@@ -620,16 +706,35 @@ static const cli_cmd dir_rotate = {
     .summary = "Replace a device's keys (signed by its old and its new key)",
     .opts = rotate_opts,
     .opt_count = CLI_ARRAY_LEN(rotate_opts),
-    .inputs = "db key new-key",
+    .inputs = "db key new-key account-key",
     .run = run_rotate,
 };
 static const cli_cmd dir_revoke = {
     .name = "revoke",
-    .summary = "Revoke a device (signed by it or another device of the handle)",
+    .summary = "Revoke a device (signed by the account key)",
     .opts = revoke_opts,
     .opt_count = CLI_ARRAY_LEN(revoke_opts),
-    .inputs = "db key",
+    .inputs = "db account-key",
     .run = run_revoke,
+};
+static const cli_cmd dir_account_rotate = {
+    .name = "account-rotate",
+    .summary = "Replace the account key (signed by the old and the new key)",
+    .opts = account_rotate_opts,
+    .opt_count = CLI_ARRAY_LEN(account_rotate_opts),
+    .inputs = "db account-key new-account-key",
+    .details = "Contacts that pinned the old key accept the new one: the old key signed it.\n",
+    .run = run_account_rotate,
+};
+static const cli_cmd dir_reset = {
+    .name = "reset",
+    .summary = "Account reset: all keys lost; a new account key and first device",
+    .opts = reset_opts,
+    .opt_count = CLI_ARRAY_LEN(reset_opts),
+    .inputs = "db key new-account-key",
+    .details = "Every device listed is revoked. Contacts are told loudly and do not send to the\n"
+               "account again until they accept its new key ('imcore client accept').\n",
+    .run = run_reset,
 };
 static const cli_cmd dir_lookup = {
     .name = "lookup",
@@ -638,7 +743,7 @@ static const cli_cmd dir_lookup = {
     .opt_count = CLI_ARRAY_LEN(lookup_opts),
     .inputs = "db",
     .details = "A handle never registered is answered too (epoch 0, no devices). --out writes\n"
-               "the signed lookup response (docs/wire-format.md, \"Key directory\").\n",
+               "the signed lookup response (docs/directory-format.md) for 'imcore client apply'.\n",
     .run = run_lookup,
 };
 static const cli_cmd dir_export = {
@@ -650,12 +755,14 @@ static const cli_cmd dir_export = {
     .run = run_export,
 };
 
-static const cli_cmd *const dir_subs[] = {&dir_init,   &dir_register, &dir_rotate,
-                                          &dir_revoke, &dir_lookup,   &dir_export};
+static const cli_cmd *const dir_subs[] = {&dir_init,   &dir_register,       &dir_rotate,
+                                          &dir_revoke, &dir_account_rotate, &dir_reset,
+                                          &dir_lookup, &dir_export};
 
 const cli_cmd cli_cmd_dir = {
     .name = "dir",
-    .summary = "Key directory on an LMDB file: init|register|rotate|revoke|lookup|export",
+    .summary = "Key directory on an LMDB file: init|register|rotate|revoke|account-rotate|"
+               "reset|lookup|export",
     .sub = dir_subs,
     .sub_count = CLI_ARRAY_LEN(dir_subs),
 };

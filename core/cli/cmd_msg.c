@@ -79,18 +79,25 @@ static int load_recipients(const cli_args *a, const imc_backend *b, const imc_de
 static int run_encrypt(const cli_args *a)
 {
     const imc_backend *b = NULL;
-    const uint8_t *handle = NULL;
+    uint8_t handle[IMC_MAX_HANDLE_BYTES];
     size_t handle_len = 0;
     uint64_t timestamp = 0;
     const char *out_path = cli_get(a, "out", "-");
     size_t n = cli_count(a, "to");
     int rc = cli_get_backend(a, &b);
     if (rc == CLI_CONTINUE)
-        rc = cli_get_handle(a, "from", &handle, &handle_len);
+        rc = cli_get_handle(a, "from", handle, &handle_len);
     if (rc == CLI_CONTINUE)
         rc = cli_get_time_ms(a, "timestamp", now_ms(), &timestamp);
     if (rc == CLI_CONTINUE)
         rc = cli_check_output(a, out_path);
+    /* Recipients: key files (--to), or the verified directory state. */
+    const char *state = cli_get(a, "state", NULL);
+    size_t th = cli_count(a, "to-handle");
+    if (rc == CLI_CONTINUE && !(state != NULL ? n == 0 && th > 0 : n > 0 && th == 0)) {
+        cli_err(a->prog, "give either --to FILE... or --state DIR with --to-handle H...");
+        rc = CLI_EXIT_USAGE;
+    }
     if (rc != CLI_CONTINUE)
         return rc;
     if (strcmp(cli_get(a, "in", "-"), "-") == 0 && isatty(STDIN_FILENO))
@@ -107,7 +114,7 @@ static int run_encrypt(const cli_args *a)
     }
 
     imc_device_keys me;
-    imc_device_public *rcpt = calloc(n, sizeof *rcpt);
+    imc_device_public *rcpt = calloc(state != NULL ? IMC_MAX_RECIPIENTS : n + 1, sizeof *rcpt);
     uint8_t *body = NULL, *env = NULL;
     size_t body_len = 0, env_len = 0;
     if (rcpt == NULL) {
@@ -117,7 +124,9 @@ static int run_encrypt(const cli_args *a)
     rc = cli_load_secret(a->prog, b, cli_get(a, "key", NULL), &me);
     if (rc != CLI_CONTINUE)
         goto done_nokey;
-    rc = load_recipients(a, b, &me, rcpt, n);
+    rc = state != NULL ? cli_client_recipients(a, b, &me, handle, handle_len, timestamp, rcpt,
+                                               IMC_MAX_RECIPIENTS, &n)
+                       : load_recipients(a, b, &me, rcpt, n);
     if (rc == CLI_CONTINUE)
         rc = cli_read_alloc(a->prog, "message body", cli_get(a, "in", "-"), IMC_MAX_BODY_BYTES,
                             &body, &body_len);
@@ -164,7 +173,9 @@ done_nokey:
 static const cli_opt encrypt_opts[] = {
     {"from", CLI_OPT_VALUE, true, "HANDLE", "the sender's handle (phone number or e-mail)"},
     {"key", CLI_OPT_VALUE, true, "FILE", "the sending device's secret key file"},
-    {"to", CLI_OPT_MULTI, true, "FILE", "a recipient device's public key file"},
+    {"to", CLI_OPT_MULTI, false, "FILE", "a recipient device's public key file"},
+    {"state", CLI_OPT_VALUE, false, "DIR", "the verifying client's state ('imcore client')"},
+    {"to-handle", CLI_OPT_MULTI, false, "H", "with --state: every current device of H"},
     {"in", CLI_OPT_VALUE, false, "FILE", "the message body, '-' for standard input (default)"},
     {"out", CLI_OPT_VALUE, false, "FILE", "the envelope, '-' for standard output (default)"},
     {"timestamp", CLI_OPT_VALUE, false, "MS", "milliseconds since the epoch (default: now)"},
@@ -178,7 +189,10 @@ const cli_cmd cli_cmd_encrypt = {
     .opts = encrypt_opts,
     .opt_count = CLI_ARRAY_LEN(encrypt_opts),
     .details = "The message's suite is the sender key's suite; every --to key must be of it.\n"
-               "List the sender's own other devices with --to as well. The body is at most\n"
+               "List the sender's own other devices with --to as well. With --state, the\n"
+               "recipients are the verified devices of every --to-handle plus the sender's own\n"
+               "other devices, from the state 'imcore client apply' keeps; a handle whose\n"
+               "account key changed without confirmation is refused. The body is at most\n"
                "IMC_MAX_BODY_BYTES (65536 by default). --out is written atomically and never\n"
                "over an input or (without --force) an existing file.\n",
     .inputs = "key to",
@@ -352,12 +366,16 @@ static void print_received(FILE *out, const imc_msg_received *info, bool json)
 static int run_decrypt(const cli_args *a)
 {
     const imc_backend *b = NULL;
-    const uint8_t *handle = NULL;
+    uint8_t handle[IMC_MAX_HANDLE_BYTES];
     size_t handle_len = 0;
     const char *out_path = cli_get(a, "out", "-"), *in = cli_get(a, "in", "-");
     int rc = cli_get_backend(a, &b);
     if (rc == CLI_CONTINUE)
-        rc = cli_get_handle(a, "from", &handle, &handle_len);
+        rc = cli_get_handle(a, "from", handle, &handle_len);
+    if (rc == CLI_CONTINUE && cli_get(a, "state", NULL) == NULL && cli_count(a, "sender") == 0) {
+        cli_err(a->prog, "give --sender FILE, or --state DIR to take the sender from the state");
+        rc = CLI_EXIT_USAGE;
+    }
     if (rc == CLI_CONTINUE)
         rc = cli_check_stdin(a, in, "delivery");
     if (rc == CLI_CONTINUE)
@@ -377,9 +395,11 @@ static int run_decrypt(const cli_args *a)
     rc = cli_load_secret(a->prog, b, cli_get(a, "key", NULL), &me);
     if (rc != CLI_CONTINUE)
         return rc;
-    rc = cli_load_public(a->prog, b, cli_get(a, "sender", NULL), &sender);
+    rc = cli_read_alloc(a->prog, "delivery", in, max_delivery_size(), &dlv, &dlv_len);
     if (rc == CLI_CONTINUE)
-        rc = cli_read_alloc(a->prog, "delivery", in, max_delivery_size(), &dlv, &dlv_len);
+        rc = cli_count(a, "sender") == 0
+                 ? cli_client_sender(a, b, handle, handle_len, dlv, dlv_len, &sender)
+                 : cli_load_public(a->prog, b, cli_get(a, "sender", NULL), &sender);
     if (rc != CLI_CONTINUE)
         goto done;
     body = malloc(body_cap);
@@ -437,12 +457,14 @@ done:
 static const cli_opt decrypt_opts[] = {
     {"key", CLI_OPT_VALUE, true, "FILE", "this device's secret key file"},
     {"from", CLI_OPT_VALUE, true, "HANDLE", "the handle the message must come from"},
-    {"sender", CLI_OPT_VALUE, true, "FILE", "the sending device's public key file"},
+    {"sender", CLI_OPT_VALUE, false, "FILE",
+     "the sending device's public key file (default: from --state)"},
     {"in", CLI_OPT_VALUE, false, "FILE", "the delivery, '-' for standard input (default)"},
     {"out", CLI_OPT_VALUE, false, "FILE", "the plaintext, '-' for standard output (default)"},
     {"json", CLI_OPT_FLAG, false, NULL, "print the sender information as one JSON line"},
     {"state", CLI_OPT_VALUE, false, "DIR",
-     "this device's state directory (created if missing): replays refused across runs"},
+     "this device's state directory (created if missing): replays refused across runs;\n"
+     "sender taken from its verified client state without --sender"},
     {"backend", CLI_OPT_VALUE, false, "NAME", CLI_BACKEND_HELP},
     {"force", CLI_OPT_FLAG, false, NULL, "replace --out if it exists"},
 };
@@ -462,7 +484,9 @@ const cli_cmd cli_cmd_decrypt = {
         "message age, is refused (docs/replay.md). With --state DIR, DIR/replay.mdb\n"
         "remembers what this device accepted and a replayed delivery is refused;\n"
         "without it replays cannot be detected, and a line on standard error says so\n"
-        "before the sender information.\n",
+        "before the sender information. Without --sender, the sending device (named in\n"
+        "the delivery) must be a current device of --from in the verified client state\n"
+        "DIR/client.mdb ('imcore client'): a revoked device is refused.\n",
     .inputs = "key sender",
     .run = run_decrypt,
 };

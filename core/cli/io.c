@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -471,4 +472,12 @@ void cli_put_utc(FILE *out, uint64_t ms)
             (unsigned long long)m, (unsigned long long)d, (unsigned long long)(sod / 3600),
             (unsigned long long)(sod / 60 % 60), (unsigned long long)(sod % 60),
             (unsigned long long)(ms % 1000));
+}
+
+uint64_t cli_now_ms(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }

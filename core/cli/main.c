@@ -18,8 +18,10 @@ static const cli_cmd *const COMMANDS[] = {
     &cli_cmd_fanout,
     &cli_cmd_decrypt,
     &cli_cmd_inspect,
-    /* directory (a group with subcommands) */
+    /* directory and its client (groups with subcommands) */
     &cli_cmd_dir,
+    &cli_cmd_account,
+    &cli_cmd_client,
 };
 
 static void print_commands(FILE *out, const char *prog, const cli_cmd *const *cmds, size_t n)

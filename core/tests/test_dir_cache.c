@@ -59,6 +59,21 @@ static imc_status apply(imc_dircache *c, uint64_t now, const uint8_t *resp, size
     return imc_dircache_apply(c, ch, sizeof ch / sizeof ch[0], &n, now, resp, len);
 }
 
+/* imc_dircache_apply keeping only the device changes in ch (the account
+ * and version reports are checked by test_dir_trust). */
+static imc_status apply_dev(imc_dircache *c, imc_dir_change *ch, size_t cap, size_t *n,
+                            uint64_t now, const uint8_t *resp, size_t len)
+{
+    static imc_dir_change all[IMC_DIR_CHANGES_MAX_PER_ENTRY * 8];
+    size_t m = 0;
+    imc_status st = imc_dircache_apply(c, all, sizeof all / sizeof all[0], &m, now, resp, len);
+    *n = 0;
+    for (size_t i = 0; i < m; i++)
+        if (all[i].kind <= IMC_DIR_DEVICE_CHANGED && *n < cap)
+            ch[(*n)++] = all[i];
+    return st;
+}
+
 static void setup(world *w, const imc_backend *b)
 {
     memset(w, 0, sizeof *w);
@@ -86,7 +101,7 @@ static void teardown(world *w)
 
 static imc_dircache *alice_cache(world *w, size_t capacity)
 {
-    imc_dircache_options o = {capacity, TTL, SKEW, (const uint8_t *)ALICE, strlen(ALICE), 1};
+    imc_dircache_options o = {capacity, TTL, SKEW, (const uint8_t *)ALICE, strlen(ALICE), 1, NULL, false};
     imc_dircache *c = NULL;
     CHECK_OK(imc_dircache_new(&c, w->b, w->pk, &o));
     return c;
@@ -116,7 +131,7 @@ static void notifications(world *w)
     size_t old_len = len;
     imc_dir_change ch[32];
     size_t n = 0;
-    CHECK_OK(imc_dircache_apply(c, ch, 32, &n, FX_NOW, g_resp, len));
+    CHECK_OK(apply_dev(c, ch, 32, &n, FX_NOW, g_resp, len));
     CHECK(n == 5);
     CHECK(n == 5 && change_is(&ch[0], 0, 1, IMC_DIR_DEVICE_ADDED) &&
           change_is(&ch[1], 0, 2, IMC_DIR_DEVICE_ADDED) &&
@@ -128,7 +143,7 @@ static void notifications(world *w)
     CHECK(rec != NULL && rec->epoch == 2 && rec->device_count == 2);
     /* The same again, later: nothing changed. */
     len = lookup(w, FX_NOW + 10, three, 3, g_resp);
-    CHECK_OK(imc_dircache_apply(c, ch, 32, &n, FX_NOW + 10, g_resp, len));
+    CHECK_OK(apply_dev(c, ch, 32, &n, FX_NOW + 10, g_resp, len));
     CHECK(n == 0);
 
     /* Recipients for bob and carol: theirs and alice's other device, sorted,
@@ -164,15 +179,15 @@ static void notifications(world *w)
     /* Bob adds device 6, rotates 4, revokes 3: one notification each. */
     size_t rl = 0;
     CHECK_OK(fx_register(g_resp, &rl, &w->d, BOB, &w->k[6]));
-    CHECK_OK(imc_dircache_apply(c, ch, 32, &n, FX_NOW, g_resp, rl));
+    CHECK_OK(apply_dev(c, ch, 32, &n, FX_NOW, g_resp, rl));
     CHECK(n == 1 && change_is(&ch[0], 0, 6, IMC_DIR_DEVICE_ADDED));
     CHECK_OK(fx_rotate(g_resp, &rl, &w->d, BOB, &w->k[4], &w->k4r));
-    CHECK_OK(imc_dircache_apply(c, ch, 32, &n, FX_NOW, g_resp, rl));
+    CHECK_OK(apply_dev(c, ch, 32, &n, FX_NOW, g_resp, rl));
     CHECK(n == 1 && change_is(&ch[0], 0, 4, IMC_DIR_DEVICE_CHANGED));
     memcpy(g_mut, g_resp, rl); /* bob at epoch 4, with device 3 */
     size_t bob4_len = rl;
-    CHECK_OK(fx_revoke(g_resp, &rl, &w->d, BOB, 3, &w->k4r));
-    CHECK_OK(imc_dircache_apply(c, ch, 32, &n, FX_NOW, g_resp, rl));
+    CHECK_OK(fx_revoke(g_resp, &rl, &w->d, BOB, 3));
+    CHECK_OK(apply_dev(c, ch, 32, &n, FX_NOW, g_resp, rl));
     CHECK(n == 1 && change_is(&ch[0], 0, 3, IMC_DIR_DEVICE_REMOVED));
     CHECK(imc_dircache_global_epoch(c) == 8);
 
@@ -217,15 +232,15 @@ static void notifications(world *w)
 
     /* Another suite among the recipients is refused, not skipped. */
     CHECK_OK(fx_register(g_resp, &rl, &w->d, DAVE, &w->k[9]));
-    CHECK_OK(imc_dircache_apply(c, ch, 32, &n, FX_NOW, g_resp, rl));
+    CHECK_OK(apply_dev(c, ch, 32, &n, FX_NOW, g_resp, rl));
     CHECK_ST(imc_dircache_recipients(out, 16, &count, &bad, c, FX_NOW, 1, who, 1),
              IMC_ERR_UNSUPPORTED);
     CHECK(bad == 0);
 
-    /* This device revoked (from alice's other device): it learns of it, and
-     * can no longer send. */
-    CHECK_OK(fx_revoke(g_resp, &rl, &w->d, ALICE, 1, &w->k[2]));
-    CHECK_OK(imc_dircache_apply(c, ch, 32, &n, FX_NOW, g_resp, rl));
+    /* This device revoked (by the account): it learns of it, and can no
+     * longer send. */
+    CHECK_OK(fx_revoke(g_resp, &rl, &w->d, ALICE, 1));
+    CHECK_OK(apply_dev(c, ch, 32, &n, FX_NOW, g_resp, rl));
     CHECK(n == 1 && change_is(&ch[0], 0, 1, IMC_DIR_DEVICE_REMOVED));
     CHECK_ST(imc_dircache_prepare_send(&req, out, 16, &bad, c, FX_NOW, &w->k[1], to, 2),
              IMC_ERR_NOT_FOUND);
@@ -244,7 +259,7 @@ static void notifications(world *w)
     CHECK_ST(imc_dircache_recipients(out, 16, &count, &bad, c, FX_NOW + 10 + TTL, 1, carol, 1),
              IMC_ERR_STALE);
     len = lookup(w, FX_NOW + 2 * TTL, three + 2, 1, g_resp);
-    CHECK_OK(imc_dircache_apply(c, ch, 32, &n, FX_NOW + 2 * TTL, g_resp, len));
+    CHECK_OK(apply_dev(c, ch, 32, &n, FX_NOW + 2 * TTL, g_resp, len));
     CHECK(n == 0);
     CHECK_OK(imc_dircache_get(&rec, c, FX_NOW + 2 * TTL, (const uint8_t *)CAROL, 12));
     imc_dircache_free(c);
@@ -281,10 +296,10 @@ static void rejections(world *w)
     memcpy(g_mut, g_resp, len);
     g_mut[len - 1] ^= 1; /* the last signature */
     UNCHANGED(c, apply(c, now, g_mut, len), IMC_ERR_AUTH);
-    /* Re-signed by another key: the same statements, not the pinned key. */
+    /* Signed by another key: not the pinned key. */
     uint8_t pk2[IMC_DIR_PUBLIC_BYTES], sk2[IMC_DIR_SECRET_BYTES];
     fx_dir_key(w->b, 5, pk2, sk2);
-    fx_entry_spec bob_now = {BOB, bob_epoch, g, now, bob_n, bob_devs};
+    fx_entry_spec bob_now = {"erin@example.com", 1, g, now, bob_n, bob_devs, FX_SPEC_TAIL};
     size_t fl = fx_build_response(g_mut, sizeof g_mut, w->b, pk2, sk2, &bob_now, 1);
     UNCHANGED(c, apply(c, now, g_mut, fl), IMC_ERR_AUTH);
     /* With the right key it is accepted (the hand-made builder is right). */
@@ -292,19 +307,19 @@ static void rejections(world *w)
     CHECK_OK(apply(c, now, g_mut, fl));
     /* Even the directory's own key cannot roll a handle back, nor sign two
      * device lists for one epoch. */
-    fx_entry_spec spec = {BOB, bob_epoch - 1, g + 10, now, bob_n - 1, bob_devs};
+    fx_entry_spec spec = {BOB, bob_epoch - 1, g + 10, now, bob_n - 1, bob_devs, FX_SPEC_TAIL};
     fl = fx_build_response(g_mut, sizeof g_mut, w->b, w->pk, w->sk, &spec, 1);
     UNCHANGED(c, apply(c, now, g_mut, fl), IMC_ERR_STALE);
     spec.epoch = bob_epoch;
     fl = fx_build_response(g_mut, sizeof g_mut, w->b, w->pk, w->sk, &spec, 1);
     UNCHANGED(c, apply(c, now, g_mut, fl), IMC_ERR_AUTH);
     /* Global epoch rollback, for a handle never seen. */
-    fx_entry_spec fresh = {DAVE, 1, g - 1, now, 1, bob_devs};
+    fx_entry_spec fresh = {DAVE, 1, g - 1, now, 1, bob_devs, FX_SPEC_TAIL};
     fl = fx_build_response(g_mut, sizeof g_mut, w->b, w->pk, w->sk, &fresh, 1);
     UNCHANGED(c, apply(c, now, g_mut, fl), IMC_ERR_STALE);
     /* Duplicate device ids; oversize device count. */
     imc_device_public twice[2] = {bob_devs[0], bob_devs[0]};
-    fx_entry_spec dup = {DAVE, 1, g + 1, now, 2, twice};
+    fx_entry_spec dup = {DAVE, 1, g + 1, now, 2, twice, FX_SPEC_TAIL};
     fl = fx_build_response(g_mut, sizeof g_mut, w->b, w->pk, w->sk, &dup, 1);
     UNCHANGED(c, apply(c, now, g_mut, fl), IMC_ERR_MALFORMED);
     static imc_device_public lots[IMC_MAX_DEVICES_PER_HANDLE + 1];
@@ -312,7 +327,7 @@ static void rejections(world *w)
         lots[i] = bob_devs[0];
         lots[i].device_id = 5000 + i;
     }
-    fx_entry_spec over = {DAVE, 1, g + 1, now, IMC_MAX_DEVICES_PER_HANDLE + 1, lots};
+    fx_entry_spec over = {DAVE, 1, g + 1, now, IMC_MAX_DEVICES_PER_HANDLE + 1, lots, FX_SPEC_TAIL};
     fl = fx_build_response(g_mut, sizeof g_mut, w->b, w->pk, w->sk, &over, 1);
     UNCHANGED(c, apply(c, now, g_mut, fl), IMC_ERR_LIMIT);
     /* Truncated at every length and with trailing bytes. */
@@ -334,7 +349,7 @@ static void rejections(world *w)
     /* One bad entry spoils the batch: the good ones are not applied. */
     imc_device_public carol5 = lots[1]; /* carol's device 5 with other keys */
     carol5.device_id = 5;
-    fx_entry_spec two[2] = {{DAVE, 1, g + 1, now, 1, lots}, {CAROL, 2, g + 1, now, 1, &carol5}};
+    fx_entry_spec two[2] = {{DAVE, 1, g + 1, now, 1, lots, FX_SPEC_TAIL}, {CAROL, 2, g + 1, now, 1, &carol5, FX_SPEC_TAIL}};
     fl = fx_build_response(g_mut, sizeof g_mut, w->b, w->pk, w->sk, two, 2);
     g_mut[fl - 1] ^= 1;
     UNCHANGED(c, apply(c, now, g_mut, fl), IMC_ERR_AUTH);
@@ -342,17 +357,22 @@ static void rejections(world *w)
     CHECK_ST(imc_dircache_get(&r, c, now, (const uint8_t *)DAVE, 16), IMC_ERR_NOT_FOUND);
     /* Too little room for the changes. */
     g_mut[fl - 1] ^= 1;
-    imc_dir_change ch[2];
+    /* (dave: account pinned, version 0 -> 1, device added; carol: version
+     * 1 -> 2, device changed.) */
+    imc_dir_change ch[5];
     size_t n = 0;
-    UNCHANGED(c, imc_dircache_apply(c, ch, 1, &n, now, g_mut, fl), IMC_ERR_NO_SPACE);
-    CHECK_OK(imc_dircache_apply(c, ch, 2, &n, now, g_mut, fl));
-    CHECK(n == 2 && ch[0].kind == IMC_DIR_DEVICE_ADDED && ch[1].kind == IMC_DIR_DEVICE_CHANGED);
+    UNCHANGED(c, imc_dircache_apply(c, ch, 4, &n, now, g_mut, fl), IMC_ERR_NO_SPACE);
+    CHECK_OK(imc_dircache_apply(c, ch, 5, &n, now, g_mut, fl));
+    CHECK(n == 5 && ch[0].kind == IMC_DIR_ACCOUNT_NEW && ch[1].kind == IMC_DIR_LIST_VERSION &&
+          ch[2].kind == IMC_DIR_DEVICE_ADDED && ch[3].kind == IMC_DIR_LIST_VERSION &&
+          ch[3].old_version == 1 && ch[3].new_version == 2 &&
+          ch[4].kind == IMC_DIR_DEVICE_CHANGED && ch[4].entry == 1);
     CHECK_OK(imc_dircache_apply(c, NULL, 0, &n, now, g_mut, fl)); /* changes not wanted */
     imc_dircache_free(c);
 
     /* Bad options. */
     imc_dircache *c2 = NULL;
-    imc_dircache_options o = {0, 0, 0, (const uint8_t *)"Alice@example.com", 17, 1};
+    imc_dircache_options o = {0, 0, 0, (const uint8_t *)"Alice@example.com", 17, 1, NULL, false};
     CHECK_ST(imc_dircache_new(&c2, w->b, w->pk, &o), IMC_ERR_ARG);
     o.own_handle = (const uint8_t *)ALICE;
     o.own_device_id = 0;
@@ -393,7 +413,7 @@ static void eviction(world *w)
 
     /* Many handles through a small cache: the index stays consistent. */
     imc_dircache *big = NULL;
-    imc_dircache_options o = {8, TTL, SKEW, NULL, 0, 0};
+    imc_dircache_options o = {8, TTL, SKEW, NULL, 0, 0, NULL, false};
     CHECK_OK(imc_dircache_new(&big, w->b, w->pk, &o));
     if (big == NULL)
         return;

@@ -135,7 +135,7 @@ static void run(const imc_backend *b, fx_store_kind kind, const char *tmp)
         CHECK_OK(fx_register(g_resp, &n, &w.d, HANDLES[OWNER[i]], &dv->keys));
         imc_dircache_options o = {
             16,    3600000, 60000, (const uint8_t *)HANDLES[OWNER[i]], strlen(HANDLES[OWNER[i]]),
-            IDS[i]};
+            IDS[i], NULL,  false};
         CHECK_OK(imc_dircache_new(&dv->cache, b, w.pk, &o));
         CHECK_OK(imc_replay_open(&dv->replay, NULL, NULL, b, NULL));
         if (dv->replay == NULL || dv->cache == NULL)
@@ -157,9 +157,9 @@ static void run(const imc_backend *b, fx_store_kind kind, const char *tmp)
     imc_dir_handle to[2] = {fx_h(HANDLES[1]), fx_h(HANDLES[2])};
     CHECK_OK(imc_dircache_recipients(before, 16, &before_n, NULL, w.dev[0].cache, now, 1, to, 2));
 
-    /* Bob revokes device 22 from device 21. */
+    /* Bob revokes device 22 (signed by his account key). */
     now += 1000;
-    CHECK_OK(fx_revoke(g_resp, &n, &w.d, HANDLES[1], 22, &w.dev[3].keys));
+    CHECK_OK(fx_revoke(g_resp, &n, &w.d, HANDLES[1], 22));
     w.dev[4].revoked = 1;
     /* Until alice refreshes, her cache still lists 22; the directory says
      * it is extra. */

@@ -11,11 +11,10 @@
  * lock left by a writer killed holding it is recovered. */
 #include "dir_fixture.h" /* first: it sets _POSIX_C_SOURCE */
 
-#include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
-#include <time.h>
+
+#include "kill_util.h"
 
 #define HANDLES 16
 #define ROUNDS 24
@@ -65,7 +64,7 @@ static imc_status run_op(imc_dir *d, imc_dir_record *rec, uint8_t *resp, uint64_
     } else if (k % 3 == 0) {
         st = current_keys(&a, d->b_, &rec->devices[0], &gen);
         if (st == IMC_OK)
-            st = fx_revoke(resp, &n, d, h, a.pub.device_id, &a);
+            st = fx_revoke(resp, &n, d, h, a.pub.device_id);
     } else {
         st = current_keys(&a, d->b_, &rec->devices[rec->device_count - 1], &gen);
         if (st == IMC_OK)
@@ -102,44 +101,6 @@ static void writer(const imc_backend *b, const char *path, bool no_sync, int fd)
 }
 
 /* ---- Parent --------------------------------------------------------------- */
-
-static uint64_t g_rand;
-static uint64_t next_rand(void)
-{
-    g_rand = g_rand * 6364136223846793005ull + 1442695040888963407ull;
-    return g_rand >> 33;
-}
-
-static void sleep_ms(uint64_t ms)
-{
-    struct timespec t = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&t, &t) != 0 && errno == EINTR) {
-    }
-}
-
-/* Reads reports until `want` more arrived or timeout_ms passed (want 0:
- * until EOF); returns the last sequence number seen (or last). */
-static uint64_t read_reports(int fd, uint64_t last, size_t want, int timeout_ms, size_t *got)
-{
-    uint64_t k;
-    size_t have = 0;
-    for (;;) {
-        if (want != 0 && have >= want)
-            break;
-        struct pollfd p = {fd, POLLIN, 0};
-        int r = poll(&p, 1, want != 0 ? timeout_ms : 10000);
-        if (r <= 0)
-            break;
-        ssize_t n = read(fd, &k, sizeof k);
-        if (n != (ssize_t)sizeof k)
-            break; /* EOF (the child is dead) */
-        CHECK(k == last + 1 || last == 0);
-        last = k;
-        have++;
-    }
-    *got += have;
-    return last;
-}
 
 typedef struct reference {
     imc_dir_store store;

@@ -9,6 +9,15 @@ static uint8_t g_resp[IMC_DIR_RESPONSE_MAX_BYTES(IMC_DIR_MAX_BATCH)];
 static uint8_t g_resp2[IMC_DIR_RESPONSE_MAX_BYTES(IMC_DIR_MAX_BATCH)];
 static uint8_t g_upd[IMC_DIR_UPDATE_MAX_BYTES + 1];
 static imc_dir_entry g_entry;
+static imc_dir_record g_cur;
+static uint8_t g_ask[IMC_DIR_ACCOUNT_SECRET_BYTES];
+
+/* The handle's current record (into g_cur) and its account key (g_ask). */
+static imc_dir_record *cur_of(imc_dir *d, const char *handle)
+{
+    CHECK_OK(fx_current(&g_cur, g_ask, d, handle));
+    return &g_cur;
+}
 
 typedef struct world {
     const imc_backend *b;
@@ -136,19 +145,19 @@ static void happy_path(world *w, const cast *c)
     e = entry_of(g_resp, n, w);
     CHECK(e->rec.epoch == 3 && e->global_epoch == 5 && has_devices(&e->rec, a12, 2));
     CHECK(imc_dir_device_equal(&e->rec.devices[1], &c->a2r.pub));
-    /* Revoke device 1 from device 2 (lost phone), and bob's only device by
-     * itself. */
-    CHECK_OK(fx_revoke(g_resp, &n, d, "alice@example.com", 1, &c->a2r));
+    /* Revoke device 1 (lost phone) and bob's only device: the account key
+     * decides. */
+    CHECK_OK(fx_revoke(g_resp, &n, d, "alice@example.com", 1));
     e = entry_of(g_resp, n, w);
     CHECK(e->rec.epoch == 4 && e->global_epoch == 6 && e->rec.device_count == 1);
     CHECK(e->rec.devices[0].device_id == 2);
-    CHECK_OK(fx_revoke(g_resp, &n, d, "bob@example.com", 3, &c->b3));
+    CHECK_OK(fx_revoke(g_resp, &n, d, "bob@example.com", 3));
     e = entry_of(g_resp, n, w);
     CHECK(e->rec.epoch == 2 && e->global_epoch == 7 && e->rec.device_count == 0);
     /* Updates go through imc_dir_serve too. */
     size_t ul = 0;
     CHECK_OK(imc_dir_sign_register(g_upd, sizeof g_upd, &ul, w->b, w->pk,
-                                   (const uint8_t *)"bob@example.com", 15, 2, &c->x6));
+                                   cur_of(d, "bob@example.com"), g_ask, &c->x6));
     CHECK_OK(imc_dir_serve(g_resp, sizeof g_resp, &n, d, FX_NOW, g_upd, ul));
     e = entry_of(g_resp, n, w);
     CHECK(e->rec.epoch == 3 && e->global_epoch == 8 && e->rec.devices[0].device_id == 6);
@@ -192,10 +201,10 @@ static void rejections(world *w, const cast *c)
      * with device 6's key. */
     imc_device_keys forged = c->x5;
     memcpy(forged.sig_sk, c->x6.sig_sk, sizeof forged.sig_sk);
-    CHECK_OK(imc_dir_sign_register(g_upd, sizeof g_upd, &ul, b, w->pk, alice, 17, ea, &forged));
+    CHECK_OK(imc_dir_sign_register(g_upd, sizeof g_upd, &ul, b, w->pk, cur_of(d, "alice@example.com"), g_ask, &forged));
     UNCHANGED(w, apply(w, g_upd, ul), IMC_ERR_AUTH);
     /* A valid proof, one bit changed (in the signature, then in the keys). */
-    CHECK_OK(imc_dir_sign_register(g_upd, sizeof g_upd, &ul, b, w->pk, alice, 17, ea, &c->x5));
+    CHECK_OK(imc_dir_sign_register(g_upd, sizeof g_upd, &ul, b, w->pk, cur_of(d, "alice@example.com"), g_ask, &c->x5));
     g_upd[ul - 1] ^= 1;
     UNCHANGED(w, apply(w, g_upd, ul), IMC_ERR_AUTH);
     g_upd[ul - 1] ^= 1;
@@ -225,24 +234,33 @@ static void rejections(world *w, const cast *c)
     fx_dir_key(b, 7, pk2, sk2);
     imc_device_keys x8;
     CHECK_OK(fx_keys(&x8, b, 1, 8, 0));
-    CHECK_OK(imc_dir_sign_register(g_upd, sizeof g_upd, &ul, b, pk2, alice, 17, ea, &x8));
+    CHECK_OK(imc_dir_sign_register(g_upd, sizeof g_upd, &ul, b, pk2, cur_of(d, "alice@example.com"),
+                                   g_ask, &x8));
     UNCHANGED(w, apply(w, g_upd, ul), IMC_ERR_AUTH);
     /* Stale and future epochs. */
-    CHECK_OK(imc_dir_sign_register(g_upd, sizeof g_upd, &ul, b, w->pk, alice, 17, ea - 1, &c->x6));
+    cur_of(d, "alice@example.com")->epoch = ea - 1;
+    CHECK_OK(imc_dir_sign_register(g_upd, sizeof g_upd, &ul, b, w->pk, &g_cur, g_ask, &c->x6));
     UNCHANGED(w, apply(w, g_upd, ul), IMC_ERR_STALE);
-    CHECK_OK(imc_dir_sign_register(g_upd, sizeof g_upd, &ul, b, w->pk, alice, 17, ea + 1, &c->x6));
+    cur_of(d, "alice@example.com")->epoch = ea + 1;
+    CHECK_OK(imc_dir_sign_register(g_upd, sizeof g_upd, &ul, b, w->pk, &g_cur, g_ask, &c->x6));
     UNCHANGED(w, apply(w, g_upd, ul), IMC_ERR_STALE);
 
     /* Device ids are globally unique and never reused: an active one under
      * another handle, the same handle, and a revoked one. */
     imc_device_keys other;
     CHECK_OK(fx_keys(&other, b, 1, 2, 9)); /* id 2, fresh keys, valid proof */
-    CHECK_OK(imc_dir_sign_register(g_upd, sizeof g_upd, &ul, b, w->pk, alice, 17, ea, &other));
+    /* (The builder refuses a device the list has: it is taken off cur.) */
+    CHECK_ST(imc_dir_sign_register(g_upd, sizeof g_upd, &ul, b, w->pk,
+                                   cur_of(d, "alice@example.com"), g_ask, &other),
+             IMC_ERR_ARG);
+    CHECK(g_cur.devices[0].device_id == 2);
+    memmove(&g_cur.devices[0], &g_cur.devices[1], --g_cur.device_count * sizeof g_cur.devices[0]);
+    CHECK_OK(imc_dir_sign_register(g_upd, sizeof g_upd, &ul, b, w->pk, &g_cur, g_ask, &other));
     UNCHANGED(w, apply(w, g_upd, ul), IMC_ERR_EXISTS);
     CHECK_OK(imc_dir_sign_register(g_upd, sizeof g_upd, &ul, b, w->pk,
-                                   (const uint8_t *)"zed@example.com", 15, 0, &other));
+                                   cur_of(d, "zed@example.com"), g_ask, &other));
     UNCHANGED(w, apply(w, g_upd, ul), IMC_ERR_EXISTS);
-    CHECK_OK(imc_dir_sign_register(g_upd, sizeof g_upd, &ul, b, w->pk, alice, 17, ea, &c->a1));
+    CHECK_OK(imc_dir_sign_register(g_upd, sizeof g_upd, &ul, b, w->pk, cur_of(d, "alice@example.com"), g_ask, &c->a1));
     UNCHANGED(w, apply(w, g_upd, ul), IMC_ERR_EXISTS); /* device 1 was revoked */
 
     /* A DH key the validation policy refuses (X25519 all zero), with a
@@ -250,7 +268,7 @@ static void rejections(world *w, const cast *c)
     imc_device_keys weak;
     CHECK_OK(fx_keys(&weak, b, 1, 77, 0));
     memset(weak.pub.dh_pk, 0, sizeof weak.pub.dh_pk);
-    CHECK_OK(imc_dir_sign_register(g_upd, sizeof g_upd, &ul, b, w->pk, alice, 17, ea, &weak));
+    CHECK_OK(imc_dir_sign_register(g_upd, sizeof g_upd, &ul, b, w->pk, cur_of(d, "alice@example.com"), g_ask, &weak));
     UNCHANGED(w, apply(w, g_upd, ul), IMC_ERR_WEAK_KEY);
 
     /* Rotate: unknown device, revoked device, old or new signature bad, a
@@ -258,40 +276,82 @@ static void rejections(world *w, const cast *c)
     imc_device_keys k99, k99b, a2s, x5r, x5f;
     CHECK_OK(fx_keys(&k99, b, 1, 99, 0));
     CHECK_OK(fx_keys(&k99b, b, 1, 99, 1));
-    CHECK_OK(imc_dir_sign_rotate(g_upd, sizeof g_upd, &ul, b, w->pk, alice, 17, ea, &k99, &k99b));
+    /* (A device that thinks the account lists them: the builder refuses
+     * devices cur does not list, so they are added to cur by hand.) */
+    CHECK_ST(imc_dir_sign_rotate(g_upd, sizeof g_upd, &ul, b, w->pk,
+                                 cur_of(d, "alice@example.com"), g_ask, &k99, &k99b),
+             IMC_ERR_NOT_FOUND);
+    g_cur.devices[g_cur.device_count++] = k99.pub;
+    CHECK_OK(imc_dir_sign_rotate(g_upd, sizeof g_upd, &ul, b, w->pk, &g_cur, g_ask, &k99, &k99b));
     UNCHANGED(w, apply(w, g_upd, ul), IMC_ERR_NOT_FOUND);
     imc_device_keys a1r;
     CHECK_OK(fx_keys(&a1r, b, 1, 1, 1));
-    CHECK_OK(imc_dir_sign_rotate(g_upd, sizeof g_upd, &ul, b, w->pk, alice, 17, ea, &c->a1, &a1r));
+    cur_of(d, "alice@example.com");
+    memmove(&g_cur.devices[1], &g_cur.devices[0], g_cur.device_count++ * sizeof g_cur.devices[0]);
+    g_cur.devices[0] = c->a1.pub;
+    CHECK_OK(imc_dir_sign_rotate(g_upd, sizeof g_upd, &ul, b, w->pk, &g_cur, g_ask, &c->a1, &a1r));
     UNCHANGED(w, apply(w, g_upd, ul), IMC_ERR_NOT_FOUND);
     CHECK_OK(fx_keys(&x5r, b, 1, 5, 1));
     a2s = c->x5; /* right public key, wrong secret for the old signature */
     memcpy(a2s.sig_sk, c->x6.sig_sk, sizeof a2s.sig_sk);
-    CHECK_OK(imc_dir_sign_rotate(g_upd, sizeof g_upd, &ul, b, w->pk, alice, 17, ea, &a2s, &x5r));
+    CHECK_OK(imc_dir_sign_rotate(g_upd, sizeof g_upd, &ul, b, w->pk, cur_of(d, "alice@example.com"), g_ask, &a2s, &x5r));
     UNCHANGED(w, apply(w, g_upd, ul), IMC_ERR_AUTH);
     x5f = x5r; /* the new key's proof made with another key */
     memcpy(x5f.sig_sk, c->x6.sig_sk, sizeof x5f.sig_sk);
-    CHECK_OK(imc_dir_sign_rotate(g_upd, sizeof g_upd, &ul, b, w->pk, alice, 17, ea, &c->x5, &x5f));
+    CHECK_OK(imc_dir_sign_rotate(g_upd, sizeof g_upd, &ul, b, w->pk, cur_of(d, "alice@example.com"), g_ask, &c->x5, &x5f));
     UNCHANGED(w, apply(w, g_upd, ul), IMC_ERR_AUTH);
     x5f = x5r;
     memset(x5f.pub.dh_pk, 0, sizeof x5f.pub.dh_pk);
-    CHECK_OK(imc_dir_sign_rotate(g_upd, sizeof g_upd, &ul, b, w->pk, alice, 17, ea, &c->x5, &x5f));
+    CHECK_OK(imc_dir_sign_rotate(g_upd, sizeof g_upd, &ul, b, w->pk, cur_of(d, "alice@example.com"), g_ask, &c->x5, &x5f));
     UNCHANGED(w, apply(w, g_upd, ul), IMC_ERR_WEAK_KEY);
 
-    /* Revoke: by a device of another handle, by a revoked device, of an
-     * unknown device, with a bad signature. */
-    CHECK_OK(imc_dir_sign_revoke(g_upd, sizeof g_upd, &ul, b, w->pk, alice, 17, ea, 5, &c->c4));
-    UNCHANGED(w, apply(w, g_upd, ul), IMC_ERR_AUTH);
-    CHECK_OK(imc_dir_sign_revoke(g_upd, sizeof g_upd, &ul, b, w->pk, alice, 17, ea, 5, &c->a1));
-    UNCHANGED(w, apply(w, g_upd, ul), IMC_ERR_AUTH);
-    CHECK_OK(imc_dir_sign_revoke(g_upd, sizeof g_upd, &ul, b, w->pk, alice, 17, ea, 99, &c->x5));
+    /* Revoke: of an unknown device, signed by another account's key, a
+     * list that is not the current one minus the device, a bad account
+     * signature. */
+    cur_of(d, "alice@example.com");
+    g_cur.devices[g_cur.device_count++] = k99.pub;
+    CHECK_OK(imc_dir_sign_revoke(g_upd, sizeof g_upd, &ul, b, w->pk, &g_cur, g_ask, 99));
     UNCHANGED(w, apply(w, g_upd, ul), IMC_ERR_NOT_FOUND);
-    CHECK_OK(imc_dir_sign_revoke(g_upd, sizeof g_upd, &ul, b, w->pk, alice, 17, ea, 2, &c->x5));
-    g_upd[ul - 10] ^= 0x40;
+    uint8_t bob_pk[IMC_DIR_ACCOUNT_PUBLIC_BYTES], bob_sk[IMC_DIR_ACCOUNT_SECRET_BYTES];
+    fx_account(b, "bob@example.com", 0, bob_pk, bob_sk);
+    CHECK_OK(imc_dir_sign_revoke(g_upd, sizeof g_upd, &ul, b, w->pk,
+                                 cur_of(d, "alice@example.com"), bob_sk, 2));
+    UNCHANGED(w, apply(w, g_upd, ul), IMC_ERR_AUTH);
+    cur_of(d, "alice@example.com")->list_sig[0] ^= 1; /* another previous list */
+    CHECK_OK(imc_dir_sign_revoke(g_upd, sizeof g_upd, &ul, b, w->pk, &g_cur, g_ask, 2));
+    UNCHANGED(w, apply(w, g_upd, ul), IMC_ERR_AUTH);
+    CHECK_OK(imc_dir_sign_revoke(g_upd, sizeof g_upd, &ul, b, w->pk,
+                                 cur_of(d, "alice@example.com"), g_ask, 2));
+    g_upd[ul - 10] ^= 0x40; /* in the account signature */
     UNCHANGED(w, apply(w, g_upd, ul), IMC_ERR_AUTH);
     g_upd[ul - 10] ^= 0x40;
     CHECK_OK(apply(w, g_upd, ul)); /* and intact, it works: alice has 5 */
     ea++;
+
+    /* A device added without the account key: its own proof is valid, the
+     * list is signed by someone else's account key. */
+    imc_device_keys ghost;
+    CHECK_OK(fx_keys(&ghost, b, 1, 666, 0));
+    CHECK_OK(imc_dir_sign_register(g_upd, sizeof g_upd, &ul, b, w->pk,
+                                   cur_of(d, "alice@example.com"), bob_sk, &ghost));
+    UNCHANGED(w, apply(w, g_upd, ul), IMC_ERR_AUTH);
+    /* A list with one device more than the update adds. */
+    cur_of(d, "alice@example.com");
+    g_cur.devices[g_cur.device_count++] = k99.pub;
+    CHECK_OK(imc_dir_sign_register(g_upd, sizeof g_upd, &ul, b, w->pk, &g_cur, g_ask, &ghost));
+    UNCHANGED(w, apply(w, g_upd, ul), IMC_ERR_AUTH);
+    /* An account rotation signed by the new key only (the old one is not
+     * alice's) is refused; creating an account that exists is stale. */
+    uint8_t npk[IMC_DIR_ACCOUNT_PUBLIC_BYTES], nsk[IMC_DIR_ACCOUNT_SECRET_BYTES];
+    fx_account(b, "alice@example.com", 1, npk, nsk);
+    CHECK_OK(imc_dir_sign_account_rotate(g_upd, sizeof g_upd, &ul, b, w->pk,
+                                         cur_of(d, "alice@example.com"), bob_sk, nsk));
+    UNCHANGED(w, apply(w, g_upd, ul), IMC_ERR_AUTH);
+    cur_of(d, "alice@example.com")->epoch = 0;
+    g_cur.device_count = 0;
+    CHECK_OK(imc_dir_sign_register(g_upd, sizeof g_upd, &ul, b, w->pk, &g_cur, g_ask, &ghost));
+    UNCHANGED(w, apply(w, g_upd, ul), IMC_ERR_STALE);
+    imc_keys_wipe(&ghost);
 
     /* Lookups: bad handles and counts. */
     static uint8_t big[300];
@@ -333,12 +393,16 @@ static void rejections(world *w, const cast *c)
     CHECK(ok);
     imc_device_keys k65;
     CHECK_OK(fx_keys(&k65, b, 1, 2000, 0));
-    CHECK_OK(imc_dir_sign_register(g_upd, sizeof g_upd, &ul, b, w->pk, (const uint8_t *)many_h, 16,
-                                   IMC_MAX_DEVICES_PER_HANDLE, &k65));
+    /* (The builder refuses a 65th device: one is taken off cur.) */
+    cur_of(d, many_h)->device_count--;
+    CHECK_OK(imc_dir_sign_register(g_upd, sizeof g_upd, &ul, b, w->pk, &g_cur, g_ask, &k65));
     UNCHANGED(w, apply(w, g_upd, ul), IMC_ERR_LIMIT);
     CHECK_OK(imc_dir_lookup(g_resp, sizeof g_resp, &n, d, FX_NOW, (const uint8_t *)many_h, 16));
     CHECK(entry_of(g_resp, n, w)->rec.device_count == IMC_MAX_DEVICES_PER_HANDLE);
-    CHECK(n == 4 + 1 + 16 + 24 + 1 + 74 * IMC_MAX_DEVICES_PER_HANDLE + 64);
+    /* An entry: handle, 3 x 8, the list framed (2) and the signature; the
+     * list: 2 + handle + 8 + 1 + 32 + 32 + 1 + devices + 64. */
+    CHECK(n == 4 + 1 + 16 + 24 + 2 + (2 + 17 + 8 + 1 + 32 + 32 + 1 +
+                                      74 * IMC_MAX_DEVICES_PER_HANDLE + 64) + 64);
 
     CHECK_OK(imc_dir_check(d));
     imc_keys_wipe(&forged);

@@ -146,16 +146,21 @@ static void import(const imc_backend *b, imc_dir_store s)
     memset(recs, 0, sizeof recs);
     const char *names[3] = {"a@example.com", "+14155550100", "c@example.com"};
     for (size_t i = 0; i < 3; i++) {
-        memcpy(recs[i].handle, names[i], strlen(names[i]));
-        recs[i].handle_len = strlen(names[i]);
-        recs[i].epoch = 77; /* ignored */
-        recs[i].device_count = i;
+        imc_device_public devs[2];
         for (size_t k = 0; k < i; k++) {
             imc_device_keys kk;
             CHECK_OK(fx_keys(&kk, b, 1, 10 * (i + 1) + k, 0));
-            recs[i].devices[k] = kk.pub;
+            devs[k] = kk.pub;
         }
+        fx_import_record(&recs[i], b, names[i], devs, i);
     }
+    /* Only freshly created accounts: version 1, a new account key. */
+    recs[0].epoch = 2;
+    CHECK_ST(imc_dir_import(&d, recs, 3), IMC_ERR_MALFORMED);
+    recs[0].epoch = 1;
+    recs[0].key_change = IMC_DIR_KEY_SAME;
+    CHECK_ST(imc_dir_import(&d, recs, 3), IMC_ERR_MALFORMED);
+    recs[0].key_change = IMC_DIR_KEY_NEW;
     CHECK_OK(imc_dir_import(&d, recs, 3));
     uint64_t g = 0;
     CHECK_OK(imc_dir_global_epoch(&g, &d));
@@ -165,9 +170,7 @@ static void import(const imc_backend *b, imc_dir_store s)
     /* Imported devices behave like registered ones. */
     size_t n = 0;
     static uint8_t resp[FX_RESP_MAX];
-    imc_device_keys k31;
-    CHECK_OK(fx_keys(&k31, b, 1, 31, 0));
-    CHECK_OK(fx_revoke(resp, &n, &d, "c@example.com", 30, &k31));
+    CHECK_OK(fx_revoke(resp, &n, &d, "c@example.com", 30));
 
     /* All or nothing. */
     fx_snapshot before = fx_snap(&d);

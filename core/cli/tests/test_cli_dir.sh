@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# End-to-end test of `imcore dir`: init, register (handles normalised),
-# rotate, revoke, lookup (text, JSON, the signed answer written to a file),
+# End-to-end test of `imcore dir`: init, register (handles normalised; the
+# first device creates the account with its account key), rotate, revoke,
+# account-rotate, reset, lookup (text, JSON, the signed answer written to a
+# file; a device list not signed by the account key refused),
 # export with its consistency check, and the failure paths (exit codes,
 # one-line errors, nothing changed by a refused update).
 # Usage: test_cli_dir.sh PATH/TO/imcore
@@ -18,10 +20,10 @@ NOW=--now=1700000000000
 run "dir --help" 0 $DIR --help && has "dir --help" out "register"
 run "dir alone" 2 $DIR
 run "dir unknown" 2 $DIR frobnicate && one_line_error "dir unknown" "imcore dir: "
-for c in init register rotate revoke lookup export; do
+for c in init register rotate revoke account-rotate reset lookup export; do
     run "dir $c --help" 0 $DIR $c --help && has "dir $c --help" out "Usage: imcore dir $c"
 done
-run "register without --db" 2 $DIR register --handle a@b.cd --key x.sec &&
+run "register without --db" 2 $DIR register --handle a@b.cd --key x.sec --account-key x.acct &&
     one_line_error "missing --db" "imcore dir register: "
 
 # ---- init --------------------------------------------------------------------------
@@ -40,38 +42,47 @@ run "lookup on a missing db" 1 $DIR lookup --db none.lmdb --handle a@b.cd &&
 for k in 1 2 3; do "$IMCORE" keygen --device-id $k --out a$k >/dev/null || fail "keygen $k"; done
 "$IMCORE" keygen --device-id 2 --out a2new >/dev/null || fail "keygen a2new"
 "$IMCORE" keygen --device-id 7 --out b7 >/dev/null || fail "keygen b7"
+for a in alice alice2 bob carol; do
+    "$IMCORE" account keygen --out $a.acct >/dev/null || fail "account keygen $a"
+done
+[ "$(stat -c %s alice.acct)" = 32 ] && [ "$(stat -c %a alice.acct)" = 600 ] &&
+    [ "$(stat -c %s alice.acct.pub)" = 32 ] && pass || fail "account keygen: files"
+run "account keygen twice" 1 "$IMCORE" account keygen --out alice.acct
+AA="--account-key alice.acct"
 
-run "register (normalised e-mail)" 0 $DIR register --db d.lmdb --handle Alice@Example.COM --key a1.sec $NOW &&
+run "register (normalised e-mail)" 0 $DIR register --db d.lmdb --handle Alice@Example.COM --key a1.sec $AA $NOW &&
     has "register" out "alice@example.com epoch 1 (global 1): 1 device"
-run "register second device" 0 $DIR register --db d.lmdb --handle alice@example.com --key a2.sec --json --out reg.bin $NOW &&
+run "register second device" 0 $DIR register --db d.lmdb --handle alice@example.com --key a2.sec $AA --json --out reg.bin $NOW &&
     python3 -c 'import json,sys; e=json.loads(open("out").read()); assert e["epoch"]=="2" and len(e["devices"])==2' &&
     pass || fail "register --json"
-[ -s reg.bin ] && [ "$(head -c 2 reg.bin | od -An -tx1 | tr -d ' ')" = 0141 ] && pass || fail "register --out: not a response"
-run "register phone" 0 $DIR register --db d.lmdb --handle "+1 (415) 555-0100" --key b7.sec $NOW &&
+[ -s reg.bin ] && [ "$(head -c 2 reg.bin | od -An -tx1 | tr -d ' ')" = 0241 ] && pass || fail "register --out: not a response"
+run "register phone" 0 $DIR register --db d.lmdb --handle "+1 (415) 555-0100" --key b7.sec --account-key carol.acct $NOW &&
     has "register phone" out "+14155550100 epoch 1"
 "$IMCORE" dir export --db d.lmdb --json >before.json 2>/dev/null
-run "duplicate device id" 1 $DIR register --db d.lmdb --handle bob@example.com --key a1.sec $NOW &&
+run "a device added without the account key" 1 $DIR register --db d.lmdb --handle alice@example.com --key a3.sec --account-key bob.acct $NOW &&
+    one_line_error "ghost device" "imcore dir register: " && has "ghost device" err "account's key"
+run "duplicate device id" 1 $DIR register --db d.lmdb --handle bob@example.com --key a1.sec --account-key bob.acct $NOW &&
     one_line_error "duplicate id" "imcore dir register: " && has "duplicate id" err "never reused"
-run "bad handle" 2 $DIR register --db d.lmdb --handle "415 555 0100" --key a3.sec &&
+run "bad handle" 2 $DIR register --db d.lmdb --handle "415 555 0100" --key a3.sec $AA &&
     one_line_error "bad handle" "imcore dir register: "
-run "oversize handle" 2 $DIR register --db d.lmdb --handle "$(printf 'a%.0s' $(seq 1 300))@x.org" --key a3.sec &&
+run "oversize handle" 2 $DIR register --db d.lmdb --handle "$(printf 'a%.0s' $(seq 1 300))@x.org" --key a3.sec $AA &&
     has "oversize handle" err "longer than 255"
-run "revoke by another account" 1 $DIR revoke --db d.lmdb --handle alice@example.com --device-id 1 --key b7.sec $NOW &&
+run "revoke by another account" 1 $DIR revoke --db d.lmdb --handle alice@example.com --device-id 1 --account-key carol.acct $NOW &&
     one_line_error "foreign revoke" "imcore dir revoke: "
-run "rotate to another id" 1 $DIR rotate --db d.lmdb --handle alice@example.com --key a1.sec --new-key a2new.sec &&
+run "rotate to another id" 1 $DIR rotate --db d.lmdb --handle alice@example.com --key a1.sec --new-key a2new.sec $AA &&
     one_line_error "rotate other id" "imcore dir rotate: "
 "$IMCORE" dir export --db d.lmdb --json >after.json 2>/dev/null
 cmp -s before.json after.json && pass || fail "a refused update changed the directory"
 
-run "rotate" 0 $DIR rotate --db d.lmdb --handle alice@example.com --key a2.sec --new-key a2new.sec $NOW &&
+run "rotate" 0 $DIR rotate --db d.lmdb --handle alice@example.com --key a2.sec --new-key a2new.sec $AA $NOW &&
     has "rotate" out "epoch 3 (global 4)"
-run "rotate with the old key again" 1 $DIR rotate --db d.lmdb --handle alice@example.com --key a2.sec --new-key a2new.sec &&
+run "rotate with the old key again" 1 $DIR rotate --db d.lmdb --handle alice@example.com --key a2.sec --new-key a2new.sec $AA &&
     one_line_error "stale rotate" "imcore dir rotate: "
-run "revoke 1 from 2" 0 $DIR revoke --db d.lmdb --handle alice@example.com --device-id 1 --key a2new.sec $NOW &&
+run "revoke 1" 0 $DIR revoke --db d.lmdb --handle alice@example.com --device-id 1 $AA $NOW &&
     has "revoke" out "epoch 4 (global 5): 1 device"
-run "revoked device signs" 1 $DIR revoke --db d.lmdb --handle alice@example.com --device-id 2 --key a1.sec &&
-    one_line_error "revoked signer" "imcore dir revoke: "
-run "revoke id 0" 2 $DIR revoke --db d.lmdb --handle alice@example.com --device-id 0 --key a2new.sec
+run "revoke it again" 1 $DIR revoke --db d.lmdb --handle alice@example.com --device-id 1 $AA &&
+    one_line_error "revoke again" "imcore dir revoke: " && has "revoke again" err "not an active device"
+run "revoke id 0" 2 $DIR revoke --db d.lmdb --handle alice@example.com --device-id 0 $AA
 
 # ---- lookup and export -----------------------------------------------------------------
 run "lookup batch" 0 $DIR lookup --db d.lmdb --handle alice@example.com --handle +14155550100 \
@@ -88,7 +99,7 @@ d = lines[0]["devices"][0]
 assert d["suite"] == "X25519_ED25519_CHACHA20POLY1305" and d["suite_id"] == 1, d
 assert lines[2]["devices"] == []
 PY
-[ "$(head -c 4 look.bin | od -An -tx1 | tr -d ' ')" = 01410003 ] && pass || fail "lookup --out header"
+[ "$(head -c 4 look.bin | od -An -tx1 | tr -d ' ')" = 02410003 ] && pass || fail "lookup --out header"
 run "lookup twice the same" 2 $DIR lookup --db d.lmdb --handle a@b.cd --handle A@B.CD
 run "export" 0 $DIR export --db d.lmdb && has "export" err "2 handles, 2 active devices, global epoch 5" &&
     has "export" err "consistent"
@@ -97,7 +108,7 @@ run "wrong key file" 1 sh -c "cp d.lmdb x.lmdb && head -c 32 /dev/urandom >x.lmd
 
 # The largest device id survives a JSON reader that keeps numbers as doubles.
 "$IMCORE" keygen --device-id 18446744073709551615 --out big >/dev/null || fail "keygen 2^64-1"
-run "register 2^64-1" 0 $DIR register --db d.lmdb --handle big@example.com --key big.sec --json $NOW
+run "register 2^64-1" 0 $DIR register --db d.lmdb --handle big@example.com --key big.sec --account-key bob.acct --json $NOW
 python3 -c 'import json; e = json.loads(open("out").read(), parse_int=float)
 assert e["devices"][0]["device_id"] == "18446744073709551615", e' && pass || fail "2^64-1 as JSON"
 run "export --json" 0 $DIR export --db d.lmdb --json
@@ -106,16 +117,16 @@ run "lookup --out over an existing file" 1 $DIR lookup --db d.lmdb --handle big@
     has "lookup existing" err "--force"
 run "lookup --out --force" 0 $DIR lookup --db d.lmdb --handle big@example.com --out look.bin --force $NOW
 cp d.lmdb before-out.lmdb
-run "register --out over an existing file changes nothing" 1 $DIR register --db d.lmdb --handle late@example.com --key a3.sec --out look.bin $NOW
+run "register --out over an existing file changes nothing" 1 $DIR register --db d.lmdb --handle late@example.com --key a3.sec --account-key bob.acct --out look.bin $NOW
 cmp -s d.lmdb before-out.lmdb && pass || fail "a refused --out still applied the update"
-run "register --out = --db" 2 $DIR register --db d.lmdb --handle late@example.com --key a3.sec --out d.lmdb --force $NOW
+run "register --out = --db" 2 $DIR register --db d.lmdb --handle late@example.com --key a3.sec --account-key bob.acct --out d.lmdb --force $NOW
 
 # Concurrent updates of one handle: a lost race is retried (the epoch read
 # again, the update signed again), so every one succeeds.
 for k in 11 12 13 14 15 16; do "$IMCORE" keygen --device-id $k --out r$k >/dev/null || fail "keygen r$k"; done
 pids=()
 for k in 11 12 13 14 15 16; do
-    $DIR register --db d.lmdb --handle race@example.com --key r$k.sec $NOW >/dev/null 2>race$k.err &
+    $DIR register --db d.lmdb --handle race@example.com --key r$k.sec --account-key bob.acct $NOW >/dev/null 2>race$k.err &
     pids+=($!)
 done
 for i in "${!pids[@]}"; do
@@ -135,7 +146,7 @@ for size in 0 100 4096 8192 16384 20000 $(($(stat -c %s d.lmdb) - 1)); do
             one_line_error "$c cut $size" "imcore dir ${c%% *}: "
     done
     has "cut $size" err "$([ "$size" = 0 ] && echo "is an empty file" || echo "is not a directory")"
-    run "register on a file cut to $size bytes" 1 $DIR register --db cut.lmdb --handle new@example.com --key a3.sec $NOW &&
+    run "register on a file cut to $size bytes" 1 $DIR register --db cut.lmdb --handle new@example.com --key a3.sec $AA $NOW &&
         one_line_error "register cut $size" "imcore dir register: "
     [ "$(stat -c %s cut.lmdb)" = "$size" ] && pass || fail "cut $size: the file changed"
 done
@@ -153,7 +164,18 @@ fi
 run "lookup on a read-only file" 0 "${AS[@]}" $DIR lookup --db ro/d.lmdb --handle alice@example.com $NOW &&
     has "read-only lookup" out "alice@example.com epoch 4"
 run "export a read-only file" 0 "${AS[@]}" $DIR export --db ro/d.lmdb
-run "register on a read-only file" 1 "${AS[@]}" $DIR register --db ro/d.lmdb --handle new@example.com --key ro/a3.sec $NOW &&
+run "register on a read-only file" 1 "${AS[@]}" $DIR register --db ro/d.lmdb --handle new@example.com --key ro/a3.sec $AA $NOW &&
     one_line_error "read-only register" "imcore dir register: " && has "read-only register" err "Permission denied"
+
+# ---- the account key ----------------------------------------------------------------------
+run "account-rotate signed by another key" 1 $DIR account-rotate --db d.lmdb --handle alice@example.com \
+    --account-key bob.acct --new-account-key alice2.acct $NOW && one_line_error "foreign account-rotate" "imcore dir account-rotate: "
+run "account-rotate" 0 $DIR account-rotate --db d.lmdb --handle alice@example.com \
+    --account-key alice.acct --new-account-key alice2.acct $NOW && has "account-rotate" out "alice@example.com epoch 5"
+run "the old account key no longer works" 1 $DIR register --db d.lmdb --handle alice@example.com --key a3.sec $AA $NOW
+run "reset" 0 $DIR reset --db d.lmdb --handle +14155550100 --new-account-key bob.acct --key a3.sec $NOW &&
+    has "reset" out "+14155550100 epoch 2" && has "reset" out "device 3 "
+run "reset of no account" 1 $DIR reset --db d.lmdb --handle nobody@example.org --new-account-key bob.acct --key a3.sec $NOW
+run "export after" 0 $DIR export --db d.lmdb && has "export after" err "consistent"
 
 finish

@@ -48,14 +48,25 @@ extern "C" {
 #error "batch counts are two bytes on the directory wire"
 #endif
 
-#define IMC_DIR_VERSION 1
+#define IMC_DIR_VERSION 2 /* version 1 (no account keys) is refused */
 #define IMC_DIR_KIND_REQUEST 0x51  /* 'Q' lookup request */
 #define IMC_DIR_KIND_RESPONSE 0x41 /* 'A' lookup response (answer) */
-#define IMC_DIR_KIND_UPDATE 0x55   /* 'U' register / rotate / revoke */
+#define IMC_DIR_KIND_UPDATE 0x55   /* 'U' register / rotate / revoke / account */
+#define IMC_DIR_KIND_LIST 0x4c     /* 'L' a device list signed by the account key */
 
-#define IMC_DIR_OP_REGISTER 1
+#define IMC_DIR_OP_REGISTER 1       /* at epoch 0 it creates the account */
 #define IMC_DIR_OP_ROTATE 2
 #define IMC_DIR_OP_REVOKE 3
+#define IMC_DIR_OP_ACCOUNT_ROTATE 4 /* new account key, signed by the old one */
+#define IMC_DIR_OP_ACCOUNT_RESET 5  /* new account key and first device, all keys lost */
+
+/* How a device list's account key relates to the previous list's. */
+#define IMC_DIR_KEY_SAME 0
+#define IMC_DIR_KEY_ROTATED 1 /* the previous account key signed this list too */
+#define IMC_DIR_KEY_NEW 2     /* account creation (version 1) or reset */
+
+#define IMC_DIR_ACCOUNT_PUBLIC_BYTES IMC_ED25519_PUBLIC_BYTES
+#define IMC_DIR_ACCOUNT_SECRET_BYTES IMC_ED25519_SECRET_BYTES
 
 #define IMC_DIR_PUBLIC_BYTES IMC_ED25519_PUBLIC_BYTES
 #define IMC_DIR_SECRET_BYTES IMC_ED25519_SECRET_BYTES
@@ -63,13 +74,16 @@ extern "C" {
 
 /* Encoded sizes, for sizing buffers. */
 #define IMC_DIR_DEVICE_MAX_BYTES (2 + 8 + IMC_DH_PUBLIC_MAX + IMC_SIG_PUBLIC_MAX)
+#define IMC_DIR_LIST_MAX_BYTES                                                                     \
+    (2 + 1 + IMC_MAX_HANDLE_BYTES + 8 + 1 + IMC_DIR_ACCOUNT_PUBLIC_BYTES + IMC_SHA256_BYTES + 1 +  \
+     IMC_MAX_DEVICES_PER_HANDLE * IMC_DIR_DEVICE_MAX_BYTES + 2 * IMC_ED25519_SIGNATURE_BYTES)
 #define IMC_DIR_ENTRY_MAX_BYTES                                                                    \
-    (1 + IMC_MAX_HANDLE_BYTES + 8 + 8 + 8 + 1 +                                                    \
-     IMC_MAX_DEVICES_PER_HANDLE * IMC_DIR_DEVICE_MAX_BYTES + IMC_DIR_SIGNATURE_BYTES)
+    (1 + IMC_MAX_HANDLE_BYTES + 8 + 8 + 8 + 2 + IMC_DIR_LIST_MAX_BYTES + IMC_DIR_SIGNATURE_BYTES)
 #define IMC_DIR_RESPONSE_MAX_BYTES(n) (2 + 2 + (size_t)(n)*IMC_DIR_ENTRY_MAX_BYTES)
 #define IMC_DIR_REQUEST_MAX_BYTES(n) (2 + 2 + (size_t)(n) * (1 + IMC_MAX_HANDLE_BYTES))
 #define IMC_DIR_UPDATE_MAX_BYTES                                                                   \
-    (3 + 1 + IMC_MAX_HANDLE_BYTES + 8 + IMC_DIR_DEVICE_MAX_BYTES + 2 * (1 + IMC_SIG_MAX))
+    (3 + 1 + IMC_MAX_HANDLE_BYTES + 8 + IMC_DIR_DEVICE_MAX_BYTES + 2 + IMC_DIR_LIST_MAX_BYTES +    \
+     2 * (1 + IMC_SIG_MAX))
 
 /* ---- Handles (core/src/dir/handle.c, rules in docs/directory.md) ------- */
 
@@ -92,14 +106,21 @@ bool imc_dir_handle_valid(const uint8_t *h, size_t len);
 /* ---- Records and parsed forms ------------------------------------------ */
 
 /* The state of one handle: its epoch (0 = never registered; +1 per update)
- * and its active devices, device ids strictly increasing. Revoked devices
- * are not listed. */
+ * and its active devices, device ids strictly increasing (revoked devices
+ * are not listed), as the account's signed device list says: the epoch is
+ * the list's version, and the list fields below are what the account key
+ * signed (docs/directory-format.md, "Device list"). All zero at epoch 0. */
 typedef struct imc_dir_record {
     uint8_t handle[IMC_MAX_HANDLE_BYTES];
     size_t handle_len;
     uint64_t epoch;
     size_t device_count;
     imc_device_public devices[IMC_MAX_DEVICES_PER_HANDLE];
+    uint8_t key_change; /* IMC_DIR_KEY_* */
+    uint8_t account_pk[IMC_DIR_ACCOUNT_PUBLIC_BYTES];
+    uint8_t prev_hash[IMC_SHA256_BYTES]; /* SHA-256 of the previous list; zero at version 1 */
+    uint8_t list_sig[IMC_ED25519_SIGNATURE_BYTES];   /* by account_pk */
+    uint8_t rotate_sig[IMC_ED25519_SIGNATURE_BYTES]; /* IMC_DIR_KEY_ROTATED: by the old key */
 } imc_dir_record;
 
 /* One signed entry of a lookup response. */
@@ -107,6 +128,8 @@ typedef struct imc_dir_entry {
     imc_dir_record rec;
     uint64_t global_epoch;
     uint64_t issued_ms;
+    const uint8_t *list; /* the account-signed list (NULL, 0 at epoch 0) */
+    size_t list_len;
     const uint8_t *body; /* the signed bytes (without the label) */
     size_t body_len;
     const uint8_t *sig; /* IMC_DIR_SIGNATURE_BYTES */
@@ -133,10 +156,12 @@ typedef struct imc_dir_update_msg {
     uint64_t epoch;             /* the handle epoch the update applies to */
     imc_device_public device;   /* register: the device; rotate: its new keys */
     uint64_t target_id;         /* rotate, revoke: the device acted on */
-    uint64_t signer_id;         /* revoke: the device that signs */
-    const uint8_t *signed_part; /* bytes signed (after the label and key) */
+    imc_dir_record list;        /* the new device list, signed by the account */
+    const uint8_t *list_bytes;  /* its encoding, as in the update */
+    size_t list_len;
+    const uint8_t *signed_part; /* bytes the devices sign (after the label and key) */
     size_t signed_part_len;
-    size_t sig_count; /* 1, or 2 for rotate (old key, new key) */
+    size_t sig_count; /* device proofs: 1 register/reset, 2 rotate, 0 otherwise */
     const uint8_t *sig[2];
     size_t sig_len[2];
 } imc_dir_update_msg;
@@ -156,10 +181,54 @@ IMC_MUST_USE imc_status imc_dir_response_next(imc_dir_entry *e, size_t *offset,
 IMC_MUST_USE imc_status imc_dir_parse_update(imc_dir_update_msg *u, const uint8_t *in,
                                              size_t in_len);
 
+/* ---- Account-signed device lists (docs/directory-format.md) ------------ */
+
+/* A fresh account key pair (rng NULL: the backend's CSPRNG). */
+IMC_MUST_USE imc_status imc_dir_account_keygen(const imc_backend *b, imc_rng *rng,
+                                               uint8_t pk[IMC_DIR_ACCOUNT_PUBLIC_BYTES],
+                                               uint8_t sk[IMC_DIR_ACCOUNT_SECRET_BYTES]);
+
+/* The canonical encoding of rec's device list (rec->epoch >= 1). */
+IMC_MUST_USE imc_status imc_dir_list_encode(uint8_t *out, size_t out_cap, size_t *out_len,
+                                            const imc_dir_record *rec);
+/* Strict parser of one list (no crypto). */
+IMC_MUST_USE imc_status imc_dir_list_parse(imc_dir_record *rec, const uint8_t *in, size_t in_len);
+/* SHA-256 of the list's encoding: what the next list names as prev_hash. */
+IMC_MUST_USE imc_status imc_dir_list_hash(uint8_t out[IMC_SHA256_BYTES], const imc_backend *b,
+                                          const imc_dir_record *rec);
+/* Signs rec's list (handle, epoch and devices set by the caller): sets
+ * key_change, prev_hash (from prev, or zero if prev is NULL / at epoch 0),
+ * account_pk from account_sk, list_sig, and for IMC_DIR_KEY_ROTATED the
+ * rotate_sig by old_account_sk (NULL otherwise). */
+IMC_MUST_USE imc_status imc_dir_list_sign(imc_dir_record *rec, const imc_backend *b,
+                                          uint8_t key_change, const imc_dir_record *prev,
+                                          const uint8_t account_sk[IMC_DIR_ACCOUNT_SECRET_BYTES],
+                                          const uint8_t *old_account_sk);
+/* Verifies rec's list signature with rec->account_pk, and for a rotated key
+ * the rotation signature with old_pk (NULL: not checked). IMC_OK or
+ * IMC_ERR_AUTH. */
+IMC_MUST_USE imc_status imc_dir_list_verify(const imc_backend *b, const imc_dir_record *rec,
+                                            const uint8_t *old_pk);
+
 /* Verifies the directory's signature on one entry: IMC_OK or IMC_ERR_AUTH. */
 IMC_MUST_USE imc_status imc_dir_entry_verify(const imc_backend *b,
                                              const uint8_t dir_pk[IMC_DIR_PUBLIC_BYTES],
                                              const imc_dir_entry *e);
+
+/* ---- Safety numbers (core/src/dir/safety.c) ------------------------------ */
+
+/* Six groups of five digits, space-separated. */
+#define IMC_DIR_SAFETY_NUMBER_CHARS 35
+
+/* The safety number of two accounts (handle in normal form and account
+ * key each): the same whichever account is a, and different as soon as
+ * either key changes (docs/directory.md, "Safety numbers"). */
+IMC_MUST_USE imc_status imc_dir_safety_number(char out[IMC_DIR_SAFETY_NUMBER_CHARS + 1],
+                                              const imc_backend *b, const uint8_t *handle_a,
+                                              size_t handle_a_len,
+                                              const uint8_t pk_a[IMC_DIR_ACCOUNT_PUBLIC_BYTES],
+                                              const uint8_t *handle_b, size_t handle_b_len,
+                                              const uint8_t pk_b[IMC_DIR_ACCOUNT_PUBLIC_BYTES]);
 
 /* ---- Requests built by clients and devices ----------------------------- */
 
@@ -168,30 +237,49 @@ IMC_MUST_USE imc_status imc_dir_entry_verify(const imc_backend *b,
 IMC_MUST_USE imc_status imc_dir_encode_request(uint8_t *out, size_t out_cap, size_t *out_len,
                                                const imc_dir_handle *handles, size_t count);
 
-/* Signed updates. `epoch` is the handle's current epoch as the device last
- * saw it (0 for a handle never registered); the directory applies the update
- * only at that epoch, so an update cannot be replayed. dir_pk binds the
- * update to one directory. */
+/* Signed updates. `cur` is the handle's current record as the device last
+ * saw it (a verified lookup; epoch 0 for a handle never registered): the
+ * update applies at its epoch only, so it cannot be replayed, and its new
+ * device list (cur with the change, version cur->epoch + 1, chained to cur
+ * by hash) is signed with the account key. Device proofs sign label ||
+ * dir_pk || the update, binding it to one directory. */
+
+/* Adds dev. At epoch 0 this creates the account: account_sk becomes its
+ * key (both keys prove possession). */
 IMC_MUST_USE imc_status imc_dir_sign_register(uint8_t *out, size_t out_cap, size_t *out_len,
                                               const imc_backend *b,
                                               const uint8_t dir_pk[IMC_DIR_PUBLIC_BYTES],
-                                              const uint8_t *handle, size_t handle_len,
-                                              uint64_t epoch, const imc_device_keys *dev);
+                                              const imc_dir_record *cur,
+                                              const uint8_t account_sk[IMC_DIR_ACCOUNT_SECRET_BYTES],
+                                              const imc_device_keys *dev);
 /* new_keys must have old_keys' device id; both keys sign. */
 IMC_MUST_USE imc_status imc_dir_sign_rotate(uint8_t *out, size_t out_cap, size_t *out_len,
                                             const imc_backend *b,
                                             const uint8_t dir_pk[IMC_DIR_PUBLIC_BYTES],
-                                            const uint8_t *handle, size_t handle_len,
-                                            uint64_t epoch, const imc_device_keys *old_keys,
+                                            const imc_dir_record *cur,
+                                            const uint8_t account_sk[IMC_DIR_ACCOUNT_SECRET_BYTES],
+                                            const imc_device_keys *old_keys,
                                             const imc_device_keys *new_keys);
-/* Signed by the revoked device itself or by another active device of the
- * same handle. */
+/* Removes device revoked_id: the account key alone decides. */
 IMC_MUST_USE imc_status imc_dir_sign_revoke(uint8_t *out, size_t out_cap, size_t *out_len,
                                             const imc_backend *b,
                                             const uint8_t dir_pk[IMC_DIR_PUBLIC_BYTES],
-                                            const uint8_t *handle, size_t handle_len,
-                                            uint64_t epoch, uint64_t revoked_id,
-                                            const imc_device_keys *signer);
+                                            const imc_dir_record *cur,
+                                            const uint8_t account_sk[IMC_DIR_ACCOUNT_SECRET_BYTES],
+                                            uint64_t revoked_id);
+/* Replaces the account key: the list is signed by both keys. */
+IMC_MUST_USE imc_status imc_dir_sign_account_rotate(
+    uint8_t *out, size_t out_cap, size_t *out_len, const imc_backend *b,
+    const uint8_t dir_pk[IMC_DIR_PUBLIC_BYTES], const imc_dir_record *cur,
+    const uint8_t old_sk[IMC_DIR_ACCOUNT_SECRET_BYTES],
+    const uint8_t new_sk[IMC_DIR_ACCOUNT_SECRET_BYTES]);
+/* All keys lost: a new account key and one new device replace everything
+ * (every listed device is revoked). Clients report it and do not trust the
+ * new key until their user accepts it (imc_dircache_accept). */
+IMC_MUST_USE imc_status imc_dir_sign_account_reset(
+    uint8_t *out, size_t out_cap, size_t *out_len, const imc_backend *b,
+    const uint8_t dir_pk[IMC_DIR_PUBLIC_BYTES], const imc_dir_record *cur,
+    const uint8_t new_sk[IMC_DIR_ACCOUNT_SECRET_BYTES], const imc_device_keys *dev);
 
 /* ---- Storage ------------------------------------------------------------ */
 
@@ -295,8 +383,10 @@ void imc_dir_public_key(uint8_t pk[IMC_DIR_PUBLIC_BYTES], const imc_dir *d);
  *   IMC_ERR_EXISTS     register: the device id is in use or was revoked
  *   IMC_ERR_LIMIT      register: the handle has max_devices_per_handle
  *   IMC_ERR_NOT_FOUND  rotate/revoke: no such active device in the handle
- *   IMC_ERR_AUTH       a proof signature does not verify, or a revoke
- *                      signer is not an active device of the handle
+ *   IMC_ERR_AUTH       a proof signature does not verify; the new device
+ *                      list is not the current one with exactly this change,
+ *                      is not chained to it, or is not signed by the
+ *                      account key (by both keys for an account rotation)
  *   IMC_ERR_WEAK_KEY   a new DH key is rejected by the validation policy
  *   IMC_ERR_NO_SPACE   out is too small (checked before anything changes)
  *   IMC_ERR_IO         the store failed */
@@ -323,10 +413,10 @@ IMC_MUST_USE imc_status imc_dir_serve(uint8_t *out, size_t out_cap, size_t *out_
 /* Adds n new handles with their devices in one write transaction, without
  * proofs: for an operator restoring a directory or building a large one for
  * benchmarks, never for requests from devices. Each record counts as one
- * update (its epoch is set to 1, whatever rec.epoch says; the global epoch
- * grows by n). Handles must be in normal form and new, device ids nonzero,
- * strictly increasing within a record, unused anywhere; key bytes are not
- * checked. All or nothing: IMC_ERR_MALFORMED, IMC_ERR_EXISTS, IMC_ERR_LIMIT
+ * update (rec.epoch must be 1 and key_change IMC_DIR_KEY_NEW: a freshly
+ * created account; the global epoch grows by n). Handles must be in normal
+ * form and new, device ids nonzero, strictly increasing within a record,
+ * unused anywhere; key bytes and the account signature are not checked. All or nothing: IMC_ERR_MALFORMED, IMC_ERR_EXISTS, IMC_ERR_LIMIT
  * or IMC_ERR_IO and no change. */
 IMC_MUST_USE imc_status imc_dir_import(imc_dir *d, const imc_dir_record *recs, size_t n);
 

@@ -21,6 +21,7 @@
 #ifndef IMCORE_DIRCACHE_H
 #define IMCORE_DIRCACHE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,8 +43,20 @@ typedef struct imc_dircache_options {
     const uint8_t *own_handle;
     size_t own_handle_len;
     uint64_t own_device_id;
+    /* A persistent cache: the LMDB file (lock file path + "-lock") that
+     * keeps the pinned directory key, the rollback anchor (highest global
+     * epoch and its issue time) and every handle with its pinned account
+     * key and last device list. NULL: in memory only. A persistent cache
+     * never evicts (a new handle beyond capacity is IMC_ERR_LIMIT) and
+     * writes every apply and accept in one LMDB transaction before it
+     * changes anything in memory. */
+    const char *path;
+    bool no_sync; /* skip fsync at commit (safe against a killed process only) */
 } imc_dircache_options;
 
+/* With opt->path: opens (or creates) the state file and loads it. A file
+ * pinned to another directory key is IMC_ERR_AUTH, one that does not parse
+ * IMC_ERR_IO, more handles in it than the capacity IMC_ERR_LIMIT. */
 IMC_MUST_USE imc_status imc_dircache_new(imc_dircache **c, const imc_backend *b,
                                          const uint8_t dir_pk[IMC_DIR_PUBLIC_BYTES],
                                          const imc_dircache_options *opt);
@@ -55,25 +68,36 @@ typedef enum imc_dir_change_kind {
     IMC_DIR_DEVICE_ADDED = 1,
     IMC_DIR_DEVICE_REMOVED = 2,
     IMC_DIR_DEVICE_CHANGED = 3, /* same device id, other keys (a rotation) */
+    IMC_DIR_LIST_VERSION = 4,   /* the device list's version grew (device_id 0) */
+    IMC_DIR_ACCOUNT_NEW = 5,    /* an account key seen for the first time: pinned */
+    IMC_DIR_ACCOUNT_ROTATED = 6, /* a new account key signed by the pinned one: pinned */
+    /* A new account key not signed by the pinned one (an account reset, or
+     * a rotation this cache cannot check): the handle is unusable until
+     * imc_dircache_accept. Reported when the key first appears. */
+    IMC_DIR_ACCOUNT_UNCONFIRMED = 7,
 } imc_dir_change_kind;
 
 typedef struct imc_dir_change {
     size_t entry; /* index of the entry in the response */
     uint64_t device_id;
     imc_dir_change_kind kind;
+    uint64_t old_version, new_version; /* the handle's list version before and after */
 } imc_dir_change;
 
 /* At most this many changes per response entry. */
-#define IMC_DIR_CHANGES_MAX_PER_ENTRY (2 * IMC_MAX_DEVICES_PER_HANDLE)
+#define IMC_DIR_CHANGES_MAX_PER_ENTRY (2 * IMC_MAX_DEVICES_PER_HANDLE + 2)
 
 /* Verifies a lookup response and applies all of its entries, or none:
  *   IMC_ERR_MALFORMED / IMC_ERR_LIMIT  does not parse
- *   IMC_ERR_AUTH       an entry is not signed by the pinned key, or the
- *                      directory signed two different device lists for one
- *                      handle epoch
- *   IMC_ERR_STALE      the global epoch is below the highest seen, a
- *                      handle's epoch is below the cached one, or the
- *                      response is expired or issued too far in the future
+ *   IMC_ERR_AUTH       an entry is not signed by the pinned directory key,
+ *                      its device list is not signed by the account key it
+ *                      names, or the directory signed two different device
+ *                      lists for one handle epoch
+ *   IMC_ERR_STALE      the global epoch is below the highest seen (or equal
+ *                      with an earlier issue time), a handle's epoch is
+ *                      below the cached one, or the response is expired or
+ *                      issued too far in the future
+ *   IMC_ERR_IO         a persistent cache could not write its state
  *   IMC_ERR_NO_SPACE   more changes than changes_cap (changes may be NULL
  *                      to not have them)
  *   IMC_ERR_LIMIT      more new handles than the cache can hold
@@ -86,8 +110,23 @@ IMC_MUST_USE imc_status imc_dircache_apply(imc_dircache *c, imc_dir_change *chan
 
 /* ---- Using the cache ---------------------------------------------------- */
 
+/* Trusts the account key of a handle's current list after an
+ * IMC_DIR_ACCOUNT_UNCONFIRMED change (the user checked it, e.g. by the
+ * safety number). IMC_ERR_NOT_FOUND if not cached; IMC_OK if nothing was
+ * pending. */
+IMC_MUST_USE imc_status imc_dircache_accept(imc_dircache *c, const uint8_t *handle,
+                                            size_t handle_len);
+
+/* The pinned account key of a handle (all zero if it has no account) and
+ * whether its current list is signed by another, unconfirmed key. */
+IMC_MUST_USE imc_status imc_dircache_account(uint8_t pinned[IMC_DIR_ACCOUNT_PUBLIC_BYTES],
+                                             bool *pending, const imc_dircache *c,
+                                             const uint8_t *handle, size_t handle_len);
+
 /* The cached record of a handle: IMC_ERR_NOT_FOUND if not cached,
- * IMC_ERR_STALE if expired. The pointer is valid until the next apply. */
+ * IMC_ERR_STALE if expired. The pointer is valid until the next apply.
+ * A handle with an unconfirmed account key is returned too (to show it);
+ * recipients, prepare_send and peer refuse it with IMC_ERR_AUTH. */
 IMC_MUST_USE imc_status imc_dircache_get(const imc_dir_record **rec, const imc_dircache *c,
                                          uint64_t now_ms, const uint8_t *handle, size_t handle_len);
 
@@ -151,6 +190,8 @@ IMC_MUST_USE imc_status imc_dircache_compare(imc_dir_mismatch *out, size_t out_c
 /* ---- Inspection ----------------------------------------------------------- */
 
 uint64_t imc_dircache_global_epoch(const imc_dircache *c);
+/* The issue time of the response that set the global epoch. */
+uint64_t imc_dircache_anchor_issued(const imc_dircache *c);
 size_t imc_dircache_count(const imc_dircache *c);
 
 /* SHA-256 over everything the cache holds (entries, epochs, issue times):

@@ -6,8 +6,15 @@
  * at least twice as many index cells as slots, backward-shift deletion).
  *
  * apply runs in two passes over the response: the first parses, verifies
- * every signature and checks every epoch, counting changes and new handles,
- * and changes nothing; the second, which cannot fail, writes. */
+ * every signature and checks every epoch, decides each handle's pinned
+ * account key, counts changes and new handles, and changes nothing in
+ * memory (a persistent cache stages its writes in one LMDB transaction,
+ * committed at the end of the pass); the second, which cannot fail,
+ * writes memory.
+ *
+ * Persistent state (docs/directory.md, "Client state"): the directory
+ * store interface on an LMDB file, its meta table ("format", "dir_pk",
+ * "anchor") and its handles table (handle -> contact value). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,8 +28,12 @@
 #define DEFAULT_SKEW_MS (5ULL * 60 * 1000)
 #define MAX_CAPACITY ((size_t)1 << 24)
 
+#define STATE_FORMAT 1
+#define META_KEY(k) (const uint8_t *)(k), (sizeof(k) - 1)
+
 typedef struct slot {
     bool used;
+    uint8_t pinned[IMC_DIR_ACCOUNT_PUBLIC_BYTES]; /* zero: no account key seen */
     uint64_t hash;
     uint64_t global_epoch; /* of the entry that wrote it */
     uint64_t issued_ms;
@@ -45,7 +56,30 @@ struct imc_dircache {
     uint32_t *index; /* slot number + 1; 0 = empty */
     slot *slots;
     imc_dir_entry scratch; /* apply's parsed entry */
+    uint64_t anchor_issued; /* issue time of the response that set global_epoch */
+    imc_dir_store store;    /* persistent state, or ops == NULL */
+    /* apply's decisions per entry: the pinned key and the account change. */
+    struct {
+        uint8_t pinned[IMC_DIR_ACCOUNT_PUBLIC_BYTES];
+        uint8_t account; /* 0 or an imc_dir_change_kind */
+    } plan[IMC_DIR_MAX_BATCH];
+    uint8_t contact[IMC_DIR_CONTACT_MAX_BYTES]; /* encoding buffer */
+    imc_dir_contact staged;                     /* decoding / encoding scratch */
 };
+
+static bool is_zero_key(const uint8_t *k)
+{
+    uint8_t acc = 0;
+    for (size_t i = 0; i < IMC_DIR_ACCOUNT_PUBLIC_BYTES; i++)
+        acc |= k[i];
+    return acc == 0;
+}
+
+static bool pending(const slot *s)
+{
+    return s->rec.epoch != 0 &&
+           memcmp(s->pinned, s->rec.account_pk, IMC_DIR_ACCOUNT_PUBLIC_BYTES) != 0;
+}
 
 static uint64_t sat_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
 
@@ -102,6 +136,115 @@ static void index_remove(imc_dircache *c, size_t i)
     }
 }
 
+/* ---- Persistent state ----------------------------------------------------- */
+
+static imc_status put_contact(imc_dircache *c, void *txn, const uint8_t *pinned,
+                              const imc_dir_record *rec, uint64_t global, uint64_t issued)
+{
+    size_t len = 0;
+    imc_dir_contact *k = &c->staged;
+    memcpy(k->pinned, pinned, sizeof k->pinned);
+    k->global_epoch = global;
+    k->issued_ms = issued;
+    k->rec = *rec;
+    imc_status st = imc_dir_encode_contact(c->contact, sizeof c->contact, &len, k);
+    if (st == IMC_OK)
+        st = c->store.ops->put(txn, IMC_DIR_TABLE_HANDLES, rec->handle, rec->handle_len,
+                               c->contact, len);
+    return st;
+}
+
+static imc_status put_anchor(imc_dircache *c, void *txn, uint64_t global, uint64_t issued)
+{
+    uint8_t v[16];
+    imc_dir_store_be64(v, global);
+    imc_dir_store_be64(v + 8, issued);
+    return c->store.ops->put(txn, IMC_DIR_TABLE_META, META_KEY("anchor"), v, sizeof v);
+}
+
+static void index_insert(imc_dircache *c, slot *s)
+{
+    c->index[index_find(c, s->hash, s->rec.handle, s->rec.handle_len)] =
+        (uint32_t)(s - c->slots) + 1;
+}
+
+typedef struct load_ctx {
+    imc_dircache *c;
+    imc_status st;
+} load_ctx;
+
+static int load_one(void *vctx, const uint8_t *key, size_t key_len, const uint8_t *val,
+                    size_t val_len)
+{
+    load_ctx *l = vctx;
+    imc_dircache *c = l->c;
+    if (c->used == c->capacity) {
+        l->st = IMC_ERR_LIMIT;
+        return 1;
+    }
+    slot *s = &c->slots[c->used];
+    imc_dir_contact *k = &c->staged;
+    l->st = imc_dir_decode_contact(k, key, key_len, val, val_len);
+    if (l->st != IMC_OK || find_slot(c, key, key_len) != NULL) {
+        l->st = l->st != IMC_OK ? l->st : IMC_ERR_IO;
+        return 1;
+    }
+    memcpy(s->pinned, k->pinned, sizeof s->pinned);
+    s->global_epoch = k->global_epoch;
+    s->issued_ms = k->issued_ms;
+    s->rec = k->rec;
+    s->used = true;
+    s->hash = imc_siphash24(c->hash_key, key, key_len);
+    index_insert(c, s);
+    c->used++;
+    return 0;
+}
+
+/* Reads the state file, or stamps an empty one with the directory key. */
+static imc_status load_state(imc_dircache *c)
+{
+    void *txn = NULL;
+    const uint8_t *v = NULL;
+    size_t n = 0;
+    imc_status st = c->store.ops->begin(c->store.self, true, &txn);
+    if (st != IMC_OK)
+        return st;
+    st = c->store.ops->get(txn, IMC_DIR_TABLE_META, META_KEY("format"), &v, &n);
+    if (st == IMC_ERR_NOT_FOUND) {
+        const uint8_t format = STATE_FORMAT;
+        st = c->store.ops->put(txn, IMC_DIR_TABLE_META, META_KEY("format"), &format, 1);
+        if (st == IMC_OK)
+            st = c->store.ops->put(txn, IMC_DIR_TABLE_META, META_KEY("dir_pk"), c->dir_pk,
+                                   sizeof c->dir_pk);
+        if (st == IMC_OK)
+            st = put_anchor(c, txn, 0, 0);
+        if (st == IMC_OK)
+            return c->store.ops->commit(txn);
+        c->store.ops->abort(txn);
+        return st;
+    }
+    if (st == IMC_OK && (n != 1 || v[0] != STATE_FORMAT))
+        st = IMC_ERR_UNSUPPORTED;
+    if (st == IMC_OK)
+        st = c->store.ops->get(txn, IMC_DIR_TABLE_META, META_KEY("dir_pk"), &v, &n);
+    if (st == IMC_OK && (n != IMC_DIR_PUBLIC_BYTES || !imc_ct_equal(v, c->dir_pk, n)))
+        st = IMC_ERR_AUTH; /* pinned to another directory */
+    if (st == IMC_OK)
+        st = c->store.ops->get(txn, IMC_DIR_TABLE_META, META_KEY("anchor"), &v, &n);
+    if (st == IMC_OK && n != 16)
+        st = IMC_ERR_IO;
+    if (st == IMC_OK) {
+        c->global_epoch = imc_dir_load_be64(v);
+        c->anchor_issued = imc_dir_load_be64(v + 8);
+        load_ctx l = {c, IMC_OK};
+        st = c->store.ops->scan(txn, IMC_DIR_TABLE_HANDLES, load_one, &l);
+        if (st == IMC_OK)
+            st = l.st;
+    }
+    c->store.ops->abort(txn);
+    return st == IMC_ERR_NOT_FOUND ? IMC_ERR_IO : st;
+}
+
 /* ---- Set-up ------------------------------------------------------------- */
 
 imc_status imc_dircache_new(imc_dircache **out, const imc_backend *b,
@@ -113,7 +256,8 @@ imc_status imc_dircache_new(imc_dircache **out, const imc_backend *b,
     *out = NULL;
     if (b == NULL || dir_pk == NULL)
         return IMC_ERR_ARG;
-    imc_dircache_options o = {0};
+    imc_dircache_options o;
+    memset(&o, 0, sizeof o);
     if (opt != NULL)
         o = *opt;
     if (o.capacity > MAX_CAPACITY)
@@ -145,6 +289,12 @@ imc_status imc_dircache_new(imc_dircache **out, const imc_backend *b,
     imc_status st = c->index != NULL && c->slots != NULL ? IMC_OK : IMC_ERR_NOMEM;
     if (st == IMC_OK)
         st = imc_crypto_random(b, c->hash_key, sizeof c->hash_key);
+    if (st == IMC_OK && o.path != NULL) {
+        imc_dir_lmdb_options lo = {(size_t)1 << 30, o.no_sync, false};
+        st = imc_dir_store_lmdb_open(&c->store, o.path, &lo);
+        if (st == IMC_OK)
+            st = load_state(c);
+    }
     if (st != IMC_OK) {
         imc_dircache_free(c);
         return st;
@@ -157,6 +307,8 @@ void imc_dircache_free(imc_dircache *c)
 {
     if (c == NULL)
         return;
+    if (c->store.ops != NULL)
+        imc_dir_store_close(&c->store);
     free(c->index);
     free(c->slots);
     imc_wipe(c, sizeof *c);
@@ -167,41 +319,48 @@ void imc_dircache_free(imc_dircache *c)
 
 static bool records_equal(const imc_dir_record *a, const imc_dir_record *b)
 {
-    if (a->device_count != b->device_count)
-        return false;
-    for (size_t i = 0; i < a->device_count; i++)
-        if (!imc_dir_device_equal(&a->devices[i], &b->devices[i]))
-            return false;
-    return true;
+    return imc_dir_devices_equal(a, b) && a->key_change == b->key_change &&
+           memcmp(a->account_pk, b->account_pk, sizeof a->account_pk) == 0 &&
+           memcmp(a->prev_hash, b->prev_hash, sizeof a->prev_hash) == 0;
 }
 
-/* Walks two sorted device lists and reports (to out, if not NULL) or
- * counts the changes from old to new. */
+static void emit(imc_dir_change *out, size_t *n, size_t entry, uint64_t id,
+                 imc_dir_change_kind kind, const imc_dir_record *old, const imc_dir_record *new_rec)
+{
+    if (out != NULL) {
+        imc_dir_change ch = {entry, id, kind, old->epoch, new_rec->epoch};
+        out[*n] = ch;
+    }
+    (*n)++;
+}
+
+/* Reports (to out, if not NULL) or counts the changes from old to new: the
+ * account change, the version, then the two sorted device lists walked
+ * together. */
 static size_t diff_records(imc_dir_change *out, size_t entry, const imc_dir_record *old,
-                           const imc_dir_record *new_rec)
+                           const imc_dir_record *new_rec, uint8_t account)
 {
     size_t i = 0, j = 0, n = 0;
+    if (account != 0)
+        emit(out, &n, entry, 0, (imc_dir_change_kind)account, old, new_rec);
+    if (new_rec->epoch > old->epoch)
+        emit(out, &n, entry, 0, IMC_DIR_LIST_VERSION, old, new_rec);
     while (i < old->device_count || j < new_rec->device_count) {
-        imc_dir_change ch = {entry, 0, IMC_DIR_DEVICE_ADDED};
         if (j == new_rec->device_count ||
             (i < old->device_count && old->devices[i].device_id < new_rec->devices[j].device_id)) {
-            ch.device_id = old->devices[i++].device_id;
-            ch.kind = IMC_DIR_DEVICE_REMOVED;
+            emit(out, &n, entry, old->devices[i++].device_id, IMC_DIR_DEVICE_REMOVED, old,
+                 new_rec);
         } else if (i == old->device_count ||
                    new_rec->devices[j].device_id < old->devices[i].device_id) {
-            ch.device_id = new_rec->devices[j++].device_id;
+            emit(out, &n, entry, new_rec->devices[j++].device_id, IMC_DIR_DEVICE_ADDED, old,
+                 new_rec);
         } else {
-            bool same = imc_dir_device_equal(&old->devices[i], &new_rec->devices[j]);
-            ch.device_id = old->devices[i].device_id;
-            ch.kind = IMC_DIR_DEVICE_CHANGED;
+            if (!imc_dir_device_equal(&old->devices[i], &new_rec->devices[j]))
+                emit(out, &n, entry, old->devices[i].device_id, IMC_DIR_DEVICE_CHANGED, old,
+                     new_rec);
             i++;
             j++;
-            if (same)
-                continue;
         }
-        if (out != NULL)
-            out[n] = ch;
-        n++;
     }
     return n;
 }
@@ -217,29 +376,63 @@ typedef struct apply_plan {
 
 static const imc_dir_record EMPTY_RECORD;
 
-/* Pass 1: verifies and checks one entry against the cache. */
-static imc_status plan_entry(apply_plan *p, const imc_dircache *c, const imc_dir_entry *e)
+/* Which account key the handle is pinned to after this entry, and the
+ * account change to report (0 for none). */
+static imc_status decide_account(imc_dircache *c, size_t k, const slot *s, const imc_dir_entry *e)
+{
+    const imc_dir_record *rec = &e->rec;
+    uint8_t *pinned = c->plan[k].pinned;
+    c->plan[k].account = 0;
+    memset(pinned, 0, IMC_DIR_ACCOUNT_PUBLIC_BYTES);
+    if (s != NULL)
+        memcpy(pinned, s->pinned, IMC_DIR_ACCOUNT_PUBLIC_BYTES);
+    if (rec->epoch == 0)
+        return IMC_OK;
+    if (imc_dir_list_verify(c->b, rec, NULL) != IMC_OK)
+        return IMC_ERR_AUTH; /* not signed by the account key it names */
+    if (is_zero_key(pinned)) {
+        memcpy(pinned, rec->account_pk, IMC_DIR_ACCOUNT_PUBLIC_BYTES);
+        c->plan[k].account = IMC_DIR_ACCOUNT_NEW;
+    } else if (memcmp(pinned, rec->account_pk, IMC_DIR_ACCOUNT_PUBLIC_BYTES) == 0) {
+        return IMC_OK;
+    } else if (rec->key_change == IMC_DIR_KEY_ROTATED &&
+               imc_dir_list_verify(c->b, rec, pinned) == IMC_OK) {
+        memcpy(pinned, rec->account_pk, IMC_DIR_ACCOUNT_PUBLIC_BYTES);
+        c->plan[k].account = IMC_DIR_ACCOUNT_ROTATED;
+    } else if (s->rec.epoch == 0 ||
+               memcmp(s->rec.account_pk, rec->account_pk, IMC_DIR_ACCOUNT_PUBLIC_BYTES) != 0) {
+        c->plan[k].account = IMC_DIR_ACCOUNT_UNCONFIRMED; /* reported once per new key */
+    }
+    return IMC_OK;
+}
+
+/* Pass 1: verifies and checks entry k against the cache. */
+static imc_status plan_entry(apply_plan *p, imc_dircache *c, size_t k, const imc_dir_entry *e)
 {
     if (imc_dir_entry_verify(c->b, c->dir_pk, e) != IMC_OK)
         return IMC_ERR_AUTH;
     const slot *s = find_slot(c, e->rec.handle, e->rec.handle_len);
+    if (s != NULL && e->rec.epoch < s->rec.epoch)
+        return IMC_ERR_STALE;
+    if (s != NULL && e->rec.epoch == s->rec.epoch && !records_equal(&e->rec, &s->rec))
+        return IMC_ERR_AUTH; /* two signed lists for one epoch */
+    imc_status st = decide_account(c, k, s, e);
+    if (st != IMC_OK)
+        return st;
+    const imc_dir_record *old = s != NULL ? &s->rec : &EMPTY_RECORD;
+    p->changes += diff_records(NULL, 0, old, &e->rec, c->plan[k].account);
     if (s == NULL) {
         p->new_handles++;
-        p->changes += diff_records(NULL, 0, &EMPTY_RECORD, &e->rec);
-        return IMC_OK;
+    } else {
+        p->existing++;
+        p->own_in_resp |= is_own(c, e->rec.handle, e->rec.handle_len);
     }
-    if (e->rec.epoch < s->rec.epoch)
-        return IMC_ERR_STALE;
-    if (e->rec.epoch == s->rec.epoch && !records_equal(&e->rec, &s->rec))
-        return IMC_ERR_AUTH; /* two signed lists for one epoch */
-    p->existing++;
-    p->own_in_resp |= is_own(c, e->rec.handle, e->rec.handle_len);
-    p->changes += diff_records(NULL, 0, &s->rec, &e->rec);
     return IMC_OK;
 }
 
-/* A slot for a new handle: a free one, else the one that expires first
- * among those not written by this apply and not the own handle. */
+/* A slot for a new handle: a free one, else (in memory only) the one that
+ * expires first among those not written by this apply and not the own
+ * handle. */
 static slot *take_slot(imc_dircache *c)
 {
     slot *victim = NULL;
@@ -247,7 +440,8 @@ static slot *take_slot(imc_dircache *c)
         slot *s = &c->slots[i];
         if (!s->used)
             return s;
-        if (s->touched != c->generation && !is_own(c, s->rec.handle, s->rec.handle_len) &&
+        if (c->store.ops == NULL && s->touched != c->generation &&
+            !is_own(c, s->rec.handle, s->rec.handle_len) &&
             (victim == NULL || s->issued_ms < victim->issued_ms))
             victim = s;
     }
@@ -259,8 +453,17 @@ static slot *take_slot(imc_dircache *c)
     return victim;
 }
 
-/* Pass 2: writes one entry; returns the number of changes written. */
-static size_t commit_entry(imc_dircache *c, imc_dir_change *changes, size_t entry,
+/* The issue time a slot keeps after an entry: it moves on with a newer
+ * answer or any change. */
+static uint64_t next_issued(const slot *s, const imc_dir_entry *e, size_t changes)
+{
+    if (s == NULL || s->issued_ms < e->issued_ms || s->rec.epoch != e->rec.epoch || changes != 0)
+        return e->issued_ms;
+    return s->issued_ms;
+}
+
+/* Pass 2: writes entry k; returns the number of changes written. */
+static size_t commit_entry(imc_dircache *c, imc_dir_change *changes, size_t k,
                            const imc_dir_entry *e)
 {
     uint64_t hash = imc_siphash24(c->hash_key, e->rec.handle, e->rec.handle_len);
@@ -269,22 +472,35 @@ static size_t commit_entry(imc_dircache *c, imc_dir_change *changes, size_t entr
     size_t n;
     if (s == NULL) {
         s = take_slot(c); /* planned: never NULL */
-        n = diff_records(changes, entry, &EMPTY_RECORD, &e->rec);
+        n = diff_records(changes, k, &EMPTY_RECORD, &e->rec, c->plan[k].account);
         s->used = true;
         s->hash = hash;
         c->used++;
         /* take_slot may have shifted the index: find the cell again. */
         c->index[index_find(c, hash, e->rec.handle, e->rec.handle_len)] =
             (uint32_t)(s - c->slots) + 1;
-    } else {
-        n = diff_records(changes, entry, &s->rec, &e->rec);
-    }
-    if (s->issued_ms < e->issued_ms || s->rec.epoch != e->rec.epoch || n != 0)
         s->issued_ms = e->issued_ms;
+    } else {
+        n = diff_records(changes, k, &s->rec, &e->rec, c->plan[k].account);
+        s->issued_ms = next_issued(s, e, n);
+    }
     s->global_epoch = e->global_epoch > s->global_epoch ? e->global_epoch : s->global_epoch;
     s->touched = c->generation;
+    memcpy(s->pinned, c->plan[k].pinned, sizeof s->pinned);
     s->rec = e->rec;
     return n;
+}
+
+/* Pass 1's write of entry k to the state file (inside txn). */
+static imc_status stage_entry(imc_dircache *c, void *txn, size_t k, const imc_dir_entry *e)
+{
+    const slot *s = find_slot(c, e->rec.handle, e->rec.handle_len);
+    uint64_t global = e->global_epoch;
+    if (s != NULL && s->global_epoch > global)
+        global = s->global_epoch;
+    size_t changes =
+        s != NULL ? diff_records(NULL, 0, &s->rec, &e->rec, c->plan[k].account) : 1;
+    return put_contact(c, txn, c->plan[k].pinned, &e->rec, global, next_issued(s, e, changes));
 }
 
 static imc_status check_time(const imc_dircache *c, const imc_dir_response *r, uint64_t now_ms)
@@ -293,7 +509,28 @@ static imc_status check_time(const imc_dircache *c, const imc_dir_response *r, u
         return IMC_ERR_STALE;
     if (sat_add(r->issued_ms, c->ttl_ms) <= now_ms)
         return IMC_ERR_STALE;
-    return r->global_epoch < c->global_epoch ? IMC_ERR_STALE : IMC_OK;
+    if (r->global_epoch < c->global_epoch)
+        return IMC_ERR_STALE;
+    /* An older answer from the same epoch is a replay too (the anchor
+     * survives restarts of a persistent cache). */
+    return r->global_epoch == c->global_epoch && r->issued_ms < c->anchor_issued ? IMC_ERR_STALE
+                                                                                 : IMC_OK;
+}
+
+/* Pass 1 over every entry (and, for a persistent cache, the staged write). */
+static imc_status plan_all(apply_plan *p, imc_dircache *c, const imc_dir_response *r, void *txn)
+{
+    imc_dir_entry *e = &c->scratch;
+    size_t off = 0;
+    imc_status st = IMC_OK;
+    for (size_t i = 0; i < r->count && st == IMC_OK; i++) {
+        st = imc_dir_response_next(e, &off, r);
+        if (st == IMC_OK)
+            st = plan_entry(p, c, i, e);
+        if (st == IMC_OK && txn != NULL)
+            st = stage_entry(c, txn, i, e);
+    }
+    return st;
 }
 
 imc_status imc_dircache_apply(imc_dircache *c, imc_dir_change *changes, size_t changes_cap,
@@ -310,28 +547,40 @@ imc_status imc_dircache_apply(imc_dircache *c, imc_dir_change *changes, size_t c
         st = check_time(c, &r, now_ms);
     if (st != IMC_OK)
         return st;
-    imc_dir_entry *e = &c->scratch;
-    apply_plan p = {0, 0, 0, false};
-    size_t off = 0;
-    for (size_t i = 0; i < r.count && st == IMC_OK; i++) {
-        st = imc_dir_response_next(e, &off, &r);
-        if (st == IMC_OK)
-            st = plan_entry(&p, c, e);
+    void *txn = NULL;
+    if (c->store.ops != NULL) {
+        st = c->store.ops->begin(c->store.self, true, &txn);
+        if (st != IMC_OK)
+            return st;
     }
+    apply_plan p = {0, 0, 0, false};
+    st = plan_all(&p, c, &r, txn);
     size_t own_cached =
         c->own_handle_len != 0 && find_slot(c, c->own_handle, c->own_handle_len) != NULL;
-    size_t evictable = c->used - p.existing - (own_cached && !p.own_in_resp ? 1 : 0);
+    size_t evictable = c->store.ops != NULL
+                           ? 0
+                           : c->used - p.existing - (own_cached && !p.own_in_resp ? 1 : 0);
     if (st == IMC_OK && changes != NULL && p.changes > changes_cap)
         st = IMC_ERR_NO_SPACE;
     if (st == IMC_OK && p.new_handles > c->capacity - c->used + evictable)
         st = IMC_ERR_LIMIT;
+    bool newer = r.global_epoch > c->global_epoch || r.issued_ms > c->anchor_issued;
+    if (txn != NULL) {
+        if (st == IMC_OK && newer)
+            st = put_anchor(c, txn, r.global_epoch, r.issued_ms);
+        if (st == IMC_OK)
+            st = c->store.ops->commit(txn);
+        else
+            c->store.ops->abort(txn);
+    }
+    imc_dir_entry *e = &c->scratch;
     if (st == IMC_OK) {
         c->generation++;
         /* Every handle of the response already cached is kept: mark them
          * all before a new handle picks a victim (else a handle later in
          * the response could be evicted, then re-added with its removals
          * lost, or leave no slot at all). */
-        off = 0;
+        size_t n = 0, off = 0;
         for (size_t i = 0; i < r.count; i++) {
             if (imc_dir_response_next(e, &off, &r) != IMC_OK)
                 break; /* cannot happen: the same bytes parsed in pass 1 */
@@ -339,20 +588,61 @@ imc_status imc_dircache_apply(imc_dircache *c, imc_dir_change *changes, size_t c
             if (s != NULL)
                 s->touched = c->generation;
         }
-        size_t n = 0;
         off = 0;
         for (size_t i = 0; i < r.count; i++) {
             if (imc_dir_response_next(e, &off, &r) != IMC_OK)
                 break; /* cannot happen: the same bytes parsed in pass 1 */
             n += commit_entry(c, changes != NULL ? changes + n : NULL, i, e);
         }
-        if (r.global_epoch > c->global_epoch)
+        if (newer) {
             c->global_epoch = r.global_epoch;
+            c->anchor_issued = r.issued_ms;
+        }
         if (change_count != NULL)
             *change_count = changes != NULL ? n : p.changes;
     }
     imc_wipe(e, sizeof *e);
     return st;
+}
+
+imc_status imc_dircache_accept(imc_dircache *c, const uint8_t *handle, size_t handle_len)
+{
+    if (c == NULL || handle == NULL || handle_len == 0 || handle_len > IMC_MAX_HANDLE_BYTES)
+        return IMC_ERR_ARG;
+    slot *s = find_slot(c, handle, handle_len);
+    if (s == NULL)
+        return IMC_ERR_NOT_FOUND;
+    if (!pending(s))
+        return IMC_OK;
+    if (c->store.ops != NULL) {
+        void *txn = NULL;
+        imc_status st = c->store.ops->begin(c->store.self, true, &txn);
+        if (st != IMC_OK)
+            return st;
+        st = put_contact(c, txn, s->rec.account_pk, &s->rec, s->global_epoch, s->issued_ms);
+        if (st == IMC_OK)
+            st = c->store.ops->commit(txn);
+        else
+            c->store.ops->abort(txn);
+        if (st != IMC_OK)
+            return st;
+    }
+    memcpy(s->pinned, s->rec.account_pk, sizeof s->pinned);
+    return IMC_OK;
+}
+
+imc_status imc_dircache_account(uint8_t pinned[IMC_DIR_ACCOUNT_PUBLIC_BYTES], bool *is_pending,
+                                const imc_dircache *c, const uint8_t *handle, size_t handle_len)
+{
+    if (pinned == NULL || is_pending == NULL || c == NULL || handle == NULL ||
+        handle_len > IMC_MAX_HANDLE_BYTES)
+        return IMC_ERR_ARG;
+    const slot *s = find_slot(c, handle, handle_len);
+    if (s == NULL)
+        return IMC_ERR_NOT_FOUND;
+    memcpy(pinned, s->pinned, IMC_DIR_ACCOUNT_PUBLIC_BYTES);
+    *is_pending = pending(s);
+    return IMC_OK;
 }
 
 /* ---- Reading ------------------------------------------------------------ */
@@ -394,6 +684,8 @@ static int cmp_device_id(const void *a, const void *b)
 static imc_status own_record(const slot **s, const imc_dircache *c, uint64_t now_ms)
 {
     imc_status st = fresh_slot(s, c, now_ms, c->own_handle, c->own_handle_len);
+    if (st == IMC_OK && pending(*s))
+        st = IMC_ERR_AUTH;
     if (st == IMC_OK && imc_dir_record_find(&(*s)->rec, c->own_device_id) < 0)
         st = IMC_ERR_NOT_FOUND;
     return st;
@@ -448,6 +740,8 @@ imc_status imc_dircache_recipients(imc_device_public *out, size_t out_cap, size_
             if (is_own(c, to[i].bytes, to[i].len) || repeated(to, i))
                 continue;
             st = fresh_slot(&s, c, now_ms, to[i].bytes, to[i].len);
+            if (st == IMC_OK && pending(s))
+                st = IMC_ERR_AUTH; /* an account key change not yet accepted */
             if (st == IMC_OK && s->rec.device_count == 0)
                 st = IMC_ERR_NOT_FOUND;
         }
@@ -517,6 +811,8 @@ imc_status imc_dircache_peer(imc_msg_peer *peer, const imc_dircache *c, uint64_t
     imc_status st = fresh_slot(&s, c, now_ms, handle, handle_len);
     if (st != IMC_OK)
         return st;
+    if (pending(s))
+        return IMC_ERR_AUTH;
     long at = imc_dir_record_find(&s->rec, device_id);
     if (at < 0)
         return IMC_ERR_NOT_FOUND;
@@ -624,19 +920,25 @@ uint64_t imc_dircache_global_epoch(const imc_dircache *c)
     return c != NULL ? c->global_epoch : 0;
 }
 
+uint64_t imc_dircache_anchor_issued(const imc_dircache *c)
+{
+    return c != NULL ? c->anchor_issued : 0;
+}
+
 size_t imc_dircache_count(const imc_dircache *c) { return c != NULL ? c->used : 0; }
 
 static int cmp_hash(const void *a, const void *b) { return memcmp(a, b, IMC_SHA256_BYTES); }
 
-/* Per slot: SHA-256(handle || global epoch || issued || stored record); the
- * sorted hashes and the cache's global epoch are hashed together. */
-#define DIGEST_ITEM_MAX (1 + IMC_MAX_HANDLE_BYTES + 16 + IMC_DIR_RECORD_MAX_BYTES)
+/* Per slot: SHA-256(handle || pinned key || global epoch || issued ||
+ * stored record); the sorted hashes and the cache's anchor (global epoch,
+ * issue time) are hashed together. */
+#define DIGEST_ITEM_MAX (1 + IMC_MAX_HANDLE_BYTES + 32 + 16 + IMC_DIR_RECORD_MAX_BYTES)
 
 imc_status imc_dircache_digest(uint8_t out[IMC_SHA256_BYTES], const imc_dircache *c)
 {
     if (out == NULL || c == NULL)
         return IMC_ERR_ARG;
-    uint8_t *hashes = calloc(c->used + 1, IMC_SHA256_BYTES);
+    uint8_t *hashes = calloc(c->used + 2, IMC_SHA256_BYTES);
     uint8_t *item = malloc(DIGEST_ITEM_MAX + IMC_DIR_RECORD_MAX_BYTES);
     imc_status st = hashes != NULL && item != NULL ? IMC_OK : IMC_ERR_NOMEM;
     uint8_t *rec = item + DIGEST_ITEM_MAX;
@@ -646,10 +948,12 @@ imc_status imc_dircache_digest(uint8_t out[IMC_SHA256_BYTES], const imc_dircache
         if (!s->used)
             continue;
         size_t len = 0, rec_len = 0;
-        st = imc_dir_encode_record(rec, IMC_DIR_RECORD_MAX_BYTES, &rec_len, &s->rec);
+        if (s->rec.epoch != 0)
+            st = imc_dir_encode_record(rec, IMC_DIR_RECORD_MAX_BYTES, &rec_len, &s->rec);
         imc_writer w;
         imc_wire_writer_init(&w, item, DIGEST_ITEM_MAX);
         imc_dir_put_handle(&w, s->rec.handle, s->rec.handle_len);
+        imc_wire_write_bytes(&w, s->pinned, sizeof s->pinned);
         imc_wire_write_u64(&w, s->global_epoch);
         imc_wire_write_u64(&w, s->issued_ms);
         imc_wire_write_bytes(&w, rec, rec_len);
@@ -661,7 +965,8 @@ imc_status imc_dircache_digest(uint8_t out[IMC_SHA256_BYTES], const imc_dircache
     if (st == IMC_OK) {
         qsort(hashes, k, IMC_SHA256_BYTES, cmp_hash);
         imc_dir_store_be64(hashes + k * IMC_SHA256_BYTES, c->global_epoch);
-        st = imc_crypto_sha256(c->b, out, hashes, k * IMC_SHA256_BYTES + 8);
+        imc_dir_store_be64(hashes + k * IMC_SHA256_BYTES + 8, c->anchor_issued);
+        st = imc_crypto_sha256(c->b, out, hashes, k * IMC_SHA256_BYTES + 16);
     }
     free(hashes);
     free(item);

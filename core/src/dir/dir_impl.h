@@ -10,12 +10,14 @@
 #include "imcore/dir.h"
 #include "imcore/wire.h"
 
-#define IMC_DIR_LABEL_ENTRY "imcore/v1/dir-entry"
-#define IMC_DIR_LABEL_REGISTER "imcore/v1/dir-register"
-#define IMC_DIR_LABEL_ROTATE "imcore/v1/dir-rotate"
-#define IMC_DIR_LABEL_REVOKE "imcore/v1/dir-revoke"
+#define IMC_DIR_LABEL_ENTRY "imcore/v2/dir-entry"
+#define IMC_DIR_LABEL_REGISTER "imcore/v2/dir-register"
+#define IMC_DIR_LABEL_ROTATE "imcore/v2/dir-rotate"
+#define IMC_DIR_LABEL_RESET "imcore/v2/dir-reset"
+#define IMC_DIR_LABEL_LIST "imcore/v2/dir-list"
+#define IMC_DIR_LABEL_LIST_ROTATE "imcore/v2/dir-list-rotate"
 #define IMC_DIR_LABEL_LEN(l) (sizeof(l) - 1)
-#define IMC_DIR_LABEL_MAX 24
+#define IMC_DIR_LABEL_MAX 26
 
 /* Signature inputs: label || entry body, and label || directory key ||
  * update signed part. */
@@ -24,11 +26,12 @@
     (IMC_DIR_LABEL_MAX + IMC_DIR_PUBLIC_BYTES + IMC_DIR_UPDATE_MAX_BYTES)
 
 /* Stored values (docs/directory.md, "Storage"). */
-#define IMC_DIR_RECORD_FORMAT 1
-#define IMC_DIR_STORE_FORMAT 1
+#define IMC_DIR_RECORD_FORMAT 2
+#define IMC_DIR_STORE_FORMAT 2
 #define IMC_DIR_DEVICE_ACTIVE 1
 #define IMC_DIR_DEVICE_REVOKED 2
-#define IMC_DIR_RECORD_MAX_BYTES (1 + 8 + 1 + IMC_MAX_DEVICES_PER_HANDLE * IMC_DIR_DEVICE_MAX_BYTES)
+#define IMC_DIR_RECORD_MAX_BYTES (1 + 8 + 2 + IMC_DIR_LIST_MAX_BYTES)
+#define IMC_DIR_LIST_SIGN_MAX (IMC_DIR_LABEL_MAX + IMC_DIR_LIST_MAX_BYTES)
 #define IMC_DIR_DEVREC_MAX_BYTES (1 + 1 + IMC_MAX_HANDLE_BYTES)
 #define IMC_DIR_META_FORMAT "format"
 #define IMC_DIR_META_PK "pk"
@@ -47,22 +50,23 @@ int imc_dir_device_equal(const imc_device_public *a, const imc_device_public *b)
 /* The label of an update op, or NULL. */
 const char *imc_dir_update_label(uint8_t op);
 
-/* Entry body: handle || epoch || global epoch || issued || count || devices.
- * `tail` is count || devices exactly as in a stored record after its
- * format byte and epoch. */
+/* Entry body: handle || epoch || global epoch || issued || list length ||
+ * list. `tail` is list length || list exactly as in a stored record after
+ * its format byte and epoch. */
 void imc_dir_put_entry_body(imc_writer *w, const uint8_t *handle, size_t handle_len, uint64_t epoch,
                             uint64_t global_epoch, uint64_t issued_ms, const uint8_t *tail,
                             size_t tail_len);
 
-/* Stored handle record: format || epoch || count || devices. decode checks
- * everything the wire parser checks; failure is IMC_ERR_IO (corrupt store). */
+/* Stored handle record: format || epoch || list length (2) || list. decode
+ * checks everything the wire parser checks; failure is IMC_ERR_IO (corrupt
+ * store). encode writes the list from the record's fields. */
 IMC_MUST_USE imc_status imc_dir_encode_record(uint8_t *out, size_t out_cap, size_t *out_len,
                                               const imc_dir_record *rec);
 IMC_MUST_USE imc_status imc_dir_decode_record(imc_dir_record *rec, const uint8_t *handle,
                                               size_t handle_len, const uint8_t *val,
                                               size_t val_len);
-/* Structure check of a stored record without decoding it; on success the
- * epoch and where count || devices start. */
+/* Structure check of a stored record without decoding its list; on success
+ * the epoch and where list length || list start. */
 IMC_MUST_USE imc_status imc_dir_record_tail(uint64_t *epoch, size_t *tail_off, const uint8_t *val,
                                             size_t val_len);
 
@@ -79,9 +83,48 @@ uint64_t imc_dir_load_be64(const uint8_t in[8]);
 size_t imc_dir_sign_input(uint8_t *buf, size_t cap, const char *label, const uint8_t *prefix,
                           size_t prefix_len, const uint8_t *body, size_t body_len);
 
+/* ---- The persistent client's contact value (cache.c; directory-format.md,
+ * "Client state file") ---------------------------------------------------- */
+
+#define IMC_DIR_CONTACT_FORMAT 1
+#define IMC_DIR_CONTACT_HEAD (1 + IMC_DIR_ACCOUNT_PUBLIC_BYTES + 8 + 8 + 2)
+#define IMC_DIR_CONTACT_MAX_BYTES (IMC_DIR_CONTACT_HEAD + IMC_DIR_LIST_MAX_BYTES)
+
+/* A contact: the pinned account key (zero: no account), the highest global
+ * epoch and the issue time of its entry, and its record (the verified
+ * list; epoch 0 and just the handle if none). */
+typedef struct imc_dir_contact {
+    uint8_t pinned[IMC_DIR_ACCOUNT_PUBLIC_BYTES];
+    uint64_t global_epoch;
+    uint64_t issued_ms;
+    imc_dir_record rec;
+} imc_dir_contact;
+
+IMC_MUST_USE imc_status imc_dir_encode_contact(uint8_t *out, size_t out_cap, size_t *out_len,
+                                               const imc_dir_contact *c);
+/* Strict: anything out of place is IMC_ERR_IO (a corrupt state file); the
+ * key is the handle. */
+IMC_MUST_USE imc_status imc_dir_decode_contact(imc_dir_contact *c, const uint8_t *key,
+                                               size_t key_len, const uint8_t *val,
+                                               size_t val_len);
+
 /* ---- Sorted device lists (shared by the service and the cache) --------- */
 
 /* Index of device id in the record's sorted list, or -1. */
 long imc_dir_record_find(const imc_dir_record *rec, uint64_t device_id);
+
+/* Inserts d in id order (the caller checked there is room and the id is
+ * not listed); removes the device at index `at`. */
+void imc_dir_record_insert(imc_dir_record *rec, const imc_device_public *d);
+void imc_dir_record_remove(imc_dir_record *rec, size_t at);
+
+/* 1 if both records list the same devices (suite, id, keys) in order. */
+int imc_dir_devices_equal(const imc_dir_record *a, const imc_dir_record *b);
+
+/* Reads list length (2) || list into rec (rec->handle / epoch from the
+ * list); fails the reader and sets *why on any rule of the list format. A
+ * zero length leaves rec at epoch 0. Sets *bytes / *len to the list. */
+void imc_dir_read_list(imc_reader *r, imc_status *why, imc_dir_record *rec, const uint8_t **bytes,
+                       size_t *len);
 
 #endif

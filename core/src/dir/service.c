@@ -60,11 +60,13 @@ static imc_status load_record(const imc_dir *d, void *txn, imc_dir_record *rec,
 
 static imc_status put_record(const imc_dir *d, void *txn, const imc_dir_record *rec)
 {
-    uint8_t v[IMC_DIR_RECORD_MAX_BYTES];
+    uint8_t *v = malloc(IMC_DIR_RECORD_MAX_BYTES);
     size_t n = 0;
-    imc_status st = imc_dir_encode_record(v, sizeof v, &n, rec);
+    imc_status st = v == NULL ? IMC_ERR_NOMEM
+                              : imc_dir_encode_record(v, IMC_DIR_RECORD_MAX_BYTES, &n, rec);
     if (st == IMC_OK)
         st = d->store_.ops->put(txn, IMC_DIR_TABLE_HANDLES, rec->handle, rec->handle_len, v, n);
+    free(v);
     return st;
 }
 
@@ -128,15 +130,18 @@ static void put_response_head(imc_writer *w, size_t count)
 static imc_status write_record_response(imc_writer *w, const imc_dir *d, const imc_dir_record *rec,
                                         uint64_t global_epoch, uint64_t now_ms)
 {
-    uint8_t v[IMC_DIR_RECORD_MAX_BYTES];
+    uint8_t *v = malloc(IMC_DIR_RECORD_MAX_BYTES);
     size_t n = 0;
-    imc_status st = imc_dir_encode_record(v, sizeof v, &n, rec);
-    if (st != IMC_OK)
-        return st;
-    put_response_head(w, 1);
-    /* The stored record is format (1) || epoch (8) || tail. */
-    return put_signed_entry(w, d, rec->handle, rec->handle_len, rec->epoch, global_epoch, now_ms,
-                            v + 9, n - 9);
+    imc_status st = v == NULL ? IMC_ERR_NOMEM
+                              : imc_dir_encode_record(v, IMC_DIR_RECORD_MAX_BYTES, &n, rec);
+    if (st == IMC_OK) {
+        put_response_head(w, 1);
+        /* The stored record is format (1) || epoch (8) || tail. */
+        st = put_signed_entry(w, d, rec->handle, rec->handle_len, rec->epoch, global_epoch,
+                              now_ms, v + 9, n - 9);
+    }
+    free(v);
+    return st;
 }
 
 /* ---- Proofs ------------------------------------------------------------- */
@@ -171,94 +176,133 @@ static imc_status check_dh_key(const imc_dir *d, const imc_device_public *dev)
 
 /* ---- Updates ------------------------------------------------------------ */
 
-static imc_status apply_register(const imc_dir *d, void *txn, const imc_dir_update_msg *u,
-                                 imc_dir_record *rec)
+/* The device list the op makes of the current one, in *next (which holds
+ * a copy of the current record). */
+static imc_status expected_list(const imc_dir *d, void *txn, const imc_dir_update_msg *u,
+                                imc_dir_record *next)
 {
-    imc_status st = device_known(d, txn, u->device.device_id);
-    if (st != IMC_OK)
-        return st;
-    if (rec->device_count >= d->max_devices_)
-        return IMC_ERR_LIMIT;
-    st = verify_proof(d, u, 0, &u->device);
-    if (st == IMC_OK)
-        st = check_dh_key(d, &u->device);
-    if (st != IMC_OK)
-        return st;
-    size_t at = 0;
-    while (at < rec->device_count && rec->devices[at].device_id < u->device.device_id)
-        at++;
-    memmove(&rec->devices[at + 1], &rec->devices[at],
-            (rec->device_count - at) * sizeof rec->devices[0]);
-    rec->devices[at] = u->device;
-    rec->device_count++;
-    return put_devrec(d, txn, u->device.device_id, IMC_DIR_DEVICE_ACTIVE, rec);
+    imc_status st = IMC_OK;
+    long at = -1;
+    switch (u->op) {
+    case IMC_DIR_OP_REGISTER:
+    case IMC_DIR_OP_ACCOUNT_RESET: {
+        st = device_known(d, txn, u->device.device_id);
+        if (st != IMC_OK)
+            return st;
+        if (u->op == IMC_DIR_OP_ACCOUNT_RESET) {
+            memset(next->devices, 0, sizeof next->devices);
+            next->device_count = 0;
+        }
+        if (next->device_count >= d->max_devices_)
+            return IMC_ERR_LIMIT;
+        imc_dir_record_insert(next, &u->device);
+        return IMC_OK;
+    }
+    case IMC_DIR_OP_ROTATE:
+    case IMC_DIR_OP_REVOKE:
+        at = imc_dir_record_find(next, u->target_id);
+        if (at < 0)
+            return IMC_ERR_NOT_FOUND;
+        if (u->op == IMC_DIR_OP_ROTATE)
+            next->devices[at] = u->device;
+        else
+            imc_dir_record_remove(next, (size_t)at);
+        return IMC_OK;
+    case IMC_DIR_OP_ACCOUNT_ROTATE: return IMC_OK;
+    default: return IMC_ERR_MALFORMED;
+    }
 }
 
-static imc_status apply_rotate(const imc_dir *d, const imc_dir_update_msg *u, imc_dir_record *rec)
+/* The account's authority: the new list is the expected one, chained to
+ * the current list, signed by the current account key (a new key: signed
+ * by both for a rotation; creation and reset bring their own). */
+static imc_status check_account(const imc_dir *d, const imc_dir_update_msg *u,
+                                const imc_dir_record *cur, const imc_dir_record *next)
 {
-    long at = imc_dir_record_find(rec, u->target_id);
-    if (at < 0)
-        return IMC_ERR_NOT_FOUND;
-    imc_status st = verify_proof(d, u, 0, &rec->devices[at]);
-    if (st == IMC_OK)
-        st = verify_proof(d, u, 1, &u->device);
-    if (st == IMC_OK)
-        st = check_dh_key(d, &u->device);
-    if (st == IMC_OK)
-        rec->devices[at] = u->device;
-    return st;
-}
-
-static imc_status apply_revoke(const imc_dir *d, void *txn, const imc_dir_update_msg *u,
-                               imc_dir_record *rec)
-{
-    long at = imc_dir_record_find(rec, u->target_id);
-    if (at < 0)
-        return IMC_ERR_NOT_FOUND;
-    long signer = imc_dir_record_find(rec, u->signer_id);
-    if (signer < 0)
+    const imc_dir_record *l = &u->list;
+    if (!imc_dir_devices_equal(l, next))
         return IMC_ERR_AUTH;
-    imc_status st = verify_proof(d, u, 0, &rec->devices[signer]);
-    if (st != IMC_OK)
-        return st;
-    size_t i = (size_t)at;
-    memmove(&rec->devices[i], &rec->devices[i + 1],
-            (rec->device_count - i - 1) * sizeof rec->devices[0]);
-    rec->device_count--;
-    memset(&rec->devices[rec->device_count], 0, sizeof rec->devices[0]);
-    return put_devrec(d, txn, u->target_id, IMC_DIR_DEVICE_REVOKED, rec);
+    if (cur->epoch != 0) {
+        uint8_t h[IMC_SHA256_BYTES];
+        imc_status st = imc_dir_list_hash(h, d->b_, cur);
+        if (st != IMC_OK)
+            return st == IMC_ERR_NO_SPACE || st == IMC_ERR_ARG ? IMC_ERR_IO : st;
+        if (!imc_ct_equal(h, l->prev_hash, sizeof h))
+            return IMC_ERR_AUTH;
+    }
+    bool same_key = imc_ct_equal(l->account_pk, cur->account_pk, sizeof l->account_pk);
+    if (l->key_change == IMC_DIR_KEY_SAME && !same_key)
+        return IMC_ERR_AUTH;
+    if (l->key_change == IMC_DIR_KEY_ROTATED && same_key)
+        return IMC_ERR_AUTH; /* a rotation to the same key means nothing */
+    return imc_dir_list_verify(d->b_, l,
+                               l->key_change == IMC_DIR_KEY_ROTATED ? cur->account_pk : NULL);
+}
+
+/* The device proofs of the op. */
+static imc_status check_devices(const imc_dir *d, const imc_dir_update_msg *u,
+                                const imc_dir_record *cur)
+{
+    imc_status st = IMC_OK;
+    switch (u->op) {
+    case IMC_DIR_OP_REGISTER:
+    case IMC_DIR_OP_ACCOUNT_RESET: st = verify_proof(d, u, 0, &u->device); break;
+    case IMC_DIR_OP_ROTATE:
+        st = verify_proof(d, u, 0, &cur->devices[imc_dir_record_find(cur, u->target_id)]);
+        if (st == IMC_OK)
+            st = verify_proof(d, u, 1, &u->device);
+        break;
+    default: return IMC_OK;
+    }
+    return st == IMC_OK ? check_dh_key(d, &u->device) : st;
+}
+
+/* The device index after the op: new devices active, gone ones revoked. */
+static imc_status index_devices(const imc_dir *d, void *txn, const imc_dir_record *cur,
+                                const imc_dir_record *next)
+{
+    imc_status st = IMC_OK;
+    for (size_t i = 0; i < cur->device_count && st == IMC_OK; i++)
+        if (imc_dir_record_find(next, cur->devices[i].device_id) < 0)
+            st = put_devrec(d, txn, cur->devices[i].device_id, IMC_DIR_DEVICE_REVOKED, next);
+    for (size_t i = 0; i < next->device_count && st == IMC_OK; i++)
+        if (imc_dir_record_find(cur, next->devices[i].device_id) < 0)
+            st = put_devrec(d, txn, next->devices[i].device_id, IMC_DIR_DEVICE_ACTIVE, next);
+    return st;
 }
 
 /* Everything of an update inside its write transaction. */
 static imc_status apply_update(const imc_dir *d, void *txn, const imc_dir_update_msg *u,
-                               uint64_t now_ms, imc_writer *w)
+                               uint64_t now_ms, imc_writer *w, imc_dir_record *cur,
+                               imc_dir_record *next)
 {
     uint64_t global = 0;
-    imc_dir_record rec;
     imc_status st = get_global(d, txn, &global);
     if (st == IMC_OK)
-        st = load_record(d, txn, &rec, u->handle.bytes, u->handle.len);
+        st = load_record(d, txn, cur, u->handle.bytes, u->handle.len);
     if (st != IMC_OK)
         return st;
-    if (u->epoch != rec.epoch)
+    if (u->epoch != cur->epoch)
         return IMC_ERR_STALE;
     if (global == UINT64_MAX)
         return IMC_ERR_LIMIT;
-    switch (u->op) {
-    case IMC_DIR_OP_REGISTER: st = apply_register(d, txn, u, &rec); break;
-    case IMC_DIR_OP_ROTATE: st = apply_rotate(d, u, &rec); break;
-    case IMC_DIR_OP_REVOKE: st = apply_revoke(d, txn, u, &rec); break;
-    default: st = IMC_ERR_MALFORMED; break;
-    }
+    *next = *cur;
+    st = expected_list(d, txn, u, next);
+    if (st == IMC_OK)
+        st = check_account(d, u, cur, next);
+    if (st == IMC_OK)
+        st = check_devices(d, u, cur);
     if (st != IMC_OK)
         return st;
-    rec.epoch++;
+    *next = u->list; /* the account's signed list, equal to the expected one */
     global++;
-    st = write_record_response(w, d, &rec, global, now_ms);
+    st = write_record_response(w, d, next, global, now_ms);
     if (st == IMC_OK && w->err)
         st = IMC_ERR_NO_SPACE;
     if (st == IMC_OK)
-        st = put_record(d, txn, &rec);
+        st = index_devices(d, txn, cur, next);
+    if (st == IMC_OK)
+        st = put_record(d, txn, next);
     if (st == IMC_OK)
         st = put_global(d, txn, global);
     return st;
@@ -277,21 +321,30 @@ imc_status imc_dir_update(uint8_t *out, size_t out_cap, size_t *out_len, imc_dir
     *out_len = 0;
     if (!dir_ready(d))
         return IMC_ERR_ARG;
-    imc_dir_update_msg u;
-    imc_status st = imc_dir_parse_update(&u, update, update_len);
-    if (st != IMC_OK)
-        return st;
+    /* The parsed update and two records: about 30 KB, kept off the stack. */
+    typedef struct update_work {
+        imc_dir_update_msg u;
+        imc_dir_record cur, next;
+    } update_work;
+    update_work *wk = malloc(sizeof *wk);
+    if (wk == NULL)
+        return IMC_ERR_NOMEM;
+    imc_status st = imc_dir_parse_update(&wk->u, update, update_len);
     void *txn = NULL;
-    st = d->store_.ops->begin(d->store_.self, true, &txn);
-    if (st != IMC_OK)
+    if (st == IMC_OK)
+        st = d->store_.ops->begin(d->store_.self, true, &txn);
+    if (st != IMC_OK) {
+        free(wk);
         return st;
+    }
     imc_writer w;
     imc_wire_writer_init(&w, out, out_cap);
-    st = apply_update(d, txn, &u, now_ms, &w);
+    st = apply_update(d, txn, &wk->u, now_ms, &w, &wk->cur, &wk->next);
     if (st == IMC_OK)
         st = d->store_.ops->commit(txn);
     else
         d->store_.ops->abort(txn);
+    free(wk);
     if (st == IMC_OK)
         return imc_wire_writer_finish(&w, out_len);
     imc_wipe(out, w.len);
@@ -307,6 +360,8 @@ static imc_status import_one(const imc_dir *d, void *txn, const imc_dir_record *
         return IMC_ERR_LIMIT;
     if (!imc_dir_handle_valid(in->handle, in->handle_len))
         return IMC_ERR_MALFORMED;
+    if (in->epoch != 1 || in->key_change != IMC_DIR_KEY_NEW)
+        return IMC_ERR_MALFORMED; /* only freshly created accounts */
     for (size_t i = 0; i < in->device_count; i++) {
         const imc_device_public *dev = &in->devices[i];
         if (imc_suite_get(dev->suite) == NULL || dev->device_id == 0 ||
@@ -320,7 +375,7 @@ static imc_status import_one(const imc_dir *d, void *txn, const imc_dir_record *
     if (st != IMC_ERR_NOT_FOUND)
         return st == IMC_OK ? IMC_ERR_EXISTS : st;
     *rec = *in;
-    rec->epoch = 1;
+    memset(rec->prev_hash, 0, sizeof rec->prev_hash);
     st = put_record(d, txn, rec);
     for (size_t i = 0; i < rec->device_count && st == IMC_OK; i++) {
         st = device_known(d, txn, rec->devices[i].device_id);
@@ -381,12 +436,12 @@ static imc_status check_handles(const imc_dir_handle *handles, size_t count)
 static imc_status lookup_one(imc_writer *w, const imc_dir *d, void *txn, uint64_t global,
                              uint64_t now_ms, const imc_dir_handle *h)
 {
-    static const uint8_t no_devices[1] = {0};
+    static const uint8_t no_devices[2] = {0, 0}; /* no list */
     const uint8_t *v = NULL;
     size_t n = 0;
     imc_status st = d->store_.ops->get(txn, IMC_DIR_TABLE_HANDLES, h->bytes, h->len, &v, &n);
     if (st == IMC_ERR_NOT_FOUND)
-        return put_signed_entry(w, d, h->bytes, h->len, 0, global, now_ms, no_devices, 1);
+        return put_signed_entry(w, d, h->bytes, h->len, 0, global, now_ms, no_devices, 2);
     uint64_t epoch = 0;
     size_t tail = 0;
     if (st == IMC_OK)
