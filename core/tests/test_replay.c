@@ -170,6 +170,17 @@ static void test_floor_rule(void)
         make_id(id, 0, k);
         CHECK_ST(accept(r, 0, id, t + 10u * k, NOW), IMC_ERR_REPLAY);
     }
+    /* Equal timestamps: forgetting one raises the floor to it, and the
+     * others at that timestamp leave the window (refused by the floor). */
+    for (uint8_t k = 200; k < 205; k++) {
+        make_id(id, 0, k);
+        CHECK_OK(accept(r, 2, id, t + 100, NOW));
+    }
+    make_id(id, 0, 200);
+    CHECK_ST(accept(r, 2, id, t + 100, NOW), IMC_ERR_REPLAY);
+    make_id(id, 0, 210);
+    CHECK_ST(accept(r, 2, id, t + 100, NOW), IMC_ERR_REPLAY); /* at the floor */
+    CHECK_OK(accept(r, 2, id, t + 101, NOW));
     /* Another sender is untouched by sender 0's floor (P1). */
     make_id(id, 0, 1);
     CHECK_OK(accept(r, 1, id, t + 1, NOW));
@@ -514,16 +525,19 @@ static void test_footprint(const char *dir)
            (double)mem / IMC_REPLAY_MAX_SENDERS);
     CHECK(mem > (size_t)IMC_REPLAY_MAX_SENDERS * IMC_REPLAY_WINDOW * 16);
 
-    /* Disk: 256 senders, each with a full window, in one file. */
+    /* Disk: a table of 256 senders filled, each with a full window and
+     * then 8 more messages (records rewritten at full length): also shows
+     * that the file's address space (map_bytes in replay.c) suffices. */
     char path[700];
     snprintf(path, sizeof path, "%s/%s", dir, IMC_REPLAY_FILE);
     unlink(path);
-    CHECK_OK(imc_replay_open(&r, dir, NULL, g_b, NULL));
+    const imc_replay_config full = {0, 0, 256, 0};
+    CHECK_OK(imc_replay_open(&r, dir, &full, g_b, NULL));
     struct stat st0, st1;
     CHECK(stat(path, &st0) == 0);
     const unsigned senders = 256;
     for (unsigned s = 0; s < senders && r != NULL; s++)
-        for (unsigned k = 0; k < IMC_REPLAY_WINDOW; k++) {
+        for (unsigned k = 0; k < IMC_REPLAY_WINDOW + 8; k++) {
             uint8_t id[IMC_MSG_ID_BYTES];
             make_id(id, s, (uint8_t)k);
             id[4] = (uint8_t)(k >> 8);
@@ -537,8 +551,8 @@ static void test_footprint(const char *dir)
         }
     imc_replay_close(r);
     CHECK(stat(path, &st1) == 0);
-    printf("  disk: empty state %lld bytes; %u senders with full windows of %u: %lld bytes, "
-           "%.0f per sender\n",
+    printf("  disk: empty state %lld bytes; a full table of %u senders with full windows of %u: "
+           "%lld bytes, %.0f per sender\n",
            (long long)st0.st_size, senders, (unsigned)IMC_REPLAY_WINDOW, (long long)st1.st_size,
            (double)(st1.st_size - st0.st_size) / senders);
     CHECK(st1.st_size > st0.st_size);

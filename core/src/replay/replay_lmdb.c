@@ -32,7 +32,6 @@
 #include "imcore/wire.h"
 #include "replay/replay_impl.h"
 
-#define MAP_BYTES ((size_t)64 << 30) /* address space only; the file grows as needed */
 #define FORMAT 1
 
 struct imc_replay_db {
@@ -124,13 +123,14 @@ static void db_free(imc_replay_db *db)
 
 void imc_replay_db_close(imc_replay_db *db) { db_free(db); }
 
-static int env_open(imc_replay_db *db, const char *path)
+/* map_bytes is address space only: the file grows as pages are used. */
+static int env_open(imc_replay_db *db, const char *path, size_t map_bytes)
 {
     int rc = mdb_env_create(&db->env);
     if (rc == MDB_SUCCESS)
         rc = mdb_env_set_maxdbs(db->env, 2);
     if (rc == MDB_SUCCESS)
-        rc = mdb_env_set_mapsize(db->env, MAP_BYTES);
+        rc = mdb_env_set_mapsize(db->env, map_bytes);
     if (rc == MDB_SUCCESS)
         rc = mdb_env_open(db->env, path, MDB_NOSUBDIR | MDB_NOTLS, 0600);
     int dead = 0;
@@ -239,7 +239,7 @@ static imc_status create_file(const char *dir, const char *path, const imc_backe
     if (db == NULL)
         return IMC_ERR_NOMEM;
     db->lock_fd = -1;
-    int rc = env_open(db, tmp);
+    int rc = env_open(db, tmp, (size_t)1 << 20);
     if (rc == MDB_SUCCESS)
         rc = open_tables(db, true, b, rng);
     db_free(db);
@@ -258,8 +258,8 @@ static imc_status create_file(const char *dir, const char *path, const imc_backe
 }
 
 imc_status imc_replay_db_open(imc_replay_db **out, uint8_t key[IMC_SIPHASH_KEY_BYTES],
-                              uint64_t *global_floor, const char *dir, const imc_backend *b,
-                              imc_rng *rng)
+                              uint64_t *global_floor, const char *dir, size_t map_bytes,
+                              const imc_backend *b, imc_rng *rng)
 {
     *out = NULL;
     char path[4096];
@@ -284,7 +284,7 @@ imc_status imc_replay_db_open(imc_replay_db **out, uint8_t key[IMC_SIPHASH_KEY_B
         st = check_file(db->lock_fd);
     int rc = MDB_SUCCESS;
     if (st == IMC_OK)
-        rc = env_open(db, path);
+        rc = env_open(db, path, map_bytes);
     if (st == IMC_OK && rc == MDB_SUCCESS)
         rc = open_tables(db, false, b, rng);
     if (st == IMC_OK)
