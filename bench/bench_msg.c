@@ -59,7 +59,7 @@
 #define POOL_SMALL 64 /* decrypt deliveries for bodies up to POOL_SMALL_MAX */
 #define POOL_LARGE 16 /* above: keeps the pool within L2 like the floors */
 #define POOL_SMALL_MAX 4096
-#define MAX_BACKENDS 8
+#define MAX_BACKENDS 16
 enum { STATE_MEMORY, STATE_LMDB, STATE_NONE };
 #define NAME_BYTES 128
 

@@ -32,7 +32,7 @@
 #include "imcore/util.h"
 #include "test.h"
 
-#define FX_MAXB 8
+#define FX_MAXB 16
 #define FX_SENDER_ID 0x5E4D0000000000A1ull
 #define FX_TS 1700000000123ull
 /* The receiving devices' clock: a day after FX_TS, so every test timestamp

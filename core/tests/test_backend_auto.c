@@ -310,7 +310,11 @@ static void test_environment(void)
 
 /* ---- 2. the plan builder ----------------------------------------------- */
 
-static const imc_backend *const components[] = {&imc_backend_sodium, &imc_backend_openssl};
+/* The plan builder is tested on two real libraries whose relative speeds
+ * the valid profile names: components[0] = "sodium", [1] = "openssl". */
+static const imc_backend *components[2];
+#define SODIUM (components[0])
+#define OPENSSL (components[1])
 
 static size_t contested(void)
 {
@@ -352,10 +356,8 @@ static void test_plans(void)
     char path[400], desc[2048];
     /* Plans take initialised components (libsodium detects AES-NI in its
      * init). */
-    CHECK(imc_backend_get("sodium") == &imc_backend_sodium);
-    CHECK(imc_backend_get("openssl") == &imc_backend_openssl);
     size_t n_contested = contested();
-    const uint32_t both = imc_backend_sodium.caps() | imc_backend_openssl.caps();
+    const uint32_t both = SODIUM->caps() | OPENSSL->caps();
 
     CHECK_ST(imc_auto_plan_make(&plan, components, 0, NULL, NULL), IMC_ERR_ARG);
     CHECK_ST(imc_auto_plan_make(NULL, components, 2, NULL, NULL), IMC_ERR_ARG);
@@ -366,7 +368,7 @@ static void test_plans(void)
     CHECK(plan.calibrated == n_contested && plan.from_profile == 0);
     CHECK(n_contested >= 13); /* random, X25519 x2, Ed25519 x3, hashes x3, ChaCha x6 */
     CHECK(plan.caps == both);
-    CHECK(plan.pick[IMC_AUTO_P256_ECDH] == &imc_backend_openssl);
+    CHECK(plan.pick[IMC_AUTO_P256_ECDH] == OPENSSL);
     CHECK(plan.source[IMC_AUTO_ECDSA_P256_SIGN] == IMC_AUTO_SRC_ONLY);
     for (size_t slot = 0; slot < IMC_AUTO_SLOT_COUNT; slot++) {
         CHECK(plan.pick[slot] != NULL);
@@ -388,7 +390,7 @@ static void test_plans(void)
     CHECK(strlen(small) == sizeof small - 1);
 
     /* Components in the other order: the same caps, same set of slots. */
-    const imc_backend *const reversed[] = {&imc_backend_openssl, &imc_backend_sodium};
+    const imc_backend *const reversed[] = {OPENSSL, SODIUM};
     imc_auto_plan rev;
     CHECK_OK(imc_auto_plan_make(&rev, reversed, 2, NULL, NULL));
     CHECK(rev.caps == both && rev.calibrated == n_contested);
@@ -401,14 +403,14 @@ static void test_plans(void)
     CHECK(plan.profile == IMC_AUTO_PROFILE_USED);
     CHECK(plan.from_profile == 3);
     CHECK(plan.calibrated == n_contested - 3);
-    CHECK(plan.pick[IMC_AUTO_X25519] == &imc_backend_openssl);
+    CHECK(plan.pick[IMC_AUTO_X25519] == OPENSSL);
     CHECK(plan.source[IMC_AUTO_X25519] == IMC_AUTO_SRC_PROFILE);
     CHECK(plan.ns[IMC_AUTO_X25519][0] == 9000.0 && plan.ns[IMC_AUTO_X25519][1] == 1000.0);
     size_t seal16k = (size_t)imc_auto_aead_slot(IMC_AEAD_CHACHA20POLY1305, 0, 16384);
-    CHECK(plan.pick[seal16k] == &imc_backend_sodium);
+    CHECK(plan.pick[seal16k] == SODIUM);
     CHECK(plan.source[seal16k] == IMC_AUTO_SRC_PROFILE);
     CHECK(plan.ns[seal16k][0] == 1000.0 && plan.ns[seal16k][1] == 2000.0);
-    CHECK(plan.pick[IMC_AUTO_SHA256] == &imc_backend_sodium);
+    CHECK(plan.pick[IMC_AUTO_SHA256] == SODIUM);
     CHECK(plan.ns[IMC_AUTO_SHA256][1] == 7.0);
     /* Ed25519 sign: the openssl row failed, so only sodium's: timed. */
     CHECK(plan.source[IMC_AUTO_ED25519_SIGN] == IMC_AUTO_SRC_CALIBRATED);
@@ -678,7 +680,14 @@ static void test_outputs(void)
     if (bs[0] == NULL || bs[1] == NULL || bs[2] == NULL)
         return;
     printf("%s\n", imc_backend_version(bs[0]));
-    CHECK(imc_backend_caps(bs[0]) == (imc_backend_caps(bs[1]) | imc_backend_caps(bs[2])));
+    /* auto offers what any other backend in the registry offers. */
+    uint32_t all = 0;
+    size_t count = 0;
+    const char *const *names = imc_backend_list(&count);
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(names[i], "auto") != 0)
+            all |= imc_backend_caps(imc_backend_get(names[i]));
+    CHECK(imc_backend_caps(bs[0]) == all);
     CHECK(imc_suite_supported(imc_suite_get(2), bs[0]));
     uint8_t r1[32], r2[32];
     CHECK_OK(imc_crypto_random(bs[0], r1, sizeof r1));
@@ -710,7 +719,12 @@ int main(void)
     /* Children first: the parent must not have initialised auto yet. */
     test_environment();
     test_bands();
-    test_plans();
+    SODIUM = imc_backend_get("sodium");
+    OPENSSL = imc_backend_get("openssl");
+    if (SODIUM != NULL && OPENSSL != NULL)
+        test_plans();
+    else
+        printf("plan tests skipped: they need the sodium and openssl backends\n");
     test_outputs();
 
     remove_tmp("valid.json");

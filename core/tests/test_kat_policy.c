@@ -18,7 +18,7 @@
 #include "backend/policy.h"
 #include "test.h"
 
-#define MAX_BACKENDS 8
+#define MAX_BACKENDS 16
 
 static const char *g_backend = "";
 
@@ -117,7 +117,9 @@ static imc_status ok_ecdsa_sign(uint8_t sig[64], const uint8_t sk[32], const uin
     (void)sk;
     (void)msg;
     (void)msg_len;
-    memset(sig, 0x22, 64);
+    /* A high s (0xee.. > n / 2, < n): the core must make it low. */
+    memset(sig, 0x22, 32);
+    memset(sig + 32, 0xee, 32);
     return IMC_OK;
 }
 static imc_status ok_ecdsa_verify(const uint8_t sig[64], const uint8_t pk[65],
@@ -426,7 +428,29 @@ static void policy_functions(void)
     unhex32(sig + 32, P256_N);
     check_true("ECDSA s = n refused", !imc_policy_ecdsa_p256_sig_ranges_ok(sig));
     sub_one(sig + 32, 0);
-    check_true("ECDSA s = n - 1 accepted", imc_policy_ecdsa_p256_sig_ranges_ok(sig));
+    check_true("ECDSA s = n - 1 in range", imc_policy_ecdsa_p256_sig_ranges_ok(sig));
+
+    /* Low-S: s <= floor(n / 2) is low, floor(n / 2) + 1 is high. */
+    static const char P256_HALF_N[] =
+        "7fffffff800000007fffffffffffffffde737d56d38bcf4279dce5617e3192a8";
+    unhex32(sig + 32, P256_HALF_N);
+    check_true("ECDSA s = n / 2 is low", imc_policy_ecdsa_p256_s_low(sig));
+    add_small(sig + 32, 1, 0);
+    check_true("ECDSA s = n / 2 + 1 is high", !imc_policy_ecdsa_p256_s_low(sig));
+    imc_policy_ecdsa_p256_normalise_s(sig);
+    check_true("ECDSA normalise n / 2 + 1 gives n / 2 (n is odd)",
+               imc_policy_ecdsa_p256_s_low(sig));
+    unhex32(sig, P256_HALF_N);
+    check_true("ECDSA normalised s = n - (n / 2 + 1) = n / 2", memcmp(sig, sig + 32, 32) == 0);
+    memset(sig + 32, 0, 32);
+    sig[63] = 1;
+    imc_policy_ecdsa_p256_normalise_s(sig);
+    check_true("ECDSA normalise leaves a low s alone", sig[63] == 1 && imc_ct_is_zero(sig + 32, 31));
+    unhex32(sig + 32, P256_N);
+    sub_one(sig + 32, 0);
+    check_true("ECDSA s = n - 1 is high", !imc_policy_ecdsa_p256_s_low(sig));
+    imc_policy_ecdsa_p256_normalise_s(sig);
+    check_true("ECDSA normalise n - 1 gives 1", sig[63] == 1 && imc_ct_is_zero(sig + 32, 31));
 }
 
 /* ---- 2 and 3. the rules through the API ---------------------------------- */
@@ -546,6 +570,7 @@ static void rule_p256(const imc_backend *b, int fake)
     check_st("P-256 public", imc_crypto_p256_public(b, pk, sk), IMC_OK);
     check_st("P-256 ECDH with itself", imc_crypto_p256_ecdh(b, out, sk, pk), IMC_OK);
     check_st("ECDSA sign", imc_crypto_ecdsa_p256_sign(b, sig, sk, msg, sizeof msg), IMC_OK);
+    check_true("ECDSA sign output is low-S", imc_policy_ecdsa_p256_s_low(sig));
     if (fake)
         memset(sig, 0x01, sizeof sig); /* r and s in range for the fake */
     check_st("ECDSA verify", imc_crypto_ecdsa_p256_verify(b, sig, pk, msg, sizeof msg),
@@ -621,9 +646,10 @@ static void rule_p256(const imc_backend *b, int fake)
                  imc_crypto_ecdsa_p256_verify(b, bsig, pk, msg, sizeof msg), IMC_ERR_AUTH);
     }
     if (!fake) {
-        /* The range rule must not refuse more than it says: n - s is the
-         * other valid s of the same signature (ECDSA is malleable; both are
-         * accepted, as Wycheproof expects). */
+        /* Low-S: sign gives s <= n / 2 on every backend, and n - s, the
+         * other valid s of the same signature (ECDSA is malleable), is
+         * refused, so a signature has one encoding. */
+        check_true("ECDSA sign gives low S", imc_policy_ecdsa_p256_s_low(good));
         uint8_t n[32], neg[64];
         unhex32(n, P256_N);
         memcpy(neg, good, 64);
@@ -633,8 +659,8 @@ static void rule_p256(const imc_backend *b, int fake)
             borrow = d < 0;
             neg[32 + i] = (uint8_t)(d + (borrow ? 256 : 0));
         }
-        check_st("ECDSA with s replaced by n - s",
-                 imc_crypto_ecdsa_p256_verify(b, neg, pk, msg, sizeof msg), IMC_OK);
+        check_st("ECDSA with s replaced by n - s (high-S twin) refused",
+                 imc_crypto_ecdsa_p256_verify(b, neg, pk, msg, sizeof msg), IMC_ERR_AUTH);
     }
 }
 

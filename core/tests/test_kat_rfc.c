@@ -6,6 +6,8 @@
  *   RFC 5869 appendix A.1-A.3 (HKDF-SHA-256);
  *   RFC 4231 test cases 1-4, 6 and 7 (HMAC-SHA-256);
  *   FIPS 180 SHA-256 of "abc" and of the empty string;
+ *   RFC 6979 appendix A.2.5 (deterministic ECDSA, P-256 with SHA-256,
+ *     messages "sample" and "test"), with s made low as the policy requires;
  * and the deterministic RNG (portable, no backend) against ChaCha20 block
  * vectors: RFC 8439 appendix A.1 #1-#5 and the section 2.4.2 keystream,
  * mapped onto its 64-bit counter / 64-bit stream layout.
@@ -18,7 +20,7 @@
 
 #include "test.h"
 
-#define MAX_BACKENDS 8
+#define MAX_BACKENDS 16
 
 static const char *g_section = "";
 static const char *g_backend = "";
@@ -55,6 +57,38 @@ static void check_st(const char *what, imc_status got, imc_status want)
         fprintf(stderr, "FAIL %s [%s] %s: %s, expected %s\n", g_section, g_backend, what,
                 imc_status_str(got), imc_status_str(want));
     CHECK(got == want);
+}
+
+/* ---- RFC 6979 ---------------------------------------------------------- */
+
+static void rfc6979(const imc_backend *b)
+{
+    static const char X[] = "c9afa9d845ba75166b5c215767b1d6934e50c3db36e89b127b8a622b120f6721";
+    static const char U[] = "04"
+                            "60fed4ba255a9d31c961eb74c6356d68c049b8923b61fa6ce669622e60f29fb6"
+                            "7903fe1008b8bc99a41ae9e95628bc64f2f1b20c2d7e9f5177a3c294d4462299";
+    /* r || s from the RFC; for "sample" s is high and the policy replaces
+     * it by n - s (F7CB1C94...ACDA8 -> 0834E36A...857A9). */
+    static const struct {
+        const char *msg, *sig;
+    } V[] = {
+        {"sample", "efd48b2aacb6a8fd1140dd9cd45e81d69d2c877b56aaf991c34d0ea84eaf3716"
+                   "0834e36ad29a83bf2bc9385e491d6099c8fdf9d1ed67aa7ea5f51f93782857a9"},
+        {"test", "f1abb023518351cd71d881567b1ea663ed3efcf6c5132b354f28d3b0b7d38367"
+                 "019f4113742a2b14bd25926b49c649155f267e60d3814b4c0cc84250e46f0083"},
+    };
+    uint8_t sk[32], pk[65], sig[64];
+    g_section = "RFC 6979 A.2.5";
+    unhex(sk, sizeof sk, X);
+    check_st("public", imc_crypto_p256_public(b, pk, sk), IMC_OK);
+    check_hex("public", pk, sizeof pk, U);
+    for (size_t i = 0; i < sizeof V / sizeof V[0]; i++) {
+        const uint8_t *m = (const uint8_t *)V[i].msg;
+        size_t mlen = strlen(V[i].msg);
+        check_st(V[i].msg, imc_crypto_ecdsa_p256_sign(b, sig, sk, m, mlen), IMC_OK);
+        check_hex(V[i].msg, sig, sizeof sig, V[i].sig);
+        check_st(V[i].msg, imc_crypto_ecdsa_p256_verify(b, sig, pk, m, mlen), IMC_OK);
+    }
 }
 
 /* ---- RFC 7748 ---------------------------------------------------------- */
@@ -473,6 +507,9 @@ int main(void)
             rfc8032(b);
         if (caps & IMC_CAP_CHACHA20POLY1305)
             rfc8439(b);
+        if ((caps & (IMC_CAP_P256_ECDH | IMC_CAP_ECDSA_P256)) ==
+            (IMC_CAP_P256_ECDH | IMC_CAP_ECDSA_P256))
+            rfc6979(b);
         if (caps & IMC_CAP_SHA256) {
             rfc5869(b);
             rfc4231(b);

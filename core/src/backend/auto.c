@@ -4,7 +4,7 @@
  * The choice is made once, at the first imc_backend_get("auto"), under
  * pthread_once, and never changes: either from the primitive-floor medians
  * of a google-benchmark JSON file named by IMC_AUTO_PROFILE (the output of
- * scripts/bench; only slots where the file has every candidate), or by
+ * scripts/bench; only slots where the file times at least two candidates), or by
  * timing the rest (a few hundred microseconds per candidate and primitive,
  * about 30 ms in all: interleaved rounds, the fastest round of each kept,
  * so a busy machine slows both sides rather than biasing one). Set
@@ -758,7 +758,10 @@ static const char *errno_text(int err)
     }
 }
 
-/* Takes every slot whose candidates all have a time in the profile. */
+/* Takes every slot for which the profile times at least two candidates;
+ * the fastest of those wins. A candidate the profile has no time for is
+ * not considered (a profile from a build with fewer backends chooses
+ * among the ones it measured). */
 static void apply_profile(imc_auto_plan *plan, const char *path, FILE *log)
 {
     char *buf;
@@ -799,19 +802,20 @@ static void apply_profile(imc_auto_plan *plan, const char *path, FILE *log)
         if (plan->source[slot] != IMC_AUTO_SRC_CALIBRATED) /* not contested */
             continue;
         double t[IMC_AUTO_MAX_BACKENDS] = {0};
-        size_t win = plan->n_backends;
-        bool all = true;
-        for (size_t i = 0; i < plan->n_backends && all; i++) {
+        size_t win = plan->n_backends, timed = 0;
+        for (size_t i = 0; i < plan->n_backends; i++) {
             if (!has_slot(plan->backends[i], slot))
                 continue;
             t[i] = pt->median[slot][i] > 0.0 ? pt->median[slot][i]
                    : pt->iter_n[slot][i] > 0  ? pt->iter_sum[slot][i] / pt->iter_n[slot][i]
                                               : 0.0;
-            all = t[i] > 0.0;
-            if (all && (win == plan->n_backends || t[i] < t[win]))
+            if (!(t[i] > 0.0))
+                continue;
+            timed++;
+            if (win == plan->n_backends || t[i] < t[win])
                 win = i;
         }
-        if (!all || win == plan->n_backends)
+        if (timed < 2)
             continue;
         plan->pick[slot] = plan->backends[win];
         plan->source[slot] = IMC_AUTO_SRC_PROFILE;
@@ -1017,12 +1021,18 @@ static const char *env(const char *name)
 
 static void auto_init_once(void)
 {
-    const imc_backend *components[] = {&imc_backend_sodium, &imc_backend_openssl};
+    /* Every other backend in the registry that initialises, in registry
+     * order (earlier ones win ties). */
     const imc_backend *ready[IMC_AUTO_MAX_BACKENDS];
-    size_t n = 0;
-    for (size_t i = 0; i < sizeof components / sizeof components[0]; i++)
-        if (components[i]->init == NULL || components[i]->init() == IMC_OK)
-            ready[n++] = components[i];
+    size_t count = 0, n = 0;
+    const char *const *names = imc_backend_list(&count);
+    for (size_t i = 0; i < count && n < IMC_AUTO_MAX_BACKENDS; i++) {
+        const imc_backend *b = strcmp(names[i], imc_backend_auto.name) != 0
+                                   ? imc_backend_get(names[i])
+                                   : NULL;
+        if (b != NULL)
+            ready[n++] = b;
+    }
     chosen.status = IMC_ERR_CRYPTO;
     if (n == 0)
         return;

@@ -15,7 +15,7 @@
 #include "backend/backend_impl.h"
 
 /* Component backends a plan can choose from. */
-#define IMC_AUTO_MAX_BACKENDS 4
+#define IMC_AUTO_MAX_BACKENDS 8
 
 /* AEAD size bands: [0, 256), [256, 4096), [4096, inf), measured (and named
  * in a profile) at 64, 1024 and 16384 bytes, the primitive floor's sizes;
@@ -88,8 +88,8 @@ const char *imc_auto_slot_name(size_t slot);
 
 /* Builds a plan over the n components (each already initialised; at most
  * IMC_AUTO_MAX_BACKENDS, earlier ones win ties and fallbacks): from the
- * google-benchmark JSON at profile_path where it has the medians of every
- * candidate of a slot, by timing the rest. profile_path NULL means no
+ * google-benchmark JSON at profile_path where it has the medians of at
+ * least two candidates of a slot, by timing the rest. profile_path NULL means no
  * profile. Progress and problems go to log (NULL: silent). Fails only with
  * no components. Uses no global state, so it may run at any time. */
 imc_status imc_auto_plan_make(imc_auto_plan *plan, const imc_backend *const *backends, size_t n,

@@ -74,16 +74,9 @@ struct imc_backend {
                               const uint8_t *info, size_t info_len);
 };
 
-#ifdef IMC_WITH_SODIUM
-extern const imc_backend imc_backend_sodium;
-#endif
-#ifdef IMC_WITH_OPENSSL
-extern const imc_backend imc_backend_openssl;
-#endif
-/* The composite "auto" (auto.c): the faster of the two, per primitive. */
-#if defined(IMC_WITH_SODIUM) && defined(IMC_WITH_OPENSSL)
+/* The composite "auto" (auto.c): each primitive on the fastest of the
+ * other backends in the registry. */
 #define IMC_WITH_AUTO 1
 extern const imc_backend imc_backend_auto;
-#endif
 
 #endif

@@ -183,8 +183,12 @@ imc_status imc_crypto_ecdsa_p256_sign(const imc_backend *b,
         return st != IMC_OK ? st : IMC_ERR_ARG;
     if (!imc_policy_p256_scalar_ok(sk))
         return fail_wipe(IMC_ERR_ARG, sig, IMC_ECDSA_P256_SIGNATURE_BYTES);
-    return fail_wipe(b->ecdsa_p256_sign(sig, sk, msg, msg_len), sig,
-                     IMC_ECDSA_P256_SIGNATURE_BYTES);
+    /* Policy: low-S, whatever the library produced, so that every backend
+     * gives the same bytes (they all sign deterministically, RFC 6979). */
+    st = b->ecdsa_p256_sign(sig, sk, msg, msg_len);
+    if (st == IMC_OK)
+        imc_policy_ecdsa_p256_normalise_s(sig);
+    return fail_wipe(st, sig, IMC_ECDSA_P256_SIGNATURE_BYTES);
 }
 
 imc_status imc_crypto_ecdsa_p256_verify(const imc_backend *b,
@@ -195,7 +199,9 @@ imc_status imc_crypto_ecdsa_p256_verify(const imc_backend *b,
     imc_status st = NEED(b, IMC_CAP_ECDSA_P256, ecdsa_p256_verify);
     if (st != IMC_OK || sig == NULL || pk == NULL || !BUF_OK(msg, msg_len))
         return st != IMC_OK ? st : IMC_ERR_ARG;
-    if (!imc_policy_p256_public_form_ok(pk) || !imc_policy_ecdsa_p256_sig_ranges_ok(sig))
+    /* Policy: high-S is refused, so that a signature has one encoding. */
+    if (!imc_policy_p256_public_form_ok(pk) || !imc_policy_ecdsa_p256_sig_ranges_ok(sig) ||
+        !imc_policy_ecdsa_p256_s_low(sig))
         return IMC_ERR_AUTH;
     return b->ecdsa_p256_verify(sig, pk, msg, msg_len) == IMC_OK ? IMC_OK : IMC_ERR_AUTH;
 }

@@ -56,6 +56,7 @@
 #include <openssl/rand.h>
 
 #include "backend/backend_impl.h"
+#include "backend/rfc6979.h"
 
 #if OPENSSL_VERSION_NUMBER < 0x30000000L
 #error "the OpenSSL backend needs OpenSSL 3.0 or later"
@@ -480,22 +481,51 @@ static imc_status ossl_p256_ecdh(uint8_t shared[IMC_P256_SHARED_BYTES],
     return IMC_OK;
 }
 
+/* ECDSA with the RFC 6979 nonce (rfc6979.c): OpenSSL 3.0 has no
+ * deterministic ECDSA, but ECDSA_do_sign_ex() takes k^-1 and r from the
+ * caller. k^-1 is computed as k^(n-2) mod n with the constant-time modular
+ * exponentiation (n is prime), r = x(kG) mod n with the constant-time
+ * scalar multiplication OpenSSL uses for any secret scalar. */
 static imc_status ossl_ecdsa_p256_sign(uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES],
                                        const uint8_t sk[IMC_P256_SECRET_BYTES],
                                        const uint8_t *msg, size_t msg_len)
 {
-    uint8_t h[IMC_SHA256_BYTES];
-    if (ossl_sha256(h, msg, msg_len) != IMC_OK)
+    uint8_t h[IMC_SHA256_BYTES], kb[P256_SCALAR_BYTES];
+    if (ossl_sha256(h, msg, msg_len) != IMC_OK ||
+        imc_rfc6979_p256_k(kb, sk, h, ossl_hmac_sha256) != IMC_OK)
         return IMC_ERR_CRYPTO;
+    const BIGNUM *n = EC_GROUP_get0_order(ossl.p256);
+    BN_CTX *bn = BN_CTX_secure_new();
+    BIGNUM *k = BN_secure_new(), *kinv = BN_secure_new(), *e = BN_new(), *r = BN_new();
+    BIGNUM *x = BN_new();
+    EC_POINT *R = EC_POINT_new(ossl.p256);
     EC_KEY *key = p256_key_from_scalar(sk);
-    /* OpenSSL draws the nonce from its DRBG mixed with the key and digest. */
-    ECDSA_SIG *s = key != NULL ? ECDSA_do_sign(h, sizeof h, key) : NULL;
-    int ok = s != NULL &&
-             BN_bn2binpad(ECDSA_SIG_get0_r(s), sig, P256_SCALAR_BYTES) == P256_SCALAR_BYTES &&
-             BN_bn2binpad(ECDSA_SIG_get0_s(s), sig + P256_SCALAR_BYTES, P256_SCALAR_BYTES) ==
-                 P256_SCALAR_BYTES;
+    ECDSA_SIG *s = NULL;
+    int ok = bn != NULL && k != NULL && kinv != NULL && e != NULL && r != NULL && x != NULL &&
+             R != NULL && key != NULL && BN_bin2bn(kb, sizeof kb, k) != NULL;
+    if (ok)
+        BN_set_flags(k, BN_FLG_CONSTTIME);
+    ok = ok && BN_sub(e, n, BN_value_one()) == 1 && BN_sub_word(e, 1) == 1 &&
+         BN_mod_exp_mont_consttime(kinv, k, e, n, bn, NULL) == 1 &&
+         EC_POINT_mul(ossl.p256, R, k, NULL, NULL, bn) == 1 &&
+         EC_POINT_get_affine_coordinates(ossl.p256, R, x, NULL, bn) == 1 &&
+         BN_nnmod(r, x, n, bn) == 1;
+    /* ECDSA_do_sign_ex() reads kinv and r and leaves them to us. */
+    s = ok ? ECDSA_do_sign_ex(h, sizeof h, kinv, r, key) : NULL;
+    ok = s != NULL &&
+         BN_bn2binpad(ECDSA_SIG_get0_r(s), sig, P256_SCALAR_BYTES) == P256_SCALAR_BYTES &&
+         BN_bn2binpad(ECDSA_SIG_get0_s(s), sig + P256_SCALAR_BYTES, P256_SCALAR_BYTES) ==
+             P256_SCALAR_BYTES;
     ECDSA_SIG_free(s);
     EC_KEY_free(key);
+    EC_POINT_free(R);
+    BN_free(x);
+    BN_free(r);
+    BN_free(e);
+    BN_clear_free(kinv);
+    BN_clear_free(k);
+    BN_CTX_free(bn);
+    OPENSSL_cleanse(kb, sizeof kb);
     return ok ? IMC_OK : fail(IMC_ERR_CRYPTO);
 }
 

@@ -72,6 +72,12 @@ static const uint8_t P256_N[32] = {
     0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
 };
 
+/* floor(n / 2), big-endian: s is "low" when s <= n / 2. */
+static const uint8_t P256_HALF_N[32] = {
+    0x7f, 0xff, 0xff, 0xff, 0x80, 0x00, 0x00, 0x00, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xde, 0x73, 0x7d, 0x56, 0xd3, 0x8b, 0xcf, 0x42, 0x79, 0xdc, 0xe5, 0x61, 0x7e, 0x31, 0x92, 0xa8,
+};
+
 /* Constant-time a < b for n-byte unsigned integers in the given byte order. */
 static int ct_less(const uint8_t *a, const uint8_t *b, size_t n, int big_endian)
 {
@@ -146,4 +152,27 @@ int imc_policy_p256_scalar_ok(const uint8_t sk[IMC_P256_SECRET_BYTES])
 int imc_policy_ecdsa_p256_sig_ranges_ok(const uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES])
 {
     return imc_policy_p256_scalar_ok(sig) & imc_policy_p256_scalar_ok(sig + 32);
+}
+
+int imc_policy_ecdsa_p256_s_low(const uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES])
+{
+    return ct_less(P256_HALF_N, sig + 32, 32, 1) ^ 1;
+}
+
+void imc_policy_ecdsa_p256_normalise_s(uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES])
+{
+    /* s' = n - s, computed always and kept only when s is high, so that the
+     * time does not depend on which half s falls in. */
+    uint8_t *s = sig + 32;
+    uint8_t neg[32];
+    uint32_t borrow = 0;
+    for (int i = 31; i >= 0; i--) {
+        uint32_t d = (uint32_t)P256_N[i] - s[i] - borrow;
+        neg[i] = (uint8_t)d;
+        borrow = (d >> 8) & 1;
+    }
+    uint8_t mask = (uint8_t)(0u - (uint32_t)(imc_policy_ecdsa_p256_s_low(sig) ^ 1));
+    for (int i = 0; i < 32; i++)
+        s[i] = (uint8_t)((s[i] & ~mask) | (neg[i] & mask));
+    imc_wipe(neg, sizeof neg);
 }

@@ -36,6 +36,14 @@ int imc_policy_p256_public_form_ok(const uint8_t pk[IMC_P256_PUBLIC_BYTES]);
 /* 1 <= r <= n-1 and 1 <= s <= n-1 for a raw r || s ECDSA P-256 signature. */
 int imc_policy_ecdsa_p256_sig_ranges_ok(const uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES]);
 
+/* 1 if s <= n / 2 (a "low-S" signature). Of the two valid signatures
+ * (r, s) and (r, n - s) exactly one is low; the policy accepts only it. */
+int imc_policy_ecdsa_p256_s_low(const uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES]);
+
+/* Replaces a high s (in [1, n-1]) by n - s, in constant time; a low s is
+ * left as it is. */
+void imc_policy_ecdsa_p256_normalise_s(uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES]);
+
 /* 1 <= sk < n for a P-256 scalar. */
 int imc_policy_p256_scalar_ok(const uint8_t sk[IMC_P256_SECRET_BYTES]);
 

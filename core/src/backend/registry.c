@@ -1,7 +1,30 @@
-/* Backend registry: a fixed table of the backends compiled in. */
+/* The backend registry: the one list of the backends compiled in. Every
+ * other part of imcore (CLI, tests, fuzzing, benchmarks, scripts) learns the
+ * backends from imc_backend_list(); adding a library means its own file, one
+ * line here, its CMake option and its package in scripts/setup. */
+#include <pthread.h>
 #include <string.h>
 
 #include "backend/backend_impl.h"
+
+#ifdef IMC_WITH_SODIUM
+extern const imc_backend imc_backend_sodium;
+#endif
+#ifdef IMC_WITH_OPENSSL
+extern const imc_backend imc_backend_openssl;
+#endif
+#ifdef IMC_WITH_WOLFSSL
+extern const imc_backend imc_backend_wolfssl;
+#endif
+#ifdef IMC_WITH_GCRYPT
+extern const imc_backend imc_backend_gcrypt;
+#endif
+#ifdef IMC_WITH_NETTLE
+extern const imc_backend imc_backend_nettle;
+#endif
+#ifdef IMC_WITH_MBEDTLS
+extern const imc_backend imc_backend_mbedtls;
+#endif
 
 static const imc_backend *const registry[] = {
 #ifdef IMC_WITH_SODIUM
@@ -10,25 +33,36 @@ static const imc_backend *const registry[] = {
 #ifdef IMC_WITH_OPENSSL
     &imc_backend_openssl,
 #endif
+#ifdef IMC_WITH_WOLFSSL
+    &imc_backend_wolfssl,
+#endif
+#ifdef IMC_WITH_GCRYPT
+    &imc_backend_gcrypt,
+#endif
+#ifdef IMC_WITH_NETTLE
+    &imc_backend_nettle,
+#endif
+#ifdef IMC_WITH_MBEDTLS
+    &imc_backend_mbedtls,
+#endif
 #ifdef IMC_WITH_AUTO
     &imc_backend_auto,
 #endif
 };
 
-static const char *const registry_names[] = {
-#ifdef IMC_WITH_SODIUM
-    "sodium",
-#endif
-#ifdef IMC_WITH_OPENSSL
-    "openssl",
-#endif
-#ifdef IMC_WITH_AUTO
-    "auto",
-#endif
-    NULL,
-};
+#define REGISTRY_COUNT (sizeof registry / sizeof registry[0])
 
-#define REGISTRY_COUNT (sizeof(registry_names) / sizeof(registry_names[0]) - 1)
+/* The names, in registry order, NULL-terminated: filled once from the
+ * tables themselves, so no name is written twice. */
+static const char *registry_names[REGISTRY_COUNT + 1];
+static pthread_once_t names_once = PTHREAD_ONCE_INIT;
+
+static void names_init(void)
+{
+    for (size_t i = 0; i < REGISTRY_COUNT; i++)
+        registry_names[i] = registry[i]->name;
+    registry_names[REGISTRY_COUNT] = NULL;
+}
 
 const imc_backend *imc_backend_get(const char *name)
 {
@@ -47,6 +81,7 @@ const imc_backend *imc_backend_get(const char *name)
 
 const char *const *imc_backend_list(size_t *count)
 {
+    (void)pthread_once(&names_once, names_init);
     if (count != NULL)
         *count = REGISTRY_COUNT;
     return registry_names;

@@ -1,0 +1,400 @@
+/* The wolfSSL (wolfCrypt 5.5) backend: all three suites.
+ *
+ * Arguments arrive checked by the policy layer (crypto.c). The build's
+ * options.h comes first so that the structure layouts match Debian's
+ * library (which enables Curve25519, Ed25519, ECC with timing resistance,
+ * AES-GCM, ChaCha20-Poly1305, HKDF and a deterministic-k ECDSA).
+ * wolfCrypt's ECC blinds with a random generator object (WC_RNG), which it
+ * needs per key; one is built per P-256 call. ECDSA uses wolfSSL's own
+ * deterministic nonce (RFC 6979; checked byte for byte against the other
+ * backends by the RFC 6979 known answers). Random bytes for callers come
+ * from the kernel. */
+#include <pthread.h>
+#include <string.h>
+
+#include <wolfssl/options.h>
+
+#include <wolfssl/version.h>
+#include <wolfssl/wolfcrypt/aes.h>
+#include <wolfssl/wolfcrypt/chacha20_poly1305.h>
+#include <wolfssl/wolfcrypt/curve25519.h>
+#include <wolfssl/wolfcrypt/ecc.h>
+#include <wolfssl/wolfcrypt/ed25519.h>
+#include <wolfssl/wolfcrypt/hmac.h>
+#include <wolfssl/wolfcrypt/random.h>
+#include <wolfssl/wolfcrypt/sha256.h>
+#include <wolfssl/wolfcrypt/wc_port.h>
+
+#include "backend/backend_impl.h"
+#include "backend/sysrand.h"
+#include "imcore/util.h"
+
+static const uint8_t *nz(const uint8_t *p)
+{
+    static const uint8_t empty[1] = {0};
+    return p != NULL ? p : empty;
+}
+
+/* Written only by wolf_init_once(). */
+static struct {
+    imc_status status;
+    int p256_idx; /* wolfCrypt's index of the P-256 curve */
+} wolf;
+static pthread_once_t wolf_once = PTHREAD_ONCE_INIT;
+
+static void wolf_init_once(void)
+{
+    wolf.p256_idx = wc_ecc_get_curve_idx(ECC_SECP256R1);
+    wolf.status = wolfCrypt_Init() == 0 && wolf.p256_idx >= 0 ? IMC_OK : IMC_ERR_CRYPTO;
+}
+
+static imc_status wolf_init(void)
+{
+    if (pthread_once(&wolf_once, wolf_init_once) != 0)
+        return IMC_ERR_CRYPTO;
+    return wolf.status;
+}
+
+static const char *wolf_version(void) { return "wolfSSL " LIBWOLFSSL_VERSION_STRING; }
+
+static uint32_t wolf_caps(void)
+{
+    return IMC_CAP_X25519 | IMC_CAP_ED25519 | IMC_CAP_CHACHA20POLY1305 | IMC_CAP_AES256GCM |
+           IMC_CAP_P256_ECDH | IMC_CAP_ECDSA_P256 | IMC_CAP_SHA256;
+}
+
+static imc_status wolf_random(uint8_t *out, size_t len) { return imc_sysrand(out, len); }
+
+/* ---- X25519 ------------------------------------------------------------ */
+
+/* wolfCrypt's raw X25519 insists on a clamped scalar and reads the
+ * u-coordinate little-endian; RFC 7748 clamps and ignores bit 255. */
+static imc_status x25519_mul(uint8_t out[32], const uint8_t sk[32], const uint8_t u[32])
+{
+    uint8_t k[32], ub[32];
+    memcpy(k, sk, sizeof k);
+    k[0] &= 248;
+    k[31] &= 127;
+    k[31] |= 64;
+    memcpy(ub, u, sizeof ub);
+    ub[31] &= 127;
+    int rc = wc_curve25519_generic(32, out, 32, k, 32, ub);
+    imc_wipe(k, sizeof k);
+    if (rc != 0) {
+        imc_wipe(out, 32);
+        return IMC_ERR_CRYPTO;
+    }
+    return IMC_OK;
+}
+
+static imc_status wolf_x25519_public(uint8_t pk[IMC_X25519_PUBLIC_BYTES],
+                                     const uint8_t sk[IMC_X25519_SECRET_BYTES])
+{
+    static const uint8_t base_point[32] = {9};
+    return x25519_mul(pk, sk, base_point);
+}
+
+static imc_status wolf_x25519(uint8_t shared[IMC_X25519_SHARED_BYTES],
+                              const uint8_t sk[IMC_X25519_SECRET_BYTES],
+                              const uint8_t pk[IMC_X25519_PUBLIC_BYTES])
+{
+    return x25519_mul(shared, sk, pk);
+}
+
+/* ---- Ed25519 ----------------------------------------------------------- */
+
+static imc_status wolf_ed25519_public(uint8_t pk[IMC_ED25519_PUBLIC_BYTES],
+                                      const uint8_t sk[IMC_ED25519_SECRET_BYTES])
+{
+    ed25519_key key;
+    if (wc_ed25519_init(&key) != 0)
+        return IMC_ERR_CRYPTO;
+    int rc = wc_ed25519_import_private_only(sk, IMC_ED25519_SECRET_BYTES, &key);
+    rc = rc != 0 ? rc : wc_ed25519_make_public(&key, pk, IMC_ED25519_PUBLIC_BYTES);
+    wc_ed25519_free(&key); /* wipes */
+    return rc == 0 ? IMC_OK : IMC_ERR_CRYPTO;
+}
+
+static imc_status wolf_ed25519_sign(uint8_t sig[IMC_ED25519_SIGNATURE_BYTES],
+                                    const uint8_t sk[IMC_ED25519_SECRET_BYTES],
+                                    const uint8_t pk[IMC_ED25519_PUBLIC_BYTES],
+                                    const uint8_t *msg, size_t msg_len)
+{
+    ed25519_key key;
+    word32 len = IMC_ED25519_SIGNATURE_BYTES;
+    if (msg_len > 0xffffffffu)
+        return IMC_ERR_ARG;
+    if (wc_ed25519_init(&key) != 0)
+        return IMC_ERR_CRYPTO;
+    /* "Trusted": the public key is taken as given, as on every backend,
+     * rather than recomputed from the seed. */
+    int rc = wc_ed25519_import_private_key_ex(sk, IMC_ED25519_SECRET_BYTES, pk,
+                                              IMC_ED25519_PUBLIC_BYTES, &key, 1);
+    rc = rc != 0 ? rc : wc_ed25519_sign_msg(nz(msg), (word32)msg_len, sig, &len, &key);
+    wc_ed25519_free(&key);
+    return rc == 0 && len == IMC_ED25519_SIGNATURE_BYTES ? IMC_OK : IMC_ERR_CRYPTO;
+}
+
+static imc_status wolf_ed25519_verify(const uint8_t sig[IMC_ED25519_SIGNATURE_BYTES],
+                                      const uint8_t pk[IMC_ED25519_PUBLIC_BYTES],
+                                      const uint8_t *msg, size_t msg_len)
+{
+    ed25519_key key;
+    int res = 0;
+    if (msg_len > 0xffffffffu)
+        return IMC_ERR_AUTH;
+    if (wc_ed25519_init(&key) != 0)
+        return IMC_ERR_AUTH;
+    int rc = wc_ed25519_import_public(pk, IMC_ED25519_PUBLIC_BYTES, &key);
+    rc = rc != 0 ? rc
+                 : wc_ed25519_verify_msg(sig, IMC_ED25519_SIGNATURE_BYTES, nz(msg),
+                                         (word32)msg_len, &res, &key);
+    wc_ed25519_free(&key);
+    return rc == 0 && res == 1 ? IMC_OK : IMC_ERR_AUTH;
+}
+
+/* ---- P-256 ------------------------------------------------------------- */
+
+/* A key with the private scalar sk and a blinding generator; 0 on success.
+ * The caller frees both (wc_ecc_free wipes the scalar). */
+static int p256_private(ecc_key *key, WC_RNG *rng, const uint8_t sk[IMC_P256_SECRET_BYTES])
+{
+    int rc = wc_ecc_import_private_key_ex(sk, IMC_P256_SECRET_BYTES, NULL, 0, key,
+                                          ECC_SECP256R1);
+    return rc != 0 ? rc : wc_ecc_set_rng(key, rng);
+}
+
+/* A public key from 04 || x || y; 0 only for a point on the curve. */
+static int p256_public_key(ecc_key *key, const uint8_t pk[IMC_P256_PUBLIC_BYTES])
+{
+    int rc = wc_ecc_import_x963_ex(pk, IMC_P256_PUBLIC_BYTES, key, ECC_SECP256R1);
+    if (rc != 0)
+        return rc;
+    return wc_ecc_point_is_on_curve(&key->pubkey, wolf.p256_idx);
+}
+
+static imc_status wolf_p256_public(uint8_t pk[IMC_P256_PUBLIC_BYTES],
+                                   const uint8_t sk[IMC_P256_SECRET_BYTES])
+{
+    ecc_key key;
+    WC_RNG rng;
+    word32 len = IMC_P256_PUBLIC_BYTES;
+    if (wc_InitRng(&rng) != 0)
+        return IMC_ERR_CRYPTO;
+    int rc = wc_ecc_init(&key);
+    rc = rc != 0 ? rc : p256_private(&key, &rng, sk);
+    rc = rc != 0 ? rc : wc_ecc_make_pub_ex(&key, NULL, &rng);
+    rc = rc != 0 ? rc : wc_ecc_export_x963(&key, pk, &len);
+    wc_ecc_free(&key);
+    wc_FreeRng(&rng);
+    return rc == 0 && len == IMC_P256_PUBLIC_BYTES ? IMC_OK : IMC_ERR_CRYPTO;
+}
+
+static imc_status wolf_p256_ecdh(uint8_t shared[IMC_P256_SHARED_BYTES],
+                                 const uint8_t sk[IMC_P256_SECRET_BYTES],
+                                 const uint8_t pk[IMC_P256_PUBLIC_BYTES])
+{
+    ecc_key key, peer;
+    WC_RNG rng;
+    word32 len = IMC_P256_SHARED_BYTES;
+    imc_status st = IMC_ERR_CRYPTO;
+    if (wc_InitRng(&rng) != 0)
+        return IMC_ERR_CRYPTO;
+    int have_key = wc_ecc_init(&key) == 0, have_peer = wc_ecc_init(&peer) == 0;
+    if (have_key && have_peer) {
+        if (p256_public_key(&peer, pk) != 0)
+            st = IMC_ERR_WEAK_KEY;
+        else if (p256_private(&key, &rng, sk) == 0 &&
+                 wc_ecc_shared_secret(&key, &peer, shared, &len) == 0 &&
+                 len == IMC_P256_SHARED_BYTES)
+            st = IMC_OK;
+    }
+    if (have_peer)
+        wc_ecc_free(&peer);
+    if (have_key)
+        wc_ecc_free(&key);
+    wc_FreeRng(&rng);
+    if (st != IMC_OK)
+        imc_wipe(shared, IMC_P256_SHARED_BYTES);
+    return st;
+}
+
+static imc_status wolf_ecdsa_p256_sign(uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES],
+                                       const uint8_t sk[IMC_P256_SECRET_BYTES],
+                                       const uint8_t *msg, size_t msg_len)
+{
+    uint8_t h[WC_SHA256_DIGEST_SIZE];
+    ecc_key key;
+    WC_RNG rng;
+    mp_int r, s;
+    if (msg_len > 0xffffffffu)
+        return IMC_ERR_ARG;
+    if (wc_Sha256Hash(nz(msg), (word32)msg_len, h) != 0 || wc_InitRng(&rng) != 0)
+        return IMC_ERR_CRYPTO;
+    int rc = mp_init(&r);
+    rc = rc != 0 ? rc : mp_init(&s);
+    rc = rc != 0 ? rc : wc_ecc_init(&key);
+    rc = rc != 0 ? rc : p256_private(&key, &rng, sk);
+    rc = rc != 0 ? rc : wc_ecc_set_deterministic(&key, 1);
+    rc = rc != 0 ? rc : wc_ecc_sign_hash_ex(h, sizeof h, &rng, &key, &r, &s);
+    rc = rc != 0 ? rc : mp_to_unsigned_bin_len(&r, sig, 32);
+    rc = rc != 0 ? rc : mp_to_unsigned_bin_len(&s, sig + 32, 32);
+    wc_ecc_free(&key);
+    mp_forcezero(&r);
+    mp_forcezero(&s);
+    wc_FreeRng(&rng);
+    return rc == 0 ? IMC_OK : IMC_ERR_CRYPTO;
+}
+
+static imc_status wolf_ecdsa_p256_verify(const uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES],
+                                         const uint8_t pk[IMC_P256_PUBLIC_BYTES],
+                                         const uint8_t *msg, size_t msg_len)
+{
+    uint8_t h[WC_SHA256_DIGEST_SIZE];
+    ecc_key key;
+    mp_int r, s;
+    int res = 0;
+    if (msg_len > 0xffffffffu || wc_Sha256Hash(nz(msg), (word32)msg_len, h) != 0)
+        return IMC_ERR_AUTH;
+    int rc = mp_init(&r);
+    rc = rc != 0 ? rc : mp_init(&s);
+    rc = rc != 0 ? rc : mp_read_unsigned_bin(&r, sig, 32);
+    rc = rc != 0 ? rc : mp_read_unsigned_bin(&s, sig + 32, 32);
+    rc = rc != 0 ? rc : wc_ecc_init(&key);
+    if (rc == 0) {
+        rc = p256_public_key(&key, pk);
+        rc = rc != 0 ? rc : wc_ecc_verify_hash_ex(&r, &s, h, sizeof h, &res, &key);
+        wc_ecc_free(&key);
+    }
+    mp_clear(&r);
+    mp_clear(&s);
+    return rc == 0 && res == 1 ? IMC_OK : IMC_ERR_AUTH;
+}
+
+/* ---- AEAD -------------------------------------------------------------- */
+
+/* wolfCrypt's one-shot AEADs take 32-bit lengths. Open may write
+ * plaintext before it has checked the tag; it is wiped on failure. */
+static imc_status wolf_aead_seal(imc_aead aead, uint8_t *out,
+                                 const uint8_t key[IMC_AEAD_KEY_BYTES],
+                                 const uint8_t nonce[IMC_AEAD_NONCE_BYTES], const uint8_t *ad,
+                                 size_t ad_len, const uint8_t *in, size_t in_len)
+{
+    int rc;
+    if (in_len > 0xffffffffu - IMC_AEAD_TAG_BYTES || ad_len > 0xffffffffu)
+        return IMC_ERR_ARG;
+    if (aead == IMC_AEAD_CHACHA20POLY1305) {
+        rc = wc_ChaCha20Poly1305_Encrypt(key, nonce, nz(ad), (word32)ad_len, nz(in),
+                                         (word32)in_len, out, out + in_len);
+    } else if (aead == IMC_AEAD_AES256GCM) {
+        Aes aes;
+        if (wc_AesInit(&aes, NULL, INVALID_DEVID) != 0)
+            return IMC_ERR_CRYPTO;
+        rc = wc_AesGcmSetKey(&aes, key, IMC_AEAD_KEY_BYTES);
+        rc = rc != 0 ? rc
+                     : wc_AesGcmEncrypt(&aes, out, nz(in), (word32)in_len, nonce,
+                                        IMC_AEAD_NONCE_BYTES, out + in_len, IMC_AEAD_TAG_BYTES,
+                                        nz(ad), (word32)ad_len);
+        wc_AesFree(&aes);
+        imc_wipe(&aes, sizeof aes);
+    } else {
+        return IMC_ERR_UNSUPPORTED;
+    }
+    return rc == 0 ? IMC_OK : IMC_ERR_CRYPTO;
+}
+
+static imc_status wolf_aead_open(imc_aead aead, uint8_t *out,
+                                 const uint8_t key[IMC_AEAD_KEY_BYTES],
+                                 const uint8_t nonce[IMC_AEAD_NONCE_BYTES], const uint8_t *ad,
+                                 size_t ad_len, const uint8_t *in, size_t in_len)
+{
+    size_t ct_len = in_len - IMC_AEAD_TAG_BYTES;
+    uint8_t tag[IMC_AEAD_TAG_BYTES];
+    int rc;
+    if (ct_len > 0xffffffffu || ad_len > 0xffffffffu)
+        return IMC_ERR_AUTH; /* longer than any seal produces */
+    memcpy(tag, in + ct_len, sizeof tag); /* out may overwrite in */
+    if (aead == IMC_AEAD_CHACHA20POLY1305) {
+        rc = wc_ChaCha20Poly1305_Decrypt(key, nonce, nz(ad), (word32)ad_len, in, (word32)ct_len,
+                                         tag, out);
+    } else if (aead == IMC_AEAD_AES256GCM) {
+        Aes aes;
+        if (wc_AesInit(&aes, NULL, INVALID_DEVID) != 0)
+            return IMC_ERR_CRYPTO;
+        rc = wc_AesGcmSetKey(&aes, key, IMC_AEAD_KEY_BYTES);
+        rc = rc != 0 ? rc
+                     : wc_AesGcmDecrypt(&aes, out, in, (word32)ct_len, nonce,
+                                        IMC_AEAD_NONCE_BYTES, tag, IMC_AEAD_TAG_BYTES, nz(ad),
+                                        (word32)ad_len);
+        wc_AesFree(&aes);
+        imc_wipe(&aes, sizeof aes);
+    } else {
+        return IMC_ERR_UNSUPPORTED;
+    }
+    if (rc != 0) {
+        imc_wipe(out, ct_len);
+        return IMC_ERR_AUTH;
+    }
+    return IMC_OK;
+}
+
+/* ---- Hashing ----------------------------------------------------------- */
+
+static imc_status wolf_sha256(uint8_t out[IMC_SHA256_BYTES], const uint8_t *in, size_t in_len)
+{
+    if (in_len > 0xffffffffu)
+        return IMC_ERR_ARG;
+    return wc_Sha256Hash(nz(in), (word32)in_len, out) == 0 ? IMC_OK : IMC_ERR_CRYPTO;
+}
+
+static imc_status wolf_hmac_sha256(uint8_t out[IMC_SHA256_BYTES], const uint8_t *key,
+                                   size_t key_len, const uint8_t *msg, size_t msg_len)
+{
+    Hmac h;
+    if (key_len > 0xffffffffu || msg_len > 0xffffffffu)
+        return IMC_ERR_ARG;
+    if (wc_HmacInit(&h, NULL, INVALID_DEVID) != 0)
+        return IMC_ERR_CRYPTO;
+    int rc = wc_HmacSetKey(&h, WC_SHA256, nz(key), (word32)key_len);
+    rc = rc != 0 ? rc : wc_HmacUpdate(&h, nz(msg), (word32)msg_len);
+    rc = rc != 0 ? rc : wc_HmacFinal(&h, out);
+    wc_HmacFree(&h);
+    imc_wipe(&h, sizeof h);
+    return rc == 0 ? IMC_OK : IMC_ERR_CRYPTO;
+}
+
+/* wolfCrypt's RFC 5869; an empty salt is an empty HMAC key, the same PRK as
+ * HashLen zero bytes. */
+static imc_status wolf_hkdf_sha256(uint8_t *out, size_t out_len, const uint8_t *salt,
+                                   size_t salt_len, const uint8_t *ikm, size_t ikm_len,
+                                   const uint8_t *info, size_t info_len)
+{
+    if (salt_len > 0xffffffffu || ikm_len > 0xffffffffu || info_len > 0xffffffffu)
+        return IMC_ERR_ARG;
+    return wc_HKDF(WC_SHA256, nz(ikm), (word32)ikm_len, nz(salt), (word32)salt_len, nz(info),
+                   (word32)info_len, out, (word32)out_len) == 0
+               ? IMC_OK
+               : IMC_ERR_CRYPTO;
+}
+
+const imc_backend imc_backend_wolfssl = {
+    .name = "wolfssl",
+    .init = wolf_init,
+    .version = wolf_version,
+    .caps = wolf_caps,
+    .random = wolf_random,
+    .x25519_public = wolf_x25519_public,
+    .x25519 = wolf_x25519,
+    .ed25519_public = wolf_ed25519_public,
+    .ed25519_sign = wolf_ed25519_sign,
+    .ed25519_verify = wolf_ed25519_verify,
+    .p256_public = wolf_p256_public,
+    .p256_ecdh = wolf_p256_ecdh,
+    .ecdsa_p256_sign = wolf_ecdsa_p256_sign,
+    .ecdsa_p256_verify = wolf_ecdsa_p256_verify,
+    .aead_seal = wolf_aead_seal,
+    .aead_open = wolf_aead_open,
+    .sha256 = wolf_sha256,
+    .hmac_sha256 = wolf_hmac_sha256,
+    .hkdf_sha256 = wolf_hkdf_sha256,
+};
