@@ -5,7 +5,7 @@
  *        threads/decrypt/<backend>/<suite>/body:1024/real_time/threads:<T>
  * (google-benchmark appends the last two parts). Every thread runs the same
  * benchmark as bench_msg.c with its own buffers, RNG stream and replay
- * cache over shared read-only keys; timing is wall-clock (real_time), so
+ * state over shared read-only keys; timing is wall-clock (real_time), so
  * items_per_second is the total messages per second of all threads, and
  * scripts/lib/bench_report.py derives the scaling efficiency
  * throughput(T) / (T x throughput(1)). Thread counts: every count up to 4,

@@ -37,7 +37,7 @@ void imc_bench_register_msg(void);
 
 /* One encrypt (N devices) or decrypt benchmark of bench_msg.c under `name`,
  * for other groups (threads); NULL if the backend lacks the suite. The
- * benchmark is thread-safe: per-thread buffers, RNG and replay cache. */
+ * benchmark is thread-safe: per-thread buffers, RNG and replay state. */
 typedef enum imc_bench_msg_path {
     IMC_BENCH_MSG_ENCRYPT,
     IMC_BENCH_MSG_DECRYPT,

@@ -492,6 +492,55 @@ static void gen_dir(void)
     put("dir_ops", "multi", seq_multi, sizeof seq_multi);
 }
 
+/* ---- Replay state ------------------------------------------------------- */
+
+/* Operation sequences for fuzz_replay (layout in fuzz_replay.c): byte 0
+ * picks memory or LMDB; message ops are [0, sender, id, dt_hi, dt_lo]. */
+static void gen_replay(void)
+{
+    /* Four senders fill the table; a fifth is refused until time passes. */
+    static const uint8_t cap[] = {
+        0,
+        0, 0, 1, 0xff, 0xf0, 0, 1, 1, 0xff, 0xf0, 0, 2, 1, 0xff, 0xf0, 0, 3, 1, 0xff, 0xf0,
+        0, 4, 1, 0, 0,          /* LIMIT */
+        7, 61,                  /* 61 s later: everyone expired */
+        0, 4, 1, 0, 0,          /* reclaims */
+        6, 0, 6, 4,             /* replays */
+    };
+    put("replay", "sender-cap", cap, sizeof cap);
+    /* One sender overflows its window (ids 1..6, increasing time), then a
+     * late one below the floor, another sender's id reuse, and the skew
+     * and age edges. */
+    static const uint8_t window[] = {
+        1,
+        0, 2, 1, 0xff, 0x00, 0, 2, 2, 0xff, 0x10, 0, 2, 3, 0xff, 0x20, 0, 2, 4, 0xff, 0x30,
+        0, 2, 5, 0xff, 0x40, 0, 2, 6, 0xff, 0x50,
+        0, 2, 7, 0xff, 0x01,    /* below the floor */
+        0, 3, 1, 0xff, 0x00,    /* sender 3 reuses sender 2's id 1 */
+        5,                      /* reopen */
+        0, 2, 1, 0xff, 0x00,    /* replay after reopen */
+        0, 1, 9, 0x01, 0xf4,    /* +5000 ms: the skew edge */
+        0, 1, 10, 0x01, 0xf5,   /* +5010 ms: stale */
+        4, 0x17, 0x70,          /* +60 s */
+        0, 0, 11, 0xe8, 0x90,   /* -60000 ms: the age edge */
+        0, 0, 12, 0xe8, 0x8f,   /* expired */
+        6, 1,
+    };
+    put("replay", "window-floor", window, sizeof window);
+    /* Many messages from all five senders with the same id byte. */
+    uint8_t mixed[1 + 5 * 40];
+    mixed[0] = 1;
+    for (unsigned i = 0; i < 40; i++) {
+        uint8_t *p = &mixed[1 + 5 * i];
+        p[0] = (uint8_t)(i % 4);
+        p[1] = (uint8_t)(i % 5);
+        p[2] = (uint8_t)(i % 3);
+        p[3] = 0xff;
+        p[4] = (uint8_t)(i * 37);
+    }
+    put("replay", "mixed", mixed, sizeof mixed);
+}
+
 /* ---- Key files ---------------------------------------------------------- */
 
 /* corpus/keys_parse/s<suite>-<what>: one key file, n bytes of f. */
@@ -585,6 +634,7 @@ int main(int argc, char **argv)
     gen_roundtrip();
     gen_dir();
     gen_keys();
+    gen_replay();
     if (w->sodium != NULL && w->openssl != NULL)
         gen_backend_diff();
     fprintf(stderr, "gen-corpus: %lu files under %s\n", written, outdir);

@@ -10,6 +10,7 @@ set(IMC_FUZZ_TARGETS
   keys_parse
   kt_note
   kt_proof
+  replay
 )
 # The key-directory targets, once the directory module is in the library.
 if(EXISTS ${PROJECT_SOURCE_DIR}/core/include/imcore/dir.h

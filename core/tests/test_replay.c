@@ -11,6 +11,7 @@
 #include "replay_model.h"
 
 #include <fcntl.h>
+#include <lmdb.h>
 #include <sys/stat.h>
 
 #define DAY_MS (86400ull * 1000)
@@ -170,6 +171,17 @@ static void test_floor_rule(void)
         make_id(id, 0, k);
         CHECK_ST(accept(r, 0, id, t + 10u * k, NOW), IMC_ERR_REPLAY);
     }
+    /* Equal timestamps: forgetting one raises the floor to it, and the
+     * others at that timestamp leave the window (refused by the floor). */
+    for (uint8_t k = 200; k < 205; k++) {
+        make_id(id, 0, k);
+        CHECK_OK(accept(r, 2, id, t + 100, NOW));
+    }
+    make_id(id, 0, 200);
+    CHECK_ST(accept(r, 2, id, t + 100, NOW), IMC_ERR_REPLAY);
+    make_id(id, 0, 210);
+    CHECK_ST(accept(r, 2, id, t + 100, NOW), IMC_ERR_REPLAY); /* at the floor */
+    CHECK_OK(accept(r, 2, id, t + 101, NOW));
     /* Another sender is untouched by sender 0's floor (P1). */
     make_id(id, 0, 1);
     CHECK_OK(accept(r, 1, id, t + 1, NOW));
@@ -406,6 +418,116 @@ static void test_files(const char *dir)
     unlink(path);
 }
 
+/* One change to a closed state file through LMDB itself: put (val != NULL)
+ * or delete key in database db. */
+static void poke(const char *path, const char *db, const void *key, size_t key_len,
+                 const void *val, size_t val_len)
+{
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    MDB_dbi dbi;
+    int rc = mdb_env_create(&env);
+    if (rc == 0)
+        rc = mdb_env_set_maxdbs(env, 2);
+    if (rc == 0)
+        rc = mdb_env_open(env, path, MDB_NOSUBDIR, 0600);
+    if (rc == 0)
+        rc = mdb_txn_begin(env, NULL, 0, &txn);
+    if (rc == 0)
+        rc = mdb_dbi_open(txn, db, 0, &dbi);
+    MDB_val k = {key_len, (void *)(uintptr_t)key}, v = {val_len, (void *)(uintptr_t)val};
+    if (rc == 0)
+        rc = val != NULL ? mdb_put(txn, dbi, &k, &v, 0) : mdb_del(txn, dbi, &k, NULL);
+    if (rc == 0)
+        rc = mdb_txn_commit(txn);
+    else if (txn != NULL)
+        mdb_txn_abort(txn);
+    CHECK(rc == 0);
+    mdb_env_close(env);
+}
+
+static void put_be64(uint8_t *p, uint64_t v)
+{
+    for (unsigned i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (56 - 8 * i));
+}
+
+/* Every rule of the file's parser, one at a time on a fresh valid state:
+ * the broken file is refused with IMC_ERR_MALFORMED. */
+static void test_file_rules(const char *dir)
+{
+    char path[700], lock[720];
+    snprintf(path, sizeof path, "%s/%s", dir, IMC_REPLAY_FILE);
+    snprintf(lock, sizeof lock, "%s-lock", path);
+    const uint8_t tag[16] = {1, 2, 3}, short_tag[15] = {1};
+    uint8_t rec[16 + 3 * 16];
+    /* floor 100, newest 300, entries (1, 200) (2, 300). */
+    memset(rec, 0, sizeof rec);
+    put_be64(rec, 100);
+    put_be64(rec + 8, 300);
+    put_be64(rec + 16, 1);
+    put_be64(rec + 24, 200);
+    put_be64(rec + 32, 2);
+    put_be64(rec + 40, 300);
+    uint8_t bad[sizeof rec];
+    static const struct {
+        const char *what, *db, *key;
+        int edit; /* 0: value as given, 1: delete, 2: record variant */
+        size_t len;
+        const char *val;
+    } metas[] = {
+        {"format 2", "replay-meta", "format", 0, 1, "\x02"},
+        {"format of 2 bytes", "replay-meta", "format", 0, 2, "\x01\x00"},
+        {"key of 15 bytes", "replay-meta", "key", 0, 15, "123456789012345"},
+        {"key of 17 bytes", "replay-meta", "key", 0, 17, "12345678901234567"},
+        {"floor of 7 bytes", "replay-meta", "floor", 0, 7, "1234567"},
+        {"floor of 9 bytes", "replay-meta", "floor", 0, 9, "123456789"},
+        {"no floor", "replay-meta", "floor", 1, 0, NULL},
+        {"no key", "replay-meta", "key", 1, 0, NULL},
+        {"an extra meta value", "replay-meta", "extra", 0, 1, "x"},
+    };
+    imc_replay *r = NULL;
+    for (size_t i = 0; i < sizeof metas / sizeof metas[0] + 9; i++) {
+        unlink(path);
+        unlink(lock);
+        CHECK_OK(imc_replay_open(&r, dir, NULL, g_b, NULL));
+        imc_replay_close(r);
+        r = NULL;
+        const char *what = NULL;
+        if (i < sizeof metas / sizeof metas[0]) {
+            what = metas[i].what;
+            poke(path, metas[i].db, metas[i].key, strlen(metas[i].key),
+                 metas[i].edit == 1 ? NULL : metas[i].val, metas[i].len);
+        } else {
+            size_t k = i - sizeof metas / sizeof metas[0], len = sizeof rec;
+            memcpy(bad, rec, sizeof rec);
+            const void *key = tag;
+            size_t key_len = sizeof tag;
+            switch (k) {
+            case 0: what = "valid record"; len = 48; break;
+            case 1: what = "sender key of 15 bytes"; key = short_tag; key_len = 15; len = 48; break;
+            case 2: what = "record of 15 bytes"; len = 15; break;
+            case 3: what = "record of 16 + 8 bytes"; len = 24; break;
+            case 4: what = "newest below the floor"; put_be64(bad + 8, 99); len = 16; break;
+            case 5: what = "entry at the floor"; put_be64(bad + 24, 100); len = 48; break;
+            case 6: what = "entry above the newest"; put_be64(bad + 40, 301); len = 48; break;
+            case 7: what = "record of 16 + 16 + 8 bytes"; len = 40; break;
+            default: what = "empty record"; len = 0; break;
+            }
+            poke(path, "replay-senders", key, key_len, bad, len);
+        }
+        imc_status st = imc_replay_open(&r, dir, NULL, g_b, NULL);
+        imc_status want = strcmp(what, "valid record") == 0 ? IMC_OK : IMC_ERR_MALFORMED;
+        if (st != want)
+            fprintf(stderr, "  file rule '%s': %s\n", what, imc_status_str(st));
+        CHECK(st == want);
+        imc_replay_close(r);
+        r = NULL;
+    }
+    unlink(path);
+    unlink(lock);
+}
+
 /* ---- Property test ---------------------------------------------------------------- */
 
 static uint64_t g_rand = 0x9E3779B97F4A7C15ull;
@@ -514,16 +636,19 @@ static void test_footprint(const char *dir)
            (double)mem / IMC_REPLAY_MAX_SENDERS);
     CHECK(mem > (size_t)IMC_REPLAY_MAX_SENDERS * IMC_REPLAY_WINDOW * 16);
 
-    /* Disk: 256 senders, each with a full window, in one file. */
+    /* Disk: a table of 256 senders filled, each with a full window and
+     * then 8 more messages (records rewritten at full length): also shows
+     * that the file's address space (map_bytes in replay.c) suffices. */
     char path[700];
     snprintf(path, sizeof path, "%s/%s", dir, IMC_REPLAY_FILE);
     unlink(path);
-    CHECK_OK(imc_replay_open(&r, dir, NULL, g_b, NULL));
+    const imc_replay_config full = {0, 0, 256, 0};
+    CHECK_OK(imc_replay_open(&r, dir, &full, g_b, NULL));
     struct stat st0, st1;
     CHECK(stat(path, &st0) == 0);
     const unsigned senders = 256;
     for (unsigned s = 0; s < senders && r != NULL; s++)
-        for (unsigned k = 0; k < IMC_REPLAY_WINDOW; k++) {
+        for (unsigned k = 0; k < IMC_REPLAY_WINDOW + 8; k++) {
             uint8_t id[IMC_MSG_ID_BYTES];
             make_id(id, s, (uint8_t)k);
             id[4] = (uint8_t)(k >> 8);
@@ -537,8 +662,8 @@ static void test_footprint(const char *dir)
         }
     imc_replay_close(r);
     CHECK(stat(path, &st1) == 0);
-    printf("  disk: empty state %lld bytes; %u senders with full windows of %u: %lld bytes, "
-           "%.0f per sender\n",
+    printf("  disk: empty state %lld bytes; a full table of %u senders with full windows of %u: "
+           "%lld bytes, %.0f per sender\n",
            (long long)st0.st_size, senders, (unsigned)IMC_REPLAY_WINDOW, (long long)st1.st_size,
            (double)(st1.st_size - st0.st_size) / senders);
     CHECK(st1.st_size > st0.st_size);
@@ -572,6 +697,7 @@ int main(void)
     test_sender_cap(dir);
     unlink(path);
     test_files(dir);
+    test_file_rules(dir);
     test_property(dir);
     test_footprint(dir);
     fx_rmdir(dir);

@@ -212,6 +212,13 @@ static void window_add(rp_entry *e, uint32_t *count, uint32_t window, uint64_t *
     }
     if (forgotten > *floor)
         *floor = forgotten;
+    /* Entries at the new floor (same timestamp as the forgotten one) are
+     * refused by the floor now: drop them, so every entry stays above it. */
+    n = 0;
+    for (uint32_t i = 0; i < *count; i++)
+        if (e[i].ts > *floor)
+            e[n++] = e[i];
+    *count = n;
 }
 
 /* ---- Records (the file's per-sender values) -------------------------------- */
@@ -276,6 +283,14 @@ static imc_status load_one(void *ctx, const uint8_t tag[IMC_REPLAY_TAG_BYTES],
 
 /* ---- Open and close ---------------------------------------------------------- */
 
+/* The file's address space: every sender's full record four times over
+ * (copy-on-write pages, the free list, B-tree nodes), and a megabyte. */
+static size_t map_bytes(const imc_replay_config *c)
+{
+    return (size_t)c->max_senders * (REC_HEAD + (size_t)c->window * REC_ENTRY + 64) * 4 +
+           ((size_t)1 << 20);
+}
+
 static void *alloc(imc_replay *r, size_t n, size_t size)
 {
     r->bytes += n * size;
@@ -327,7 +342,7 @@ imc_status imc_replay_open(imc_replay **out, const char *dir, const imc_replay_c
     else if (dir == NULL)
         st = imc_rng_fill(rng, b, r->key, sizeof r->key);
     else
-        st = imc_replay_db_open(&r->db, r->key, &r->global_floor, dir, b, rng);
+        st = imc_replay_db_open(&r->db, r->key, &r->global_floor, dir, map_bytes(&c), b, rng);
     if (st == IMC_OK && r->db != NULL)
         st = imc_replay_db_scan(r->db, load_one, r);
     if (st != IMC_OK) {

@@ -18,12 +18,13 @@
 typedef struct imc_replay_db imc_replay_db;
 
 /* Opens dir/IMC_REPLAY_FILE after checking that it is a complete LMDB file,
- * or creates it (atomically: written under a temporary name, then renamed)
- * with a fresh key from rng/b. Returns the key and the global floor.
- * Statuses as imc_replay_open. */
+ * or creates it (atomically: written under a temporary name, then linked)
+ * with a fresh key from rng/b, mapping map_bytes of address space. Returns
+ * the key and the global floor. Statuses as imc_replay_open. */
 IMC_MUST_USE imc_status imc_replay_db_open(imc_replay_db **db, uint8_t key[IMC_SIPHASH_KEY_BYTES],
                                            uint64_t *global_floor, const char *dir,
-                                           const imc_backend *b, imc_rng *rng);
+                                           size_t map_bytes, const imc_backend *b,
+                                           imc_rng *rng);
 
 /* Calls fn for every stored sender record, in tag order; stops at the
  * first status other than IMC_OK and returns it. */

@@ -11,9 +11,9 @@
  * fsync, meta page, fsync), so a process killed at any moment leaves the
  * state before or after that accept, never a mix. The file is created
  * complete under a temporary name and linked into place, so it is never
- * seen half-initialised; and before LMDB maps an existing file, the file is
- * checked to be an LMDB file as long as its newest meta page says (mapping
- * a truncated file would fault on the first read of a missing page).
+ * seen half-initialised; and before LMDB maps an existing file it goes
+ * through the shared check (util/mdbfile.h: empty, truncated or foreign
+ * files are refused, never mapped).
  * An exclusive flock on the file keeps a second state (in this process or
  * another) from opening it: two in-memory copies would each accept a
  * message once. */
@@ -31,15 +31,21 @@
 #include "imcore/util.h"
 #include "imcore/wire.h"
 #include "replay/replay_impl.h"
+#include "util/mdbfile.h"
 
-#define MAP_BYTES ((size_t)64 << 30) /* address space only; the file grows as needed */
 #define FORMAT 1
+
+static const char *const TABLES[] = {"replay-meta", "replay-senders"};
+static const imc_mdbfile_layout LAYOUT = {TABLES, 2};
 
 struct imc_replay_db {
     MDB_env *env;
-    MDB_dbi meta, senders;
-    int lock_fd; /* holds the flock */
+    MDB_dbi dbi[2]; /* LAYOUT's tables: meta, senders */
+    int lock_fd;    /* holds the flock */
 };
+
+#define META dbi[0]
+#define SENDERS dbi[1]
 
 static imc_status map_err(int rc)
 {
@@ -54,59 +60,6 @@ static imc_status map_err(int rc)
     case MDB_INCOMPATIBLE: return IMC_ERR_MALFORMED;
     default: return IMC_ERR_IO;
     }
-}
-
-/* ---- Checking a file before LMDB maps it --------------------------------- */
-
-/* LMDB's on-disk meta page (lmdb.h data version 1, 64-bit build): a 16-byte
- * page header, then magic (u32), version (u32), address, map size, two
- * 48-byte database records (the first one's first u32 is the page size),
- * the last used page number and the transaction id, in native byte order. */
-#define META_OFF 16
-#define META_MAGIC 0xBEEFC0DEu
-#define META_BYTES (META_OFF + 136)
-
-typedef struct meta_view {
-    uint32_t psize;
-    uint64_t last_pg, txnid;
-    bool ok;
-} meta_view;
-
-static meta_view read_meta(int fd, off_t at)
-{
-    meta_view v = {0, 0, 0, false};
-    uint8_t page[META_BYTES];
-    if (pread(fd, page, sizeof page, at) != (ssize_t)sizeof page)
-        return v;
-    uint32_t magic, version;
-    memcpy(&magic, page + META_OFF, 4);
-    memcpy(&version, page + META_OFF + 4, 4);
-    memcpy(&v.psize, page + META_OFF + 24, 4);
-    memcpy(&v.last_pg, page + META_OFF + 120, 8);
-    memcpy(&v.txnid, page + META_OFF + 128, 8);
-    v.ok = magic == META_MAGIC && version == 1 && v.psize >= 512 && v.psize <= 65536 &&
-           (v.psize & (v.psize - 1)) == 0 && v.last_pg >= 1 && v.last_pg < ((uint64_t)1 << 40);
-    return v;
-}
-
-/* IMC_OK if the open file fd is a regular file holding both LMDB meta
- * pages and every page the newer one refers to. */
-static imc_status check_file(int fd)
-{
-    struct stat st;
-    if (fstat(fd, &st) != 0)
-        return IMC_ERR_IO;
-    if (!S_ISREG(st.st_mode))
-        return IMC_ERR_MALFORMED;
-    meta_view m0 = read_meta(fd, 0);
-    if (!m0.ok)
-        return IMC_ERR_MALFORMED;
-    meta_view m1 = read_meta(fd, (off_t)m0.psize);
-    if (!m1.ok || m1.psize != m0.psize)
-        return IMC_ERR_MALFORMED;
-    const meta_view *cur = m1.txnid > m0.txnid ? &m1 : &m0;
-    uint64_t need = (cur->last_pg + 1) * cur->psize;
-    return (uint64_t)st.st_size >= need ? IMC_OK : IMC_ERR_MALFORMED;
 }
 
 /* ---- Environment ----------------------------------------------------------- */
@@ -124,13 +77,14 @@ static void db_free(imc_replay_db *db)
 
 void imc_replay_db_close(imc_replay_db *db) { db_free(db); }
 
-static int env_open(imc_replay_db *db, const char *path)
+/* map_bytes is address space only: the file grows as pages are used. */
+static int env_open(imc_replay_db *db, const char *path, size_t map_bytes)
 {
     int rc = mdb_env_create(&db->env);
     if (rc == MDB_SUCCESS)
         rc = mdb_env_set_maxdbs(db->env, 2);
     if (rc == MDB_SUCCESS)
-        rc = mdb_env_set_mapsize(db->env, MAP_BYTES);
+        rc = mdb_env_set_mapsize(db->env, map_bytes);
     if (rc == MDB_SUCCESS)
         rc = mdb_env_open(db->env, path, MDB_NOSUBDIR | MDB_NOTLS, 0600);
     int dead = 0;
@@ -160,28 +114,21 @@ static int put_floor(MDB_txn *txn, MDB_dbi dbi, uint64_t floor)
     return put_raw(txn, dbi, "floor", buf, sizeof buf);
 }
 
-/* Opens (create: creates) both databases and, when creating, writes the
- * meta values with a fresh key. */
-static int open_tables(imc_replay_db *db, bool create, const imc_backend *b, imc_rng *rng)
+/* A new file's meta values, with a fresh key. */
+static int write_meta(imc_replay_db *db, const imc_backend *b, imc_rng *rng)
 {
     MDB_txn *txn = NULL;
-    unsigned flags = create ? MDB_CREATE : 0;
+    uint8_t key[IMC_SIPHASH_KEY_BYTES], format = FORMAT;
     int rc = mdb_txn_begin(db->env, NULL, 0, &txn);
     if (rc == MDB_SUCCESS)
-        rc = mdb_dbi_open(txn, "replay-meta", flags, &db->meta);
-    if (rc == MDB_SUCCESS)
-        rc = mdb_dbi_open(txn, "replay-senders", flags, &db->senders);
-    if (rc == MDB_SUCCESS && create) {
-        uint8_t key[IMC_SIPHASH_KEY_BYTES], format = FORMAT;
         rc = imc_rng_fill(rng, b, key, sizeof key) == IMC_OK ? MDB_SUCCESS : EIO;
-        if (rc == MDB_SUCCESS)
-            rc = put_raw(txn, db->meta, "format", &format, 1);
-        if (rc == MDB_SUCCESS)
-            rc = put_raw(txn, db->meta, "key", key, sizeof key);
-        if (rc == MDB_SUCCESS)
-            rc = put_floor(txn, db->meta, 0);
-        imc_wipe(key, sizeof key);
-    }
+    if (rc == MDB_SUCCESS)
+        rc = put_raw(txn, db->META, "format", &format, 1);
+    if (rc == MDB_SUCCESS)
+        rc = put_raw(txn, db->META, "key", key, sizeof key);
+    if (rc == MDB_SUCCESS)
+        rc = put_floor(txn, db->META, 0);
+    imc_wipe(key, sizeof key);
     if (rc == MDB_SUCCESS)
         return mdb_txn_commit(txn);
     if (txn != NULL)
@@ -199,15 +146,15 @@ static imc_status read_meta_values(imc_replay_db *db, uint8_t key[IMC_SIPHASH_KE
         return map_err(rc);
     MDB_stat s;
     MDB_val fv = {0, NULL}, kv = {0, NULL}, lv = {0, NULL};
-    rc = mdb_stat(txn, db->meta, &s);
+    rc = mdb_stat(txn, db->META, &s);
     if (rc == MDB_SUCCESS && s.ms_entries != 3)
         rc = MDB_INVALID;
     if (rc == MDB_SUCCESS)
-        rc = get_raw(txn, db->meta, "format", &fv);
+        rc = get_raw(txn, db->META, "format", &fv);
     if (rc == MDB_SUCCESS)
-        rc = get_raw(txn, db->meta, "key", &kv);
+        rc = get_raw(txn, db->META, "key", &kv);
     if (rc == MDB_SUCCESS)
-        rc = get_raw(txn, db->meta, "floor", &lv);
+        rc = get_raw(txn, db->META, "floor", &lv);
     imc_status st = map_err(rc);
     if (st == IMC_OK && (fv.mv_size != 1 || *(const uint8_t *)fv.mv_data != FORMAT ||
                          kv.mv_size != IMC_SIPHASH_KEY_BYTES))
@@ -239,11 +186,12 @@ static imc_status create_file(const char *dir, const char *path, const imc_backe
     if (db == NULL)
         return IMC_ERR_NOMEM;
     db->lock_fd = -1;
-    int rc = env_open(db, tmp);
-    if (rc == MDB_SUCCESS)
-        rc = open_tables(db, true, b, rng);
+    int rc = env_open(db, tmp, (size_t)1 << 20);
+    imc_status st = rc == MDB_SUCCESS ? imc_mdbfile_open_tables(db->env, &LAYOUT, false, db->dbi)
+                                      : map_err(rc);
+    if (st == IMC_OK)
+        st = map_err(write_meta(db, b, rng));
     db_free(db);
-    imc_status st = rc == MDB_SUCCESS ? IMC_OK : map_err(rc == MDB_NOTFOUND ? EIO : rc);
     if (st == IMC_OK && link(tmp, path) != 0 && errno != EEXIST)
         st = IMC_ERR_IO;
     unlink(tmp);
@@ -258,8 +206,8 @@ static imc_status create_file(const char *dir, const char *path, const imc_backe
 }
 
 imc_status imc_replay_db_open(imc_replay_db **out, uint8_t key[IMC_SIPHASH_KEY_BYTES],
-                              uint64_t *global_floor, const char *dir, const imc_backend *b,
-                              imc_rng *rng)
+                              uint64_t *global_floor, const char *dir, size_t map_bytes,
+                              const imc_backend *b, imc_rng *rng)
 {
     *out = NULL;
     char path[4096];
@@ -280,15 +228,15 @@ imc_status imc_replay_db_open(imc_replay_db **out, uint8_t key[IMC_SIPHASH_KEY_B
     imc_status st = db->lock_fd >= 0 ? IMC_OK : IMC_ERR_IO;
     if (st == IMC_OK && flock(db->lock_fd, LOCK_EX | LOCK_NB) != 0)
         st = IMC_ERR_IO;
+    bool exists = false;
     if (st == IMC_OK)
-        st = check_file(db->lock_fd);
-    int rc = MDB_SUCCESS;
+        st = imc_mdbfile_check(path, &exists);
+    if (st == IMC_OK && !exists)
+        st = IMC_ERR_IO; /* removed under us */
     if (st == IMC_OK)
-        rc = env_open(db, path);
-    if (st == IMC_OK && rc == MDB_SUCCESS)
-        rc = open_tables(db, false, b, rng);
+        st = map_err(env_open(db, path, map_bytes));
     if (st == IMC_OK)
-        st = map_err(rc);
+        st = imc_mdbfile_open_tables(db->env, &LAYOUT, false, db->dbi);
     if (st == IMC_OK)
         st = read_meta_values(db, key, global_floor);
     if (st != IMC_OK) {
@@ -307,7 +255,7 @@ imc_status imc_replay_db_scan(imc_replay_db *db, imc_replay_db_fn fn, void *ctx)
     MDB_cursor *c = NULL;
     int rc = mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn);
     if (rc == MDB_SUCCESS)
-        rc = mdb_cursor_open(txn, db->senders, &c);
+        rc = mdb_cursor_open(txn, db->SENDERS, &c);
     if (rc != MDB_SUCCESS) {
         if (txn != NULL)
             mdb_txn_abort(txn);
@@ -341,14 +289,14 @@ imc_status imc_replay_db_commit(imc_replay_db *db, const uint8_t tag[IMC_REPLAY_
         return IMC_ERR_IO;
     if (drop != NULL) {
         MDB_val d = {IMC_REPLAY_TAG_BYTES, (void *)(uintptr_t)drop};
-        rc = mdb_del(txn, db->senders, &d, NULL);
+        rc = mdb_del(txn, db->SENDERS, &d, NULL);
         if (rc == MDB_SUCCESS)
-            rc = put_floor(txn, db->meta, global_floor);
+            rc = put_floor(txn, db->META, global_floor);
     }
     MDB_val k = {IMC_REPLAY_TAG_BYTES, (void *)(uintptr_t)tag},
             v = {rec_len, (void *)(uintptr_t)rec};
     if (rc == MDB_SUCCESS)
-        rc = mdb_put(txn, db->senders, &k, &v, 0);
+        rc = mdb_put(txn, db->SENDERS, &k, &v, 0);
     if (rc != MDB_SUCCESS) {
         mdb_txn_abort(txn);
         return IMC_ERR_IO;

@@ -1,4 +1,4 @@
-/* A model of docs/replay.md, used by test_replay.c and fuzz/fuzz_replay.c:
+/* A model of docs/replay.md, used by fuzz_replay.c and core/tests/test_replay.c:
  * it remembers every message a replay state accepted and judges each
  * status the state returns.
  *
