@@ -35,7 +35,15 @@ fetch() {
     local d
     d=$(find "$src" -maxdepth 1 -type d -name "$1-[0-9]*" | head -1)
     if [ -z "$d" ]; then
-        (cd "$src" && apt-get source -qq "$1" >/dev/null 2>&1)
+        (cd "$src" && apt-get source -qq "$1" >/dev/null 2>&1) || true
+        d=$(find "$src" -maxdepth 1 -type d -name "$1-[0-9]*" | head -1)
+    fi
+    # A mirror may serve the upstream tarball but not Debian's .dsc (a
+    # security update it has not caught up with): unpack the tarball alone.
+    local orig
+    orig=$(find "$src" -maxdepth 1 -name "$1_*.orig.tar.*" ! -name '*.asc' | head -1)
+    if [ -z "$d" ] && [ -n "$orig" ]; then
+        tar -C "$src" -xf "$orig"
         d=$(find "$src" -maxdepth 1 -type d -name "$1-[0-9]*" | head -1)
     fi
     [ -n "$d" ] || { echo "msan-deps: apt-get source $1 failed" >&2; return 1; }
@@ -78,7 +86,7 @@ build_openssl() {
     # provider needs its own dependencies, and a missing one fails at run
     # time rather than at build time.
     (cd "$d" && make distclean >/dev/null 2>&1 || true
-     ./Configure linux-x86_64-clang no-asm no-shared no-tests no-apps no-docs no-threads \
+     ./Configure linux-x86_64-clang no-asm no-shared no-tests no-threads \
          no-engine no-dso no-afalgeng no-ui-console no-legacy no-module \
          -DPEDANTIC $msan --prefix="$prefix" --libdir=lib >/dev/null &&
      make -j"$jobs" build_libs >/dev/null && make install_dev >/dev/null)
