@@ -206,9 +206,21 @@ void cli_print_help(FILE *out, const cli_cmd *cmd, const char *prog)
         fprintf(out, "  --%s", o->name);
         if (o->kind != CLI_OPT_FLAG)
             fprintf(out, " %s", o->metavar);
-        fprintf(out, "%*s  %s%s%s\n", (int)(width - opt_width(o)), "", o->help,
+        fprintf(out, "%*s  %s%s%s", (int)(width - opt_width(o)), "", o->help,
                 o->required ? " (required)" : "",
                 o->kind == CLI_OPT_MULTI ? " (repeatable)" : "");
+        if (strcmp(o->name, "backend") == 0) {
+            /* The backends of this build, from the registry; the first is
+             * the default. */
+            size_t n = 0;
+            const char *const *names = imc_backend_list(&n);
+            fprintf(out, ":");
+            for (size_t i = 0; i < n; i++)
+                fprintf(out, "%s%s", i == 0 ? " " : "|", names[i]);
+            if (n > 0)
+                fprintf(out, " (default %s)", names[0]);
+        }
+        fputc('\n', out);
     }
     fprintf(out, "  -h, --help%*s  show this help\n", (int)(width - 10), "");
     if (cmd->details != NULL)
@@ -285,10 +297,7 @@ static const char *default_backend(void)
 {
     size_t n = 0;
     const char *const *names = imc_backend_list(&n);
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(names[i], "sodium") == 0)
-            return names[i];
-    return n > 0 ? names[0] : "sodium";
+    return n > 0 ? names[0] : "";
 }
 
 int cli_get_backend(const cli_args *a, const imc_backend **out)

@@ -503,7 +503,7 @@ static int run_export(const cli_args *a)
 
 /* Options shared by the subcommands (one line each: the help is short). */
 #define OPT_DB {"db", CLI_OPT_VALUE, true, "FILE", "the LMDB directory file (key: FILE.key)"}
-#define OPT_BACKEND {"backend", CLI_OPT_VALUE, false, "NAME", "sodium|openssl (default sodium)"}
+#define OPT_BACKEND {"backend", CLI_OPT_VALUE, false, "NAME", "crypto backend"}
 #define OPT_NOW {"now", CLI_OPT_VALUE, false, "MS", "issue time, ms since 1970 (default: now)"}
 #define OPT_OUT {"out", CLI_OPT_VALUE, false, "FILE", "also write the signed answer to FILE"}
 #define OPT_JSON {"json", CLI_OPT_FLAG, false, NULL, "print one JSON line per handle"}

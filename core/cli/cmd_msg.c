@@ -160,7 +160,7 @@ static const cli_opt encrypt_opts[] = {
     {"in", CLI_OPT_VALUE, false, "FILE", "the message body, '-' for standard input (default)"},
     {"out", CLI_OPT_VALUE, false, "FILE", "the envelope, '-' for standard output (default)"},
     {"timestamp", CLI_OPT_VALUE, false, "MS", "milliseconds since the epoch (default: now)"},
-    {"backend", CLI_OPT_VALUE, false, "NAME", "crypto backend: sodium|openssl (default sodium)"},
+    {"backend", CLI_OPT_VALUE, false, "NAME", "crypto backend"},
 };
 
 const cli_cmd cli_cmd_encrypt = {
@@ -346,7 +346,7 @@ static const cli_opt decrypt_opts[] = {
     {"in", CLI_OPT_VALUE, false, "FILE", "the delivery, '-' for standard input (default)"},
     {"out", CLI_OPT_VALUE, false, "FILE", "the plaintext, '-' for standard output (default)"},
     {"json", CLI_OPT_FLAG, false, NULL, "print the sender information as one JSON line"},
-    {"backend", CLI_OPT_VALUE, false, "NAME", "crypto backend: sodium|openssl (default sodium)"},
+    {"backend", CLI_OPT_VALUE, false, "NAME", "crypto backend"},
 };
 
 const cli_cmd cli_cmd_decrypt = {
