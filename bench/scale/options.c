@@ -464,9 +464,8 @@ static int get_backend(const char *name, const imc_backend **out)
     size_t n = 0;
     const char *const *names = imc_backend_list(&n);
     bool known = false;
-    if (name == NULL) {
+    if (name == NULL)
         name = n > 0 ? names[0] : ""; /* the registry's first */
-    }
     char list[256] = "";
     size_t used = 0;
     for (size_t i = 0; i < n; i++) {

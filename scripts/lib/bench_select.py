@@ -35,8 +35,8 @@ DEFAULT_BODIES = "64|1024"
 DEFAULT_PATTERNS = [
     r"^shim/",
     # The generic floor of BRIEF section 7 (also what the auto backend reads
-    # from a results file, IMC_AUTO_PROFILE) for the two library backends.
-    r"^prim/(sodium|openssl)/(x25519-keygen|x25519-derive|ed25519-keygen|p256-keygen|p256-ecdh|"
+    # from a results file, IMC_AUTO_PROFILE) for every backend.
+    r"^prim/[^/]+/(x25519-keygen|x25519-derive|ed25519-keygen|p256-keygen|p256-ecdh|"
     r"ed25519-(sign|verify)/64|ecdsa-p256-(sign|verify)/64|sha256/64|hmac-sha256/64|"
     r"hkdf-sha256/32|random/32|aead-(seal|open)/[a-z0-9]+/(64|1024|16384))$",
     r"^(encrypt/[^/]+|fanout|parse/envelope)/[^/]+/dev:(" + DEFAULT_DEVICES + r")/body:("
