@@ -144,6 +144,14 @@ def main():
             if len(args.inputs) != 3:
                 ap.error("--backends takes RESULTS.json BASELINE_BACKEND CONTENDER_BACKEND")
             path, base, cont = args.inputs
+            # Any two backends of the file (every name the run has in
+            # <kind>/<backend>/... position), named exactly.
+            present = sorted({n.split("/")[1] for n in repetitions(load(path)) if n.count("/") >= 2})
+            for b in (base, cont):
+                if b not in present:
+                    ap.error(f"--backends: no backend '{b}' in {path} (it has: {', '.join(present)})")
+            if base == cont:
+                ap.error("--backends: give two different backends")
             fa, fb = f"/{re.escape(base)}/", f"/{re.escape(cont)}/"
             keep = lambda n: ((f"/{base}/" in n or f"/{cont}/" in n)  # noqa: E731
                               and (rx is None or rx.search(n)))
