@@ -4,6 +4,9 @@
  * Names (benches.h):
  *   encrypt/<backend>/<suite>/dev:<N>/body:<B>   one envelope for N devices
  *   decrypt/<backend>/<suite>/body:<B>           one delivery on one device
+ *   decrypt_state/<backend>/<suite>/dev:<N>/body:1024/state:<memory|lmdb>
+ *                                                the same with a replay state
+ *                                                in memory or in LMDB (real time)
  *   fanout/<suite>/dev:<N>/body:<B>              envelope -> N delivery views
  *   parse/envelope/<suite>/dev:<N>/body:<B>      strict envelope parse
  *   parse/delivery/<suite>/body:<B>              strict delivery parse
@@ -27,8 +30,9 @@
  * the same work; its cost (one ChaCha20 block per message) is part of the
  * path, not of the floor. Recipients are passed in increasing device id.
  * Decrypt cycles through a pool of distinct deliveries with a real replay
- * cache, re-initialised (inside the timing, < 0.1 %) each time the pool
- * wraps. */
+ * state (memory only, or in LMDB for decrypt_state .../state:lmdb, each
+ * accept a synchronous commit in a directory under $TMPDIR or /tmp),
+ * reopened empty outside the timing each time the pool wraps. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <pthread.h>
@@ -37,12 +41,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "benches.h"
 #include "imc_bench.h"
 #include "imcore/backend.h"
 #include "imcore/keys.h"
 #include "imcore/msg.h"
+#include "imcore/replay.h"
 #include "imcore/rng.h"
 #include "imcore/suite.h"
 
@@ -107,6 +113,7 @@ typedef struct msg_arg {
     population *pop;
     size_t n;    /* devices */
     size_t body; /* plaintext bytes */
+    bool lmdb;   /* decrypt: the replay state is persisted (else memory only) */
     delivery_pool *pool;
     envelope_fixture *fx;
 } msg_arg;
@@ -272,16 +279,17 @@ static bool pool_get(imc_bench_state *st, msg_arg *a)
     if (a->pool == NULL) {
         delivery_pool *pool = calloc(1, sizeof *pool);
         size_t want = a->body <= POOL_SMALL_MAX ? POOL_SMALL : POOL_LARGE;
-        s = pool == NULL ? IMC_ERR_NOMEM : population_grow(a->pop, 1);
+        s = pool == NULL ? IMC_ERR_NOMEM : population_grow(a->pop, a->n);
         for (size_t i = 0; s == IMC_OK && i < want; i++) {
             uint8_t *env = NULL;
             size_t env_len = 0;
-            s = make_envelope(&env, &env_len, a->pop, 1, a->body,
-                              stream_id(a->s, 4, a->body * 1000 + i), TIMESTAMP_BASE + i);
+            s = make_envelope(&env, &env_len, a->pop, a->n, a->body,
+                              stream_id(a->s, 4, a->n * 100000000 + a->body * 1000 + i),
+                              TIMESTAMP_BASE + i);
             if (s == IMC_OK && i == 0)
                 s = check_shape(env, env_len, a->s);
             if (s == IMC_OK)
-                s = first_delivery(&pool->bytes[i], &pool->len[i], env, env_len, 1);
+                s = first_delivery(&pool->bytes[i], &pool->len[i], env, env_len, a->n);
             if (s == IMC_OK)
                 pool->count++;
             free(env);
@@ -408,6 +416,35 @@ static void bm_encrypt(imc_bench_state *st, void *arg)
     free(body);
 }
 
+/* A replay state for one decrypt benchmark: memory only (dir NULL) or the
+ * LMDB file in dir, every accept one synchronous commit. Reopened empty,
+ * untimed, whenever the pool of deliveries comes round again (the same
+ * deliveries would be replays). */
+static void state_remove(const char *dir)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", dir, IMC_REPLAY_FILE);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/%s-lock", dir, IMC_REPLAY_FILE);
+    unlink(path);
+}
+
+static imc_status state_reopen(imc_replay **r, const char *dir, const imc_backend *b)
+{
+    imc_replay_close(*r);
+    *r = NULL;
+    if (dir != NULL)
+        state_remove(dir);
+    return imc_replay_open(r, dir, NULL, b, NULL);
+}
+
+static bool state_dir(char *dir, size_t cap)
+{
+    const char *base = getenv("TMPDIR");
+    snprintf(dir, cap, "%s/imcore-bench-replay-XXXXXX", base != NULL ? base : "/tmp");
+    return mkdtemp(dir) != NULL;
+}
+
 static void bm_decrypt(imc_bench_state *st, void *arg)
 {
     msg_arg *a = arg;
@@ -415,34 +452,46 @@ static void bm_decrypt(imc_bench_state *st, void *arg)
         return;
     const population *p = a->pop;
     const delivery_pool *pool = a->pool;
-    imc_replay_cache *cache = malloc(sizeof *cache);
+    char dir[512] = "";
+    imc_replay *state = NULL;
     uint8_t *out = malloc(a->body + 1);
-    if (cache == NULL || out == NULL) {
-        imc_bench_skip(st, "out of memory");
-    } else {
+    imc_status s = out == NULL ? IMC_ERR_NOMEM : IMC_OK;
+    if (s == IMC_OK && a->lmdb && !state_dir(dir, sizeof dir))
+        s = IMC_ERR_IO;
+    if (s == IMC_OK)
+        s = state_reopen(&state, a->lmdb ? dir : NULL, a->b);
+    if (ok(st, "replay state", s)) {
         const imc_msg_peer sender = {(const uint8_t *)IMC_BENCH_SENDER_HANDLE,
                                      IMC_BENCH_SENDER_HANDLE_LEN, &p->sender.pub};
         const uint64_t now = TIMESTAMP_BASE + POOL_SMALL;
         imc_msg_received info;
         size_t i = 0;
-        imc_replay_init(cache);
         int64_t t0 = imc_bench_cpu_ns();
         while (imc_bench_keep_running(st)) {
             if (i == pool->count) {
                 i = 0;
-                imc_replay_init(cache);
+                imc_bench_pause(st);
+                s = state_reopen(&state, a->lmdb ? dir : NULL, a->b);
+                imc_bench_resume(st);
+                if (!ok(st, "replay state", s))
+                    break;
             }
             if (!ok(st, "decrypt",
-                    imc_msg_decrypt(out, a->body, &info, a->b, &p->devices[0], &sender, cache,
+                    imc_msg_decrypt(out, a->body, &info, a->b, &p->devices[0], &sender, state,
                                     now, pool->bytes[i], pool->len[i])))
                 break;
             imc_bench_do_not_optimize(out);
             i++;
         }
-        report_overhead(st, a, false, t0);
+        if (!a->lmdb)
+            report_overhead(st, a, false, t0);
         imc_bench_set_items_processed(st, imc_bench_iterations(st));
     }
-    free(cache);
+    imc_replay_close(state);
+    if (dir[0] != '\0') {
+        state_remove(dir);
+        rmdir(dir);
+    }
     free(out);
 }
 
@@ -626,6 +675,21 @@ void imc_bench_register_msg(void)
                     }
                 }
             }
+        }
+    }
+    /* Decrypt with a replay state per message, in memory or persisted in
+     * LMDB (real time: a commit waits for the disk), suite 1 on the first
+     * backend, at 1 and 8 devices. */
+    const imc_suite *s1 = imc_suite_get(IMC_SUITE_X25519_ED25519_CHACHA20POLY1305);
+    const imc_backend *b0 = nb > 0 ? imc_backend_get(names[0]) : NULL;
+    static const size_t STATE_DEVICES[] = {1, 8};
+    for (size_t f = 0; b0 != NULL && s1 != NULL && f < 2; f++) {
+        for (int lmdb = 0; lmdb < 2; lmdb++) {
+            msg_arg a = make_arg(names[0], 0, b0, s1, STATE_DEVICES[f], 1024);
+            a.lmdb = lmdb != 0;
+            snprintf(name, sizeof name, "decrypt_state/%s/%s/dev:%zu/body:1024/state:%s",
+                     names[0], s1->short_name, STATE_DEVICES[f], lmdb ? "lmdb" : "memory");
+            imc_bench_use_real_time(reg(name, bm_decrypt, a, IMC_BENCH_US));
         }
     }
     /* fanout and parse: per suite, envelopes made by the first backend that

@@ -369,10 +369,13 @@ static void decrypt_all(const char *what, uint32_t suite, const imc_device_keys 
     imc_msg_peer peer = fuzz_sender_peer(suite);
     begin_suite(suite);
     size_t cap = dlen < sizeof plain ? dlen : sizeof plain;
+    /* The device's clock: the delivery's own timestamp (inputs choose it). */
+    imc_delivery pd;
+    uint64_t now = imc_msg_parse_delivery(&pd, d, dlen) == IMC_OK ? pd.h.timestamp_ms : 0;
     for (size_t i = 0; i < NR; i++) {
         imc_msg_received info;
         memset(&info, 0, sizeof info);
-        R[i].st = imc_msg_decrypt(plain, cap, &info, R[i].b, me, &peer, NULL, 0, d, dlen);
+        R[i].st = imc_msg_decrypt(plain, cap, &info, R[i].b, me, &peer, NULL, now, d, dlen);
         /* Body, then what the receiver learns about the message. */
         size_t n = 0;
         if (R[i].st == IMC_OK) {

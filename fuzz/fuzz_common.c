@@ -87,6 +87,17 @@ void fuzz_counts_print(void)
 
 void fuzz_rng(imc_rng *rng, uint64_t stream) { imc_rng_init_deterministic(rng, FUZZ_SEED, stream); }
 
+imc_replay *fuzz_replay_open(void)
+{
+    const imc_replay_config cfg = {0, 0, 4, 4};
+    imc_rng rng;
+    imc_replay *r = NULL;
+    fuzz_rng(&rng, UINT64_C(0x4e9a7000));
+    imc_status st = imc_replay_open(&r, NULL, &cfg, NULL, &rng);
+    FUZZ_CHECK(st == IMC_OK, "replay state: %s", imc_status_str(st));
+    return r;
+}
+
 static fuzz_world world;
 static bool world_ready;
 

@@ -25,7 +25,6 @@ typedef struct sent_id {
     bool ok;
 } sent_id;
 static sent_id sent_ids[IMC_SUITE_COUNT + 1][FUZZ_SENT_MESSAGES];
-static imc_replay_cache replay;
 static bool ready;
 
 static void setup(void)
@@ -84,10 +83,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(out, FILL, cap);
     imc_msg_received info;
     memset(&info, FILL, sizeof info);
-    imc_replay_init(&replay);
+    imc_replay *replay = fuzz_replay_open();
 
-    imc_status st = imc_msg_decrypt(out, cap, &info, b, me, &peer, &replay, FUZZ_NOW, data, size);
+    imc_status st = imc_msg_decrypt(out, cap, &info, b, me, &peer, replay, FUZZ_NOW, data, size);
     if (st != IMC_OK) {
+        imc_replay_close(replay);
         check_failure(st, out, cap, &info, 1);
         fuzz_count(st == IMC_ERR_AUTH        ? "decrypt.auth"
                    : st == IMC_ERR_MALFORMED ? "decrypt.malformed"
@@ -126,20 +126,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* The same delivery again: a replay. */
     memset(out, FILL, cap);
     memset(&info, FILL, sizeof info);
-    st = imc_msg_decrypt(out, cap, &info, b, me, &peer, &replay, FUZZ_NOW, data, size);
+    st = imc_msg_decrypt(out, cap, &info, b, me, &peer, replay, FUZZ_NOW, data, size);
     FUZZ_CHECK(st == IMC_ERR_REPLAY, "second decrypt of one delivery: %s", imc_status_str(st));
     check_failure(st, out, cap, &info, 1);
 
     /* A device whose clock is further behind than the allowed skew:
      * authenticated, then refused as from the future. */
+    imc_replay_close(replay);
     if (plan.timestamp_ms > IMC_MAX_CLOCK_SKEW_MS + 1) {
-        imc_replay_init(&replay);
+        replay = fuzz_replay_open();
         memset(out, FILL, cap);
-        st = imc_msg_decrypt(out, cap, &info, b, me, &peer, &replay,
+        st = imc_msg_decrypt(out, cap, &info, b, me, &peer, replay,
                              plan.timestamp_ms - IMC_MAX_CLOCK_SKEW_MS - 1, data, size);
         FUZZ_CHECK(st == IMC_ERR_STALE, "timestamp beyond the clock skew: %s",
                    imc_status_str(st));
         check_failure(st, out, cap, &info, 1);
+        imc_replay_close(replay);
     }
 
     /* Not for another device of the same account. */

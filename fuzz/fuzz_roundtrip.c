@@ -46,7 +46,6 @@ static size_t del_len[FUZZ_DEVICES];
 static uint64_t del_dev[FUZZ_DEVICES];
 static uint8_t scratch[sizeof dels[0] + 1];
 static uint8_t plain[IMC_MAX_BODY_BYTES + 16 + 1024];
-static imc_replay_cache replay;
 
 static int all_zero(const uint8_t *p, size_t n)
 {
@@ -67,7 +66,7 @@ static const imc_device_keys *device_by_id(uint32_t suite, uint64_t id)
 /* Decrypt that must succeed with exactly the plaintext. */
 static void expect_plain(const imc_backend *b, uint32_t suite, const imc_device_keys *me,
                          const uint8_t *d, size_t dlen, const uint8_t *body, size_t body_len,
-                         uint64_t ts, imc_replay_cache *rc)
+                         uint64_t ts, imc_replay *rc)
 {
     imc_msg_peer peer = fuzz_sender_peer(suite);
     imc_msg_received info;
@@ -90,7 +89,7 @@ static void expect_plain(const imc_backend *b, uint32_t suite, const imc_device_
 
 /* Decrypt that must fail, wiping what it wrote. */
 static void expect_reject(const imc_backend *b, const imc_device_keys *me, const imc_msg_peer *peer,
-                          const uint8_t *d, size_t dlen, imc_replay_cache *rc, const char *what)
+                          const uint8_t *d, size_t dlen, imc_replay *rc, const char *what)
 {
     imc_msg_received info;
     size_t cap = dlen < sizeof plain ? dlen : sizeof plain;
@@ -219,19 +218,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                       "delivered to another device");
         break;
     }
-    case MUT_REPLAY:
-        imc_replay_init(&replay);
+    case MUT_REPLAY: {
+        imc_replay *replay = fuzz_replay_open();
         if (ts == 0) {
-            /* docs/wire-format.md, "Replay": only timestamps above the
-             * floor (0 in a fresh cache) are accepted, so a message stamped
-             * 0 is refused even the first time. */
-            expect_reject(b, me, &peer, dels[j], del_len[j], &replay, "timestamp 0");
+            /* docs/replay.md: only timestamps above the sender's floor (0
+             * in a fresh state) are accepted, so a message stamped 0 is
+             * refused even the first time. */
+            expect_reject(b, me, &peer, dels[j], del_len[j], replay, "timestamp 0");
             fuzz_count("roundtrip.timestamp-0-refused");
-            break;
+        } else {
+            expect_plain(b, suite, me, dels[j], del_len[j], body, body_len, ts, replay);
+            expect_reject(b, me, &peer, dels[j], del_len[j], replay, "replayed");
         }
-        expect_plain(b, suite, me, dels[j], del_len[j], body, body_len, ts, &replay);
-        expect_reject(b, me, &peer, dels[j], del_len[j], &replay, "replayed");
+        imc_replay_close(replay);
         break;
+    }
     case MUT_OTHER_SENDER: {
         imc_msg_peer wrong = peer;
         if (mval & 1) {

@@ -4,9 +4,8 @@
 #ifndef IMCORE_DIR_FIXTURE_H
 #define IMCORE_DIR_FIXTURE_H
 
-#define _POSIX_C_SOURCE 200809L /* mkdtemp */
+#include "tmpdir.h" /* first: it sets _POSIX_C_SOURCE */
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,32 +48,6 @@ static inline imc_dir_handle fx_h(const char *s)
 {
     imc_dir_handle h = {(const uint8_t *)s, strlen(s)};
     return h;
-}
-
-/* A fresh temporary directory (for LMDB files); path receives it. */
-static inline int fx_tmpdir(char *path, size_t cap)
-{
-    const char *base = getenv("TMPDIR");
-    snprintf(path, cap, "%s/imcore-dir-XXXXXX", base != NULL ? base : "/tmp");
-    return mkdtemp(path) != NULL;
-}
-
-/* Removes the files of a temporary directory and the directory. */
-static inline void fx_rmdir(const char *path)
-{
-    DIR *d = opendir(path);
-    if (d == NULL)
-        return;
-    struct dirent *e;
-    char file[1024];
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(file, sizeof file, "%s/%s", path, e->d_name);
-        unlink(file);
-    }
-    closedir(d);
-    rmdir(path);
 }
 
 static inline imc_status fx_store_open(imc_dir_store *s, fx_store_kind kind, const imc_backend *b,

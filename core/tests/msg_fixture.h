@@ -34,9 +34,9 @@
 
 #define FX_MAXB 16
 #define FX_SENDER_ID 0x5E4D0000000000A1ull
-#define FX_TS 1700000000123ull /* a timestamp well above any replay floor */
+#define FX_TS 1700000000123ull
 /* The receiving devices' clock: a day after FX_TS, so every test timestamp
- * is within the accepted window (docs/wire-format.md, "Replay"). */
+ * is within the accepted window (docs/replay.md). */
 #define FX_NOW (FX_TS + 86400000ull)
 
 /* Device ids with every byte position in use, strictly increasing in i. */
@@ -305,10 +305,21 @@ static inline imc_status fx_send(fx_msg *m, const fx_party *p, const imc_backend
     return st == IMC_OK ? fx_fanout(m) : st;
 }
 
+/* A memory-only replay state with the default limits; aborts on failure. */
+static inline imc_replay *fx_replay(const imc_backend *b)
+{
+    imc_replay *r = NULL;
+    if (imc_replay_open(&r, NULL, NULL, b, NULL) != IMC_OK) {
+        fprintf(stderr, "msg_fixture: cannot open a replay state\n");
+        abort();
+    }
+    return r;
+}
+
 /* imc_msg_decrypt on p's device i, with p's sender as the expected peer. */
 static inline imc_status fx_open(uint8_t *out, size_t out_cap, imc_msg_received *info,
                                  const imc_backend *b, const fx_party *p, size_t i,
-                                 imc_replay_cache *rc, const uint8_t *d, size_t len)
+                                 imc_replay *rc, const uint8_t *d, size_t len)
 {
     imc_msg_peer peer = fx_peer(p);
     return imc_msg_decrypt(out, out_cap, info, b, &p->dev[i], &peer, rc, FX_NOW, d, len);

@@ -25,7 +25,7 @@ static uint8_t g_out[1024];
 typedef struct device {
     imc_device_keys keys;
     imc_dircache *cache;
-    imc_replay_cache *replay;
+    imc_replay *replay;
     int revoked;
 } device;
 
@@ -137,11 +137,9 @@ static void run(const imc_backend *b, fx_store_kind kind, const char *tmp)
             16,    3600000, 60000, (const uint8_t *)HANDLES[OWNER[i]], strlen(HANDLES[OWNER[i]]),
             IDS[i]};
         CHECK_OK(imc_dircache_new(&dv->cache, b, w.pk, &o));
-        dv->replay = malloc(sizeof *dv->replay);
-        CHECK(dv->replay != NULL);
+        CHECK_OK(imc_replay_open(&dv->replay, NULL, NULL, b, NULL));
         if (dv->replay == NULL || dv->cache == NULL)
             return;
-        imc_replay_init(dv->replay);
     }
     int ok = 1;
     for (int i = 0; i < NDEV; i++)
@@ -220,7 +218,7 @@ static void run(const imc_backend *b, fx_store_kind kind, const char *tmp)
     for (int i = 0; i < NDEV; i++) {
         imc_keys_wipe(&w.dev[i].keys);
         imc_dircache_free(w.dev[i].cache);
-        free(w.dev[i].replay);
+        imc_replay_close(w.dev[i].replay);
     }
     CHECK_OK(imc_dir_check(&w.d));
     imc_dir_wipe(&w.d);

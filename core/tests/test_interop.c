@@ -49,8 +49,7 @@ static bool decrypts(const fx_party *p, const imc_backend *b, size_t dev, const 
 {
     uint8_t out[BODY_LEN];
     imc_msg_received info;
-    imc_replay_cache *rc = fx_alloc(sizeof *rc);
-    imc_replay_init(rc);
+    imc_replay *rc = fx_replay(b);
     fx_layout L;
     imc_status st = fx_open(out, sizeof out, &info, b, p, dev, rc, d, len);
     bool ok = st == IMC_OK && fx_layout_read(&L, d, len) &&
@@ -58,7 +57,7 @@ static bool decrypts(const fx_party *p, const imc_backend *b, size_t dev, const 
               memcmp(out, BODY, BODY_LEN) == 0;
     if (!ok)
         fprintf(stderr, "  [%s] device %zu: %s\n", tag, dev, imc_status_str(st));
-    free(rc);
+    imc_replay_close(rc);
     return ok;
 }
 
@@ -99,7 +98,7 @@ static void test_cross(const imc_suite *s)
     const imc_backend *bs[FX_MAXB];
     size_t nb = fx_backends_for(bs, s);
     if (nb == 0) {
-        printf("%-26s no backend supports it here: skipped\n", s->short_name);
+        imc_test_skip(s->short_name, "no backend supports it here");
         return;
     }
     if (nb < 2)
@@ -396,7 +395,7 @@ static void test_golden(void)
         const imc_backend *bs[FX_MAXB];
         size_t nb = fx_backends_for(bs, imc_suite_get(suite));
         if (nb == 0) {
-            printf("golden suite %u: no backend supports it here: skipped\n", (unsigned)suite);
+            imc_test_skip(imc_suite_get(suite)->short_name, "golden files: no backend supports it here");
             continue;
         }
         /* The committed files, named as a fresh generation names them. */

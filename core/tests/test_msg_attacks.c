@@ -13,9 +13,9 @@
  * key; wrap keys for the wrong id), replays. Every rejection must be
  * IMC_ERR_AUTH (IMC_ERR_MALFORMED / IMC_ERR_LIMIT where the bytes no longer
  * parse; the expectation is per field) with the output buffer and *info all
- * zero; no rejected attempt may burn the message id in the replay cache.
+ * zero; no rejected attempt may burn the message id in the replay state.
  * Then the strict envelope parser, encrypt's argument checks, a low-order
- * recipient key, and the replay cache beyond its capacity. */
+ * recipient key, and the replay state beyond its window. */
 #include "msg_fixture.h"
 
 #define ST(x) (1u << (unsigned)(x))
@@ -24,6 +24,7 @@
 #define R_PARSE (ST(IMC_ERR_MALFORMED) | ST(IMC_ERR_LIMIT))
 #define R_ANY (R_AUTH | R_PARSE)
 #define R_REPLAY ST(IMC_ERR_REPLAY)
+#define R_EXPIRED ST(IMC_ERR_EXPIRED)
 #define OUT_CAP 64
 #define BODY_LEN 16
 #define NDEV 3
@@ -51,7 +52,7 @@ static bool in_mask(imc_status st, unsigned mask)
 /* Decrypts an exact-size copy of d on device `dev` (or as `me`), expecting
  * a status in `allowed` and everything wiped; prints the case if not. */
 static bool rejected_as(const ctx *c, const imc_device_keys *me, const imc_msg_peer *peer,
-                        imc_replay_cache *rc, const uint8_t *d, size_t len, unsigned allowed,
+                        imc_replay *rc, const uint8_t *d, size_t len, unsigned allowed,
                         const char *what, long idx)
 {
     uint8_t *copy = fx_dup(d, len);
@@ -73,14 +74,14 @@ static bool rejected_as(const ctx *c, const imc_device_keys *me, const imc_msg_p
     return ok;
 }
 
-static bool rejected(const ctx *c, size_t dev, imc_replay_cache *rc, const uint8_t *d,
+static bool rejected(const ctx *c, size_t dev, imc_replay *rc, const uint8_t *d,
                      size_t len, unsigned allowed, const char *what, long idx)
 {
     return rejected_as(c, &c->p.dev[dev], NULL, rc, d, len, allowed, what, idx);
 }
 
 /* Checks d as is, and re-signed by the sender (a copy): both rejected. */
-static void both(const ctx *c, imc_replay_cache *rc, const uint8_t *d, size_t len,
+static void both(const ctx *c, imc_replay *rc, const uint8_t *d, size_t len,
                  unsigned allowed_plain, unsigned allowed_resigned, const char *what)
 {
     CHECK(rejected(c, 0, rc, d, len, allowed_plain, what, 0));
@@ -93,7 +94,7 @@ static void both(const ctx *c, imc_replay_cache *rc, const uint8_t *d, size_t le
 
 /* A decrypt that must succeed: the body and info of a message from c's
  * sender. */
-static bool accepted(const ctx *c, size_t dev, imc_replay_cache *rc, const uint8_t *d,
+static bool accepted(const ctx *c, size_t dev, imc_replay *rc, const uint8_t *d,
                      size_t len, const uint8_t *body, size_t body_len, uint64_t ts,
                      const char *what)
 {
@@ -199,12 +200,12 @@ static void test_layout(const ctx *c)
 static void test_genuine(const ctx *c)
 {
     for (size_t i = 0; i < NDEV; i++) {
-        imc_replay_cache rc;
-        imc_replay_init(&rc);
-        CHECK(accepted(c, i, &rc, c->m.del[i], c->m.del_len[i], BODY, BODY_LEN, FX_TS,
+        imc_replay *rc = fx_replay(c->b);
+        CHECK(accepted(c, i, rc, c->m.del[i], c->m.del_len[i], BODY, BODY_LEN, FX_TS,
                        "genuine"));
-        CHECK(accepted(c, i, &rc, c->m2.del[i], c->m2.del_len[i], BODY2, BODY_LEN,
+        CHECK(accepted(c, i, rc, c->m2.del[i], c->m2.del_len[i], BODY2, BODY_LEN,
                        FX_TS + 1000, "genuine m2"));
+        imc_replay_close(rc);
         /* Exactly body_len bytes of output space is enough. */
         uint8_t out[BODY_LEN];
         imc_msg_received info;
@@ -235,7 +236,7 @@ static unsigned expect_at(const fx_layout *L, size_t off)
     return R_AUTH;
 }
 
-static void test_bitflips(const ctx *c, imc_replay_cache *rc, bool resign)
+static void test_bitflips(const ctx *c, imc_replay *rc, bool resign)
 {
     const uint8_t *d = c->m.del[0];
     size_t len = c->m.del_len[0];
@@ -258,7 +259,7 @@ static void test_bitflips(const ctx *c, imc_replay_cache *rc, bool resign)
     free(x);
 }
 
-static void test_truncate_extend(const ctx *c, imc_replay_cache *rc)
+static void test_truncate_extend(const ctx *c, imc_replay *rc)
 {
     const uint8_t *d = c->m.del[0];
     size_t len = c->m.del_len[0];
@@ -282,7 +283,7 @@ static uint8_t *with_bytes(size_t *n, const uint8_t *d, size_t len, size_t off,
     return fx_splice(n, d, len, off, src_len, src, src_len);
 }
 
-static void test_swap_splice(const ctx *c, imc_replay_cache *rc)
+static void test_swap_splice(const ctx *c, imc_replay *rc)
 {
     const fx_layout *L = &c->L;
     const uint8_t *a = c->m.del[0], *b1 = c->m.del[1], *a2 = c->m2.del[0];
@@ -333,7 +334,7 @@ static void test_swap_splice(const ctx *c, imc_replay_cache *rc)
 
 /* ---- Header fields ------------------------------------------------------- */
 
-static void set_field(const ctx *c, imc_replay_cache *rc, size_t off, const uint8_t *v,
+static void set_field(const ctx *c, imc_replay *rc, size_t off, const uint8_t *v,
                       size_t vlen, unsigned plain, unsigned resigned, const char *what)
 {
     size_t n;
@@ -342,7 +343,7 @@ static void set_field(const ctx *c, imc_replay_cache *rc, size_t off, const uint
     free(x);
 }
 
-static void set_u64(const ctx *c, imc_replay_cache *rc, size_t off, uint64_t v,
+static void set_u64(const ctx *c, imc_replay *rc, size_t off, uint64_t v,
                     const char *what)
 {
     uint8_t t[8];
@@ -350,7 +351,7 @@ static void set_u64(const ctx *c, imc_replay_cache *rc, size_t off, uint64_t v,
     set_field(c, rc, off, t, 8, R_AUTH, R_AUTH, what);
 }
 
-static void set_blen(const ctx *c, imc_replay_cache *rc, uint32_t v, unsigned expect,
+static void set_blen(const ctx *c, imc_replay *rc, uint32_t v, unsigned expect,
                      const char *what)
 {
     uint8_t t[4];
@@ -360,7 +361,7 @@ static void set_blen(const ctx *c, imc_replay_cache *rc, uint32_t v, unsigned ex
 
 /* Replaces the body ciphertext with new_c bytes (the old prefix, then
  * 0x5a) and sets the length to match: parses, fails authentication. */
-static void resize_body(const ctx *c, imc_replay_cache *rc, size_t new_c, unsigned expect,
+static void resize_body(const ctx *c, imc_replay *rc, size_t new_c, unsigned expect,
                         const char *what)
 {
     const fx_layout *L = &c->L;
@@ -375,7 +376,7 @@ static void resize_body(const ctx *c, imc_replay_cache *rc, size_t new_c, unsign
     free(body);
 }
 
-static void test_header_fields(const ctx *c, imc_replay_cache *rc)
+static void test_header_fields(const ctx *c, imc_replay *rc)
 {
     const fx_layout *L = &c->L;
     const uint8_t *a = c->m.del[0];
@@ -559,7 +560,7 @@ static void test_header_fields(const ctx *c, imc_replay_cache *rc)
 
 /* ---- Suite downgrade 1 <-> 3 -------------------------------------------- */
 
-static void test_downgrade(const ctx *c, imc_replay_cache *rc)
+static void test_downgrade(const ctx *c, imc_replay *rc)
 {
     if (c->s->id == IMC_SUITE_P256_ECDSA_AES256GCM)
         return; /* no suite of the same sizes: covered by "suite id changed" */
@@ -627,7 +628,7 @@ static void test_wrong_device(const ctx *c)
     imc_keys_wipe(&relabel);
 }
 
-static void test_wrong_peer(const ctx *c, imc_replay_cache *rc)
+static void test_wrong_peer(const ctx *c, imc_replay *rc)
 {
     const uint8_t *a = c->m.del[0];
     size_t len = c->m.del_len[0];
@@ -938,7 +939,7 @@ static void test_malicious_sender(const ctx *c)
 
 /* ---- Decrypt argument checks -------------------------------------------- */
 
-static void test_decrypt_args(const ctx *c, imc_replay_cache *rc)
+static void test_decrypt_args(const ctx *c, imc_replay *rc)
 {
     const uint8_t *a = c->m.del[0];
     size_t len = c->m.del_len[0];
@@ -992,9 +993,9 @@ static void test_decrypt_args(const ctx *c, imc_replay_cache *rc)
                      IMC_ERR_UNSUPPORTED);
 }
 
-/* After all the attacks on device 0's cache: the genuine delivery still
+/* After all the attacks on device 0's state: the genuine delivery still
  * goes through (no rejected attempt burnt its id), once. */
-static void test_final_replay(const ctx *c, imc_replay_cache *rc)
+static void test_final_replay(const ctx *c, imc_replay *rc)
 {
     const uint8_t *a = c->m.del[0];
     size_t len = c->m.del_len[0];
@@ -1010,20 +1011,19 @@ static void test_final_replay(const ctx *c, imc_replay_cache *rc)
                    "message 2 after message 1"));
     CHECK(rejected(c, 0, rc, c->m2.del[0], c->m2.del_len[0], R_REPLAY, "replay of m2", 0));
     CHECK(rejected(c, 0, rc, a, len, R_REPLAY, "replay of m1 after m2", 0));
-    /* Without a cache there is no replay check. */
-    CHECK(accepted(c, 0, NULL, a, len, BODY, BODY_LEN, FX_TS, "no cache"));
-    /* The floor starts at 0: timestamp 0 never passes a cache. */
+    /* Without a state there is no replay check. */
+    CHECK(accepted(c, 0, NULL, a, len, BODY, BODY_LEN, FX_TS, "no state"));
+    /* Older than the maximum age: refused with or without a state. */
     fx_msg m;
     imc_rng rng;
     imc_rng_init_deterministic(&rng, SEED, 12);
     CHECK_OK(fx_send(&m, &c->p, c->b, &rng, 0, BODY, BODY_LEN));
     if (m.n == NDEV) {
-        imc_replay_cache *fresh = fx_alloc(sizeof *fresh);
-        imc_replay_init(fresh);
-        CHECK(rejected(c, 0, fresh, m.del[0], m.del_len[0], R_REPLAY, "timestamp 0", 0));
-        CHECK(accepted(c, 0, NULL, m.del[0], m.del_len[0], BODY, BODY_LEN, 0,
-                       "timestamp 0 without a cache"));
-        free(fresh);
+        imc_replay *fresh = fx_replay(c->b);
+        CHECK(rejected(c, 0, fresh, m.del[0], m.del_len[0], R_EXPIRED, "timestamp 0", 0));
+        CHECK(rejected(c, 0, NULL, m.del[0], m.del_len[0], R_EXPIRED,
+                       "timestamp 0 without a state", 0));
+        imc_replay_close(fresh);
     }
     fx_msg_free(&m);
 }
@@ -1194,7 +1194,7 @@ static void test_encrypt_args(const ctx *c)
         imc_msg_peer peer = {handle, IMC_MAX_HANDLE_BYTES, &p->sender.pub};
         uint8_t o[BODY_LEN];
         imc_msg_received info;
-        CHECK_OK(imc_msg_decrypt(o, sizeof o, &info, c->b, &p->dev[0], &peer, NULL, 0, d, dl));
+        CHECK_OK(imc_msg_decrypt(o, sizeof o, &info, c->b, &p->dev[0], &peer, NULL, FX_NOW, d, dl));
         CHECK(info.sender_handle_len == IMC_MAX_HANDLE_BYTES &&
               memcmp(info.sender_handle, handle, IMC_MAX_HANDLE_BYTES) == 0);
         free(out);
@@ -1475,7 +1475,7 @@ static void test_envelope_parser(const ctx *c)
     }
 }
 
-/* ---- The replay cache beyond its capacity -------------------------------- */
+/* ---- The replay state beyond its window ------------------------------------ */
 
 /* Sends k messages to device 0 of p with timestamps FX_TS + ts_of(i) and
  * decrypts each once; then replays all of them. */
@@ -1485,8 +1485,7 @@ static void replay_run(const imc_backend *b, const fx_party *p, size_t k, bool s
     c.p = *p;
     snprintf(c.tag, sizeof c.tag, "%s/%s replay%s", p->suite->short_name, imc_backend_name(b),
              shuffled ? " shuffled" : "");
-    imc_replay_cache *rc = fx_alloc(sizeof *rc);
-    imc_replay_init(rc);
+    imc_replay *rc = fx_replay(b);
     uint8_t **del = fx_alloc(k * sizeof *del);
     size_t *len = fx_alloc(k * sizeof *len);
     uint64_t *ts = fx_alloc(k * sizeof *ts);
@@ -1533,8 +1532,8 @@ static void replay_run(const imc_backend *b, const fx_party *p, size_t k, bool s
     CHECK(bad == 0);
     /* In order, every fresh message is accepted. */
     CHECK(shuffled || accepted_n == k);
-    CHECK(accepted_n + refused_n == k && accepted_n > IMC_REPLAY_WAYS);
-    /* More ids than slots went in, so some were forgotten; not one of the
+    CHECK(accepted_n + refused_n == k && accepted_n >= IMC_REPLAY_WINDOW);
+    /* More ids than the window went in, so some were forgotten; not one of the
      * k may be replayed (the floor refuses those no longer remembered). */
     size_t replayed = 0;
     for (size_t i = 0; i < k; i++) {
@@ -1554,19 +1553,19 @@ static void replay_run(const imc_backend *b, const fx_party *p, size_t k, bool s
     CHECK_OK(fx_send(&m, p, b, &rng, FX_TS + k, &body, 1));
     if (m.n == 1)
         CHECK(accepted(&c, 0, rc, m.del[0], m.del_len[0], &body, 1, FX_TS + k,
-                       "fresh after the cache filled"));
+                       "fresh after the window filled"));
     fx_msg_free(&m);
     CHECK_OK(fx_send(&m, p, b, &rng, FX_TS, &body, 1));
     if (m.n == 1)
         CHECK(rejected(&c, 0, rc, m.del[0], m.del_len[0], R_REPLAY,
                        "fresh id, timestamp below the floor", 0));
     fx_msg_free(&m);
-    printf("  replay cache (%s): %zu accepted, %zu refused by the floor on first sight\n",
+    printf("  replay state (%s): %zu accepted, %zu refused by the floor on first sight\n",
            shuffled ? "shuffled timestamps" : "increasing timestamps", accepted_n, refused_n);
     free(del);
     free(len);
     free(ts);
-    free(rc);
+    imc_replay_close(rc);
 }
 
 static void test_replay_capacity(const imc_backend *b)
@@ -1574,7 +1573,7 @@ static void test_replay_capacity(const imc_backend *b)
     fx_party p;
     CHECK_OK(fx_party_init(&p, b, IMC_SUITE_X25519_ED25519_CHACHA20POLY1305, 1, "alice", SEED,
                            3));
-    size_t k = IMC_REPLAY_SLOTS + IMC_REPLAY_SLOTS / 8;
+    size_t k = IMC_REPLAY_WINDOW + IMC_REPLAY_WINDOW / 8;
     replay_run(b, &p, k, false);
     replay_run(b, &p, k, true);
     fx_party_free(&p);
@@ -1600,8 +1599,7 @@ static void run(const imc_suite *s, const imc_backend *b)
         fprintf(stderr, "  [%s] set-up failed, skipping the attacks\n", c.tag);
         CHECK(0);
     } else {
-        imc_replay_cache *rc = fx_alloc(sizeof *rc);
-        imc_replay_init(rc);
+        imc_replay *rc = fx_replay(b);
         test_layout(&c);
         test_genuine(&c);
         test_bitflips(&c, rc, false);
@@ -1618,7 +1616,7 @@ static void run(const imc_suite *s, const imc_backend *b)
         test_low_order_recipient(&c);
         test_encrypt_args(&c);
         test_envelope_parser(&c);
-        free(rc);
+        imc_replay_close(rc);
     }
     printf("%-26s %-8s %6lu decrypts, %s\n", s->short_name, imc_backend_name(b),
            n_decrypts - d0, imc_test_failed_ == f0 ? "ok" : "FAILURES");

@@ -1,7 +1,8 @@
 /* The message core end to end on every backend and suite it supports:
  * encrypt -> fan-out -> decrypt, the key files, the codec's canonical form
- * and its basic rejections, and the replay cache. (The adversarial tests
- * live in test_msg_attacks.c.) */
+ * and its basic rejections, and the replay state as decrypt uses it. (The
+ * adversarial tests live in test_msg_attacks.c; the replay state's own
+ * tests in test_replay.c.) */
 #include "msg/msg_impl.h"
 #include "test.h"
 
@@ -120,11 +121,11 @@ static void round_trip(const fixture *f, size_t body_len)
 
         const imc_device_keys *me = keys_for(f, views[i].device_id);
         imc_msg_received info;
-        imc_replay_cache *cache = malloc(sizeof *cache);
-        imc_replay_init(cache);
+        imc_replay *cache = NULL;
+        CHECK_OK(imc_replay_open(&cache, NULL, NULL, f->b, NULL));
         CHECK(me != NULL);
         /* A device whose clock is more than the allowed skew behind the
-         * sender's refuses it (after authentication), wiped, cache unchanged. */
+         * sender's refuses it (after authentication), wiped, state unchanged. */
         const uint64_t behind = req.timestamp_ms - IMC_MAX_CLOCK_SKEW_MS - 1;
         memset(g_out, 0xAA, body_len);
         CHECK_ST(imc_msg_decrypt(g_out, body_len, &info, f->b, me, &peer, cache, behind, g_del,
@@ -145,7 +146,7 @@ static void round_trip(const fixture *f, size_t body_len)
                                  req.timestamp_ms, g_del, del_len),
                  IMC_ERR_REPLAY);
         CHECK(imc_ct_is_zero(g_out, body_len) && imc_ct_is_zero(&info, sizeof info));
-        free(cache);
+        imc_replay_close(cache);
 
         /* Another device's keys: uniform authentication failure, wiped. */
         const imc_device_keys *other = keys_for(f, views[(i + 1) % count].device_id);
@@ -438,74 +439,11 @@ static void keys(const fixture *f)
 
 /* ---- Replay cache --------------------------------------------------------- */
 
-static void make_id(uint8_t id[IMC_MSG_ID_BYTES], uint32_t first4, uint8_t last)
-{
-    memset(id, 0, IMC_MSG_ID_BYTES);
-    put32(id, first4);
-    id[IMC_MSG_ID_BYTES - 1] = last;
-}
-
-static void replay_cache(void)
-{
-    const uint32_t buckets = IMC_REPLAY_SLOTS / IMC_REPLAY_WAYS;
-    const uint64_t now = 10000;
-    imc_replay_cache *c = malloc(sizeof *c);
-    imc_replay_init(c);
-    uint8_t id[IMC_MSG_ID_BYTES], other[IMC_MSG_ID_BYTES];
-    make_id(id, 0, 0);
-    /* Timestamp 0 is never above the floor. */
-    CHECK_ST(imc_replay_check(c, id, 0, now), IMC_ERR_REPLAY);
-    /* Fill bucket 0 with ids whose first four bytes are multiples of the
-     * bucket count (the last byte tells them apart), newest first: the
-     * lowest timestamp (100) is the last one inserted. */
-    for (uint8_t i = 0; i < IMC_REPLAY_WAYS; i++) {
-        make_id(id, i * buckets, i);
-        CHECK_OK(imc_replay_check(c, id, 107 - i, now));
-        imc_replay_insert(c, id, 107 - i);
-        CHECK_ST(imc_replay_check(c, id, 1000, now), IMC_ERR_REPLAY);
-    }
-    /* Bucket 1 is not affected by a full bucket 0. */
-    make_id(other, 1, 0);
-    CHECK_OK(imc_replay_check(c, other, 50, now));
-    imc_replay_insert(c, other, 50);
-    /* A ninth id in bucket 0 evicts the lowest timestamp (100, inserted
-     * last), not the first inserted; the floor rises to 100. */
-    make_id(id, 8 * buckets, 8);
-    imc_replay_insert(c, id, 300);
-    make_id(id, 7 * buckets, 7);
-    CHECK_ST(imc_replay_check(c, id, 100, now), IMC_ERR_REPLAY);
-    CHECK_OK(imc_replay_check(c, id, 101, now)); /* forgotten, but newer than the floor */
-    make_id(id, 0, 0);
-    CHECK_ST(imc_replay_check(c, id, 5000, now), IMC_ERR_REPLAY); /* first in, still kept */
-    CHECK_ST(imc_replay_check(c, other, 5000, now), IMC_ERR_REPLAY); /* still in bucket 1 */
-    make_id(other, 2, 0);
-    CHECK_ST(imc_replay_check(c, other, 100, now), IMC_ERR_REPLAY); /* the floor is global */
-    CHECK_OK(imc_replay_check(c, other, 101, now));
-    /* An older newcomer is evicted first when it is the lowest: the floor
-     * never goes down (evicting 60 after 100 leaves it at 100). */
-    make_id(id, 9 * buckets, 9);
-    imc_replay_insert(c, id, 60); /* evicts 101 (id 6): floor 101 */
-    make_id(id, 10 * buckets, 10);
-    imc_replay_insert(c, id, 400); /* evicts 60 */
-    make_id(id, 6 * buckets, 6);
-    CHECK_ST(imc_replay_check(c, id, 101, now), IMC_ERR_REPLAY);
-    CHECK_OK(imc_replay_check(c, id, 102, now));
-    /* The clock bound: at most IMC_MAX_CLOCK_SKEW_MS ahead of the device,
-     * with no overflow at the extremes. */
-    make_id(id, 3, 3);
-    CHECK_OK(imc_replay_check(c, id, now + IMC_MAX_CLOCK_SKEW_MS, now));
-    CHECK_ST(imc_replay_check(c, id, now + IMC_MAX_CLOCK_SKEW_MS + 1, now), IMC_ERR_STALE);
-    CHECK_ST(imc_replay_check(c, id, UINT64_MAX, 0), IMC_ERR_STALE);
-    CHECK_OK(imc_replay_check(c, id, UINT64_MAX, UINT64_MAX));
-    free(c);
-}
-
 int main(void)
 {
     const imc_backend *bs[MAXB];
     size_t nb = imc_test_backends(bs, MAXB);
     CHECK(nb >= 1);
-    replay_cache();
     static uint8_t ref[1024];
     size_t ref_len = 0;
     for (size_t i = 0; i < nb; i++) {

@@ -270,7 +270,7 @@ static int check_receive(const example *e, const imc_backend *b)
         return fail("fanout");
     imc_msg_peer peer = {(const uint8_t *)HANDLE, strlen(HANDLE), &e->sender.pub};
     imc_msg_received info;
-    if (imc_msg_decrypt(body, sizeof body, &info, b, &e->rcpt[0], &peer, NULL, 0, del, n) !=
+    if (imc_msg_decrypt(body, sizeof body, &info, b, &e->rcpt[0], &peer, NULL, TIMESTAMP, del, n) !=
         IMC_OK)
         return fail("imc_msg_decrypt");
     return same("plaintext", body, info.body_len, (const uint8_t *)BODY, strlen(BODY));

@@ -27,6 +27,11 @@ import subprocess
 import sys
 import tempfile
 
+sys.dont_write_bytecode = True  # no __pycache__ in scripts/lib
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import usage  # noqa: E402  (scripts/lib)
+
+PROG = "scripts/compare"
 COMPARE = "/usr/share/benchmark/compare.py"
 OPTIMAL_REPS = 9
 AGG = re.compile(r"_(mean|median|stddev|cv)$")
@@ -116,6 +121,22 @@ def verdicts(diff, alpha, threshold, reps_of):
     return out
 
 
+def check_args(args):
+    """Usage errors before any work: the right number of inputs, every file
+    readable JSON of imcore-bench, a --filter that compiles (scripts/lib/usage.py)."""
+    n = 3 if args.backends else 2
+    if len(args.inputs) != n:
+        usage.usage_error(PROG, "expected RESULTS.json BASELINE_BACKEND CONTENDER_BACKEND"
+                          if args.backends else "expected BASELINE.json CONTENDER.json")
+    for path in args.inputs[:1] if args.backends else args.inputs:
+        d = usage.json_file(PROG, path, "benchmark result file")
+        if not isinstance(d, dict) or not isinstance(d.get("benchmarks"), list):
+            usage.usage_error(PROG, f"'{path}' is not a google-benchmark result file "
+                              "(no \"benchmarks\" list)")
+    if args.filter:
+        usage.regex(PROG, "--filter", args.filter)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -131,13 +152,15 @@ def main():
     ap.add_argument("--table", action="store_true", help="also print compare.py's own table")
     ap.add_argument("--python", default="/usr/bin/python3",
                     help="interpreter for compare.py, with scipy (default %(default)s)")
+    usage.one_line(ap, PROG)
     args = ap.parse_args()
+    check_args(args)
 
     if not os.path.exists(COMPARE):
         raise SystemExit(f"bench_compare: {COMPARE} not found (apt-get install libbenchmark-tools)")
     if subprocess.run([args.python, "-c", "import scipy"], capture_output=True).returncode != 0:
         raise SystemExit(f"bench_compare: {args.python} has no scipy (apt-get install python3-scipy)")
-    rx = re.compile(args.filter) if args.filter else None
+    rx = usage.regex(PROG, "--filter", args.filter) if args.filter else None
 
     with tempfile.TemporaryDirectory(prefix="imcore-compare-") as tmp:
         if args.backends:

@@ -10,6 +10,7 @@
 #include "imcore/keys.h"
 #include "imcore/limits.h"
 #include "imcore/msg.h"
+#include "imcore/replay.h"
 #include "imcore/rng.h"
 #include "imcore/status.h"
 #include "imcore/suite.h"

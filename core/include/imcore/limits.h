@@ -15,8 +15,17 @@
 #ifndef IMC_MAX_HANDLE_BYTES
 #define IMC_MAX_HANDLE_BYTES 255
 #endif
-#ifndef IMC_REPLAY_SLOTS
-#define IMC_REPLAY_SLOTS 4096 /* message ids a replay cache remembers; power of 2, >= 8 */
+#ifndef IMC_REPLAY_MAX_SENDERS
+#define IMC_REPLAY_MAX_SENDERS 4096 /* sender devices a replay state tracks (docs/replay.md) */
+#endif
+#ifndef IMC_REPLAY_WINDOW
+/* Message ids a replay state remembers per sender device. 120: a full
+ * record (16 + 120 * 16 bytes) stays inside one LMDB leaf node on 4 KiB
+ * pages, two senders a page (docs/replay.md, "Footprint"). */
+#define IMC_REPLAY_WINDOW 120
+#endif
+#ifndef IMC_MAX_MESSAGE_AGE_MS
+#define IMC_MAX_MESSAGE_AGE_MS (30ull * 24 * 3600 * 1000) /* older messages are refused */
 #endif
 
 #ifndef IMC_MAX_CLOCK_SKEW_MS
@@ -29,8 +38,8 @@
 #if IMC_MAX_RECIPIENTS > 65535
 #error "recipient counts are two bytes on the wire"
 #endif
-#if (IMC_REPLAY_SLOTS & (IMC_REPLAY_SLOTS - 1)) != 0 || IMC_REPLAY_SLOTS < 8
-#error "IMC_REPLAY_SLOTS must be a power of two, at least 8"
+#if IMC_REPLAY_MAX_SENDERS < 1 || IMC_REPLAY_WINDOW < 1
+#error "a replay state needs at least one sender and a window of one"
 #endif
 #if IMC_MAX_BODY_BYTES > 16 * 1024 * 1024
 #error "body lengths must stay far below the 32-bit length field and the AEAD limits"

@@ -8,7 +8,7 @@
  *
  * The byte layouts, the KDF inputs, the AEAD associated data and the
  * signature input are specified in docs/wire-format.md. All functions are
- * thread-safe for distinct output buffers and replay caches, and do not
+ * thread-safe for distinct output buffers and replay states, and do not
  * allocate. */
 #ifndef IMCORE_MSG_H
 #define IMCORE_MSG_H
@@ -20,6 +20,7 @@
 #include "imcore/backend.h"
 #include "imcore/keys.h"
 #include "imcore/limits.h"
+#include "imcore/replay.h"
 #include "imcore/rng.h"
 #include "imcore/status.h"
 
@@ -183,29 +184,6 @@ IMC_MUST_USE imc_status imc_delivery_view_copy(uint8_t *out, size_t out_cap, siz
 
 /* ---- Decrypt (one device) ---------------------------------------------- */
 
-/* A bounded replay cache for one device: IMC_REPLAY_SLOTS message ids in
- * buckets of IMC_REPLAY_WAYS, picked by the id's first bytes. When a full
- * bucket must forget an id, it forgets the one with the lowest timestamp,
- * the cache's floor rises to that timestamp, and anything not newer than the
- * floor is refused: a forgotten id can never be replayed. The floor starts
- * at 0, so a message with timestamp 0 is never accepted through a cache.
- * Timestamps more than IMC_MAX_CLOCK_SKEW_MS ahead of the device's clock are
- * refused too, so no sender can push the floor into the future. A bucket is
- * the id's first four bytes (big-endian) modulo IMC_REPLAY_SLOTS /
- * IMC_REPLAY_WAYS. Caller-owned; not shared between threads without a lock.
- * The cost of a lookup is one bucket. */
-#define IMC_REPLAY_WAYS 8
-typedef struct imc_replay_cache {
-    struct {
-        uint8_t id[IMC_MSG_ID_BYTES];
-        uint64_t ts;
-    } slot_[IMC_REPLAY_SLOTS];
-    uint8_t fill_[IMC_REPLAY_SLOTS / IMC_REPLAY_WAYS]; /* slots used per bucket */
-    uint64_t floor_ms_;
-} imc_replay_cache;
-
-void imc_replay_init(imc_replay_cache *c);
-
 /* Who the caller believes sent the delivery: decrypt fails unless the
  * delivery names exactly this handle and device and is signed by its key. */
 typedef struct imc_msg_peer {
@@ -225,24 +203,26 @@ typedef struct imc_msg_received {
     size_t body_len;
 } imc_msg_received;
 
-/* Verifies, unwraps, opens and checks replay; writes the body (info->body_len
- * = c - 16 bytes) to out. IMC_ERR_MALFORMED or IMC_ERR_LIMIT if the delivery
- * does not parse; IMC_ERR_NO_SPACE if out_cap < c - 16 (before any crypto);
- * IMC_ERR_AUTH for every authenticity failure (wrong device, wrong sender,
- * suite mismatch, bad signature, weak ephemeral key, bad wrap, commitment
- * or body tag); IMC_ERR_REPLAY for a replay, checked only after full
- * authentication (the cache is updated only on success). IMC_ERR_ARG for
- * NULL arguments (info is required; out may be NULL only with out_cap 0) or
- * if out[0..out_cap) overlaps the delivery; IMC_ERR_UNSUPPORTED if b lacks
- * me's suite. On any failure out[0..out_cap) and *info are zeroed (except
- * when out overlaps the delivery: then nothing is touched). replay may be
- * NULL (no replay check). now_ms is the device's clock (ms since the Unix
- * epoch), used only with a replay cache: a timestamp more than
- * IMC_MAX_CLOCK_SKEW_MS ahead of it is IMC_ERR_STALE (after authentication,
- * like the replay check). decrypt never reads a clock itself. */
+/* Verifies, unwraps, opens and checks time and replay; writes the body
+ * (info->body_len = c - 16 bytes) to out. IMC_ERR_MALFORMED or
+ * IMC_ERR_LIMIT if the delivery does not parse; IMC_ERR_NO_SPACE if
+ * out_cap < c - 16 (before any crypto); IMC_ERR_AUTH for every authenticity
+ * failure (wrong device, wrong sender, suite mismatch, bad signature, weak
+ * ephemeral key, bad wrap, commitment or body tag). Only once the message
+ * is fully authenticated: with a replay state, imc_replay_accept (its
+ * statuses: IMC_ERR_STALE, IMC_ERR_EXPIRED, IMC_ERR_REPLAY, IMC_ERR_LIMIT,
+ * IMC_ERR_IO; the state records the message only on success); without one
+ * (replay NULL), the time rule alone with the default limits
+ * (imc_replay_time_check: IMC_ERR_STALE, IMC_ERR_EXPIRED), and replays are
+ * not detected. now_ms is the device's clock (ms since the Unix epoch);
+ * decrypt never reads a clock itself. IMC_ERR_ARG for NULL arguments (info
+ * is required; out may be NULL only with out_cap 0) or if out[0..out_cap)
+ * overlaps the delivery; IMC_ERR_UNSUPPORTED if b lacks me's suite. On any
+ * failure out[0..out_cap) and *info are zeroed (except when out overlaps
+ * the delivery: then nothing is touched). */
 IMC_MUST_USE imc_status imc_msg_decrypt(uint8_t *out, size_t out_cap, imc_msg_received *info,
                                         const imc_backend *b, const imc_device_keys *me,
-                                        const imc_msg_peer *sender, imc_replay_cache *replay,
+                                        const imc_msg_peer *sender, imc_replay *replay,
                                         uint64_t now_ms, const uint8_t *delivery,
                                         size_t delivery_len);
 

@@ -28,6 +28,7 @@ typedef enum imc_status {
     IMC_ERR_CRYPTO,       /* the crypto library failed internally (not an input problem) */
     IMC_ERR_NOMEM,        /* allocation failed */
     IMC_ERR_IO,           /* storage or file I/O failed */
+    IMC_ERR_EXPIRED,      /* message older than the maximum age (docs/replay.md) */
     IMC_STATUS_COUNT_
 } imc_status;
 

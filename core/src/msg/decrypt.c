@@ -2,9 +2,10 @@
  * "Cryptography", recipient steps 1-7).
  *
  * After the strict parse, every check up to and including the body tag
- * fails with the same IMC_ERR_AUTH, whatever the cause. The replay cache is
- * consulted only once the message is fully authenticated, and updated only
- * when it is accepted. On any failure the whole output buffer is zeroed. */
+ * fails with the same IMC_ERR_AUTH, whatever the cause. The time rule and
+ * the replay state are consulted only once the message is fully
+ * authenticated, and the state records it only when it is accepted. On any
+ * failure the whole output buffer is zeroed. */
 #include <stdint.h>
 #include <string.h>
 
@@ -139,10 +140,10 @@ static void fill_info(imc_msg_received *info, const imc_delivery *d, size_t body
     info->body_len = body_len;
 }
 
-/* Everything but the wiping: parse, authenticate, check replay. */
+/* Everything but the wiping: parse, authenticate, check time and replay. */
 static imc_status decrypt(uint8_t *out, size_t out_cap, imc_msg_received *info,
                           const imc_backend *b, const imc_device_keys *me,
-                          const imc_msg_peer *sender, imc_replay_cache *replay,
+                          const imc_msg_peer *sender, imc_replay *replay,
                           uint64_t now_ms, const uint8_t *delivery, size_t delivery_len)
 {
     imc_status st = check_args(out, out_cap, info, b, me, sender, delivery, delivery_len);
@@ -161,9 +162,11 @@ static imc_status decrypt(uint8_t *out, size_t out_cap, imc_msg_received *info,
     st = authenticate(out, body_len, &sec, &d, b, me, sender);
     imc_wipe(&sec, sizeof sec);
     if (st == IMC_OK && replay != NULL) {
-        st = imc_replay_check(replay, d.h.message_id, d.h.timestamp_ms, now_ms);
-        if (st == IMC_OK)
-            imc_replay_insert(replay, d.h.message_id, d.h.timestamp_ms);
+        imc_replay_msg m = {d.h.sender_handle, d.h.sender_handle_len, d.h.sender_device,
+                            d.h.message_id, d.h.timestamp_ms};
+        st = imc_replay_accept(replay, &m, now_ms);
+    } else if (st == IMC_OK) {
+        st = imc_replay_time_check(d.h.timestamp_ms, now_ms, NULL);
     }
     if (st == IMC_OK)
         fill_info(info, &d, body_len);
@@ -172,7 +175,7 @@ static imc_status decrypt(uint8_t *out, size_t out_cap, imc_msg_received *info,
 
 imc_status imc_msg_decrypt(uint8_t *out, size_t out_cap, imc_msg_received *info,
                            const imc_backend *b, const imc_device_keys *me,
-                           const imc_msg_peer *sender, imc_replay_cache *replay,
+                           const imc_msg_peer *sender, imc_replay *replay,
                            uint64_t now_ms, const uint8_t *delivery, size_t delivery_len)
 {
     if (info != NULL)

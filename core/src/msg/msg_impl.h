@@ -88,17 +88,4 @@ IMC_MUST_USE imc_status imc_msg_sig_input(uint8_t out[IMC_MSG_SIG_INPUT_MAX], si
                                           const uint8_t *body_ct, size_t body_ct_len,
                                           const imc_msg_recipients *rcpt);
 
-/* ---- replay.c ---------------------------------------------------------- */
-
-/* IMC_OK if (id, ts) would be accepted at device time now_ms: ts at most
- * IMC_MAX_CLOCK_SKEW_MS ahead of now_ms (else IMC_ERR_STALE), above the
- * floor and id not in its bucket (else IMC_ERR_REPLAY). Does not change the
- * cache. */
-IMC_MUST_USE imc_status imc_replay_check(const imc_replay_cache *c,
-                                         const uint8_t id[IMC_MSG_ID_BYTES], uint64_t ts,
-                                         uint64_t now_ms);
-/* Remembers (id, ts), evicting the bucket's lowest-timestamp entry if it is
- * full. Call only for an authenticated message imc_replay_check accepted. */
-void imc_replay_insert(imc_replay_cache *c, const uint8_t id[IMC_MSG_ID_BYTES], uint64_t ts);
-
 #endif

@@ -18,6 +18,7 @@ const char *imc_status_str(imc_status s)
     case IMC_ERR_CRYPTO: return "crypto library failure";
     case IMC_ERR_NOMEM: return "out of memory";
     case IMC_ERR_IO: return "I/O error";
+    case IMC_ERR_EXPIRED: return "message older than the maximum age";
     case IMC_STATUS_COUNT_: break;
     }
     return "unknown status";
