@@ -36,6 +36,7 @@
 #include "imcore/rng.h"
 #include "imcore/status.h"
 #include "imcore/suite.h"
+#include "imcore/util.h"
 
 #define GENERIC_MSG_BYTES 64 /* signed, hashed and MACed message size */
 #define GENERIC_HKDF_INFO 20 /* "imcore device key v1" */
@@ -142,7 +143,7 @@ typedef struct prim_arg {
     const imc_backend *b;
     imc_aead aead;
     size_t len;  /* message, plaintext or output length */
-    size_t aux;  /* AEAD: AD length; HKDF: info length */
+    size_t aux;  /* AEAD: AD length; HKDF: info length; DH and signing: 1 = prepared key */
 } prim_arg;
 
 /* True if s is IMC_OK; otherwise reports the failure and ends the run. */
@@ -258,18 +259,25 @@ static void bm_x25519_derive(imc_bench_state *st, void *arg)
     uint8_t shared[IMC_X25519_SHARED_BYTES];
     imc_rng rng;
     rng_init(&rng, 0);
+    imc_prepared_key *k = NULL;
     bool ready = ok(st, "x25519 keygen", imc_crypto_x25519_keygen(a->b, &rng, pk_a, sk_a)) &&
-                 ok(st, "x25519 keygen", imc_crypto_x25519_keygen(a->b, &rng, pk_b, sk_b));
+                 ok(st, "x25519 keygen", imc_crypto_x25519_keygen(a->b, &rng, pk_b, sk_b)) &&
+                 (!a->aux || ok(st, "prepare", imc_crypto_key_prepare(&k, a->b,
+                                                                      IMC_KEY_X25519_SECRET,
+                                                                      sk_a, sizeof sk_a)));
     imc_rng_wipe(&rng);
-    if (!ready)
-        return;
     int64_t t0 = imc_bench_cpu_ns();
-    while (imc_bench_keep_running(st)) {
-        if (!ok(st, "x25519", imc_crypto_x25519(a->b, shared, sk_a, pk_b)))
+    while (ready && imc_bench_keep_running(st)) {
+        imc_status r = k != NULL ? imc_crypto_x25519_prepared(a->b, shared, k, pk_b)
+                                 : imc_crypto_x25519(a->b, shared, sk_a, pk_b);
+        if (!ok(st, "x25519", r))
             break;
     }
-    note(st, a, t0);
-    per_op(st);
+    if (ready) {
+        note(st, a, t0);
+        per_op(st);
+    }
+    imc_crypto_key_free(k);
 }
 
 /* ---- Ed25519 ------------------------------------------------------------- */
@@ -317,16 +325,29 @@ static void bm_ed25519_sign(imc_bench_state *st, void *arg)
     const prim_arg *a = arg;
     uint8_t pk[IMC_ED25519_PUBLIC_BYTES], sk[IMC_ED25519_SECRET_BYTES];
     uint8_t sig[IMC_ED25519_SIGNATURE_BYTES];
+    uint8_t pair[IMC_ED25519_SECRET_BYTES + IMC_ED25519_PUBLIC_BYTES];
+    imc_prepared_key *k = NULL;
     uint8_t *msg = ed25519_setup(st, a, pk, sk, sig);
     if (msg == NULL)
         return;
+    memcpy(pair, sk, sizeof sk);
+    memcpy(pair + sizeof sk, pk, sizeof pk);
+    bool ready = !a->aux || ok(st, "prepare", imc_crypto_key_prepare(&k, a->b,
+                                                                     IMC_KEY_ED25519_SECRET,
+                                                                     pair, sizeof pair));
+    imc_wipe(pair, sizeof pair);
     int64_t t0 = imc_bench_cpu_ns();
-    while (imc_bench_keep_running(st)) {
-        if (!ok(st, "ed25519 sign", imc_crypto_ed25519_sign(a->b, sig, sk, pk, msg, a->len)))
+    while (ready && imc_bench_keep_running(st)) {
+        imc_status r = k != NULL ? imc_crypto_ed25519_sign_prepared(a->b, sig, k, msg, a->len)
+                                 : imc_crypto_ed25519_sign(a->b, sig, sk, pk, msg, a->len);
+        if (!ok(st, "ed25519 sign", r))
             break;
     }
-    note(st, a, t0);
-    per_op(st);
+    if (ready) {
+        note(st, a, t0);
+        per_op(st);
+    }
+    imc_crypto_key_free(k);
     free(msg);
 }
 
@@ -381,18 +402,25 @@ static void bm_p256_ecdh(imc_bench_state *st, void *arg)
     uint8_t shared[IMC_P256_SHARED_BYTES];
     imc_rng rng;
     rng_init(&rng, 0);
+    imc_prepared_key *k = NULL;
     bool ready = ok(st, "p256 keygen", imc_crypto_p256_keygen(a->b, &rng, pk_a, sk_a)) &&
-                 ok(st, "p256 keygen", imc_crypto_p256_keygen(a->b, &rng, pk_b, sk_b));
+                 ok(st, "p256 keygen", imc_crypto_p256_keygen(a->b, &rng, pk_b, sk_b)) &&
+                 (!a->aux || ok(st, "prepare", imc_crypto_key_prepare(&k, a->b,
+                                                                      IMC_KEY_P256_SECRET, sk_a,
+                                                                      sizeof sk_a)));
     imc_rng_wipe(&rng);
-    if (!ready)
-        return;
     int64_t t0 = imc_bench_cpu_ns();
-    while (imc_bench_keep_running(st)) {
-        if (!ok(st, "p256 ecdh", imc_crypto_p256_ecdh(a->b, shared, sk_a, pk_b)))
+    while (ready && imc_bench_keep_running(st)) {
+        imc_status r = k != NULL ? imc_crypto_p256_ecdh_prepared(a->b, shared, k, pk_b)
+                                 : imc_crypto_p256_ecdh(a->b, shared, sk_a, pk_b);
+        if (!ok(st, "p256 ecdh", r))
             break;
     }
-    note(st, a, t0);
-    per_op(st);
+    if (ready) {
+        note(st, a, t0);
+        per_op(st);
+    }
+    imc_crypto_key_free(k);
 }
 
 static uint8_t *ecdsa_setup(imc_bench_state *st, const prim_arg *a,
@@ -420,16 +448,25 @@ static void bm_ecdsa_sign(imc_bench_state *st, void *arg)
     const prim_arg *a = arg;
     uint8_t pk[IMC_P256_PUBLIC_BYTES], sk[IMC_P256_SECRET_BYTES];
     uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES];
+    imc_prepared_key *k = NULL;
     uint8_t *msg = ecdsa_setup(st, a, pk, sk, sig);
     if (msg == NULL)
         return;
+    bool ready = !a->aux || ok(st, "prepare", imc_crypto_key_prepare(&k, a->b,
+                                                                     IMC_KEY_P256_SECRET, sk,
+                                                                     sizeof sk));
     int64_t t0 = imc_bench_cpu_ns();
-    while (imc_bench_keep_running(st)) {
-        if (!ok(st, "ecdsa sign", imc_crypto_ecdsa_p256_sign(a->b, sig, sk, msg, a->len)))
+    while (ready && imc_bench_keep_running(st)) {
+        imc_status r = k != NULL ? imc_crypto_ecdsa_p256_sign_prepared(a->b, sig, k, msg, a->len)
+                                 : imc_crypto_ecdsa_p256_sign(a->b, sig, sk, msg, a->len);
+        if (!ok(st, "ecdsa sign", r))
             break;
     }
-    note(st, a, t0);
-    per_op(st);
+    if (ready) {
+        note(st, a, t0);
+        per_op(st);
+    }
+    imc_crypto_key_free(k);
     free(msg);
 }
 
@@ -663,12 +700,16 @@ typedef struct prim_desc {
 static const prim_desc prims[] = {
     {"x25519-keygen", IMC_CAP_X25519, bm_x25519_keygen, 0, 0},
     {"x25519-derive", IMC_CAP_X25519, bm_x25519_derive, 0, 0},
+    {"x25519-derive-prepared", IMC_CAP_X25519, bm_x25519_derive, 0, 1},
     {"ed25519-keygen", IMC_CAP_ED25519, bm_ed25519_keygen, 0, 0},
     {"ed25519-sign", IMC_CAP_ED25519, bm_ed25519_sign, GENERIC_MSG_BYTES, 0},
+    {"ed25519-sign-prepared", IMC_CAP_ED25519, bm_ed25519_sign, GENERIC_MSG_BYTES, 1},
     {"ed25519-verify", IMC_CAP_ED25519, bm_ed25519_verify, GENERIC_MSG_BYTES, 0},
     {"p256-keygen", IMC_CAP_P256_ECDH, bm_p256_keygen, 0, 0},
     {"p256-ecdh", IMC_CAP_P256_ECDH, bm_p256_ecdh, 0, 0},
+    {"p256-ecdh-prepared", IMC_CAP_P256_ECDH, bm_p256_ecdh, 0, 1},
     {"ecdsa-p256-sign", IMC_CAP_ECDSA_P256, bm_ecdsa_sign, GENERIC_MSG_BYTES, 0},
+    {"ecdsa-p256-sign-prepared", IMC_CAP_ECDSA_P256, bm_ecdsa_sign, GENERIC_MSG_BYTES, 1},
     {"ecdsa-p256-verify", IMC_CAP_ECDSA_P256, bm_ecdsa_verify, GENERIC_MSG_BYTES, 0},
     {"sha256", IMC_CAP_SHA256, bm_sha256, GENERIC_MSG_BYTES, 0},
     {"hmac-sha256", IMC_CAP_SHA256, bm_hmac_sha256, GENERIC_MSG_BYTES, 0},

@@ -127,21 +127,32 @@ static bool world_ready;
 
 const imc_backend *fuzz_backend_for(uint32_t suite)
 {
+    return fuzz_backend_pick(suite, 0, NULL);
+}
+
+const imc_backend *fuzz_backend_pick(uint32_t suite, unsigned sel, const imc_backend *not_this)
+{
     const fuzz_world *w = fuzz_world_get();
     const imc_suite *s = imc_suite_get(suite);
+    const imc_backend *ok[FUZZ_MAX_BACKENDS];
+    size_t n = 0;
     if (s == NULL)
         return NULL;
-    if (w->sodium != NULL && imc_suite_supported(s, w->sodium))
-        return w->sodium;
-    if (w->openssl != NULL && imc_suite_supported(s, w->openssl))
-        return w->openssl;
-    return NULL;
+    for (size_t i = 0; i < w->n_backends; i++)
+        if (w->backends[i] != not_this && imc_suite_supported(s, w->backends[i]))
+            ok[n++] = w->backends[i];
+    return n > 0 ? ok[sel % n] : NULL;
 }
 
 static void world_build(void)
 {
-    world.sodium = imc_backend_get("sodium");
-    world.openssl = imc_backend_get("openssl");
+    size_t count = 0;
+    const char *const *names = imc_backend_list(&count);
+    for (size_t i = 0; i < count && world.n_backends < FUZZ_MAX_BACKENDS; i++) {
+        const imc_backend *b = imc_backend_get(names[i]);
+        if (b != NULL)
+            world.backends[world.n_backends++] = b;
+    }
     world_ready = true; /* fuzz_backend_for() below calls back into us */
     for (uint32_t s = 1; s <= IMC_SUITE_COUNT; s++) {
         const imc_backend *b = fuzz_backend_for(s);

@@ -88,9 +88,12 @@ bool fuzz_plain_mutator(void);
  * sender's messages, within the time rule (docs/replay.md). */
 #define FUZZ_NOW (FUZZ_TS_BASE + UINT64_C(86400000))
 
+#define FUZZ_MAX_BACKENDS 16
+
 typedef struct fuzz_world {
-    const imc_backend *sodium;  /* NULL if not built */
-    const imc_backend *openssl; /* NULL if not built */
+    /* Every backend of the registry that initialises, in registry order. */
+    size_t n_backends;
+    const imc_backend *backends[FUZZ_MAX_BACKENDS];
     /* Indexed by suite id 1..IMC_SUITE_COUNT (0 unused). */
     bool have_suite[IMC_SUITE_COUNT + 1];
     imc_device_keys sender[IMC_SUITE_COUNT + 1];
@@ -100,9 +103,13 @@ typedef struct fuzz_world {
 /* Built once on first call (keys from the fixed seed); never NULL. */
 const fuzz_world *fuzz_world_get(void);
 
-/* The backend the harnesses use for a suite: libsodium where it supports
- * the suite on this CPU, else OpenSSL; NULL if neither does. */
+/* The backend the harnesses use for a suite: the first in registry order
+ * that supports it on this CPU; NULL if none does. */
 const imc_backend *fuzz_backend_for(uint32_t suite);
+
+/* Among the backends supporting the suite other than not_this (may be
+ * NULL), the (sel mod count)-th; NULL if there is none. */
+const imc_backend *fuzz_backend_pick(uint32_t suite, unsigned sel, const imc_backend *not_this);
 
 /* A deterministic generator on the fixed seed and the given stream. */
 void fuzz_rng(imc_rng *rng, uint64_t stream);

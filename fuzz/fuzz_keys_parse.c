@@ -85,7 +85,7 @@ static void fuzz_secret(const uint8_t *data, size_t size, int *ok)
     uint32_t suite_in = size >= 8 ? ((uint32_t)data[6] << 8) | data[7] : 0;
     const imc_backend *b = fuzz_backend_for(suite_in);
     if (b == NULL)
-        b = w->sodium != NULL ? w->sodium : w->openssl;
+        b = w->n_backends > 0 ? w->backends[0] : NULL;
     FUZZ_CHECK(b != NULL, "no backend");
 
     imc_device_keys keys;
@@ -121,8 +121,8 @@ static void fuzz_secret(const uint8_t *data, size_t size, int *ok)
     /* The public keys are the ones the secrets give, on every backend. */
     st = imc_keys_check(&keys, b);
     FUZZ_CHECK(st == IMC_OK, "decoded secret keys fail imc_keys_check: %s", imc_status_str(st));
-    const imc_backend *other = b == w->sodium ? w->openssl : w->sodium;
-    if (other != NULL && imc_suite_supported(s, other)) {
+    const imc_backend *other = fuzz_backend_pick(keys.pub.suite, (unsigned)size, b);
+    if (other != NULL) {
         st = imc_keys_check(&keys, other);
         FUZZ_CHECK(st == IMC_OK, "%s accepts the secret file, %s's imc_keys_check says %s",
                    imc_backend_name(b), imc_backend_name(other), imc_status_str(st));

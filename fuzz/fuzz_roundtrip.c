@@ -5,7 +5,8 @@
  * random stream, one mutation, and the plaintext (the rest of the input):
  *
  *   byte 0      suite (1 + b % 3)
- *   byte 1      backend (bit 0: 0 = libsodium, 1 = OpenSSL, where supported)
+ *   byte 1      backends: the low nibble picks the encrypting one, the high
+ *               nibble the other decrypting one, among those with the suite
  *   byte 2      recipient mask over devices 0..7 (0 means device 0)
  *   byte 3      order: rotate by b % n, reversed if b & 0x80
  *   bytes 4-11  timestamp (ms)
@@ -228,15 +229,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (!w->have_suite[suite])
         return 0;
-    const imc_suite *s = imc_suite_get(suite);
-    const imc_backend *b = (bsel & 1) ? w->openssl : w->sodium;
-    const imc_backend *other = (bsel & 1) ? w->sodium : w->openssl;
-    if (b == NULL || !imc_suite_supported(s, b)) {
-        b = fuzz_backend_for(suite);
-        other = NULL;
-    }
-    if (other != NULL && !imc_suite_supported(s, other))
-        other = NULL;
+    const imc_backend *b = fuzz_backend_pick(suite, bsel & 0x0f, NULL);
+    const imc_backend *other = fuzz_backend_pick(suite, bsel >> 4, b);
 
     /* Recipients: the masked devices, rotated and maybe reversed. */
     imc_device_public rcpt[FUZZ_DEVICES];

@@ -286,16 +286,53 @@ static void gen_backend_diff(void)
     p[13] = 64;
     memcpy(p + 14, "input keying material", 21);
     put("backend_diff", "op5-hkdf", p, 35);
-    /* 6: whole messages on both backends. */
-    for (int sel = 0; sel < 2; sel++) {
+    /* 6: whole messages on every backend, suites 1, 2, 3 (byte 1 - 1 mod 3). */
+    for (int sel = 0; sel < 3; sel++) {
         uint8_t q[64] = {6, (uint8_t)sel, 0x0f, 0, 0, 0x01, 0x8b, 0xcf, 0xe5, 0x68, 0x00,
                          0, 0, 0, 9, 0x01, 0x23};
         memcpy(q + 17, "differential body", 17);
-        put("backend_diff", sel ? "op6-message-s3" : "op6-message-s1", q, 34);
+        char name[32];
+        snprintf(name, sizeof name, "op6-message-s%d", sel + 1);
+        put("backend_diff", name, q, 34);
     }
     /* 8: key generation streams. */
     uint8_t g[9] = {8, 0, 0, 0, 0, 0, 0, 0, 42};
     put("backend_diff", "op8-keygen", g, 9);
+    /* 9: P-256 ECDH with a real key pair, then with the peer's y flipped
+     * (off the curve) and with x = y = 0. */
+    if (w->have_suite[2]) {
+        const imc_device_keys *snd2 = &w->sender[2];
+        const imc_device_keys *dev2 = &w->device[2][0];
+        p[0] = 9;
+        memcpy(p + 1, dev2->dh_sk, 32);
+        memcpy(p + 33, snd2->pub.dh_pk, IMC_P256_PUBLIC_BYTES);
+        put("backend_diff", "op9-p256-ecdh-real", p, 33 + IMC_P256_PUBLIC_BYTES);
+        p[33 + IMC_P256_PUBLIC_BYTES - 1] ^= 1;
+        put("backend_diff", "op9-p256-ecdh-off-curve", p, 33 + IMC_P256_PUBLIC_BYTES);
+        memset(p + 34, 0, 64);
+        put("backend_diff", "op9-p256-ecdh-zero", p, 33 + IMC_P256_PUBLIC_BYTES);
+        /* 10: ECDSA: sign and verify, with a low-S and its high-S twin. */
+        uint8_t esig[64];
+        st = imc_crypto_ecdsa_p256_sign(fuzz_backend_for(2), esig, snd2->sig_sk,
+                                        (const uint8_t *)msg, mlen);
+        FUZZ_CHECK(st == IMC_OK, "ecdsa sign: %s", imc_status_str(st));
+        p[0] = 10;
+        memcpy(p + 1, snd2->sig_sk, 32);
+        memcpy(p + 33, esig, 64);
+        memcpy(p + 97, msg, mlen);
+        put("backend_diff", "op10-ecdsa-low-s", p, 97 + mlen);
+        static const uint8_t n256[32] = {
+            0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff,
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17,
+            0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51};
+        unsigned borrow = 0;
+        for (int i = 31; i >= 0; i--) {
+            unsigned d = (unsigned)n256[i] - esig[32 + i] - borrow;
+            p[65 + i] = (uint8_t)d;
+            borrow = (d >> 8) & 1;
+        }
+        put("backend_diff", "op10-ecdsa-high-s", p, 97 + mlen);
+    }
 }
 
 /* ---- Key directory ---------------------------------------------------- */
@@ -635,7 +672,7 @@ int main(int argc, char **argv)
     gen_dir();
     gen_keys();
     gen_replay();
-    if (w->sodium != NULL && w->openssl != NULL)
+    if (w->n_backends >= 2)
         gen_backend_diff();
     fprintf(stderr, "gen-corpus: %lu files under %s\n", written, outdir);
     return 0;

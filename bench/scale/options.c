@@ -61,7 +61,8 @@ static const opt_def OPTS[O_COUNT] = {
                  "accounts in a conversation, sender included, 2..256 (default " DEFAULT_MEMBERS
                  ")"},
     [O_BODY] = {"body-size", "DIST", "body bytes, 0..65536 (default " DEFAULT_BODY ")"},
-    [O_BACKEND] = {"backend", "NAME", "crypto backend: sodium or openssl (default sodium)"},
+    [O_BACKEND] = {"backend", "NAME",
+                   "crypto backend, as imcore --version lists them (default: the first)"},
     [O_SUITE] = {"suite", "ID|NAME", "suite, 1..3 or its name (default 1)"},
     [O_POP_DIR] = {"pop-dir", "DIR",
                    "where population directories are kept and reused (default "
@@ -493,13 +494,9 @@ static int get_backend(const char *name, const imc_backend **out)
     size_t n = 0;
     const char *const *names = imc_backend_list(&n);
     bool known = false;
-    if (name == NULL) {
-        name = n > 0 ? names[0] : "sodium";
-        for (size_t i = 0; i < n; i++)
-            if (strcmp(names[i], "sodium") == 0)
-                name = "sodium";
-    }
-    char list[128] = "";
+    if (name == NULL)
+        name = n > 0 ? names[0] : ""; /* the registry's first */
+    char list[256] = "";
     size_t used = 0;
     for (size_t i = 0; i < n; i++) {
         known |= strcmp(names[i], name) == 0;

@@ -295,10 +295,7 @@ static const char *default_backend(void)
 {
     size_t n = 0;
     const char *const *names = imc_backend_list(&n);
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(names[i], "sodium") == 0)
-            return names[i];
-    return n > 0 ? names[0] : "sodium";
+    return n > 0 ? names[0] : ""; /* the registry's first */
 }
 
 int cli_get_backend(const cli_args *a, const imc_backend **out)

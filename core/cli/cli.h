@@ -48,7 +48,7 @@ typedef struct cli_opt {
 
 /* The help line of every --backend option: the list of backends this build
  * has (auto included) is appended when help is printed. */
-#define CLI_BACKEND_HELP "crypto backend (default sodium)"
+#define CLI_BACKEND_HELP "crypto backend (default: the first listed)"
 
 #define CLI_MAX_OPTS 16 /* options per command, --help not counted */
 #define CLI_MAX_POS 4   /* positional arguments per command */
@@ -107,7 +107,7 @@ const char *cli_get_nth(const cli_args *a, const char *name, size_t i);
 /* Typed values. Each returns CLI_CONTINUE on success, else prints a usage
  * error naming the option and returns CLI_EXIT_USAGE. */
 int cli_get_u64(const cli_args *a, const char *name, uint64_t def, uint64_t *out);
-/* --backend NAME (default "sodium", or the first backend built): an unknown
+/* --backend NAME (default: the registry's first backend): an unknown
  * name is a usage error listing the backends built; a backend that fails to
  * initialise is CLI_EXIT_FAIL. */
 int cli_get_backend(const cli_args *a, const imc_backend **out);

@@ -45,6 +45,16 @@ static void print_main_help(FILE *out)
           out);
 }
 
+static const struct {
+    uint32_t cap;
+    const char *name;
+} CAP_NAMES[] = {
+    {IMC_CAP_X25519, "x25519"},         {IMC_CAP_ED25519, "ed25519"},
+    {IMC_CAP_CHACHA20POLY1305, "chacha20poly1305"}, {IMC_CAP_AES256GCM, "aes256gcm"},
+    {IMC_CAP_P256_ECDH, "p256-ecdh"},   {IMC_CAP_ECDSA_P256, "ecdsa-p256"},
+    {IMC_CAP_SHA256, "sha256"},
+};
+
 static int print_version(void)
 {
     printf("imcore %s\n", IMC_CLI_VERSION);
@@ -56,7 +66,12 @@ static int print_version(void)
             printf("backend %-8s unavailable (failed to initialise)\n", names[i]);
             continue;
         }
-        printf("backend %-8s %s; suites:", names[i], imc_backend_version(b));
+        printf("backend %-8s %s; primitives:", names[i], imc_backend_version(b));
+        uint32_t caps = imc_backend_caps(b);
+        for (size_t k = 0; k < sizeof CAP_NAMES / sizeof CAP_NAMES[0]; k++)
+            if (caps & CAP_NAMES[k].cap)
+                printf(" %s", CAP_NAMES[k].name);
+        printf("; suites:");
         for (uint32_t id = 1; id <= IMC_SUITE_COUNT; id++) {
             const imc_suite *s = imc_suite_get(id);
             if (imc_suite_supported(s, b))

@@ -184,6 +184,13 @@ static void test_ed25519(const imc_backend *b)
     sig[10] ^= 1;
     CHECK_ST(imc_crypto_ed25519_verify(b, sig, pk, msg, 5), IMC_ERR_AUTH);
     sig[10] ^= 1;
+    /* A curve point with y < 2^192 (y = 2^191 + 2) as the key: a plain
+     * refusal everywhere (libgcrypt 1.10.1 aborts the process on such keys
+     * unless its backend keeps them away from it). */
+    uint8_t small_y[32] = {0};
+    small_y[0] = 2;
+    small_y[23] = 0x80;
+    CHECK_ST(imc_crypto_ed25519_verify(b, sig, small_y, msg, 5), IMC_ERR_AUTH);
     /* Policy: S + L (non-canonical S) is rejected on every backend. */
     uint8_t bad[64];
     memcpy(bad, sig, 64);
@@ -269,6 +276,100 @@ static void test_agreement(const imc_backend *bs[], size_t nb)
     }
 }
 
+/* Prepared keys give the plain calls' answers, byte for byte, and refuse
+ * what they refuse. */
+static void test_prepared(const imc_backend *b, const imc_backend *other)
+{
+    imc_rng rng;
+    imc_rng_init_deterministic(&rng, SEED, 7);
+    uint32_t caps = imc_backend_caps(b);
+    const uint8_t msg[] = "prepared";
+    imc_prepared_key *k = NULL, *kp = NULL;
+    uint8_t raw[64];
+    CHECK_ST(imc_crypto_key_prepare(NULL, b, IMC_KEY_X25519_SECRET, raw, 32), IMC_ERR_ARG);
+    CHECK_ST(imc_crypto_key_prepare(&k, b, (imc_key_kind)9, raw, 32), IMC_ERR_ARG);
+    CHECK_ST(imc_crypto_key_prepare(&k, b, IMC_KEY_X25519_SECRET, raw, 31), IMC_ERR_ARG);
+    CHECK(k == NULL);
+    imc_crypto_key_free(NULL);
+    if (caps & IMC_CAP_X25519) {
+        uint8_t sk[32], pk[32], peer_sk[32], peer[32], a[32], c[32];
+        CHECK_OK(imc_crypto_x25519_keygen(b, &rng, pk, sk));
+        CHECK_OK(imc_crypto_x25519_keygen(b, &rng, peer, peer_sk));
+        CHECK_OK(imc_crypto_key_prepare(&k, b, IMC_KEY_X25519_SECRET, sk, 32));
+        CHECK_OK(imc_crypto_x25519(b, a, sk, peer));
+        CHECK_OK(imc_crypto_x25519_prepared(b, c, k, peer));
+        CHECK(memcmp(a, c, 32) == 0);
+        uint8_t low[32] = {1};
+        memset(c, 0xaa, sizeof c);
+        CHECK_ST(imc_crypto_x25519_prepared(b, c, k, low), IMC_ERR_WEAK_KEY);
+        CHECK(imc_ct_is_zero(c, sizeof c));
+        if (other != NULL)
+            CHECK_ST(imc_crypto_x25519_prepared(other, c, k, peer), IMC_ERR_ARG);
+        CHECK_ST(imc_crypto_ed25519_sign_prepared(b, raw, k, msg, sizeof msg), IMC_ERR_ARG);
+        imc_crypto_key_free(k);
+        k = NULL;
+    }
+    if (caps & IMC_CAP_ED25519) {
+        uint8_t pk[32], sig[64], sig2[64];
+        CHECK_OK(imc_crypto_ed25519_keygen(b, &rng, raw + 32, raw));
+        memcpy(pk, raw + 32, 32);
+        CHECK_OK(imc_crypto_key_prepare(&k, b, IMC_KEY_ED25519_SECRET, raw, 64));
+        CHECK_OK(imc_crypto_key_prepare(&kp, b, IMC_KEY_ED25519_PUBLIC, pk, 32));
+        CHECK_OK(imc_crypto_ed25519_sign(b, sig, raw, pk, msg, sizeof msg));
+        CHECK_OK(imc_crypto_ed25519_sign_prepared(b, sig2, k, msg, sizeof msg));
+        CHECK(memcmp(sig, sig2, 64) == 0);
+        CHECK_OK(imc_crypto_ed25519_verify_prepared(b, sig, kp, msg, sizeof msg));
+        CHECK_ST(imc_crypto_ed25519_verify_prepared(b, sig, kp, msg, 3), IMC_ERR_AUTH);
+        CHECK_ST(imc_crypto_ed25519_verify_prepared(b, sig, k, msg, sizeof msg), IMC_ERR_ARG);
+        sig[63] |= 0xf0; /* S >= L: the policy, prepared or not */
+        CHECK_ST(imc_crypto_ed25519_verify_prepared(b, sig, kp, msg, sizeof msg), IMC_ERR_AUTH);
+        imc_crypto_key_free(k);
+        imc_crypto_key_free(kp);
+        k = kp = NULL;
+    }
+    if ((caps & (IMC_CAP_P256_ECDH | IMC_CAP_ECDSA_P256)) ==
+        (IMC_CAP_P256_ECDH | IMC_CAP_ECDSA_P256)) {
+        uint8_t sk[32], pk[65], peer_sk[32], peer[65], a[32], c[32], sig[64], sig2[64];
+        CHECK_OK(imc_crypto_p256_keygen(b, &rng, pk, sk));
+        CHECK_OK(imc_crypto_p256_keygen(b, &rng, peer, peer_sk));
+        CHECK_OK(imc_crypto_key_prepare(&k, b, IMC_KEY_P256_SECRET, sk, 32));
+        CHECK_OK(imc_crypto_key_prepare(&kp, b, IMC_KEY_P256_PUBLIC, pk, 65));
+        CHECK_OK(imc_crypto_p256_ecdh(b, a, sk, peer));
+        CHECK_OK(imc_crypto_p256_ecdh_prepared(b, c, k, peer));
+        CHECK(memcmp(a, c, 32) == 0);
+        CHECK_OK(imc_crypto_ecdsa_p256_sign(b, sig, sk, msg, sizeof msg));
+        CHECK_OK(imc_crypto_ecdsa_p256_sign_prepared(b, sig2, k, msg, sizeof msg));
+        CHECK(memcmp(sig, sig2, 64) == 0);
+        CHECK_OK(imc_crypto_ecdsa_p256_verify_prepared(b, sig, kp, msg, sizeof msg));
+        CHECK_ST(imc_crypto_ecdsa_p256_verify_prepared(b, sig, kp, msg, 2), IMC_ERR_AUTH);
+        /* The high-S twin is refused on the prepared path too. */
+        static const uint8_t n[32] = {0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00,
+                                      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                      0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84,
+                                      0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51};
+        unsigned borrow = 0;
+        for (int i = 31; i >= 0; i--) {
+            unsigned d = (unsigned)n[i] - sig[32 + i] - borrow;
+            sig2[32 + i] = (uint8_t)d;
+            borrow = (d >> 8) & 1;
+        }
+        memcpy(sig2, sig, 32);
+        CHECK_ST(imc_crypto_ecdsa_p256_verify_prepared(b, sig2, kp, msg, sizeof msg),
+                 IMC_ERR_AUTH);
+        peer[64] ^= 1; /* off the curve */
+        CHECK_ST(imc_crypto_p256_ecdh_prepared(b, c, k, peer), IMC_ERR_WEAK_KEY);
+        imc_prepared_key *bad = NULL;
+        CHECK_ST(imc_crypto_key_prepare(&bad, b, IMC_KEY_P256_PUBLIC, peer, 65),
+                 IMC_ERR_WEAK_KEY);
+        CHECK(bad == NULL);
+        memset(sk, 0, sizeof sk);
+        CHECK_ST(imc_crypto_key_prepare(&bad, b, IMC_KEY_P256_SECRET, sk, 32), IMC_ERR_ARG);
+        imc_crypto_key_free(k);
+        imc_crypto_key_free(kp);
+    }
+    imc_rng_wipe(&rng);
+}
+
 int main(void)
 {
     const imc_backend *bs[MAXB];
@@ -298,6 +399,7 @@ int main(void)
             CHECK_ST(imc_crypto_ed25519_public(b, k, k), IMC_ERR_UNSUPPORTED);
         test_p256(b);
         test_hash(b);
+        test_prepared(b, bs[(i + 1) % nb] != b ? bs[(i + 1) % nb] : NULL);
     }
     return imc_test_end();
 }

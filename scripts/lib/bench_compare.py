@@ -140,6 +140,15 @@ def select_files(args, rx):
 def select_backends(args, rx):
     path, base, cont = args.inputs
     s = samples(load(path), args.metric)
+    # Any two backends of the file (the names in <kind>/<backend>/...
+    # position), named exactly.
+    present = sorted({n.split("/")[1] for n in s if n.count("/") >= 2})
+    for b in (base, cont):
+        if b not in present:
+            raise UsageError(f"--backends: no backend '{b}' in {path} "
+                             f"(it has: {', '.join(present)})")
+    if base == cont:
+        raise UsageError("--backends: give two different backends")
     fa, fb = f"/{base}/", f"/{cont}/"
     pairs, only_a, only_b = [], 0, 0
     for n, v in s.items():

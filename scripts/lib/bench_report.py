@@ -184,6 +184,40 @@ def floor_ns(runs, backend, parts, best=False):
     return total
 
 
+def section_fastest(runs, backends):
+    """The "fastest per primitive" matrix: for every primitive of the floor,
+    the fastest library and how much slower each other library is (median
+    CPU time; the composite auto is left out, it only ever runs one of the
+    others). Unknown backend names are kept, in run order."""
+    libs = [b for b in backends if b != "auto"]
+    prims = []
+    for m, _ in ok_runs(runs, "prim"):
+        if m["p"] not in prims:
+            prims.append(m["p"])
+    body = []
+    for p in sorted(prims):
+        t = {}
+        for b in libs:
+            r = runs.get(f"prim/{b}/{p}")
+            if r is not None and r.error is None and r.cpu_ns is not None:
+                t[b] = r.cpu_ns
+        if len(t) < 2:
+            continue
+        best = min(t, key=t.get)
+        row = [f"`{p}`", f"**{best}**", f"{t[best]:.0f}"]
+        for b in libs:
+            row.append("" if b not in t else ("1" if b == best else f"{t[b] / t[best]:.2f}"))
+        body.append(row)
+    if not body:
+        return []
+    header = ["primitive", "fastest", "ns"] + [f"x {b}" for b in libs]
+    return ["## Fastest library per primitive", "",
+            "For each primitive with at least two implementations: the fastest library here, "
+            "its median CPU time, and every library's time as a multiple of it (blank: the "
+            "library lacks the primitive).", "",
+            bt.md_table(header, body), ""]
+
+
 def core_rows(runs, recipes):
     """Rows for encrypt and decrypt: dicts with path, b, s, n, B, ns, floor, ratio,
     counter (in-process ratio)."""
@@ -1005,6 +1039,7 @@ def main():
         lines += ["![thread scaling](threads.svg)", ""]
     lines += section_dir(runs, backends, recipes)
 
+    lines += section_fastest(runs, backends)
     lines += ["## Primitive floor", "",
               "Median CPU time per call through `imcore/crypto.h` (the validation policy "
               "included, as the paths call it). Sizes: message or plaintext bytes; `ad:` and "

@@ -44,8 +44,8 @@ GENERIC_FLOOR = (r"(x25519-keygen|x25519-derive|ed25519-keygen|p256-keygen|p256-
 
 DEFAULT_PATTERNS = [
     r"^shim/",
-    # The generic floor for the two library backends.
-    r"^prim/(sodium|openssl)/" + GENERIC_FLOOR,
+    # The generic floor for every backend.
+    r"^prim/[^/]+/" + GENERIC_FLOOR,
     r"^(encrypt/[^/]+|fanout|parse/envelope)/[^/]+/dev:(" + DEFAULT_DEVICES + r")/body:("
     + DEFAULT_BODIES + r")$",
     r"^(decrypt/[^/]+|parse/delivery)/[^/]+/body:(" + DEFAULT_BODIES + r")$",

@@ -123,6 +123,61 @@ IMC_MUST_USE imc_status imc_crypto_hkdf_sha256(const imc_backend *b, uint8_t *ou
                                                size_t ikm_len, const uint8_t *info,
                                                size_t info_len);
 
+/* ---- Prepared keys ------------------------------------------------------
+ *
+ * A long-lived key (a device's own secrets, a peer's public key, the
+ * directory's key) imported once into the backend's native objects and
+ * reused, so that each operation does not parse and set up the key again.
+ * The results are those of the plain calls above, byte for byte and status
+ * for status (the same policy applies). Backends whose plain calls take
+ * raw keys at no cost keep the bytes (libsodium, Nettle); the others keep
+ * their library's key object. A prepared key is read-only once made and
+ * may be used from any number of threads, with the backend it was made
+ * on only. */
+
+typedef struct imc_prepared_key imc_prepared_key;
+
+typedef enum imc_key_kind {
+    IMC_KEY_X25519_SECRET = 1,  /* sk (32 bytes) */
+    IMC_KEY_ED25519_SECRET = 2, /* seed || its public key (64 bytes) */
+    IMC_KEY_ED25519_PUBLIC = 3, /* pk (32 bytes) */
+    IMC_KEY_P256_SECRET = 4,    /* scalar (32 bytes) */
+    IMC_KEY_P256_PUBLIC = 5,    /* 04 || x || y (65 bytes) */
+} imc_key_kind;
+
+/* *out = a new prepared key of the given kind, or NULL on failure (a key
+ * of the wrong length is IMC_ERR_ARG; a P-256 scalar outside [1, n-1]
+ * IMC_ERR_ARG; a P-256 point not in form or off the curve
+ * IMC_ERR_WEAK_KEY). Free with imc_crypto_key_free, which wipes it. */
+IMC_MUST_USE imc_status imc_crypto_key_prepare(imc_prepared_key **out, const imc_backend *b,
+                                               imc_key_kind kind, const uint8_t *key,
+                                               size_t key_len);
+void imc_crypto_key_free(imc_prepared_key *k);
+
+/* As imc_crypto_x25519 / _p256_ecdh with the own secret prepared. */
+IMC_MUST_USE imc_status imc_crypto_x25519_prepared(const imc_backend *b,
+                                                   uint8_t shared[IMC_X25519_SHARED_BYTES],
+                                                   const imc_prepared_key *sk,
+                                                   const uint8_t pk[IMC_X25519_PUBLIC_BYTES]);
+IMC_MUST_USE imc_status imc_crypto_p256_ecdh_prepared(const imc_backend *b,
+                                                      uint8_t shared[IMC_P256_SHARED_BYTES],
+                                                      const imc_prepared_key *sk,
+                                                      const uint8_t pk[IMC_P256_PUBLIC_BYTES]);
+/* As the plain sign / verify calls with the key prepared (a secret key
+ * for sign, a public key for verify). */
+IMC_MUST_USE imc_status imc_crypto_ed25519_sign_prepared(
+    const imc_backend *b, uint8_t sig[IMC_ED25519_SIGNATURE_BYTES], const imc_prepared_key *sk,
+    const uint8_t *msg, size_t msg_len);
+IMC_MUST_USE imc_status imc_crypto_ed25519_verify_prepared(
+    const imc_backend *b, const uint8_t sig[IMC_ED25519_SIGNATURE_BYTES],
+    const imc_prepared_key *pk, const uint8_t *msg, size_t msg_len);
+IMC_MUST_USE imc_status imc_crypto_ecdsa_p256_sign_prepared(
+    const imc_backend *b, uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES], const imc_prepared_key *sk,
+    const uint8_t *msg, size_t msg_len);
+IMC_MUST_USE imc_status imc_crypto_ecdsa_p256_verify_prepared(
+    const imc_backend *b, const uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES],
+    const imc_prepared_key *pk, const uint8_t *msg, size_t msg_len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -72,6 +72,28 @@ struct imc_backend {
     imc_status (*hkdf_sha256)(uint8_t *out, size_t out_len, const uint8_t *salt,
                               size_t salt_len, const uint8_t *ikm, size_t ikm_len,
                               const uint8_t *info, size_t info_len);
+
+    /* Prepared keys (imcore/crypto.h). key_import builds the library's
+     * object for a key already checked by the policy layer (raw: the bytes
+     * of imc_key_kind), or sets *native = NULL when the library has nothing
+     * to prepare; NULL members mean the same for every kind. The prepared
+     * operations get the object and the raw bytes; a NULL member falls back
+     * to the plain call on the raw bytes. */
+    imc_status (*key_import)(void **native, imc_key_kind kind, const uint8_t *raw);
+    void (*key_free)(imc_key_kind kind, void *native);
+    imc_status (*x25519_prepared)(uint8_t shared[IMC_X25519_SHARED_BYTES], void *sk,
+                                  const uint8_t pk[IMC_X25519_PUBLIC_BYTES]);
+    imc_status (*ed25519_sign_prepared)(uint8_t sig[IMC_ED25519_SIGNATURE_BYTES], void *sk,
+                                        const uint8_t *msg, size_t msg_len);
+    imc_status (*ed25519_verify_prepared)(const uint8_t sig[IMC_ED25519_SIGNATURE_BYTES],
+                                          void *pk, const uint8_t *msg, size_t msg_len);
+    imc_status (*p256_ecdh_prepared)(uint8_t shared[IMC_P256_SHARED_BYTES], void *sk,
+                                     const uint8_t pk[IMC_P256_PUBLIC_BYTES]);
+    imc_status (*ecdsa_p256_sign_prepared)(uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES],
+                                           void *sk, const uint8_t raw_sk[32],
+                                           const uint8_t *msg, size_t msg_len);
+    imc_status (*ecdsa_p256_verify_prepared)(const uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES],
+                                             void *pk, const uint8_t *msg, size_t msg_len);
 };
 
 /* The composite "auto" (auto.c): each primitive on the fastest of the

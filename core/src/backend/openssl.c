@@ -203,20 +203,31 @@ static EVP_PKEY *ecx_import(EVP_PKEY_CTX *ctx, const uint8_t *sk,
  *   ecx_import()); should a later version check key pairs there, the import
  *   fails and so does every derivation, loudly (IMC_ERR_CRYPTO and failing
  *   KATs), never with a wrong secret;
- * - the key never leaves this function, so no other operation (signing,
+ * - the key is only ever used for this exchange (here, or as a prepared
+ *   key in ossl_x25519_prepared()), so no other operation (signing,
  *   export, a public-key check) can see the placeholder; u = 0 is a
  *   small-order point, nobody's public key.
  * The results are checked against RFC 7748 (test_kat_rfc) and against
  * libsodium (test_backend, fuzz_backend_diff). */
-static imc_status x25519_derive(uint8_t shared[IMC_X25519_SHARED_BYTES],
-                                const uint8_t sk[IMC_X25519_SECRET_BYTES],
-                                const uint8_t pk[IMC_X25519_PUBLIC_BYTES])
+static const uint8_t x25519_placeholder_pk[ECX_KEY_BYTES] = {0};
+
+/* The private key sk as an EVP_PKEY with the placeholder public key (see
+ * above), or NULL. */
+static EVP_PKEY *x25519_private(const uint8_t sk[IMC_X25519_SECRET_BYTES])
 {
-    static const uint8_t placeholder_pk[ECX_KEY_BYTES] = {0};
+    EVP_PKEY_CTX *imp = ecx_import_ctx("X25519");
+    EVP_PKEY *key = imp != NULL ? ecx_import(imp, sk, x25519_placeholder_pk) : NULL;
+    EVP_PKEY_CTX_free(imp);
+    return key;
+}
+
+/* shared = X25519(key, pk) for an imported private key. */
+static imc_status x25519_derive_key(uint8_t shared[IMC_X25519_SHARED_BYTES], EVP_PKEY *key,
+                                    const uint8_t pk[IMC_X25519_PUBLIC_BYTES])
+{
     imc_status st = IMC_ERR_CRYPTO;
     size_t len = IMC_X25519_SHARED_BYTES;
     EVP_PKEY_CTX *imp = ecx_import_ctx("X25519");
-    EVP_PKEY *key = imp != NULL ? ecx_import(imp, sk, placeholder_pk) : NULL;
     EVP_PKEY *peer = imp != NULL ? ecx_import(imp, NULL, pk) : NULL;
     EVP_PKEY_CTX_free(imp);
     EVP_PKEY_CTX *ctx = key != NULL ? EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL) : NULL;
@@ -235,12 +246,23 @@ static imc_status x25519_derive(uint8_t shared[IMC_X25519_SHARED_BYTES],
     }
     EVP_PKEY_CTX_free(ctx);
     EVP_PKEY_free(peer);
-    EVP_PKEY_free(key); /* wipes the private key */
     if (st != IMC_OK) {
         OPENSSL_cleanse(shared, IMC_X25519_SHARED_BYTES);
         return fail(st);
     }
     return IMC_OK;
+}
+
+static imc_status x25519_derive(uint8_t shared[IMC_X25519_SHARED_BYTES],
+                                const uint8_t sk[IMC_X25519_SECRET_BYTES],
+                                const uint8_t pk[IMC_X25519_PUBLIC_BYTES])
+{
+    EVP_PKEY *key = x25519_private(sk);
+    imc_status st = key != NULL ? x25519_derive_key(shared, key, pk) : fail(IMC_ERR_CRYPTO);
+    EVP_PKEY_free(key); /* wipes the private key */
+    if (st != IMC_OK)
+        OPENSSL_cleanse(shared, IMC_X25519_SHARED_BYTES);
+    return st;
 }
 
 /* RFC 7748 section 6.1: the public key is X25519(sk, 9). Through the
@@ -284,37 +306,67 @@ static imc_status ossl_ed25519_public(uint8_t pk[IMC_ED25519_PUBLIC_BYTES],
  * R does not depend on pk, so signatures of one message under two public
  * keys for one seed reveal the secret scalar. Both backends now share this
  * (docs/validation-policy.md, "Known gaps"). */
+/* An Ed25519 key pair (sk, pk) or public key (sk NULL), or NULL. */
+static EVP_PKEY *ed25519_key(const uint8_t *sk, const uint8_t pk[IMC_ED25519_PUBLIC_BYTES])
+{
+    if (sk == NULL)
+        return EVP_PKEY_new_raw_public_key_ex(NULL, "ED25519", NULL, pk,
+                                              IMC_ED25519_PUBLIC_BYTES);
+    EVP_PKEY_CTX *imp = ecx_import_ctx("ED25519");
+    EVP_PKEY *key = imp != NULL ? ecx_import(imp, sk, pk) : NULL;
+    EVP_PKEY_CTX_free(imp);
+    return key;
+}
+
+static imc_status ed25519_sign_key(uint8_t sig[IMC_ED25519_SIGNATURE_BYTES], EVP_PKEY *key,
+                                   const uint8_t *msg, size_t msg_len)
+{
+    size_t len = IMC_ED25519_SIGNATURE_BYTES;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    int ok = md != NULL && EVP_DigestSignInit_ex(md, NULL, NULL, NULL, NULL, key, NULL) == 1 &&
+             EVP_DigestSign(md, sig, &len, msg != NULL ? msg : empty, msg_len) == 1 &&
+             len == IMC_ED25519_SIGNATURE_BYTES;
+    EVP_MD_CTX_free(md);
+    return ok ? IMC_OK : fail(IMC_ERR_CRYPTO);
+}
+
+static imc_status ed25519_verify_key(const uint8_t sig[IMC_ED25519_SIGNATURE_BYTES],
+                                     EVP_PKEY *key, const uint8_t *msg, size_t msg_len)
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    int ok = md != NULL && EVP_DigestVerifyInit_ex(md, NULL, NULL, NULL, NULL, key, NULL) == 1 &&
+             EVP_DigestVerify(md, sig, IMC_ED25519_SIGNATURE_BYTES, msg != NULL ? msg : empty,
+                              msg_len) == 1;
+    EVP_MD_CTX_free(md);
+    return ok ? IMC_OK : fail(IMC_ERR_AUTH);
+}
+
+/* Signs with the caller's pk as the signer's public key, as libsodium does
+ * (its secret key is seed || pk): the key is imported with it, which saves
+ * OpenSSL re-deriving it from the seed (a scalar multiplication, half the
+ * cost of a signature). pk must be the key pair's own (imcore/crypto.h):
+ * R does not depend on pk, so signatures of one message under two public
+ * keys for one seed reveal the secret scalar. Every backend shares this
+ * (docs/validation-policy.md, "Known gaps"). */
 static imc_status ossl_ed25519_sign(uint8_t sig[IMC_ED25519_SIGNATURE_BYTES],
                                     const uint8_t sk[IMC_ED25519_SECRET_BYTES],
                                     const uint8_t pk[IMC_ED25519_PUBLIC_BYTES],
                                     const uint8_t *msg, size_t msg_len)
 {
-    size_t len = IMC_ED25519_SIGNATURE_BYTES;
-    EVP_PKEY_CTX *imp = ecx_import_ctx("ED25519");
-    EVP_PKEY *key = imp != NULL ? ecx_import(imp, sk, pk) : NULL;
-    EVP_PKEY_CTX_free(imp);
-    EVP_MD_CTX *md = key != NULL ? EVP_MD_CTX_new() : NULL;
-    int ok = md != NULL && EVP_DigestSignInit_ex(md, NULL, NULL, NULL, NULL, key, NULL) == 1 &&
-             EVP_DigestSign(md, sig, &len, msg != NULL ? msg : empty, msg_len) == 1 &&
-             len == IMC_ED25519_SIGNATURE_BYTES;
-    EVP_MD_CTX_free(md);
+    EVP_PKEY *key = ed25519_key(sk, pk);
+    imc_status st = key != NULL ? ed25519_sign_key(sig, key, msg, msg_len) : fail(IMC_ERR_CRYPTO);
     EVP_PKEY_free(key);
-    return ok ? IMC_OK : fail(IMC_ERR_CRYPTO);
+    return st;
 }
 
 static imc_status ossl_ed25519_verify(const uint8_t sig[IMC_ED25519_SIGNATURE_BYTES],
                                       const uint8_t pk[IMC_ED25519_PUBLIC_BYTES],
                                       const uint8_t *msg, size_t msg_len)
 {
-    EVP_PKEY *key = EVP_PKEY_new_raw_public_key_ex(NULL, "ED25519", NULL, pk,
-                                                   IMC_ED25519_PUBLIC_BYTES);
-    EVP_MD_CTX *md = key != NULL ? EVP_MD_CTX_new() : NULL;
-    int ok = md != NULL && EVP_DigestVerifyInit_ex(md, NULL, NULL, NULL, NULL, key, NULL) == 1 &&
-             EVP_DigestVerify(md, sig, IMC_ED25519_SIGNATURE_BYTES, msg != NULL ? msg : empty,
-                              msg_len) == 1;
-    EVP_MD_CTX_free(md);
+    EVP_PKEY *key = ed25519_key(NULL, pk);
+    imc_status st = key != NULL ? ed25519_verify_key(sig, key, msg, msg_len) : fail(IMC_ERR_AUTH);
     EVP_PKEY_free(key);
-    return ok ? IMC_OK : fail(IMC_ERR_AUTH);
+    return st;
 }
 
 /* ---- SHA-256, HMAC, HKDF ----------------------------------------------- */
@@ -457,22 +509,16 @@ static imc_status ossl_p256_public(uint8_t pk[IMC_P256_PUBLIC_BYTES],
     return ok ? IMC_OK : fail(IMC_ERR_CRYPTO);
 }
 
-static imc_status ossl_p256_ecdh(uint8_t shared[IMC_P256_SHARED_BYTES],
-                                 const uint8_t sk[IMC_P256_SECRET_BYTES],
-                                 const uint8_t pk[IMC_P256_PUBLIC_BYTES])
+/* shared = x(key * pk), for a key made by p256_key_from_scalar(). */
+static imc_status p256_ecdh_key(uint8_t shared[IMC_P256_SHARED_BYTES], EC_KEY *key,
+                                const uint8_t pk[IMC_P256_PUBLIC_BYTES])
 {
     EC_POINT *peer = NULL;
-    EC_KEY *key = NULL;
     imc_status st = p256_point_from_bytes(&peer, pk);
-    if (st == IMC_OK) {
-        key = p256_key_from_scalar(sk);
-        /* Raw ECDH (no KDF): the X coordinate, left-padded to 32 bytes. */
-        if (key == NULL ||
-            ECDH_compute_key(shared, IMC_P256_SHARED_BYTES, peer, key, NULL) !=
-                IMC_P256_SHARED_BYTES)
-            st = IMC_ERR_CRYPTO;
-    }
-    EC_KEY_free(key);
+    /* Raw ECDH (no KDF): the X coordinate, left-padded to 32 bytes. */
+    if (st == IMC_OK && ECDH_compute_key(shared, IMC_P256_SHARED_BYTES, peer, key, NULL) !=
+                            IMC_P256_SHARED_BYTES)
+        st = IMC_ERR_CRYPTO;
     EC_POINT_free(peer);
     if (st != IMC_OK) {
         OPENSSL_cleanse(shared, IMC_P256_SHARED_BYTES);
@@ -481,14 +527,24 @@ static imc_status ossl_p256_ecdh(uint8_t shared[IMC_P256_SHARED_BYTES],
     return IMC_OK;
 }
 
+static imc_status ossl_p256_ecdh(uint8_t shared[IMC_P256_SHARED_BYTES],
+                                 const uint8_t sk[IMC_P256_SECRET_BYTES],
+                                 const uint8_t pk[IMC_P256_PUBLIC_BYTES])
+{
+    EC_KEY *key = p256_key_from_scalar(sk);
+    imc_status st = key != NULL ? p256_ecdh_key(shared, key, pk) : fail(IMC_ERR_CRYPTO);
+    EC_KEY_free(key);
+    return st;
+}
+
 /* ECDSA with the RFC 6979 nonce (rfc6979.c): OpenSSL 3.0 has no
  * deterministic ECDSA, but ECDSA_do_sign_ex() takes k^-1 and r from the
  * caller. k^-1 is computed as k^(n-2) mod n with the constant-time modular
  * exponentiation (n is prime), r = x(kG) mod n with the constant-time
  * scalar multiplication OpenSSL uses for any secret scalar. */
-static imc_status ossl_ecdsa_p256_sign(uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES],
-                                       const uint8_t sk[IMC_P256_SECRET_BYTES],
-                                       const uint8_t *msg, size_t msg_len)
+static imc_status ecdsa_sign_key(uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES], EC_KEY *key,
+                                 const uint8_t sk[IMC_P256_SECRET_BYTES], const uint8_t *msg,
+                                 size_t msg_len)
 {
     uint8_t h[IMC_SHA256_BYTES], kb[P256_SCALAR_BYTES];
     if (ossl_sha256(h, msg, msg_len) != IMC_OK ||
@@ -499,7 +555,6 @@ static imc_status ossl_ecdsa_p256_sign(uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTE
     BIGNUM *k = BN_secure_new(), *kinv = BN_secure_new(), *e = BN_new(), *r = BN_new();
     BIGNUM *x = BN_new();
     EC_POINT *R = EC_POINT_new(ossl.p256);
-    EC_KEY *key = p256_key_from_scalar(sk);
     ECDSA_SIG *s = NULL;
     int ok = bn != NULL && k != NULL && kinv != NULL && e != NULL && r != NULL && x != NULL &&
              R != NULL && key != NULL && BN_bin2bn(kb, sizeof kb, k) != NULL;
@@ -517,7 +572,6 @@ static imc_status ossl_ecdsa_p256_sign(uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTE
          BN_bn2binpad(ECDSA_SIG_get0_s(s), sig + P256_SCALAR_BYTES, P256_SCALAR_BYTES) ==
              P256_SCALAR_BYTES;
     ECDSA_SIG_free(s);
-    EC_KEY_free(key);
     EC_POINT_free(R);
     BN_free(x);
     BN_free(r);
@@ -529,20 +583,43 @@ static imc_status ossl_ecdsa_p256_sign(uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTE
     return ok ? IMC_OK : fail(IMC_ERR_CRYPTO);
 }
 
+static imc_status ossl_ecdsa_p256_sign(uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES],
+                                       const uint8_t sk[IMC_P256_SECRET_BYTES],
+                                       const uint8_t *msg, size_t msg_len)
+{
+    EC_KEY *key = p256_key_from_scalar(sk);
+    imc_status st = key != NULL ? ecdsa_sign_key(sig, key, sk, msg, msg_len) : IMC_ERR_CRYPTO;
+    EC_KEY_free(key);
+    return st;
+}
+
 /* 1 if 1 <= v <= n-1. */
 static int p256_in_scalar_range(const BIGNUM *v)
 {
     return !BN_is_zero(v) && !BN_is_negative(v) && BN_cmp(v, EC_GROUP_get0_order(ossl.p256)) < 0;
 }
 
-/* Any failure, a malformed key included, is IMC_ERR_AUTH. */
-static imc_status ossl_ecdsa_p256_verify(const uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES],
-                                         const uint8_t pk[IMC_P256_PUBLIC_BYTES],
-                                         const uint8_t *msg, size_t msg_len)
+/* An EC_KEY holding the public point pk, or NULL (also for a point off
+ * the curve). */
+static EC_KEY *p256_public_key(const uint8_t pk[IMC_P256_PUBLIC_BYTES])
 {
-    uint8_t h[IMC_SHA256_BYTES];
     EC_POINT *pub = NULL;
     EC_KEY *key = NULL;
+    int ok = p256_point_from_bytes(&pub, pk) == IMC_OK && (key = EC_KEY_new()) != NULL &&
+             EC_KEY_set_group(key, ossl.p256) == 1 && EC_KEY_set_public_key(key, pub) == 1;
+    EC_POINT_free(pub);
+    if (!ok) {
+        EC_KEY_free(key);
+        return NULL;
+    }
+    return key;
+}
+
+/* Any failure is IMC_ERR_AUTH. */
+static imc_status ecdsa_verify_key(const uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES], EC_KEY *key,
+                                   const uint8_t *msg, size_t msg_len)
+{
+    uint8_t h[IMC_SHA256_BYTES];
     ECDSA_SIG *s = ECDSA_SIG_new();
     BIGNUM *r = BN_bin2bn(sig, P256_SCALAR_BYTES, NULL);
     BIGNUM *sv = BN_bin2bn(sig + P256_SCALAR_BYTES, P256_SCALAR_BYTES, NULL);
@@ -551,16 +628,90 @@ static imc_status ossl_ecdsa_p256_verify(const uint8_t sig[IMC_ECDSA_P256_SIGNAT
              p256_in_scalar_range(sv) && ECDSA_SIG_set0(s, r, sv) == 1;
     if (ok)
         r = sv = NULL; /* now owned by s */
-    ok = ok && p256_point_from_bytes(&pub, pk) == IMC_OK;
-    ok = ok && (key = EC_KEY_new()) != NULL && EC_KEY_set_group(key, ossl.p256) == 1 &&
-         EC_KEY_set_public_key(key, pub) == 1;
     ok = ok && ossl_sha256(h, msg, msg_len) == IMC_OK && ECDSA_do_verify(h, sizeof h, s, key) == 1;
-    EC_KEY_free(key);
-    EC_POINT_free(pub);
     ECDSA_SIG_free(s);
     BN_free(r);
     BN_free(sv);
     return ok ? IMC_OK : fail(IMC_ERR_AUTH);
+}
+
+/* Any failure, a malformed key included, is IMC_ERR_AUTH. */
+static imc_status ossl_ecdsa_p256_verify(const uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES],
+                                         const uint8_t pk[IMC_P256_PUBLIC_BYTES],
+                                         const uint8_t *msg, size_t msg_len)
+{
+    EC_KEY *key = p256_public_key(pk);
+    imc_status st = key != NULL ? ecdsa_verify_key(sig, key, msg, msg_len) : fail(IMC_ERR_AUTH);
+    EC_KEY_free(key);
+    return st;
+}
+
+/* ---- Prepared keys ----------------------------------------------------- */
+
+/* The library objects the plain calls above build per call, built once:
+ * EVP_PKEY for X25519 and Ed25519, EC_KEY for P-256. OpenSSL allows
+ * concurrent use of a key object that is no longer modified; each call
+ * still makes its own operation context. */
+static imc_status ossl_key_import(void **native, imc_key_kind kind, const uint8_t *raw)
+{
+    imc_status st = IMC_ERR_CRYPTO;
+    *native = NULL;
+    switch (kind) {
+    case IMC_KEY_X25519_SECRET: *native = x25519_private(raw); break;
+    case IMC_KEY_ED25519_SECRET: *native = ed25519_key(raw, raw + IMC_ED25519_SECRET_BYTES); break;
+    case IMC_KEY_ED25519_PUBLIC: *native = ed25519_key(NULL, raw); break;
+    case IMC_KEY_P256_SECRET: *native = p256_key_from_scalar(raw); break;
+    case IMC_KEY_P256_PUBLIC:
+        *native = p256_public_key(raw);
+        st = IMC_ERR_WEAK_KEY; /* the one way this import fails on input */
+        break;
+    }
+    return *native != NULL ? IMC_OK : fail(st);
+}
+
+static void ossl_key_free(imc_key_kind kind, void *native)
+{
+    if (kind == IMC_KEY_P256_SECRET || kind == IMC_KEY_P256_PUBLIC)
+        EC_KEY_free(native); /* wipes the scalar */
+    else
+        EVP_PKEY_free(native);
+}
+
+static imc_status ossl_x25519_prepared(uint8_t shared[IMC_X25519_SHARED_BYTES], void *sk,
+                                       const uint8_t pk[IMC_X25519_PUBLIC_BYTES])
+{
+    return x25519_derive_key(shared, sk, pk);
+}
+
+static imc_status ossl_ed25519_sign_prepared(uint8_t sig[IMC_ED25519_SIGNATURE_BYTES], void *sk,
+                                             const uint8_t *msg, size_t msg_len)
+{
+    return ed25519_sign_key(sig, sk, msg, msg_len);
+}
+
+static imc_status ossl_ed25519_verify_prepared(const uint8_t sig[IMC_ED25519_SIGNATURE_BYTES],
+                                               void *pk, const uint8_t *msg, size_t msg_len)
+{
+    return ed25519_verify_key(sig, pk, msg, msg_len);
+}
+
+static imc_status ossl_p256_ecdh_prepared(uint8_t shared[IMC_P256_SHARED_BYTES], void *sk,
+                                          const uint8_t pk[IMC_P256_PUBLIC_BYTES])
+{
+    return p256_ecdh_key(shared, sk, pk);
+}
+
+static imc_status ossl_ecdsa_sign_prepared(uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES], void *sk,
+                                           const uint8_t raw_sk[IMC_P256_SECRET_BYTES],
+                                           const uint8_t *msg, size_t msg_len)
+{
+    return ecdsa_sign_key(sig, sk, raw_sk, msg, msg_len);
+}
+
+static imc_status ossl_ecdsa_verify_prepared(const uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES],
+                                             void *pk, const uint8_t *msg, size_t msg_len)
+{
+    return ecdsa_verify_key(sig, pk, msg, msg_len);
 }
 
 /* ---- AEAD -------------------------------------------------------------- */
@@ -660,4 +811,12 @@ const imc_backend imc_backend_openssl = {
     .sha256 = ossl_sha256,
     .hmac_sha256 = ossl_hmac_sha256,
     .hkdf_sha256 = ossl_hkdf_sha256,
+    .key_import = ossl_key_import,
+    .key_free = ossl_key_free,
+    .x25519_prepared = ossl_x25519_prepared,
+    .ed25519_sign_prepared = ossl_ed25519_sign_prepared,
+    .ed25519_verify_prepared = ossl_ed25519_verify_prepared,
+    .p256_ecdh_prepared = ossl_p256_ecdh_prepared,
+    .ecdsa_p256_sign_prepared = ossl_ecdsa_sign_prepared,
+    .ecdsa_p256_verify_prepared = ossl_ecdsa_verify_prepared,
 };
