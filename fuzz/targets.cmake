@@ -8,6 +8,8 @@ set(IMC_FUZZ_TARGETS
   roundtrip
   backend_diff
   keys_parse
+  kt_note
+  kt_proof
 )
 # The key-directory targets, once the directory module is in the library.
 if(EXISTS ${PROJECT_SOURCE_DIR}/core/include/imcore/dir.h

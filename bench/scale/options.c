@@ -35,6 +35,8 @@ typedef enum opt_id {
     O_PROJECT_CORES,
     O_KEY_CACHE,
     O_NO_WARM,
+    O_CHECKPOINT,
+    O_CHECKPOINT_INTERVAL,
     O_DRY_RUN,
     O_COUNT
 } opt_id;
@@ -78,11 +80,24 @@ static const opt_def OPTS[O_COUNT] = {
     [O_KEY_CACHE] = {"key-cache", "N",
                      "device keys kept per thread, to skip re-deriving them (default 4096)"},
     [O_NO_WARM] = {"no-warm", NULL, "do not read the whole directory into memory before the run"},
+    [O_CHECKPOINT] = {"checkpoint", "FILE",
+                      "save progress to FILE periodically and resume from it if it exists "
+                      "(same build and options); removed once the report is written"},
+    [O_CHECKPOINT_INTERVAL] = {"checkpoint-interval", "SEC",
+                               "seconds between checkpoints (default 30)"},
     [O_DRY_RUN] = {"dry-run", NULL,
                    "check the options, print this shard's range and configuration, and exit"},
 };
 
 static const opt_def *opt(size_t k) { return &OPTS[k]; }
+
+/* floor(m * i / n) for i <= n, exactly: the product needs 128 bits (a
+ * 64-bit (m % n) * i overflows once both pass 2^32). */
+__extension__ typedef unsigned __int128 u128;
+static uint64_t shard_bound(uint64_t m, uint64_t n, uint64_t i)
+{
+    return (uint64_t)((u128)m * i / n);
+}
 
 static const char DETAILS[] =
     "Every message is a pure function of (seed, message index): sender, conversation,\n"
@@ -433,6 +448,21 @@ static void default_pop_dir(char *out, size_t cap)
         snprintf(out, cap, "/tmp/imcore-scale");
 }
 
+/* A number of seconds in 0.1..86400. */
+static int get_seconds(const char *const *v, opt_id k, double def, double *out)
+{
+    *out = def;
+    if (v[k] == NULL)
+        return -1;
+    char *end = NULL;
+    double s = strtod(v[k], &end);
+    if (end == v[k] || *end != '\0' || !(s >= 0.1 && s <= 86400))
+        return usage("option --%s: '%s' is not a number of seconds in 0.1..86400", opt(k)->name,
+                     v[k]);
+    *out = s;
+    return -1;
+}
+
 static int get_count(const char *const *v, opt_id k, uint64_t def, uint64_t lo, uint64_t hi,
                      uint64_t *out)
 {
@@ -585,12 +615,8 @@ int scale_parse_args(scale_config *cfg, int argc, char **argv)
             return usage("option --shard: %llu shards for %llu messages",
                          (unsigned long long)cfg->shard_count, (unsigned long long)cfg->messages);
     }
-    /* [i*M/N, (i+1)*M/N) without overflow: M < 2^63 and N <= M. */
-    {
-        uint64_t m = cfg->messages, n = cfg->shard_count, i = cfg->shard_index;
-        cfg->lo = (m / n) * i + (m % n) * i / n;
-        cfg->hi = (m / n) * (i + 1) + (m % n) * (i + 1) / n;
-    }
+    cfg->lo = shard_bound(cfg->messages, cfg->shard_count, cfg->shard_index);
+    cfg->hi = shard_bound(cfg->messages, cfg->shard_count, cfg->shard_index + 1);
     if ((rc = get_count(v, O_POPULATION, DEFAULT_POPULATION, 2, MAX_POPULATION, &cfg->population)) >=
             0 ||
         (rc = get_dist(v, O_DEVICES, DEFAULT_DEVICES, 1,
@@ -643,16 +669,12 @@ int scale_parse_args(scale_config *cfg, int argc, char **argv)
         cfg->progress = SCALE_PROGRESS_NONE;
     else
         return usage("option --progress: '%s' is not auto, bar, lines or none", pm);
-    cfg->progress_interval = 10;
-    if (v[O_PROGRESS_INTERVAL] != NULL) {
-        char *end = NULL;
-        double s = strtod(v[O_PROGRESS_INTERVAL], &end);
-        if (end == v[O_PROGRESS_INTERVAL] || *end != '\0' || !(s >= 0.1 && s <= 86400))
-            return usage("option --progress-interval: '%s' is not a number of seconds in "
-                         "0.1..86400",
-                         v[O_PROGRESS_INTERVAL]);
-        cfg->progress_interval = s;
-    }
+    if ((rc = get_seconds(v, O_PROGRESS_INTERVAL, 10, &cfg->progress_interval)) >= 0 ||
+        (rc = get_seconds(v, O_CHECKPOINT_INTERVAL, 30, &cfg->checkpoint_interval)) >= 0)
+        return rc;
+    cfg->checkpoint_path = v[O_CHECKPOINT];
+    if (cfg->checkpoint_path != NULL && cfg->checkpoint_path[0] == '\0')
+        return usage("option --checkpoint: empty file name");
 
     if ((rc = get_count(v, O_PROJECT_MESSAGES, UINT64_C(300000000000), 1, UINT64_MAX / 2,
                         &cfg->project_messages)) >= 0 ||

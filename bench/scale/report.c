@@ -139,8 +139,8 @@ static void draw(scale_display *d, const char *what, uint64_t done, uint64_t tot
         int n = snprintf(line, sizeof line,
                          "%5.1f%% [%s] %llu/%llu %s  %.0f/s  %s %s  %s %.0f MiB", frac * 100,
                          bar, (unsigned long long)done, (unsigned long long)total, what, rate,
-                         final ? "in" : "ETA", final ? el : eta, final ? "peak RSS" : "RSS",
-                         rss_mib);
+                         final ? "in" : "ETA", final ? el : eta,
+                         final ? "peak anon RSS" : "anon RSS", rss_mib);
         size_t len = n > 0 ? (size_t)n : 0;
         fprintf(stderr, "\r%s%*s%s", line, (int)(d->last_len > len ? d->last_len - len : 0), "",
                 final ? "\n" : "");
@@ -148,8 +148,8 @@ static void draw(scale_display *d, const char *what, uint64_t done, uint64_t tot
     } else {
         fprintf(stderr, "%s: %llu/%llu %s (%.1f%%), %.0f/s, elapsed %s%s%s, %s %.0f MiB\n",
                 SCALE_PROG, (unsigned long long)done, (unsigned long long)total, what, frac * 100,
-                rate, el, final ? "" : ", ETA ", final ? "" : eta, final ? "peak RSS" : "RSS",
-                rss_mib);
+                rate, el, final ? "" : ", ETA ", final ? "" : eta,
+                final ? "peak anon RSS" : "anon RSS", rss_mib);
     }
     fflush(stderr);
 }
@@ -436,14 +436,16 @@ bool scale_report_json(FILE *f, const scale_report_in *in)
             (unsigned long long)p->file_bytes);
 
     fprintf(f,
-            "  \"totals\": {\"messages\": %llu, \"deliveries\": %llu, \"envelope_bytes\": %llu, "
+            "  \"totals\": {\"messages\": %llu, \"deliveries\": %llu, \"decrypted\": %llu, "
+            "\"envelope_bytes\": %llu, "
             "\"delivery_bytes\": %llu, \"body_bytes\": %llu,\n"
             "             \"conversations_1to1\": %llu, \"conversations_group\": %llu, "
             "\"max_deliveries_seen\": %llu, \"max_group_size_seen\": %llu, "
             "\"key_cache_hits\": %llu, \"key_cache_misses\": %llu, "
             "\"errors\": 0},\n",
             (unsigned long long)t->messages, (unsigned long long)t->deliveries,
-            (unsigned long long)t->envelope_bytes, (unsigned long long)t->delivery_bytes,
+            (unsigned long long)t->decrypted, (unsigned long long)t->envelope_bytes,
+            (unsigned long long)t->delivery_bytes,
             (unsigned long long)t->body_bytes, (unsigned long long)t->conversations_1to1,
             (unsigned long long)t->conversations_group, (unsigned long long)t->max_recipients_seen,
             (unsigned long long)t->max_members_seen, (unsigned long long)t->key_cache_hits,
@@ -461,6 +463,16 @@ bool scale_report_json(FILE *f, const scale_report_in *in)
     json_num(f, share);
     fputs(", \"process_cpu_seconds\": ", f);
     json_num(f, in->process_cpu_seconds);
+    fprintf(f, ", \"resumes\": %llu", (unsigned long long)in->resumes);
+    for (int k = 0; k < 2; k++) {
+        fprintf(f, ", \"load_average_%s\": [", k == 0 ? "start" : "end");
+        for (int q = 0; q < 3; q++) {
+            if (q)
+                fputs(", ", f);
+            json_num(f, in->load_average[k][q]);
+        }
+        fputs("]", f);
+    }
     fputs("},\n", f);
 
     fputs("  \"throughput\": {\"messages_per_second\": ", f);

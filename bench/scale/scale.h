@@ -88,6 +88,8 @@ typedef struct scale_config {
     const char *out_path; /* NULL: standard output */
     int progress;
     double progress_interval; /* seconds between plain lines */
+    const char *checkpoint_path; /* NULL: no checkpoints */
+    double checkpoint_interval;  /* seconds between checkpoints */
     uint64_t project_messages, project_machines, project_cores;
     size_t key_cache; /* recipient keys kept per thread */
     bool warm;
@@ -215,6 +217,7 @@ void scale_pop_close(scale_pop *p);
 
 typedef struct scale_totals {
     uint64_t messages, deliveries;
+    uint64_t decrypted; /* deliveries decrypted and checked: must equal deliveries */
     uint64_t envelope_bytes, delivery_bytes, body_bytes;
     uint64_t conversations_1to1, conversations_group;
     uint64_t max_recipients_seen, max_members_seen;
@@ -229,12 +232,26 @@ typedef struct scale_thread_result {
     uint64_t loop_ns; /* wall time of its message loop */
 } scale_thread_result;
 
-/* Shared between the workers. */
+/* into += from: totals, digest lanes, histograms, times. */
+void scale_result_add(scale_thread_result *into, const scale_thread_result *from);
+
+/* Shared between the workers. The main thread runs the message phase in
+ * rounds so that it can checkpoint between them: it starts a round
+ * (generation + 1), and when the checkpoint interval has passed it sets
+ * `pause`; each worker finishes the chunk it holds, takes no more and
+ * reports idle. Chunks are taken in index order and always finished, so
+ * every index below min(next, hi) is done. */
 typedef struct scale_run {
     const scale_config *cfg;
     scale_pop *pop;
     _Atomic uint64_t next; /* next message index to hand out */
     _Atomic bool stop;     /* set on the first error */
+    _Atomic bool pause;    /* finish the current chunk, then wait */
+    pthread_mutex_t round_lock;
+    pthread_cond_t round_go, round_idle;
+    uint64_t generation; /* under round_lock: +1 per round */
+    unsigned idle;       /* under round_lock: workers done with the round */
+    bool finished;       /* under round_lock: no more rounds */
     scale_progress progress;
     char error[512]; /* the first error, under error_lock */
     _Atomic int error_set;
@@ -250,6 +267,22 @@ void *scale_worker_main(void *arg);
 
 void scale_run_fail(scale_run *run, const char *fmt, ...) SCALE_PRINTF(2, 3);
 
+/* ---- Checkpoints (checkpoint.c) ---------------------------------------------- */
+
+typedef struct scale_checkpoint {
+    uint64_t next; /* every message index in [lo, next) is done */
+    double wall_seconds, process_cpu_seconds; /* spent before this process */
+    uint64_t resumes;                         /* times this shard was resumed */
+    scale_thread_result res;                  /* merged over threads and resumes */
+} scale_checkpoint;
+
+/* Loads cfg->checkpoint_path if it exists (else a fresh start at cfg->lo).
+ * One that belongs to other options or another build, or is damaged, is an
+ * error, never silently ignored. Returns 0 or an exit code after a message. */
+int scale_checkpoint_load(scale_checkpoint *ck, const scale_config *cfg);
+/* Replaces cfg->checkpoint_path atomically. Returns 0 or an exit code. */
+int scale_checkpoint_save(const scale_checkpoint *ck, const scale_config *cfg);
+
 /* ---- Report ----------------------------------------------------------------- */
 
 typedef struct scale_report_in {
@@ -260,6 +293,8 @@ typedef struct scale_report_in {
     double process_cpu_seconds;
     uint64_t peak_rss_bytes, peak_anon_bytes;
     const char *started_utc;
+    uint64_t resumes;          /* from checkpoints */
+    double load_average[2][3]; /* /proc/loadavg at the start and the end (-1: unknown) */
 } scale_report_in;
 
 /* The final digest: SHA-256 over the config id, the lanes and the counts

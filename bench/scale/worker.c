@@ -341,7 +341,7 @@ static int one_message(worker *w, uint64_t idx)
     }
 
     /* ---- decrypt on every device, check, hash ------------------------------ */
-    uint64_t dec_ns = 0, key_ns = t2 - t1, check_ns = 0, delivery_bytes = 0;
+    uint64_t dec_ns = 0, key_ns = t2 - t1, check_ns = 0, delivery_bytes = 0, decrypted = 0;
     uint8_t h[IMC_SHA256_BYTES], first_id[IMC_MSG_ID_BYTES];
     uint64_t c0 = scale_now_ns();
     size_t n = sizeof MSG_LABEL;
@@ -353,7 +353,14 @@ static int one_message(worker *w, uint64_t idx)
     if (st != IMC_OK)
         FAIL("digest", st);
     check_ns += scale_now_ns() - c0;
-    for (size_t j = 0; j < count; j++) {
+#ifdef SCALE_FAULT_SKIP_DECRYPT
+    /* Test build only (imcore-scale-fault): skips the last delivery of
+     * message 0, the bug the decrypt count must catch. */
+    size_t to_decrypt = idx == 0 && count > 0 ? count - 1 : count;
+#else
+    size_t to_decrypt = count;
+#endif
+    for (size_t j = 0; j < to_decrypt; j++) {
         dev = w->views[j].device_id;
         uint64_t k0 = scale_now_ns();
         const imc_device_keys *rk = NULL;
@@ -406,6 +413,7 @@ static int one_message(worker *w, uint64_t idx)
         check_ns += k3 - k2;
         scale_hist_add(&res->hist[ST_DECRYPT_ONE], k2 - k1);
         delivery_bytes += w->dlv_len[j];
+        decrypted++;
     }
     uint64_t t7 = scale_now_ns();
     imc_dircache_free(cache);
@@ -435,6 +443,7 @@ static int one_message(worker *w, uint64_t idx)
     }
     t->messages++;
     t->deliveries += count;
+    t->decrypted += decrypted;
     t->envelope_bytes += env_len;
     t->delivery_bytes += delivery_bytes;
     t->body_bytes += body_len;
@@ -453,6 +462,52 @@ out:
     return rc;
 }
 
+void scale_result_add(scale_thread_result *into, const scale_thread_result *from)
+{
+    for (int s = 0; s < ST_COUNT; s++)
+        scale_hist_merge(&into->hist[s], &from->hist[s]);
+    const scale_totals *t = &from->t;
+    scale_totals *u = &into->t;
+    u->messages += t->messages;
+    u->deliveries += t->deliveries;
+    u->decrypted += t->decrypted;
+    u->envelope_bytes += t->envelope_bytes;
+    u->delivery_bytes += t->delivery_bytes;
+    u->body_bytes += t->body_bytes;
+    u->conversations_1to1 += t->conversations_1to1;
+    u->conversations_group += t->conversations_group;
+    u->key_cache_hits += t->key_cache_hits;
+    u->key_cache_misses += t->key_cache_misses;
+    if (t->max_recipients_seen > u->max_recipients_seen)
+        u->max_recipients_seen = t->max_recipients_seen;
+    if (t->max_members_seen > u->max_members_seen)
+        u->max_members_seen = t->max_members_seen;
+    for (int k = 0; k < 4; k++)
+        u->lanes[k] += t->lanes[k];
+    into->cpu_ns += from->cpu_ns;
+    into->loop_ns += from->loop_ns;
+}
+
+/* Waits for the next round; false when there is none. */
+static bool next_round(scale_run *run, uint64_t *seen)
+{
+    pthread_mutex_lock(&run->round_lock);
+    while (run->generation == *seen && !run->finished)
+        pthread_cond_wait(&run->round_go, &run->round_lock);
+    bool go = !run->finished;
+    *seen = run->generation;
+    pthread_mutex_unlock(&run->round_lock);
+    return go;
+}
+
+static void round_done(scale_run *run)
+{
+    pthread_mutex_lock(&run->round_lock);
+    run->idle++;
+    pthread_cond_signal(&run->round_idle);
+    pthread_mutex_unlock(&run->round_lock);
+}
+
 void *scale_worker_main(void *arg)
 {
     scale_worker_arg *a = arg;
@@ -460,31 +515,40 @@ void *scale_worker_main(void *arg)
     const scale_config *cfg = run->cfg;
     worker w;
     a->rc = 0;
-    if (!worker_init(&w, run, a->res)) {
+    bool ready = worker_init(&w, run, a->res);
+    if (!ready) {
         scale_run_fail(run, "out of memory setting up a worker");
         a->rc = SCALE_EXIT_FAIL;
-        return NULL;
     }
     struct timespec c0, c1;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
-    uint64_t t0 = scale_now_ns();
-    while (!atomic_load(&run->stop)) {
-        uint64_t lo = atomic_fetch_add(&run->next, CHUNK);
-        if (lo >= cfg->hi)
-            break;
-        uint64_t hi = lo + CHUNK < cfg->hi ? lo + CHUNK : cfg->hi;
-        for (uint64_t i = lo; i < hi && !atomic_load(&run->stop); i++) {
-            if (one_message(&w, i) != 0) {
-                a->rc = SCALE_EXIT_FAIL;
+    uint64_t seen = 0, loop_ns = 0;
+    while (next_round(run, &seen)) {
+        uint64_t t0 = scale_now_ns();
+        /* A chunk once taken is always finished (unless a message fails):
+         * that keeps the done indices contiguous for the checkpoint. */
+        while (ready && !atomic_load(&run->stop) && !atomic_load(&run->pause)) {
+            uint64_t lo = atomic_fetch_add(&run->next, CHUNK);
+            if (lo >= cfg->hi)
                 break;
+            uint64_t hi = lo + CHUNK < cfg->hi ? lo + CHUNK : cfg->hi;
+            for (uint64_t i = lo; i < hi && !atomic_load(&run->stop); i++) {
+                if (one_message(&w, i) != 0) {
+                    a->rc = SCALE_EXIT_FAIL;
+                    break;
+                }
+                atomic_fetch_add_explicit(&run->progress.done, 1, memory_order_relaxed);
             }
-            atomic_fetch_add_explicit(&run->progress.done, 1, memory_order_relaxed);
         }
+        loop_ns += scale_now_ns() - t0;
+        /* Times so far, for a checkpoint taken between rounds. */
+        a->res->loop_ns = loop_ns;
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+        a->res->cpu_ns = (uint64_t)(c1.tv_sec - c0.tv_sec) * UINT64_C(1000000000) +
+                         (uint64_t)c1.tv_nsec - (uint64_t)c0.tv_nsec;
+        round_done(run);
     }
-    a->res->loop_ns = scale_now_ns() - t0;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
-    a->res->cpu_ns = (uint64_t)(c1.tv_sec - c0.tv_sec) * UINT64_C(1000000000) +
-                     (uint64_t)c1.tv_nsec - (uint64_t)c0.tv_nsec;
-    worker_free(&w);
+    if (ready)
+        worker_free(&w);
     return NULL;
 }

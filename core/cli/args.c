@@ -206,9 +206,18 @@ void cli_print_help(FILE *out, const cli_cmd *cmd, const char *prog)
         fprintf(out, "  --%s", o->name);
         if (o->kind != CLI_OPT_FLAG)
             fprintf(out, " %s", o->metavar);
-        fprintf(out, "%*s  %s%s%s\n", (int)(width - opt_width(o)), "", o->help,
+        fprintf(out, "%*s  %s%s%s", (int)(width - opt_width(o)), "", o->help,
                 o->required ? " (required)" : "",
                 o->kind == CLI_OPT_MULTI ? " (repeatable)" : "");
+        if (strcmp(o->name, "backend") == 0) {
+            /* The backends of this build, from the registry (auto too). */
+            size_t n = 0;
+            const char *const *names = imc_backend_list(&n);
+            fputs(":", out);
+            for (size_t i = 0; i < n; i++)
+                fprintf(out, "%s %s", i ? "," : "", names[i]);
+        }
+        fputc('\n', out);
     }
     fprintf(out, "  -h, --help%*s  show this help\n", (int)(width - 10), "");
     if (cmd->details != NULL)
@@ -330,11 +339,54 @@ int cli_get_suite(const cli_args *a, const imc_backend *b, const imc_suite **out
         return CLI_EXIT_USAGE;
     }
     if (!imc_suite_supported(*out, b)) {
-        cli_err(a->prog, "suite %s is not supported by backend %s on this machine", (*out)->name,
-                imc_backend_name(b));
+        char others[256];
+        cli_backends_for_suite(others, sizeof others, (*out)->id);
+        cli_err(a->prog, "suite %s is not supported by backend %s on this machine%s%s",
+                (*out)->name, imc_backend_name(b), *others ? "; --backend" : "", others);
         return CLI_EXIT_FAIL;
     }
     return CLI_CONTINUE;
+}
+
+void cli_backends_for_suite(char *out, size_t cap, uint32_t suite_id)
+{
+    size_t n = 0, used = 0;
+    const char *const *names = imc_backend_list(&n);
+    const imc_suite *s = imc_suite_get(suite_id);
+    if (cap > 0)
+        out[0] = '\0';
+    for (size_t i = 0; i < n && s != NULL; i++) {
+        const imc_backend *b = imc_backend_get(names[i]);
+        if (b == NULL || !imc_suite_supported(s, b))
+            continue;
+        int w = snprintf(out + used, cap - used, "%s %s", used ? "," : "", names[i]);
+        if (w < 0 || (size_t)w >= cap - used)
+            break;
+        used += (size_t)w;
+    }
+}
+
+int cli_get_device_id(const cli_args *a, const char *name, uint64_t *out)
+{
+    int rc = cli_get_u64(a, name, 0, out);
+    if (rc == CLI_CONTINUE && *out == 0) {
+        fprintf(stderr, "%s: option --%s: device id 0 is reserved; ids are 1..%llu\n", a->prog,
+                name, (unsigned long long)UINT64_MAX);
+        rc = CLI_EXIT_USAGE;
+    }
+    return rc;
+}
+
+int cli_get_time_ms(const cli_args *a, const char *name, uint64_t def, uint64_t *out)
+{
+    int rc = cli_get_u64(a, name, def, out);
+    if (rc == CLI_CONTINUE && *out > CLI_MAX_TIMESTAMP_MS) {
+        fprintf(stderr,
+                "%s: option --%s: %llu ms is after the year 9999 (at most %llu)\n", a->prog,
+                name, (unsigned long long)*out, (unsigned long long)CLI_MAX_TIMESTAMP_MS);
+        rc = CLI_EXIT_USAGE;
+    }
+    return rc;
 }
 
 int cli_get_handle(const cli_args *a, const char *name, const uint8_t **handle, size_t *len)

@@ -14,6 +14,7 @@
 
 #include "imcore/backend.h"
 #include "imcore/keys.h"
+#include "imcore/status.h"
 #include "imcore/suite.h"
 
 /* Exit codes. */
@@ -44,6 +45,10 @@ typedef struct cli_opt {
     const char *help;    /* one line */
 } cli_opt;
 
+/* The help line of every --backend option: the list of backends this build
+ * has (auto included) is appended when help is printed. */
+#define CLI_BACKEND_HELP "crypto backend (default sodium)"
+
 #define CLI_MAX_OPTS 16 /* options per command, --help not counted */
 #define CLI_MAX_POS 4   /* positional arguments per command */
 #define CLI_PROG_MAX 64 /* "imcore dir lookup" */
@@ -58,6 +63,10 @@ typedef struct cli_cmd {
     const cli_opt *opts;
     size_t opt_count;
     const char *details;    /* more help text after the options, or NULL */
+    /* The options whose values are files the command reads, separated by
+     * spaces ("in key sender"); --in always is one. cli_write_output never
+     * writes over any of them (docs/cli.md, "Output files"). */
+    const char *inputs;
     int (*run)(const cli_args *a);
     /* A command group (e.g. "dir"): run is NULL and the next word picks
      * one of these subcommands. */
@@ -103,6 +112,10 @@ int cli_get_u64(const cli_args *a, const char *name, uint64_t def, uint64_t *out
 int cli_get_backend(const cli_args *a, const imc_backend **out);
 /* --suite NAME|ID (default 1), checked against the backend. */
 int cli_get_suite(const cli_args *a, const imc_backend *b, const imc_suite **out);
+/* A device id: 1..2^64-1 (0 is reserved). */
+int cli_get_device_id(const cli_args *a, const char *name, uint64_t *out);
+/* Milliseconds since the epoch, at most CLI_MAX_TIMESTAMP_MS. */
+int cli_get_time_ms(const cli_args *a, const char *name, uint64_t def, uint64_t *out);
 /* A sender handle: 1..IMC_MAX_HANDLE_BYTES bytes. */
 int cli_get_handle(const cli_args *a, const char *name, const uint8_t **handle, size_t *len);
 
@@ -120,6 +133,26 @@ int cli_read_into(const char *prog, const char *what, const char *path, uint8_t 
 int cli_read_alloc(const char *prog, const char *what, const char *path, size_t max,
                    uint8_t **out, size_t *len);
 
+/* Output files (docs/cli.md): every command writes its outputs through
+ * cli_check_output (before the work: nothing is done for an output that
+ * would be refused) and cli_write_output (atomic). An output that exists is
+ * refused unless the command has --force and it was given; an output that
+ * is one of the command's input files (cli_cmd.inputs and --in, "-"
+ * aside) is refused even with --force. Return CLI_CONTINUE, or the exit code
+ * after a one-line message. */
+int cli_check_output(const cli_args *a, const char *path);
+int cli_write_output(const cli_args *a, const char *path, const uint8_t *data, size_t len,
+                     unsigned mode);
+/* The same check for a directory of outputs the command creates whole. */
+int cli_check_output_dir(const cli_args *a, const char *path);
+/* True if the command has a --force flag and it was given; whether it has one. */
+bool cli_forced(const cli_args *a);
+bool cli_has_force(const cli_args *a);
+
+/* Standard input as an input: refused on a terminal, where the command
+ * would wait without a word (give --in FILE or a pipe). */
+int cli_check_stdin(const cli_args *a, const char *path, const char *what);
+
 #define CLI_WRITE_NO_CLOBBER 1u /* fail if the file exists */
 /* Writes data to `path` atomically: a temporary file in the same directory,
  * flushed and renamed into place (created with `mode`, less the umask), so
@@ -127,6 +160,13 @@ int cli_read_alloc(const char *prog, const char *what, const char *path, size_t 
  * output. Returns CLI_CONTINUE or CLI_EXIT_FAIL after an error message. */
 int cli_write_file(const char *prog, const char *path, const uint8_t *data, size_t len,
                    unsigned mode, unsigned flags);
+/* The message for a failed open of an LMDB state file (a directory, a
+ * device's replay or client state): `what` names it ("directory"). An
+ * empty, truncated or foreign file, a missing one, and a system error
+ * (errno, e.g. a read-only file) each get their own wording. Returns
+ * CLI_EXIT_FAIL. */
+int cli_store_error(const char *prog, const char *what, const char *path, imc_status st);
+
 /* Creates directory `path` if it does not exist. */
 int cli_make_dir(const char *prog, const char *path);
 
@@ -138,9 +178,24 @@ void cli_put_json_string(FILE *out, const uint8_t *p, size_t n);
 /* "2012-10-23T17:45:00.123Z" for milliseconds since the epoch. */
 void cli_put_utc(FILE *out, uint64_t ms);
 
+/* The JSON convention of every command (docs/cli.md, "JSON"): a 64-bit id
+ * or epoch is a decimal string ("18446744073709551615": JSON numbers lose
+ * precision above 2^53 in most readers); a suite is its name and its id:
+ * "suite": "X25519_ED25519_CHACHA20POLY1305", "suite_id": 1. */
+void cli_put_json_u64(FILE *out, uint64_t v);
+void cli_put_json_suite(FILE *out, uint32_t suite_id);
+
+/* Timestamps in milliseconds are at most this (9999-12-31T23:59:59.999Z). */
+#define CLI_MAX_TIMESTAMP_MS UINT64_C(253402300799999)
+
 /* ---- Keys (cmd_keys.c) -------------------------------------------------- */
 
-/* Loads a secret key file; keys are wiped on failure. Callers wipe them
+/* The backends built that support suite_id, as " sodium, openssl" for a
+ * message ("" if none). */
+void cli_backends_for_suite(char *out, size_t cap, uint32_t suite_id);
+
+/* Loads a secret key file (refused if others may read it: mode & 077);
+ * keys are wiped on failure. Callers wipe them
  * with imc_keys_wipe when done. Returns CLI_CONTINUE or CLI_EXIT_FAIL. */
 int cli_load_secret(const char *prog, const imc_backend *b, const char *path,
                     imc_device_keys *keys);

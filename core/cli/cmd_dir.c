@@ -6,6 +6,7 @@
  * clients pin). Register, rotate and revoke act as the device would: they
  * load its secret key file, sign the update for the handle's current epoch
  * and apply it; --out keeps the directory's signed answer. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -44,12 +45,18 @@ static uint64_t now_ms(const cli_args *a, int *rc)
     if (clock_gettime(CLOCK_REALTIME, &ts) == 0)
         def = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
     uint64_t v = def;
-    *rc = cli_get_u64(a, "now", def, &v);
+    *rc = cli_get_time_ms(a, "now", def, &v);
+    /* --out is checked before anything changes: an update is never applied
+     * and then its answer refused. */
+    const char *out = cli_get(a, "out", NULL); /* every command with --now has --out */
+    if (*rc == CLI_CONTINUE && out != NULL)
+        *rc = cli_check_output(a, out);
     return v;
 }
 
-/* Opens the directory of --db with its key. */
-static int open_dir(const cli_args *a, dir_ctx *c)
+/* Opens the directory of --db with its key; read-only for the commands
+ * that only read (a read-only file or file system then still works). */
+static int open_dir(const cli_args *a, dir_ctx *c, bool read_only)
 {
     memset(c, 0, sizeof *c);
     int rc = cli_get_backend(a, &c->b);
@@ -60,10 +67,6 @@ static int open_dir(const cli_args *a, dir_ctx *c)
     rc = key_path(a, kpath, ".key");
     if (rc != CLI_CONTINUE)
         return rc;
-    if (access(db, F_OK) != 0) {
-        cli_err(a->prog, "no directory at '%s' (create one with 'imcore dir init')", db);
-        return CLI_EXIT_FAIL;
-    }
     uint8_t sk[IMC_DIR_SECRET_BYTES + 1];
     size_t len = 0;
     rc = cli_read_into(a->prog, "directory key file", kpath, sk, sizeof sk, &len);
@@ -74,11 +77,18 @@ static int open_dir(const cli_args *a, dir_ctx *c)
     }
     imc_status st = IMC_OK;
     if (rc == CLI_CONTINUE) {
-        st = imc_dir_store_lmdb_open(&c->store, db, NULL);
-        if (st != IMC_OK) {
-            cli_err(a->prog, "cannot open directory '%s': %s", db, imc_status_str(st));
-            rc = CLI_EXIT_FAIL;
+        /* Only 'dir init' creates a directory: a missing file is an error. */
+        imc_dir_lmdb_options opt = {.read_only = true};
+        errno = 0;
+        st = imc_dir_store_lmdb_open(&c->store, db, &opt);
+        if (st == IMC_OK && !read_only) {
+            imc_dir_store_close(&c->store);
+            opt.read_only = false;
+            errno = 0;
+            st = imc_dir_store_lmdb_open(&c->store, db, &opt);
         }
+        if (st != IMC_OK)
+            rc = cli_store_error(a->prog, "directory", db, st);
     }
     if (rc == CLI_CONTINUE) {
         st = imc_dir_init(&c->d, c->b, c->store, sk, NULL);
@@ -138,21 +148,28 @@ static void print_record_text(FILE *out, const imc_dir_record *rec, uint64_t glo
     }
 }
 
+/* One JSON line per handle, in the convention of docs/cli.md ("JSON"). */
 static void print_record_json(FILE *out, const imc_dir_record *rec, uint64_t global)
 {
-    fputs("{\"handle\":", out);
+    fputs("{\"handle\": ", out);
     cli_put_json_string(out, rec->handle, rec->handle_len);
-    fprintf(out, ",\"epoch\":%llu", (unsigned long long)rec->epoch);
-    if (global != UINT64_MAX)
-        fprintf(out, ",\"global_epoch\":%llu", (unsigned long long)global);
-    fputs(",\"devices\":[", out);
+    fputs(", \"epoch\": ", out);
+    cli_put_json_u64(out, rec->epoch);
+    if (global != UINT64_MAX) {
+        fputs(", \"global_epoch\": ", out);
+        cli_put_json_u64(out, global);
+    }
+    fputs(", \"devices\": [", out);
     for (size_t i = 0; i < rec->device_count; i++) {
         const imc_device_public *d = &rec->devices[i];
         const imc_suite *s = imc_suite_get(d->suite);
-        fprintf(out, "%s{\"device_id\":%llu,\"suite\":%u,\"dh_pk\":\"", i ? "," : "",
-                (unsigned long long)d->device_id, (unsigned)d->suite);
+        fprintf(out, "%s{\"device_id\": ", i ? ", " : "");
+        cli_put_json_u64(out, d->device_id);
+        fputs(", ", out);
+        cli_put_json_suite(out, d->suite);
+        fputs(", \"dh_pk\": \"", out);
         cli_put_hex(out, d->dh_pk, s != NULL ? s->dh_public_bytes : 0);
-        fputs("\",\"sig_pk\":\"", out);
+        fputs("\", \"sig_pk\": \"", out);
         cli_put_hex(out, d->sig_pk, s != NULL ? s->sig_public_bytes : 0);
         fputs("\"}", out);
     }
@@ -188,14 +205,14 @@ static int report_response(const cli_args *a, dir_ctx *c, const uint8_t *resp, s
     }
     const char *out = cli_get(a, "out", NULL);
     if (out != NULL)
-        return cli_write_file(a->prog, out, resp, len, 0644, 0);
+        return cli_write_output(a, out, resp, len, 0644);
     return CLI_CONTINUE;
 }
 
 static const char *update_error(imc_status st)
 {
     switch (st) {
-    case IMC_ERR_STALE: return "the handle changed meanwhile; run the command again";
+    case IMC_ERR_STALE: return "the handle kept changing meanwhile (other updates won every race)";
     case IMC_ERR_EXISTS:
         return "this device id is registered already, or was revoked (ids are never reused)";
     case IMC_ERR_LIMIT: return "the handle has the maximum number of devices";
@@ -209,47 +226,77 @@ static const char *update_error(imc_status st)
     }
 }
 
-/* Applies one update; sign_st is how signing it went. */
-static int apply_update(const cli_args *a, dir_ctx *c, const uint8_t *upd, size_t upd_len,
-                        imc_status sign_st, uint64_t now)
+/* What an update command signs: the keys are loaded once, and the update
+ * is signed again for the handle's current epoch at each attempt. */
+typedef enum update_kind { UPD_REGISTER, UPD_ROTATE, UPD_REVOKE } update_kind;
+typedef struct update_job {
+    update_kind kind;
+    const imc_device_keys *keys, *new_keys; /* new_keys: rotate only */
+    uint64_t target;                        /* revoke only */
+} update_job;
+
+/* Attempts of an update that lost a race: another writer committed to the
+ * handle between reading its epoch and applying (IMC_ERR_STALE). */
+#define UPDATE_ATTEMPTS 8
+
+static imc_status sign_job(uint8_t *upd, size_t *upd_len, const dir_ctx *c, const update_job *j,
+                           const uint8_t pk[IMC_DIR_PUBLIC_BYTES], const uint8_t *h, size_t h_len,
+                           uint64_t epoch)
 {
-    size_t len = 0;
-    uint8_t *resp = malloc(IMC_DIR_RESPONSE_MAX_BYTES(1));
-    imc_status st = resp == NULL ? IMC_ERR_NOMEM : sign_st;
-    if (st != IMC_OK) {
-        cli_err(a->prog, "cannot sign the update: %s", imc_status_str(st));
-        free(resp);
-        return CLI_EXIT_FAIL;
+    size_t cap = IMC_DIR_UPDATE_MAX_BYTES;
+    switch (j->kind) {
+    case UPD_REGISTER:
+        return imc_dir_sign_register(upd, cap, upd_len, c->b, pk, h, h_len, epoch, j->keys);
+    case UPD_ROTATE:
+        return imc_dir_sign_rotate(upd, cap, upd_len, c->b, pk, h, h_len, epoch, j->keys,
+                                   j->new_keys);
+    case UPD_REVOKE:
+        return imc_dir_sign_revoke(upd, cap, upd_len, c->b, pk, h, h_len, epoch, j->target,
+                                   j->keys);
     }
-    st = imc_dir_update(resp, IMC_DIR_RESPONSE_MAX_BYTES(1), &len, &c->d, now, upd, upd_len);
-    int rc = CLI_CONTINUE;
-    if (st != IMC_OK) {
-        cli_err(a->prog, "%s", update_error(st));
-        rc = CLI_EXIT_FAIL;
-    } else {
-        rc = report_response(a, c, resp, len);
-    }
-    free(resp);
-    return rc;
+    return IMC_ERR_ARG;
 }
 
-/* The handle of --handle, its current epoch and the directory's key. */
-static int update_prelude(const cli_args *a, dir_ctx *c, uint8_t h[IMC_MAX_HANDLE_BYTES],
-                          size_t *h_len, uint64_t *epoch, uint8_t pk[IMC_DIR_PUBLIC_BYTES])
+/* Reads the handle's epoch, signs, applies; again on a lost race. */
+static int apply_job(const cli_args *a, dir_ctx *c, const uint8_t *h, size_t h_len,
+                     const update_job *j, uint64_t now)
 {
-    int rc = get_handle(a, cli_get(a, "handle", ""), h, h_len);
-    if (rc != CLI_CONTINUE)
-        return rc;
-    imc_dir_record *rec = malloc(sizeof *rec);
-    imc_status st = rec == NULL ? IMC_ERR_NOMEM : imc_dir_get(rec, &c->d, h, *h_len);
-    *epoch = st == IMC_OK ? rec->epoch : 0;
-    free(rec);
-    if (st != IMC_OK) {
-        cli_err(a->prog, "cannot read the handle: %s", imc_status_str(st));
-        return CLI_EXIT_FAIL;
-    }
+    uint8_t pk[IMC_DIR_PUBLIC_BYTES], upd[IMC_DIR_UPDATE_MAX_BYTES];
+    size_t len = 0, upd_len = 0;
     imc_dir_public_key(pk, &c->d);
-    return CLI_CONTINUE;
+    uint8_t *resp = malloc(IMC_DIR_RESPONSE_MAX_BYTES(1));
+    imc_dir_record *rec = malloc(sizeof *rec);
+    imc_status st = resp == NULL || rec == NULL ? IMC_ERR_NOMEM : IMC_OK;
+    int rc = CLI_CONTINUE;
+    for (unsigned attempt = 1; st == IMC_OK; attempt++) {
+        st = imc_dir_get(rec, &c->d, h, h_len);
+        if (st != IMC_OK) {
+            cli_err(a->prog, "cannot read the handle: %s", imc_status_str(st));
+            rc = CLI_EXIT_FAIL;
+            break;
+        }
+        st = sign_job(upd, &upd_len, c, j, pk, h, h_len, rec->epoch);
+        if (st != IMC_OK) {
+            cli_err(a->prog, "cannot sign the update: %s", imc_status_str(st));
+            rc = CLI_EXIT_FAIL;
+            break;
+        }
+        st = imc_dir_update(resp, IMC_DIR_RESPONSE_MAX_BYTES(1), &len, &c->d, now, upd, upd_len);
+        if (st == IMC_ERR_STALE && attempt < UPDATE_ATTEMPTS)
+            st = IMC_OK; /* another writer was first: read the new epoch, sign again */
+        else
+            break;
+    }
+    if (rc == CLI_CONTINUE && st != IMC_OK) {
+        cli_err(a->prog, "%s", st == IMC_ERR_NOMEM ? imc_status_str(st) : update_error(st));
+        rc = CLI_EXIT_FAIL;
+    } else if (rc == CLI_CONTINUE) {
+        rc = report_response(a, c, resp, len);
+    }
+    imc_wipe(upd, sizeof upd);
+    free(rec);
+    free(resp);
+    return rc;
 }
 
 /* ---- init ------------------------------------------------------------------ */
@@ -285,6 +332,7 @@ static int run_init(const cli_args *a)
     if (rc == CLI_CONTINUE) {
         imc_dir_store store;
         imc_dir d;
+        errno = 0;
         st = imc_dir_store_lmdb_open(&store, db, NULL);
         if (st == IMC_OK) {
             st = imc_dir_init(&d, b, store, sk, NULL);
@@ -292,7 +340,7 @@ static int run_init(const cli_args *a)
             imc_dir_store_close(&store);
         }
         if (st != IMC_OK) {
-            cli_err(a->prog, "cannot create directory '%s': %s", db, imc_status_str(st));
+            (void)cli_store_error(a->prog, "directory", db, st);
             unlink(kpath);
             unlink(ppath);
             rc = CLI_EXIT_FAIL;
@@ -309,27 +357,34 @@ static int run_init(const cli_args *a)
 
 /* ---- register / rotate / revoke ---------------------------------------- */
 
+/* The directory and --handle, for an update command. */
+static int update_open(const cli_args *a, dir_ctx *c, uint8_t h[IMC_MAX_HANDLE_BYTES],
+                       size_t *h_len, uint64_t *now)
+{
+    int rc = CLI_CONTINUE;
+    *now = now_ms(a, &rc);
+    if (rc == CLI_CONTINUE)
+        rc = get_handle(a, cli_get(a, "handle", ""), h, h_len);
+    if (rc == CLI_CONTINUE)
+        rc = open_dir(a, c, false);
+    return rc;
+}
+
 static int run_register(const cli_args *a)
 {
     dir_ctx c;
     imc_device_keys dev;
-    uint8_t h[IMC_MAX_HANDLE_BYTES], pk[IMC_DIR_PUBLIC_BYTES], upd[IMC_DIR_UPDATE_MAX_BYTES];
-    size_t h_len = 0, upd_len = 0;
-    uint64_t epoch = 0;
-    int rc = CLI_CONTINUE;
-    uint64_t now = now_ms(a, &rc);
-    if (rc == CLI_CONTINUE)
-        rc = open_dir(a, &c);
+    uint8_t h[IMC_MAX_HANDLE_BYTES];
+    size_t h_len = 0;
+    uint64_t now = 0;
+    int rc = update_open(a, &c, h, &h_len, &now);
     if (rc != CLI_CONTINUE)
         return rc;
-    rc = update_prelude(a, &c, h, &h_len, &epoch, pk);
-    if (rc == CLI_CONTINUE)
-        rc = cli_load_secret(a->prog, c.b, cli_get(a, "key", ""), &dev);
+    rc = cli_load_secret(a->prog, c.b, cli_get(a, "key", ""), &dev);
     if (rc == CLI_CONTINUE) {
-        imc_status st =
-            imc_dir_sign_register(upd, sizeof upd, &upd_len, c.b, pk, h, h_len, epoch, &dev);
+        update_job j = {UPD_REGISTER, &dev, NULL, 0};
+        rc = apply_job(a, &c, h, h_len, &j, now);
         imc_keys_wipe(&dev);
-        rc = apply_update(a, &c, upd, upd_len, st, now);
     }
     close_dir(&c);
     return rc;
@@ -339,18 +394,13 @@ static int run_rotate(const cli_args *a)
 {
     dir_ctx c;
     imc_device_keys old_keys, new_keys;
-    uint8_t h[IMC_MAX_HANDLE_BYTES], pk[IMC_DIR_PUBLIC_BYTES], upd[IMC_DIR_UPDATE_MAX_BYTES];
-    size_t h_len = 0, upd_len = 0;
-    uint64_t epoch = 0;
-    int rc = CLI_CONTINUE;
-    uint64_t now = now_ms(a, &rc);
-    if (rc == CLI_CONTINUE)
-        rc = open_dir(a, &c);
+    uint8_t h[IMC_MAX_HANDLE_BYTES];
+    size_t h_len = 0;
+    uint64_t now = 0;
+    int rc = update_open(a, &c, h, &h_len, &now);
     if (rc != CLI_CONTINUE)
         return rc;
-    rc = update_prelude(a, &c, h, &h_len, &epoch, pk);
-    if (rc == CLI_CONTINUE)
-        rc = cli_load_secret(a->prog, c.b, cli_get(a, "key", ""), &old_keys);
+    rc = cli_load_secret(a->prog, c.b, cli_get(a, "key", ""), &old_keys);
     if (rc == CLI_CONTINUE) {
         rc = cli_load_secret(a->prog, c.b, cli_get(a, "new-key", ""), &new_keys);
         if (rc == CLI_CONTINUE && new_keys.pub.device_id != old_keys.pub.device_id) {
@@ -359,15 +409,13 @@ static int run_rotate(const cli_args *a)
                     "keeps the device id",
                     (unsigned long long)new_keys.pub.device_id,
                     (unsigned long long)old_keys.pub.device_id);
-            imc_keys_wipe(&new_keys);
             rc = CLI_EXIT_FAIL;
         }
         if (rc == CLI_CONTINUE) {
-            imc_status st = imc_dir_sign_rotate(upd, sizeof upd, &upd_len, c.b, pk, h, h_len, epoch,
-                                                &old_keys, &new_keys);
-            imc_keys_wipe(&new_keys);
-            rc = apply_update(a, &c, upd, upd_len, st, now);
+            update_job j = {UPD_ROTATE, &old_keys, &new_keys, 0};
+            rc = apply_job(a, &c, h, h_len, &j, now);
         }
+        imc_keys_wipe(&new_keys);
         imc_keys_wipe(&old_keys);
     }
     close_dir(&c);
@@ -378,29 +426,19 @@ static int run_revoke(const cli_args *a)
 {
     dir_ctx c;
     imc_device_keys signer;
-    uint8_t h[IMC_MAX_HANDLE_BYTES], pk[IMC_DIR_PUBLIC_BYTES], upd[IMC_DIR_UPDATE_MAX_BYTES];
-    size_t h_len = 0, upd_len = 0;
-    uint64_t epoch = 0, target = 0;
-    int rc = CLI_CONTINUE;
-    uint64_t now = now_ms(a, &rc);
+    uint8_t h[IMC_MAX_HANDLE_BYTES];
+    size_t h_len = 0;
+    uint64_t now = 0, target = 0;
+    int rc = cli_get_device_id(a, "device-id", &target);
     if (rc == CLI_CONTINUE)
-        rc = cli_get_u64(a, "device-id", 0, &target);
-    if (rc == CLI_CONTINUE && target == 0) {
-        cli_err(a->prog, "option --device-id: device ids start at 1");
-        rc = CLI_EXIT_USAGE;
-    }
-    if (rc == CLI_CONTINUE)
-        rc = open_dir(a, &c);
+        rc = update_open(a, &c, h, &h_len, &now);
     if (rc != CLI_CONTINUE)
         return rc;
-    rc = update_prelude(a, &c, h, &h_len, &epoch, pk);
-    if (rc == CLI_CONTINUE)
-        rc = cli_load_secret(a->prog, c.b, cli_get(a, "key", ""), &signer);
+    rc = cli_load_secret(a->prog, c.b, cli_get(a, "key", ""), &signer);
     if (rc == CLI_CONTINUE) {
-        imc_status st = imc_dir_sign_revoke(upd, sizeof upd, &upd_len, c.b, pk, h, h_len, epoch,
-                                            target, &signer);
+        update_job j = {UPD_REVOKE, &signer, NULL, target};
+        rc = apply_job(a, &c, h, h_len, &j, now);
         imc_keys_wipe(&signer);
-        rc = apply_update(a, &c, upd, upd_len, st, now);
     }
     close_dir(&c);
     return rc;
@@ -433,7 +471,7 @@ static int run_lookup(const cli_args *a)
     }
     dir_ctx c;
     if (rc == CLI_CONTINUE)
-        rc = open_dir(a, &c);
+        rc = open_dir(a, &c, true);
     if (rc != CLI_CONTINUE)
         return rc;
     size_t cap = IMC_DIR_RESPONSE_MAX_BYTES(n), len = 0;
@@ -473,7 +511,7 @@ static int export_one(void *vctx, const imc_dir_record *rec)
 static int run_export(const cli_args *a)
 {
     dir_ctx c;
-    int rc = open_dir(a, &c);
+    int rc = open_dir(a, &c, true);
     if (rc != CLI_CONTINUE)
         return rc;
     export_ctx x = {cli_flag(a, "json"), 0, 0};
@@ -503,9 +541,10 @@ static int run_export(const cli_args *a)
 
 /* Options shared by the subcommands (one line each: the help is short). */
 #define OPT_DB {"db", CLI_OPT_VALUE, true, "FILE", "the LMDB directory file (key: FILE.key)"}
-#define OPT_BACKEND {"backend", CLI_OPT_VALUE, false, "NAME", "sodium|openssl (default sodium)"}
+#define OPT_BACKEND {"backend", CLI_OPT_VALUE, false, "NAME", CLI_BACKEND_HELP}
 #define OPT_NOW {"now", CLI_OPT_VALUE, false, "MS", "issue time, ms since 1970 (default: now)"}
 #define OPT_OUT {"out", CLI_OPT_VALUE, false, "FILE", "also write the signed answer to FILE"}
+#define OPT_FORCE {"force", CLI_OPT_FLAG, false, NULL, "replace --out if it exists"}
 #define OPT_JSON {"json", CLI_OPT_FLAG, false, NULL, "print one JSON line per handle"}
 #define OPT_HANDLE {"handle", CLI_OPT_VALUE, true, "H", "+14155550100 or an e-mail address"}
 
@@ -516,6 +555,7 @@ static const cli_opt register_opts[] = {
     {"key", CLI_OPT_VALUE, true, "FILE",
      "the device's secret key file (it signs its registration)"},
     OPT_OUT,
+    OPT_FORCE,
     OPT_JSON,
     OPT_NOW,
     OPT_BACKEND,
@@ -526,6 +566,7 @@ static const cli_opt rotate_opts[] = {
     {"key", CLI_OPT_VALUE, true, "FILE", "the device's current secret key file"},
     {"new-key", CLI_OPT_VALUE, true, "FILE", "its new secret key file (same device id)"},
     OPT_OUT,
+    OPT_FORCE,
     OPT_JSON,
     OPT_NOW,
     OPT_BACKEND,
@@ -537,6 +578,7 @@ static const cli_opt revoke_opts[] = {
     {"key", CLI_OPT_VALUE, true, "FILE",
      "secret key file of the signer: that device or another of the handle"},
     OPT_OUT,
+    OPT_FORCE,
     OPT_JSON,
     OPT_NOW,
     OPT_BACKEND,
@@ -545,6 +587,7 @@ static const cli_opt lookup_opts[] = {
     {"db", CLI_OPT_VALUE, true, "FILE", "the LMDB directory file (its key: FILE.key)"},
     {"handle", CLI_OPT_MULTI, true, "H", "a handle to look up (repeat for a batch, up to 256)"},
     OPT_OUT,
+    OPT_FORCE,
     OPT_JSON,
     OPT_NOW,
     OPT_BACKEND,
@@ -566,6 +609,7 @@ static const cli_cmd dir_register = {
     .summary = "Register a device under a handle (signed by the device)",
     .opts = register_opts,
     .opt_count = CLI_ARRAY_LEN(register_opts),
+    .inputs = "db key",
     .details = "The handle is normalised (phone numbers to E.164, e-mail addresses lower-cased;\n"
                "docs/directory.md). Device ids are unique in the directory and never reused.\n"
                "Prints the handle's new entry, as the directory signed it.\n",
@@ -576,6 +620,7 @@ static const cli_cmd dir_rotate = {
     .summary = "Replace a device's keys (signed by its old and its new key)",
     .opts = rotate_opts,
     .opt_count = CLI_ARRAY_LEN(rotate_opts),
+    .inputs = "db key new-key",
     .run = run_rotate,
 };
 static const cli_cmd dir_revoke = {
@@ -583,6 +628,7 @@ static const cli_cmd dir_revoke = {
     .summary = "Revoke a device (signed by it or another device of the handle)",
     .opts = revoke_opts,
     .opt_count = CLI_ARRAY_LEN(revoke_opts),
+    .inputs = "db key",
     .run = run_revoke,
 };
 static const cli_cmd dir_lookup = {
@@ -590,6 +636,7 @@ static const cli_cmd dir_lookup = {
     .summary = "Look handles up: the signed entries a client would get",
     .opts = lookup_opts,
     .opt_count = CLI_ARRAY_LEN(lookup_opts),
+    .inputs = "db",
     .details = "A handle never registered is answered too (epoch 0, no devices). --out writes\n"
                "the signed lookup response (docs/wire-format.md, \"Key directory\").\n",
     .run = run_lookup,

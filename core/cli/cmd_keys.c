@@ -1,12 +1,35 @@
 /* Key commands: keygen, and the key-file loaders the other commands use. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "imcore/util.h"
 
 /* ---- Loading key files -------------------------------------------------- */
+
+/* A secret key file of a suite backend b lacks: name the backends that
+ * have it (the ones whose decoder accepts the file). */
+static void unsupported_key(const char *prog, const imc_backend *b, const char *path,
+                            const uint8_t *buf, size_t len)
+{
+    char others[256] = "";
+    size_t n = 0, used = 0;
+    const char *const *names = imc_backend_list(&n);
+    for (size_t i = 0; i < n; i++) {
+        const imc_backend *o = imc_backend_get(names[i]);
+        imc_device_keys k;
+        if (o == NULL || imc_keys_decode_secret(&k, o, buf, len) != IMC_OK)
+            continue;
+        imc_keys_wipe(&k);
+        int w = snprintf(others + used, sizeof others - used, "%s %s", used ? "," : "", names[i]);
+        if (w > 0 && (size_t)w < sizeof others - used)
+            used += (size_t)w;
+    }
+    cli_err(prog, "'%s': its suite is not supported by backend %s%s%s", path, imc_backend_name(b),
+            used ? "; --backend" : "", others);
+}
 
 int cli_load_secret(const char *prog, const imc_backend *b, const char *path,
                     imc_device_keys *keys)
@@ -16,6 +39,7 @@ int cli_load_secret(const char *prog, const imc_backend *b, const char *path,
     uint8_t buf[IMC_KEYS_SECRET_ENCODED_MAX + 1];
     size_t len = 0;
     memset(keys, 0, sizeof *keys);
+    /* On failure cli_read_into has wiped whatever it read. */
     int rc = cli_read_into(prog, "secret key file", path, buf, sizeof buf, &len);
     if (rc != CLI_CONTINUE)
         return rc;
@@ -25,10 +49,18 @@ int cli_load_secret(const char *prog, const imc_backend *b, const char *path,
         if (imc_keys_decode_public(&pub, buf, len) == IMC_OK)
             cli_err(prog, "'%s' is a public key file; this needs the secret key (.sec)", path);
         else if (st == IMC_ERR_UNSUPPORTED)
-            cli_err(prog, "'%s': its suite is not supported by backend %s", path,
-                    imc_backend_name(b));
+            unsupported_key(prog, b, path, buf, len);
         else
             cli_err(prog, "'%s' is not a valid secret key file: %s", path, imc_status_str(st));
+        imc_keys_wipe(keys);
+        rc = CLI_EXIT_FAIL;
+    }
+    /* Like ssh: a secret others can read is refused, not used. */
+    struct stat sb;
+    if (rc == CLI_CONTINUE && strcmp(path, "-") != 0 && stat(path, &sb) == 0 &&
+        S_ISREG(sb.st_mode) && (sb.st_mode & 077) != 0) {
+        cli_err(prog, "secret key file '%s' can be read by others (mode %04o): chmod 600 it",
+                path, (unsigned)(sb.st_mode & 07777));
         imc_keys_wipe(keys);
         rc = CLI_EXIT_FAIL;
     }
@@ -67,7 +99,7 @@ static int run_keygen(const cli_args *a)
     uint64_t device_id = 0;
     const imc_backend *b = NULL;
     const imc_suite *s = NULL;
-    int rc = cli_get_u64(a, "device-id", 0, &device_id);
+    int rc = cli_get_device_id(a, "device-id", &device_id);
     if (rc == CLI_CONTINUE)
         rc = cli_get_backend(a, &b);
     if (rc == CLI_CONTINUE)
@@ -121,7 +153,7 @@ static const cli_opt keygen_opts[] = {
     {"device-id", CLI_OPT_VALUE, true, "N", "the device's 64-bit id in the key directory"},
     {"out", CLI_OPT_VALUE, true, "PREFIX", "write PREFIX.sec (mode 0600) and PREFIX.pub"},
     {"suite", CLI_OPT_VALUE, false, "S", "suite name, short name or id (default 1)"},
-    {"backend", CLI_OPT_VALUE, false, "NAME", "crypto backend: sodium|openssl (default sodium)"},
+    {"backend", CLI_OPT_VALUE, false, "NAME", CLI_BACKEND_HELP},
     {"force", CLI_OPT_FLAG, false, NULL, "overwrite existing key files"},
 };
 

@@ -1,6 +1,9 @@
 /* Message commands: encrypt, fanout, decrypt, inspect. */
+#include <dirent.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -85,9 +88,14 @@ static int run_encrypt(const cli_args *a)
     if (rc == CLI_CONTINUE)
         rc = cli_get_handle(a, "from", &handle, &handle_len);
     if (rc == CLI_CONTINUE)
-        rc = cli_get_u64(a, "timestamp", now_ms(), &timestamp);
+        rc = cli_get_time_ms(a, "timestamp", now_ms(), &timestamp);
+    if (rc == CLI_CONTINUE)
+        rc = cli_check_output(a, out_path);
     if (rc != CLI_CONTINUE)
         return rc;
+    if (strcmp(cli_get(a, "in", "-"), "-") == 0 && isatty(STDIN_FILENO))
+        fprintf(stderr, "%s: reading the message from the terminal; end it with Ctrl-D\n",
+                a->prog);
     if (n > IMC_MAX_RECIPIENTS) {
         cli_err(a->prog, "%zu recipients: at most %d devices per envelope", n,
                 IMC_MAX_RECIPIENTS);
@@ -139,7 +147,7 @@ static int run_encrypt(const cli_args *a)
         rc = CLI_EXIT_FAIL;
         goto done;
     }
-    rc = cli_write_file(a->prog, out_path, env, env_len, 0644, 0);
+    rc = cli_write_output(a, out_path, env, env_len, 0644);
     if (rc == CLI_CONTINUE)
         rc = CLI_EXIT_OK;
 done:
@@ -160,7 +168,8 @@ static const cli_opt encrypt_opts[] = {
     {"in", CLI_OPT_VALUE, false, "FILE", "the message body, '-' for standard input (default)"},
     {"out", CLI_OPT_VALUE, false, "FILE", "the envelope, '-' for standard output (default)"},
     {"timestamp", CLI_OPT_VALUE, false, "MS", "milliseconds since the epoch (default: now)"},
-    {"backend", CLI_OPT_VALUE, false, "NAME", "crypto backend: sodium|openssl (default sodium)"},
+    {"backend", CLI_OPT_VALUE, false, "NAME", CLI_BACKEND_HELP},
+    {"force", CLI_OPT_FLAG, false, NULL, "replace --out if it exists"},
 };
 
 const cli_cmd cli_cmd_encrypt = {
@@ -170,30 +179,57 @@ const cli_cmd cli_cmd_encrypt = {
     .opt_count = CLI_ARRAY_LEN(encrypt_opts),
     .details = "The message's suite is the sender key's suite; every --to key must be of it.\n"
                "List the sender's own other devices with --to as well. The body is at most\n"
-               "IMC_MAX_BODY_BYTES (65536 by default).\n",
+               "IMC_MAX_BODY_BYTES (65536 by default). --out is written atomically and never\n"
+               "over an input or (without --force) an existing file.\n",
+    .inputs = "key to",
     .run = run_encrypt,
 };
 
 /* ---- fanout ------------------------------------------------------------- */
 
+/* Removes a directory this command made and the files in it. */
+static void remove_dir_files(const char *path)
+{
+    DIR *d = opendir(path);
+    if (d == NULL)
+        return;
+    char file[4096];
+    for (struct dirent *e = readdir(d); e != NULL; e = readdir(d)) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        if (snprintf(file, sizeof file, "%s/%s", path, e->d_name) < (int)sizeof file)
+            unlink(file);
+    }
+    closedir(d);
+    rmdir(path);
+}
+
+/* Every delivery of one envelope into DIR/<message id>/<device id>.dlv,
+ * all or nothing: they are written into a hidden directory next to it,
+ * which is then renamed into place (with --force, over the previous one). */
 static int run_fanout(const cli_args *a)
 {
-    const char *dir = cli_get(a, "out-dir", NULL);
+    const char *dir = cli_get(a, "out-dir", NULL), *in = cli_get(a, "in", "-");
     uint8_t *env = NULL, *dlv = NULL;
-    size_t env_len = 0, count = 0;
+    size_t env_len = 0, count = 0, *lens = NULL;
     imc_delivery_view *views = NULL;
-    int rc = cli_read_alloc(a->prog, "envelope", cli_get(a, "in", "-"), max_envelope_size(),
-                            &env, &env_len);
+    int rc = cli_check_stdin(a, in, "envelope");
+    if (rc == CLI_CONTINUE)
+        rc = cli_read_alloc(a->prog, "envelope", in, max_envelope_size(), &env, &env_len);
     if (rc != CLI_CONTINUE)
         return rc;
     views = calloc(IMC_MAX_RECIPIENTS, sizeof *views);
+    lens = calloc(IMC_MAX_RECIPIENTS, sizeof *lens);
     dlv = malloc(max_delivery_size());
-    if (views == NULL || dlv == NULL) {
+    if (views == NULL || lens == NULL || dlv == NULL) {
         cli_err(a->prog, "out of memory");
         rc = CLI_EXIT_FAIL;
         goto done;
     }
+    imc_envelope parsed;
     imc_status st = imc_msg_fanout(views, IMC_MAX_RECIPIENTS, &count, env, env_len);
+    if (st == IMC_OK)
+        st = imc_msg_parse_envelope(&parsed, env, env_len);
     if (st != IMC_OK) {
         imc_delivery d;
         if (imc_msg_parse_delivery(&d, env, env_len) == IMC_OK)
@@ -203,40 +239,75 @@ static int run_fanout(const cli_args *a)
         rc = CLI_EXIT_FAIL;
         goto done;
     }
+    char id[2 * IMC_MSG_ID_BYTES + 1];
+    for (size_t i = 0; i < IMC_MSG_ID_BYTES; i++)
+        snprintf(id + 2 * i, 3, "%02x", parsed.h.message_id[i]);
+    char final[4096], tmp[4096], old[4096];
+    int n1 = snprintf(final, sizeof final, "%s/%s", dir, id);
+    int n2 = snprintf(tmp, sizeof tmp, "%s/.%s.tmp-%ld", dir, id, (long)getpid());
+    int n3 = snprintf(old, sizeof old, "%s/.%s.old-%ld", dir, id, (long)getpid());
+    if (n1 < 0 || n2 < 0 || n3 < 0 || (size_t)n2 >= sizeof tmp || (size_t)n3 >= sizeof old ||
+        (size_t)n1 >= sizeof final) {
+        cli_err(a->prog, "option --out-dir: path too long");
+        rc = CLI_EXIT_USAGE;
+        goto done;
+    }
     rc = cli_make_dir(a->prog, dir);
+    if (rc == CLI_CONTINUE)
+        rc = cli_check_output_dir(a, final);
+    if (rc != CLI_CONTINUE)
+        goto done;
+    if (mkdir(tmp, 0755) != 0) {
+        cli_err(a->prog, "cannot create '%s': %s", tmp, strerror(errno));
+        rc = CLI_EXIT_FAIL;
+        goto done;
+    }
     for (size_t i = 0; i < count && rc == CLI_CONTINUE; i++) {
-        size_t len = 0;
-        char path[4096];
-        int n = snprintf(path, sizeof path, "%s/%llu.dlv", dir,
-                         (unsigned long long)views[i].device_id);
-        if (n < 0 || (size_t)n >= sizeof path) {
-            cli_err(a->prog, "option --out-dir: path too long");
-            rc = CLI_EXIT_USAGE;
-            break;
-        }
-        st = imc_delivery_view_copy(dlv, max_delivery_size(), &len, &views[i]);
+        char path[4096 + 32];
+        snprintf(path, sizeof path, "%s/%llu.dlv", tmp, (unsigned long long)views[i].device_id);
+        st = imc_delivery_view_copy(dlv, max_delivery_size(), &lens[i], &views[i]);
         if (st != IMC_OK) {
             cli_err(a->prog, "device %llu: %s", (unsigned long long)views[i].device_id,
                     imc_status_str(st));
             rc = CLI_EXIT_FAIL;
-            break;
+        } else {
+            rc = cli_write_file(a->prog, path, dlv, lens[i], 0644, CLI_WRITE_NO_CLOBBER);
         }
-        rc = cli_write_file(a->prog, path, dlv, len, 0644, 0);
-        if (rc == CLI_CONTINUE)
-            printf("%llu %zu %s\n", (unsigned long long)views[i].device_id, len, path);
     }
-    if (rc == CLI_CONTINUE)
-        rc = CLI_EXIT_OK;
+    /* Into place: with --force an earlier copy is moved aside first, then
+     * removed; a failure leaves nothing of this run behind. */
+    bool replaced = false;
+    if (rc == CLI_CONTINUE && cli_forced(a) && rename(final, old) == 0)
+        replaced = true;
+    if (rc == CLI_CONTINUE && rename(tmp, final) != 0) {
+        cli_err(a->prog, "cannot create '%s': %s", final, strerror(errno));
+        if (replaced)
+            (void)rename(old, final);
+        replaced = false;
+        rc = CLI_EXIT_FAIL;
+    }
+    if (rc != CLI_CONTINUE) {
+        remove_dir_files(tmp);
+        goto done;
+    }
+    if (replaced)
+        remove_dir_files(old);
+    for (size_t i = 0; i < count; i++)
+        printf("%llu %zu %s/%llu.dlv\n", (unsigned long long)views[i].device_id, lens[i], final,
+               (unsigned long long)views[i].device_id);
+    rc = CLI_EXIT_OK;
 done:
     free(env);
     free(dlv);
+    free(lens);
     free(views);
     return rc;
 }
 
 static const cli_opt fanout_opts[] = {
     {"in", CLI_OPT_VALUE, false, "FILE", "the envelope, '-' for standard input (default)"},
-    {"out-dir", CLI_OPT_VALUE, true, "DIR", "write DIR/<device-id>.dlv per device"},
+    {"out-dir", CLI_OPT_VALUE, true, "DIR", "write DIR/<message-id>/<device-id>.dlv"},
+    {"force", CLI_OPT_FLAG, false, NULL, "replace that message's directory if it exists"},
 };
 
 const cli_cmd cli_cmd_fanout = {
@@ -245,7 +316,8 @@ const cli_cmd cli_cmd_fanout = {
     .opts = fanout_opts,
     .opt_count = CLI_ARRAY_LEN(fanout_opts),
     .details = "This is what the service does: it needs no key and reads nothing but the\n"
-               "envelope's structure. DIR is created if missing; existing files are replaced.\n"
+               "envelope's structure. Each message gets its own directory, named by its\n"
+               "message id (hex), created whole or not at all; DIR is created if missing.\n"
                "Prints one line per delivery: DEVICE-ID SIZE PATH\n",
     .run = run_fanout,
 };
@@ -263,8 +335,9 @@ static void print_received(FILE *out, const imc_msg_received *info, bool json)
         fprintf(out, "\", \"timestamp_ms\": %llu, \"timestamp\": \"",
                 (unsigned long long)info->timestamp_ms);
         cli_put_utc(out, info->timestamp_ms);
-        fprintf(out, "\", \"suite\": \"%s\", \"body_len\": %zu}\n", suite_name(info->suite),
-                info->body_len);
+        fputs("\", ", out);
+        cli_put_json_suite(out, info->suite);
+        fprintf(out, ", \"body_len\": %zu}\n", info->body_len);
         return;
     }
     fputs("sender:    ", out);
@@ -281,9 +354,14 @@ static int run_decrypt(const cli_args *a)
     const imc_backend *b = NULL;
     const uint8_t *handle = NULL;
     size_t handle_len = 0;
+    const char *out_path = cli_get(a, "out", "-"), *in = cli_get(a, "in", "-");
     int rc = cli_get_backend(a, &b);
     if (rc == CLI_CONTINUE)
         rc = cli_get_handle(a, "from", &handle, &handle_len);
+    if (rc == CLI_CONTINUE)
+        rc = cli_check_stdin(a, in, "delivery");
+    if (rc == CLI_CONTINUE)
+        rc = cli_check_output(a, out_path);
     if (rc != CLI_CONTINUE)
         return rc;
 
@@ -301,8 +379,7 @@ static int run_decrypt(const cli_args *a)
         return rc;
     rc = cli_load_public(a->prog, b, cli_get(a, "sender", NULL), &sender);
     if (rc == CLI_CONTINUE)
-        rc = cli_read_alloc(a->prog, "delivery", cli_get(a, "in", "-"), max_delivery_size(),
-                            &dlv, &dlv_len);
+        rc = cli_read_alloc(a->prog, "delivery", in, max_delivery_size(), &dlv, &dlv_len);
     if (rc != CLI_CONTINUE)
         goto done;
     body = malloc(body_cap);
@@ -339,7 +416,7 @@ static int run_decrypt(const cli_args *a)
         goto done;
     }
     /* Only now, with the whole body authenticated, does anything get out. */
-    rc = cli_write_file(a->prog, cli_get(a, "out", "-"), body, info.body_len, 0600, 0);
+    rc = cli_write_output(a, out_path, body, info.body_len, 0600);
     if (rc == CLI_CONTINUE) {
         if (replay == NULL)
             fprintf(stderr, "%s: without --state a replayed delivery cannot be detected\n",
@@ -366,7 +443,8 @@ static const cli_opt decrypt_opts[] = {
     {"json", CLI_OPT_FLAG, false, NULL, "print the sender information as one JSON line"},
     {"state", CLI_OPT_VALUE, false, "DIR",
      "this device's state directory (created if missing): replays refused across runs"},
-    {"backend", CLI_OPT_VALUE, false, "NAME", "crypto backend: sodium|openssl (default sodium)"},
+    {"backend", CLI_OPT_VALUE, false, "NAME", CLI_BACKEND_HELP},
+    {"force", CLI_OPT_FLAG, false, NULL, "replace --out if it exists"},
 };
 
 const cli_cmd cli_cmd_decrypt = {
@@ -379,11 +457,13 @@ const cli_cmd cli_cmd_decrypt = {
         "device of the --from handle. On success the plaintext is written (a file\n"
         "atomically, mode 0600) and the authenticated sender, device, message id and\n"
         "timestamp go to standard error. On any failure nothing is written and the exit\n"
-        "status is 1. A timestamp too far ahead of this machine's clock, or older than\n"
-        "the maximum message age, is refused (docs/replay.md). With --state DIR,\n"
-        "DIR/replay.mdb remembers what this device accepted and a replayed delivery is\n"
-        "refused; without it replays cannot be detected, and a line on standard error\n"
-        "says so before the sender information.\n",
+        "status is 1. --out is never an input nor (without --force) an existing file.\n"
+        "A timestamp too far ahead of this machine's clock, or older than the maximum\n"
+        "message age, is refused (docs/replay.md). With --state DIR, DIR/replay.mdb\n"
+        "remembers what this device accepted and a replayed delivery is refused;\n"
+        "without it replays cannot be detected, and a line on standard error says so\n"
+        "before the sender information.\n",
+    .inputs = "key sender",
     .run = run_decrypt,
 };
 
@@ -476,7 +556,9 @@ static int run_inspect(const cli_args *a)
         max = max_delivery_size();
     uint8_t *in = NULL;
     size_t len = 0;
-    int rc = cli_read_alloc(a->prog, "input", cli_get(a, "in", "-"), max, &in, &len);
+    int rc = cli_check_stdin(a, cli_get(a, "in", "-"), "input");
+    if (rc == CLI_CONTINUE)
+        rc = cli_read_alloc(a->prog, "input", cli_get(a, "in", "-"), max, &in, &len);
     if (rc != CLI_CONTINUE)
         return rc;
 

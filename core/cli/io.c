@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "imcore/util.h"
 
 #define CLI_PATH_MAX 4096
 
@@ -47,6 +48,8 @@ int cli_read_into(const char *prog, const char *what, const char *path, uint8_t 
     }
     if (!use_stdin)
         fclose(f);
+    if (rc != CLI_CONTINUE)
+        imc_wipe(buf, n); /* what was read may be (part of) a secret */
     *len = rc == CLI_CONTINUE ? n : 0;
     return rc;
 }
@@ -217,6 +220,133 @@ fail:;
     return CLI_EXIT_FAIL;
 }
 
+/* ---- Output and input conventions ------------------------------------- */
+
+static size_t force_opt(const cli_args *a)
+{
+    for (size_t k = 0; k < a->cmd->opt_count; k++)
+        if (strcmp(a->cmd->opts[k].name, "force") == 0)
+            return k;
+    return a->cmd->opt_count;
+}
+
+bool cli_has_force(const cli_args *a) { return force_opt(a) < a->cmd->opt_count; }
+
+bool cli_forced(const cli_args *a)
+{
+    size_t k = force_opt(a);
+    return k < a->cmd->opt_count && a->count[k] > 0;
+}
+
+/* Whether option `name` names input files: "in", or a word of cmd->inputs. */
+static bool is_input(const cli_cmd *cmd, const char *name)
+{
+    size_t n = strlen(name);
+    if (strcmp(name, "in") == 0)
+        return true;
+    for (const char *p = cmd->inputs; p != NULL && *p != '\0';) {
+        const char *end = strchr(p, ' ');
+        size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+        if (len == n && memcmp(p, name, n) == 0)
+            return true;
+        p = end != NULL ? end + 1 : p + len;
+    }
+    return false;
+}
+
+static bool same_file(const char *x, const char *y)
+{
+    struct stat sx, sy;
+    if (strcmp(x, y) == 0)
+        return true;
+    return stat(x, &sx) == 0 && stat(y, &sy) == 0 && sx.st_dev == sy.st_dev &&
+           sx.st_ino == sy.st_ino;
+}
+
+int cli_check_output(const cli_args *a, const char *path)
+{
+    if (strcmp(path, "-") == 0)
+        return CLI_CONTINUE;
+    for (size_t k = 0; k < a->cmd->opt_count; k++) {
+        const cli_opt *o = &a->cmd->opts[k];
+        if (!is_input(a->cmd, o->name))
+            continue;
+        for (size_t i = 0; i < a->count[k]; i++) {
+            const char *in = cli_get_nth(a, o->name, i);
+            if (strcmp(in, "-") != 0 && same_file(in, path)) {
+                cli_err(a->prog, "'%s' is an input (--%s) and the output: refused", path,
+                        o->name);
+                return CLI_EXIT_USAGE;
+            }
+        }
+    }
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        cli_err(a->prog, "'%s' is a directory", path);
+        return CLI_EXIT_FAIL;
+    }
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && !cli_forced(a)) {
+        cli_err(a->prog, "'%s' already exists (not overwritten%s)", path,
+                cli_has_force(a) ? "; --force replaces it" : "");
+        return CLI_EXIT_FAIL;
+    }
+    return CLI_CONTINUE;
+}
+
+int cli_check_output_dir(const cli_args *a, const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) == 0 && !cli_forced(a)) {
+        cli_err(a->prog, "'%s' already exists (not overwritten%s)", path,
+                cli_has_force(a) ? "; --force replaces it" : "");
+        return CLI_EXIT_FAIL;
+    }
+    return CLI_CONTINUE;
+}
+
+int cli_write_output(const cli_args *a, const char *path, const uint8_t *data, size_t len,
+                     unsigned mode)
+{
+    int rc = cli_check_output(a, path);
+    if (rc != CLI_CONTINUE)
+        return rc;
+    return cli_write_file(a->prog, path, data, len, mode,
+                          cli_forced(a) ? 0 : CLI_WRITE_NO_CLOBBER);
+}
+
+int cli_check_stdin(const cli_args *a, const char *path, const char *what)
+{
+    if (strcmp(path, "-") == 0 && isatty(STDIN_FILENO)) {
+        cli_err(a->prog, "would read the %s from the terminal: give --in FILE or pipe it in",
+                what);
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_CONTINUE;
+}
+
+int cli_store_error(const char *prog, const char *what, const char *path, imc_status st)
+{
+    int err = errno;
+    struct stat sb;
+    if (st == IMC_ERR_MALFORMED && stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0)
+        cli_err(prog, "'%s' is an empty file, not a %s (nothing was changed)", path, what);
+    else if (st == IMC_ERR_MALFORMED)
+        cli_err(prog,
+                "'%s' is not a %s: not an LMDB file, truncated, or another program's "
+                "(nothing was changed)",
+                path, what);
+    else if (st == IMC_ERR_NOT_FOUND)
+        cli_err(prog, "no %s at '%s'", what, path);
+    else if (st == IMC_ERR_IO && (err == EACCES || err == EPERM || err == EROFS))
+        cli_err(prog, "cannot open %s '%s' for writing: %s (it needs write access to the file "
+                "and to its lock file '%s-lock')", what, path, strerror(err), path);
+    else if (st == IMC_ERR_IO && err != 0)
+        cli_err(prog, "cannot open %s '%s': %s", what, path, strerror(err));
+    else
+        cli_err(prog, "cannot open %s '%s': %s", what, path, imc_status_str(st));
+    return CLI_EXIT_FAIL;
+}
+
 int cli_make_dir(const char *prog, const char *path)
 {
     if (mkdir(path, 0777) == 0)
@@ -306,6 +436,19 @@ void cli_put_json_string(FILE *out, const uint8_t *p, size_t n)
         i += len;
     }
     fputc('"', out);
+}
+
+void cli_put_json_u64(FILE *out, uint64_t v) { fprintf(out, "\"%llu\"", (unsigned long long)v); }
+
+void cli_put_json_suite(FILE *out, uint32_t suite_id)
+{
+    const imc_suite *s = imc_suite_get(suite_id);
+    fputs("\"suite\": ", out);
+    if (s != NULL)
+        cli_put_json_string(out, (const uint8_t *)s->name, strlen(s->name));
+    else
+        fputs("null", out);
+    fprintf(out, ", \"suite_id\": %u", (unsigned)suite_id);
 }
 
 void cli_put_utc(FILE *out, uint64_t ms)

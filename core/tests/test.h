@@ -1,6 +1,9 @@
 /* A minimal test harness: each test program is a plain C main() that makes
  * CHECKs and ends with `return imc_test_end();`, which prints the counts and
- * fails the process on any failed check. */
+ * fails the process on any failed check, and also when no check ran at all
+ * (a test that tests nothing is broken). A part that cannot run here (a
+ * suite no backend supports) calls imc_test_skip(); a program that then ran
+ * no check exits 77, which CTest reports as skipped (SKIP_RETURN_CODE). */
 #ifndef IMCORE_TEST_H
 #define IMCORE_TEST_H
 
@@ -10,7 +13,9 @@
 
 #include "imcore/imcore.h"
 
-static unsigned long imc_test_passed_, imc_test_failed_;
+static unsigned long imc_test_passed_, imc_test_failed_, imc_test_skipped_;
+
+#define IMC_TEST_SKIP_EXIT 77
 
 #define CHECK(cond)                                                                            \
     do {                                                                                       \
@@ -37,10 +42,26 @@ static unsigned long imc_test_passed_, imc_test_failed_;
 
 #define CHECK_OK(expr) CHECK_ST(expr, IMC_OK)
 
+/* Notes a part of the program that cannot run here, with the reason. */
+static inline void imc_test_skip(const char *what, const char *why)
+{
+    printf("%s: skipped (%s)\n", what, why);
+    imc_test_skipped_++;
+}
+
 static inline int imc_test_end(void)
 {
-    printf("%lu passed, %lu failed\n", imc_test_passed_, imc_test_failed_);
-    return imc_test_failed_ == 0 ? 0 : 1;
+    printf("%lu passed, %lu failed, %lu skipped\n", imc_test_passed_, imc_test_failed_,
+           imc_test_skipped_);
+    if (imc_test_failed_ != 0)
+        return 1;
+    if (imc_test_passed_ == 0 && imc_test_skipped_ != 0)
+        return IMC_TEST_SKIP_EXIT;
+    if (imc_test_passed_ == 0) {
+        fprintf(stderr, "no check ran: a test that checks nothing fails\n");
+        return 1;
+    }
+    return 0;
 }
 
 /* Decodes hex into out (capacity cap); returns the byte count or -1. */

@@ -98,7 +98,7 @@ static void test_cross(const imc_suite *s)
     const imc_backend *bs[FX_MAXB];
     size_t nb = fx_backends_for(bs, s);
     if (nb == 0) {
-        printf("%-26s no backend supports it here: skipped\n", s->short_name);
+        imc_test_skip(s->short_name, "no backend supports it here");
         return;
     }
     if (nb < 2)
@@ -395,7 +395,7 @@ static void test_golden(void)
         const imc_backend *bs[FX_MAXB];
         size_t nb = fx_backends_for(bs, imc_suite_get(suite));
         if (nb == 0) {
-            printf("golden suite %u: no backend supports it here: skipped\n", (unsigned)suite);
+            imc_test_skip(imc_suite_get(suite)->short_name, "golden files: no backend supports it here");
             continue;
         }
         /* The committed files, named as a fresh generation names them. */

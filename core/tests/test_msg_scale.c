@@ -83,7 +83,7 @@ static void run_suite(const imc_suite *s)
     const imc_backend *bs[FX_MAXB];
     size_t nb = fx_backends_for(bs, s);
     if (nb == 0) {
-        printf("%-26s no backend supports it here: skipped\n", s->short_name);
+        imc_test_skip(s->short_name, "no backend supports it here");
         return;
     }
     /* The keys do not depend on the backend (deterministic RNG). */

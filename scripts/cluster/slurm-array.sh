@@ -14,27 +14,34 @@ usage() {
 usage: scripts/cluster/slurm-array.sh --shards N --messages M --out-dir DIR
                                       [options] [-- IMCORE-SCALE-OPTIONS...]
 
-Submits imcore-scale as a Slurm array job of N tasks (shard i of N in task i)
-and a dependent merge job; prints both job ids. Results: DIR/shard-I.json per
-task, DIR/merged.json (scripts/merge-results), logs DIR/shard-I.log and
-DIR/merge.log.
+Submits imcore-scale as Slurm array jobs (shard i of N in one task each) and
+a dependent merge job; prints the job ids. Results: DIR/shard-I.json per
+shard, DIR/merged.json (scripts/merge-results), logs DIR/shard-I.log,
+DIR/merge.log and Slurm's own DIR/slurm-JOB_TASK.log. A shard checkpoints into DIR/shard-I.ckpt while it runs, so a
+killed or timed-out task that is run again resumes where it stopped.
 
-  --shards N          array tasks (shards), 1..10000
+  --shards N          shards, 1 or more; split into array jobs of at most the
+                      cluster's MaxArraySize tasks (scontrol show config)
   --messages M        messages in the whole run (1e9-style numbers work)
   --out-dir DIR       results, logs and job.env (created; shared by the nodes)
+  --resume            DIR holds an earlier submission of this same run:
+                      submit only the shards without a finished report
+                      (missing or failed), keep the finished ones, and merge
   --pop-dir DIR       population cache shared by the tasks (default DIR/pop)
   --cpus-per-task C   cores per task, also imcore-scale's --threads (default 1)
   --imcore-scale P    the imcore-scale binary (default: build/release, then
                       build/dev, then PATH)
   --merge P           the merge script (default: this checkout's
                       scripts/merge-results)
-  --sbatch-arg ARG    passed to both sbatch calls (repeatable), e.g.
+  --sbatch-arg ARG    passed to every sbatch call (repeatable), e.g.
                       --sbatch-arg=--partition=batch --sbatch-arg=--time=1:00:00
-  --wait              wait for both jobs, then print the merged digest
+  --wait              wait for the jobs, then print the merged digest
                       (exit 1 if the merge did not produce it)
   --timeout SEC       with --wait: give up after SEC seconds (default 86400)
 
 Everything after -- goes to imcore-scale (e.g. -- --backend openssl --seed 7).
+Without --resume, an --out-dir that already holds shard reports is refused
+(nothing is deleted).
 USAGE
 }
 
@@ -48,12 +55,18 @@ if [ "$role" != submit ]; then
     case "$role" in
         shard)
             : "${SLURM_ARRAY_TASK_ID:?not an array task}"
+            # Arrays hold at most MaxArraySize tasks: array k covers the
+            # shards from its offset on.
+            i=$(( ${IMC_SCALE_SHARD_OFFSET:-0} + SLURM_ARRAY_TASK_ID ))
             eval "extra=($IMC_SCALE_EXTRA)"
+            echo $$ > "$IMC_SCALE_OUT/shard-$i.pid" # the pid imcore-scale runs as (exec)
+            exec >>"$IMC_SCALE_OUT/shard-$i.log" 2>&1
             exec "$IMC_SCALE_BIN" --messages "$IMC_SCALE_MESSAGES" \
-                --shard "$SLURM_ARRAY_TASK_ID/$IMC_SCALE_SHARDS" \
+                --shard "$i/$IMC_SCALE_SHARDS" \
                 --threads "${SLURM_CPUS_PER_TASK:-$IMC_SCALE_CPUS}" \
                 --pop-dir "$IMC_SCALE_POP_DIR" --progress lines --progress-interval 60 \
-                --out "$IMC_SCALE_OUT/shard-$SLURM_ARRAY_TASK_ID.json" "${extra[@]}"
+                --checkpoint "$IMC_SCALE_OUT/shard-$i.ckpt" \
+                --out "$IMC_SCALE_OUT/shard-$i.json" "${extra[@]}"
             ;;
         merge)
             shards=()
@@ -71,7 +84,7 @@ die() { echo "slurm-array.sh: $*" >&2; exit 2; }
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 self="$root/scripts/cluster/slurm-array.sh"
 shards="" messages="" out="" pop="" cpus=1 bin="" merge="$root/scripts/merge-results"
-wait=0 timeout=86400
+wait=0 timeout=86400 resume=0
 sbatch_args=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -93,6 +106,7 @@ while [ $# -gt 0 ]; do
         --sbatch-arg) sbatch_args+=("${2:?--sbatch-arg needs a value}"); shift ;;
         --sbatch-arg=*) sbatch_args+=("${1#*=}") ;;
         --wait) wait=1 ;;
+        --resume) resume=1 ;;
         --timeout) timeout=${2:?--timeout needs a value}; shift ;;
         --timeout=*) timeout=${1#*=} ;;
         --) shift; break ;;
@@ -100,8 +114,8 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
-[[ "$shards" =~ ^[0-9]+$ ]] && [ "$shards" -ge 1 ] && [ "$shards" -le 10000 ] ||
-    die "--shards: '$shards' is not a number in 1..10000 (see --help)"
+[[ "$shards" =~ ^[0-9]+$ ]] && [ "${#shards}" -le 12 ] && [ "$shards" -ge 1 ] ||
+    die "--shards: '$shards' is not a number of shards (see --help)"
 [ -n "$messages" ] || die "--messages is required (see --help)"
 [ -n "$out" ] || die "--out-dir is required (see --help)"
 [[ "$cpus" =~ ^[0-9]+$ ]] && [ "$cpus" -ge 1 ] || die "--cpus-per-task: '$cpus' is not a positive number"
@@ -127,10 +141,9 @@ pop=$(cd "$pop" && pwd)
 # Fail now, not in every task, if imcore-scale refuses the options.
 "$bin" --messages "$messages" --shard "0/$shards" --threads "$cpus" --pop-dir "$pop" \
     "$@" --dry-run >/dev/null || die "imcore-scale refused the options above"
-rm -f "$out"/shard-*.json "$out/merged.json"
 
 env_file="$out/job.env"
-{
+new_env=$(
     printf 'IMC_SCALE_BIN=%q\n' "$bin"
     printf 'IMC_SCALE_MERGE=%q\n' "$merge"
     printf 'IMC_SCALE_MESSAGES=%q\n' "$messages"
@@ -141,31 +154,109 @@ env_file="$out/job.env"
     extra=""
     for a in "$@"; do extra+=$(printf '%q ' "$a"); done
     printf 'IMC_SCALE_EXTRA=%q\n' "$extra"
-} > "$env_file"
+)
+if [ "$resume" -eq 1 ]; then
+    [ -f "$env_file" ] || die "--resume: $out holds no earlier submission (no job.env)"
+    [ "$(cat "$env_file")" = "$new_env" ] ||
+        die "--resume: $env_file is another run's (other options, shards, binary or directory)"
+else
+    if compgen -G "$out/shard-*.json" >/dev/null || [ -e "$out/merged.json" ]; then
+        die "$out already holds results: --resume to finish that run, or choose another --out-dir"
+    fi
+    rm -f "$out"/shard-*.ckpt
+    printf '%s\n' "$new_env" > "$env_file"
+fi
 
-array_id=$(sbatch --parsable --job-name=imcore-scale --array="0-$((shards - 1))" \
-    --cpus-per-task="$cpus" --ntasks=1 --chdir="$out" --output="$out/shard-%a.log" \
-    --export="ALL,IMC_SCALE_ROLE=shard,IMC_SCALE_ENV=$env_file" "${sbatch_args[@]}" "$self")
-array_id=${array_id%%;*}
-merge_id=$(sbatch --parsable --job-name=imcore-scale-merge --dependency="afterok:$array_id" \
-    --kill-on-invalid-dep=yes --ntasks=1 --cpus-per-task=1 --chdir="$out" \
+# The shards to run: all, or with --resume those without a finished report
+# (a report that parses, of this shard of this run, every delivery checked;
+# the merge job then checks each against its own digest).
+todo=$(python3 - "$out" "$shards" <<'PY'
+import json, os, sys
+out, n = sys.argv[1], int(sys.argv[2])
+def done(i):
+    try:
+        with open(os.path.join(out, f"shard-{i}.json"), encoding="utf-8") as f:
+            d = json.load(f)
+        t = d["totals"]
+        return (d["tool"] == "imcore-scale" and d["config"]["shard"] == [i, n]
+                and t["messages"] == d["digest"]["range"][1] - d["digest"]["range"][0]
+                and t.get("decrypted") == t["deliveries"])
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return False
+print(" ".join(str(i) for i in range(n) if not done(i)))
+PY
+)
+read -r -a todo_list <<<"$todo"
+if [ "$resume" -eq 1 ]; then
+    rm -f "$out/merged.json"
+    echo "slurm-array.sh: --resume: $(( shards - ${#todo_list[@]} )) of $shards shards finished," \
+        "submitting ${#todo_list[@]}"
+fi
+
+# MaxArraySize: array indices run 0..MaxArraySize-1 (Slurm's default is 1001).
+max_array=$(scontrol show config 2>/dev/null | awk -F= '/^MaxArraySize/ {gsub(/ /, "", $2); print $2}')
+[[ "${max_array:-}" =~ ^[0-9]+$ ]] && [ "$max_array" -ge 1 ] || max_array=1001
+
+# One array job per block of max_array shards that has something to run;
+# its tasks are the block's shards to run, as a list of index ranges.
+array_ids=()
+submit_block() { # OFFSET INDEX-LIST
+    local id
+    id=$(sbatch --parsable --job-name=imcore-scale --array="$2" \
+        --cpus-per-task="$cpus" --ntasks=1 --chdir="$out" --output="$out/slurm-%A_%a.log" \
+        --export="ALL,IMC_SCALE_ROLE=shard,IMC_SCALE_ENV=$env_file,IMC_SCALE_SHARD_OFFSET=$1" \
+        "${sbatch_args[@]}" "$self")
+    array_ids+=("${id%%;*}")
+}
+block=-1 list="" prev=-2 start=-1
+flush_range() {
+    [ "$start" -ge 0 ] || return 0
+    local r=$start
+    [ "$prev" -gt "$start" ] && r="$start-$prev"
+    list+="${list:+,}$r"
+}
+for i in "${todo_list[@]}"; do
+    b=$(( i / max_array )) k=$(( i % max_array ))
+    if [ "$b" -ne "$block" ]; then
+        flush_range
+        [ -n "$list" ] && submit_block $(( block * max_array )) "$list"
+        block=$b list="" start=-1 prev=-2
+    fi
+    if [ "$k" -ne $(( prev + 1 )) ]; then
+        flush_range
+        start=$k
+    fi
+    prev=$k
+done
+flush_range
+[ -n "$list" ] && submit_block $(( block * max_array )) "$list"
+
+dep=()
+if [ "${#array_ids[@]}" -gt 0 ]; then
+    dep=(--dependency="afterok:$(IFS=:; echo "${array_ids[*]}")" --kill-on-invalid-dep=yes)
+fi
+merge_id=$(sbatch --parsable --job-name=imcore-scale-merge "${dep[@]}" \
+    --ntasks=1 --cpus-per-task=1 --chdir="$out" \
     --output="$out/merge.log" --export="ALL,IMC_SCALE_ROLE=merge,IMC_SCALE_ENV=$env_file" \
     "${sbatch_args[@]}" "$self")
 merge_id=${merge_id%%;*}
-printf 'array=%s\nmerge=%s\n' "$array_id" "$merge_id" > "$out/jobs"
-echo "slurm-array.sh: shards: job $array_id (array 0-$((shards - 1))), merge: job $merge_id (afterok); results in $out"
+printf 'arrays=%q\nmerge=%s\n' "${array_ids[*]}" "$merge_id" > "$out/jobs"
+echo "slurm-array.sh: shards: job(s) ${array_ids[*]:-none} (arrays of at most $max_array tasks)," \
+    "merge: job $merge_id (afterok); results in $out"
 
 [ "$wait" -eq 1 ] || exit 0
 deadline=$(( $(date +%s) + timeout ))
-while [ -n "$(squeue -h -j "$array_id,$merge_id" -o %i 2>/dev/null)" ]; do
+all_ids=$(IFS=,; echo "${array_ids[*]}${array_ids[*]:+,}$merge_id")
+while [ -n "$(squeue -h -j "$all_ids" -o %i 2>/dev/null)" ]; do
     if [ "$(date +%s)" -ge "$deadline" ]; then
-        echo "slurm-array.sh: jobs $array_id, $merge_id still queued or running after $timeout s" >&2
+        echo "slurm-array.sh: jobs $all_ids still queued or running after $timeout s" >&2
         exit 1
     fi
     sleep 2
 done
 if [ ! -s "$out/merged.json" ]; then
-    echo "slurm-array.sh: no merged report; see $out/shard-*.log and $out/merge.log" >&2
+    echo "slurm-array.sh: no merged report; see $out/shard-*.log and $out/merge.log" \
+        "(--resume reruns the shards that did not finish)" >&2
     exit 1
 fi
 python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["digest"]["value"])' "$out/merged.json"

@@ -15,7 +15,7 @@
 //   3. this project's rules: an Indexed Job's SHARDS equals its completions,
 //      its shard command uses JOB_COMPLETION_INDEX, and the merge Job waits
 //      for the same number of shards.
-// The packages come from build/tools/k8s-validate (scripts/setup installs
+// The packages come from build/tools/k8s-validate (test_k8s_manifest installs
 // them with npm ci from scripts/cluster/k8s-validate/), or from the
 // directory in IMC_K8S_TOOLS.
 //

@@ -583,14 +583,15 @@ def e2e_series(runs, rows, backends):
     return B, series
 
 
-def section_e2e(B, series):
+def section_e2e(B, series, plotted):
     if not series:
         return []
     ns = sorted({n for pts in series.values() for n, _, _ in pts})
     out = ["## Cost per message against fan-out", "",
            f"Body {fmt_bytes(B)}. Sender: encrypt (imcore) or send (peers), CPU time per message. "
            "End to end: sender + service split (imcore `fanout`) + every device's receive "
-           "(imcore: N × `decrypt`). Plotted in [fanout.svg](fanout.svg).", ""]
+           "(imcore: N × `decrypt`)." + (" Plotted in [fanout.svg](fanout.svg)." if plotted else ""),
+           ""]
     header = ["series"] + [f"{n} dev" for n in ns]
     body_s, body_t = [], []
     for label, pts in series.items():
@@ -617,6 +618,10 @@ def write_blocks(path, blocks):
                 f.write(" ".join("NaN" if v is None else repr(float(v)) for v in p) + "\n")
 
 
+class PlotError(Exception):
+    """gnuplot failed: the report must not claim a plot it could not draw."""
+
+
 def gnuplot(script, out_base, params, log):
     made = []
     for fmt in ("svg", "png"):
@@ -627,10 +632,24 @@ def gnuplot(script, out_base, params, log):
         cmd = ["gnuplot", "-e", "; ".join(assigns), os.path.join(LIB_DIR, script)]
         res = subprocess.run(cmd, capture_output=True, text=True)
         if res.returncode != 0:
-            log(f"bench_report: gnuplot {script} ({fmt}) failed: {res.stderr.strip()}")
-        else:
-            made.append(out)
+            remove_plot(out_base)  # no half-drawn file left behind
+            raise PlotError(f"gnuplot {script} ({fmt}) failed: {res.stderr.strip()}")
+        made.append(out)
     return made
+
+
+def remove_plot(out_base):
+    for fmt in ("svg", "png"):
+        if os.path.exists(f"{out_base}.{fmt}"):
+            os.remove(f"{out_base}.{fmt}")
+
+
+def skip_plot(out_base, why, log):
+    """A plot whose panels this run has no data for is not drawn (gnuplot
+    would draw an empty or broken panel), and an older one of that name in
+    the directory is removed so that it cannot pass for this run's."""
+    remove_plot(out_base)
+    log(f"bench_report: no {os.path.basename(out_base)} plot: {why}")
 
 
 class Styles:
@@ -671,10 +690,13 @@ def make_plots(outdir, runs, rows, backends, B, series, log):
     sty = Styles(backends)
     tmp = tempfile.mkdtemp(prefix="imcore-plot-")
     try:
-        if series:
-            send = [(label, [(n, s) for n, s, _ in pts]) for label, pts in series.items()]
-            tot = [(label, [(n, t) for n, _, t in pts if t]) for label, pts in series.items()]
-            tot = [b for b in tot if b[1]]
+        send = [(label, [(n, s) for n, s, _ in pts]) for label, pts in series.items()]
+        tot = [(label, [(n, t) for n, _, t in pts if t]) for label, pts in series.items()]
+        tot = [b for b in tot if b[1]]
+        if not send or not tot:
+            skip_plot(os.path.join(outdir, "fanout"), "this run has no sender results"
+                      if not send else "this run has no end-to-end results", log)
+        else:
             c1, p1 = sty.strings([series_key(label) for label, _ in send])
             c2, p2 = sty.strings([series_key(label) for label, _ in tot])
             write_blocks(os.path.join(tmp, "send.dat"), send)
@@ -687,7 +709,10 @@ def make_plots(outdir, runs, rows, backends, B, series, log):
                              "xmax": xmax, "body": fmt_bytes(B)}, log)
         enc = [r for r in rows if r["path"] == "encrypt" and r["ratio"] is not None]
         dec = [r for r in rows if r["path"] == "decrypt" and r["ratio"] is not None]
-        if enc or dec:
+        if not enc or not dec:
+            skip_plot(os.path.join(outdir, "overhead"), "this run has no "
+                      + ("encrypt" if not enc else "decrypt") + " overhead ratios", log)
+        else:
             order = {b: i for i, b in enumerate(backends)}
             eb = sorted({(r["b"], r["s"]) for r in enc},
                         key=lambda k: (order.get(k[0], 99), suite_sort_key(k[1])))
@@ -730,7 +755,9 @@ def make_plots(outdir, runs, rows, backends, B, series, log):
                              "ymin": math.floor(ymin * 20 - 0.5) / 20,
                              "body": fmt_bytes(ebody), "target": TARGET}, log)
         trows = thread_rows(runs)
-        if trows:
+        if not trows:
+            skip_plot(os.path.join(outdir, "threads"), "this run has no thread scaling", log)
+        else:
             order = {b: i for i, b in enumerate(backends)}
             keys = sorted({(p, b) for p, b, *_ in trows},
                           key=lambda k: (k[0] != "encrypt", order.get(k[1], 99)))
@@ -864,7 +891,11 @@ def main():
     made = []
     if args.plots:
         os.makedirs(args.plots, exist_ok=True)
-        made = make_plots(args.plots, runs, rows, backends, B, series, log)
+        try:
+            made = make_plots(args.plots, runs, rows, backends, B, series, log)
+        except PlotError as e:
+            log(f"bench_report: {e}")
+            return 1
 
     if not args.markdown:
         return 0 if runs else 1
@@ -954,8 +985,7 @@ def main():
             lines += [f"No ratio above {TARGET} in this run.", ""]
     else:
         lines += ["_No core-path results with their floors in this run._", ""]
-    if os.path.exists(os.path.join(os.path.dirname(args.markdown), "overhead.svg")) or \
-            any(m.endswith("overhead.svg") for m in made):
+    if any(m.endswith("overhead.svg") for m in made):
         lines += ["![overhead ratio](overhead.svg)", ""]
 
     lines += section_instructions(os.path.dirname(os.path.abspath(args.markdown)))
@@ -966,7 +996,7 @@ def main():
     lines += section_os_rng(runs, rows, backends)
     lines += section_latency(runs, rows, backends)
     lines += section_fanout(runs)
-    lines += section_e2e(B, series)
+    lines += section_e2e(B, series, any(m.endswith("fanout.svg") for m in made))
     if any(m.endswith("fanout.svg") for m in made):
         lines += ["![cost per message against fan-out](fanout.svg)", ""]
     lines += section_peers(runs, rows, backends)

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # ctest -L cluster: a real single-node Slurm (munge, slurmctld, slurmd from
 # Debian's packages) on localhost, started by this test in a temporary
-# directory; scripts/cluster/slurm-array.sh submits a 4-shard array job and
-# the dependent merge job through sbatch; the merged digest must equal the
-# digest of one single-process run. Only the daemons this test started are
-# stopped (by their PIDs), and the directory is removed.
+# directory, with MaxArraySize=3. scripts/cluster/slurm-array.sh submits 4
+# shards (so two array jobs: shards 0-2 and shard 3) and the dependent merge
+# job through sbatch. Shard 1 is killed with SIGKILL halfway, after its
+# first checkpoint: its array fails, the merge job is cancelled, and
+# `slurm-array.sh --resume` reruns only that shard, which resumes from its
+# checkpoint, and merges. The merged digest must equal the digest of one
+# uninterrupted single-process run, and the finished shards' reports must
+# be the ones of the first submission. Only the daemons this test started
+# are stopped (by their PIDs), and the directory is removed.
 #
 # Skips (exit 77) only where Slurm cannot run at all: not root. Missing
 # binaries skip outside CI but fail in CI (CI=true), where scripts/setup
@@ -45,7 +50,7 @@ cleanup() {
     local rc=$?
     if [ -s "$jobs_file" ] && [ -n "${SLURM_CONF:-}" ]; then
         # shellcheck disable=SC1090
-        (. "$jobs_file"; scancel "$array" "$merge" 2>/dev/null || true)
+        (. "$jobs_file"; scancel $arrays "$merge" 2>/dev/null || true)
     fi
     # Stop exactly what we started, newest first: slurmd, slurmctld, munged.
     for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
@@ -127,6 +132,7 @@ SlurmdDebug=info
 SlurmctldTimeout=30
 SlurmdTimeout=30
 MinJobAge=30
+MaxArraySize=3
 NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem_mb State=UNKNOWN
 PartitionName=imctest Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 EOF
@@ -151,17 +157,60 @@ if [ "$state" != idle ]; then
 fi
 log "Slurm up on $host (ports $port_ctld/$port_d) in $(( $(date +%s) - t_start )) s"
 
-# ---- the reference: one process, every message ------------------------------
-common=(--messages 400 --population 600 --seed 11 --progress none)
-"$bin" "${common[@]}" --threads 2 --pop-dir "$tmp/pop-single" --out "$tmp/single.json"
+# ---- the reference: one uninterrupted process, every message ------------------
+M=6000
+common=(--population 600 --seed 11)
+"$bin" --messages $M "${common[@]}" --progress none --threads 2 --pop-dir "$tmp/pop-single" \
+    --out "$tmp/single.json"
 want=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["digest"]["value"])' \
     "$tmp/single.json")
+log "single run: $M messages, digest $want ($(( $(date +%s) - t_start )) s)"
 
-# ---- the array job and the merge job, through sbatch ------------------------
-got=$("$root/scripts/cluster/slurm-array.sh" --shards 4 --messages 400 --out-dir "$tmp/out" \
-    --imcore-scale "$bin" --wait --timeout 150 -- --population 600 --seed 11 | tail -n 1)
-for i in 0 1 2 3; do
+# ---- 4 shards in arrays of at most MaxArraySize=3; shard 1 killed halfway ----
+submit() {
+    "$root/scripts/cluster/slurm-array.sh" --shards 4 --messages $M --out-dir "$tmp/out" \
+        --imcore-scale "$bin" "$@" -- "${common[@]}" --checkpoint-interval 0.3
+}
+submit >"$tmp/submit1.log"
+grep -q "arrays of at most 3 tasks" "$tmp/submit1.log" || { log "FAIL: MaxArraySize not read"; cat "$tmp/submit1.log"; exit 1; }
+# shellcheck disable=SC1090
+. "$jobs_file"
+read -r -a first_arrays <<<"$arrays"
+[ "${#first_arrays[@]}" = 2 ] || { log "FAIL: 4 shards with MaxArraySize=3 made ${#first_arrays[@]} array job(s), not 2"; exit 1; }
+# Wait for shard 1's first checkpoint, then SIGKILL its imcore-scale (the pid
+# its task recorded before exec).
+killed=0
+for _ in $(seq 1 1200); do
+    if [ -s "$tmp/out/shard-1.ckpt" ] && [ -s "$tmp/out/shard-1.pid" ]; then
+        pid=$(cat "$tmp/out/shard-1.pid")
+        if kill -KILL "$pid" 2>/dev/null; then killed=1; fi
+        break
+    fi
+    [ -e "$tmp/out/shard-1.json" ] && break
+    sleep 0.1
+done
+[ "$killed" = 1 ] || { log "FAIL: could not kill shard 1 before it finished (make it longer)"; exit 1; }
+log "killed shard 1 (pid $pid) after its first checkpoint"
+while [ -n "$(squeue -h -o %i 2>/dev/null)" ]; do sleep 1; done
+[ ! -e "$tmp/out/merged.json" ] || { log "FAIL: merged although shard 1 was killed"; exit 1; }
+[ ! -e "$tmp/out/shard-1.json" ] || { log "FAIL: the killed shard wrote a report"; exit 1; }
+for i in 0 2 3; do
     [ -s "$tmp/out/shard-$i.json" ] || { log "FAIL: shard $i wrote no report"; exit 1; }
+    cp "$tmp/out/shard-$i.json" "$tmp/first-$i.json"
+done
+if submit >/dev/null 2>"$tmp/refused.log"; then
+    log "FAIL: a second submission without --resume into the same directory was accepted"; exit 1
+fi
+
+# ---- --resume: only shard 1 runs again, from its checkpoint ---------------------
+got=$(submit --resume --wait --timeout 240 2>&1 | tee "$tmp/submit2.log" | tail -n 1)
+grep -q "3 of 4 shards finished, submitting 1" "$tmp/submit2.log" ||
+    { log "FAIL: --resume did not submit exactly the one missing shard"; cat "$tmp/submit2.log"; exit 1; }
+grep -q "resuming from checkpoint" "$tmp/out/shard-1.log" ||
+    { log "FAIL: shard 1 did not resume from its checkpoint"; exit 1; }
+for i in 0 2 3; do
+    cmp -s "$tmp/out/shard-$i.json" "$tmp/first-$i.json" ||
+        { log "FAIL: --resume replaced finished shard $i"; exit 1; }
 done
 ranges=$(python3 -c '
 import json, sys
@@ -172,5 +221,5 @@ if [ "$got" != "$want" ]; then
     log "FAIL: merged digest $got differs from the single run's $want"
     exit 1
 fi
-log "PASS: 4 Slurm array tasks + merge job give the single run's digest $want" \
-    "($(( $(date +%s) - t_start )) s)"
+log "PASS: 4 Slurm array tasks in 2 arrays (MaxArraySize 3), shard 1 killed and resumed," \
+    "merge job: the single run's digest $want ($(( $(date +%s) - t_start )) s)"

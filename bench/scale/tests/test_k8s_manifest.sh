@@ -4,18 +4,31 @@
 # scripts/cluster/validate-k8s.mjs against the API's JSON schemas and
 # strictly (unknown fields are errors), without a cluster. A misspelt field
 # and a shard count that disagrees with completions must be refused.
-# Skips (77) outside CI if node or the validation packages are missing; in
-# CI (CI=true) that is a failure: scripts/setup installs them.
+# Its node packages are this test's own set-up: installed with `npm ci` from
+# the lock file in scripts/cluster/k8s-validate/ into build/tools/k8s-validate
+# when missing or stale (scripts/setup installs Debian packages only).
+# Skips (77) outside CI if node/npm are missing or the install fails; in CI
+# (CI=true) that is a failure.
 set -euo pipefail
 root=${1:?usage: test_k8s_manifest.sh REPO-ROOT}
 tools=${IMC_K8S_TOOLS:-$root/build/tools/k8s-validate}
 log() { echo "test_k8s_manifest: $*"; }
 
-if ! command -v node >/dev/null 2>&1 || [ ! -d "$tools/node_modules/kubernetes-models" ]; then
-    what="node or $tools/node_modules (scripts/setup installs them)"
-    if [ "${CI:-}" = true ]; then log "FAIL: missing in CI: $what"; exit 1; fi
-    log "SKIP: missing $what"
+skip() {
+    if [ "${CI:-}" = true ]; then log "FAIL: in CI: $*"; exit 1; fi
+    log "SKIP: $*"
     exit 77
+}
+command -v node >/dev/null 2>&1 || skip "node is not installed (scripts/setup installs nodejs)"
+src="$root/scripts/cluster/k8s-validate"
+if ! cmp -s "$src/package-lock.json" "$tools/package-lock.json" ||
+    [ ! -d "$tools/node_modules/kubernetes-models" ]; then
+    command -v npm >/dev/null 2>&1 || skip "npm is not installed (scripts/setup installs npm)"
+    mkdir -p "$tools"
+    cp "$src/package.json" "$src/package-lock.json" "$tools/"
+    log "installing the validator's node packages into $tools (npm ci, from the lock file)"
+    (cd "$tools" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
+        skip "npm ci failed in $tools (no network?)"
 fi
 export IMC_K8S_TOOLS=$tools
 manifest="$root/scripts/cluster/k8s-indexed-job.yaml"

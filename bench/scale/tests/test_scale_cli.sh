@@ -60,6 +60,11 @@ dry() { "$bin" "$@" --dry-run | head -n 1; }
     fail "2.5e3 shard 1/3: $(dry --messages 2.5e3 --shard 1/3)"
 [[ "$(dry --messages 3e11 --shard 7/8)" == *"indices [262500000000, 300000000000);"* ]] ||
     fail "3e11 shard 7/8: $(dry --messages 3e11 --shard 7/8)"
+# Past 2^32 shards the bounds need 128-bit products (M*i overflows 64 bits).
+[[ "$(dry --messages 299999999999 --shard 99999999999/100000000000)" == *"indices [299999999996, 299999999999);"* ]] ||
+    fail "shard 99999999999/100000000000: $(dry --messages 299999999999 --shard 99999999999/100000000000)"
+[[ "$(dry --messages 9223372036854775807 --shard 9223372036854775806/9223372036854775807)" == *"indices [9223372036854775806, 9223372036854775807);"* ]] ||
+    fail "2^63-1 shards: $(dry --messages 9223372036854775807 --shard 9223372036854775806/9223372036854775807)"
 # Shards of M = 10 over N = 3 partition [0, 10) exactly.
 got=$(for i in 0 1 2; do dry --messages 10 --shard "$i/3" | sed 's/.*indices \(\[[^)]*)\).*/\1/'; done | tr '\n' ' ')
 [ "$got" = "[0, 3) [3, 6) [6, 10) " ] || fail "shards of 10 by 3: $got"

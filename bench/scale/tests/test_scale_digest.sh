@@ -4,10 +4,13 @@
 # suite 1, the backend (byte-identical envelopes on libsodium and OpenSSL).
 # scripts/merge-results turns shard reports into the report of one run: same
 # digest, same counts; merging one report reproduces its derived figures.
-# The population is built once and then reused.
+# Each shard must match its own digest; the driver fails when a delivery
+# was not decrypted; a run killed (-9 or SIGTERM) resumes from its
+# checkpoint to the same digest. The population is built once and then reused.
 set -euo pipefail
-bin=${1:?usage: test_scale_digest.sh IMCORE-SCALE REPO-ROOT}
-root=${2:?usage: test_scale_digest.sh IMCORE-SCALE REPO-ROOT}
+bin=${1:?usage: test_scale_digest.sh IMCORE-SCALE REPO-ROOT [IMCORE-SCALE-FAULT]}
+root=${2:?usage: test_scale_digest.sh IMCORE-SCALE REPO-ROOT [IMCORE-SCALE-FAULT]}
+fault=${3:-} # the build that skips one decrypt (bench/scale/CMakeLists.txt)
 merge="$root/scripts/merge-results"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -67,6 +70,94 @@ if "$merge" "$tmp/s0.json" "$tmp/other.json" "$tmp/s2.json" >/dev/null 2>&1; the
 fi
 [ "$(field "$tmp/other.json" digest.value)" != "$(field "$tmp/s1.json" digest.value)" ] ||
     fail "another seed gave the same digest"
+
+# Each shard is checked against its own digest: an edited lane, a lowered
+# delivery count, or fewer decrypts than deliveries are refused.
+edit() { python3 - "$@" <<'PY'
+import json, sys
+src, dst, path, value = sys.argv[1:5]
+d = json.load(open(src))
+keys = path.split(".")
+o = d
+for k in keys[:-1]:
+    o = o[int(k)] if isinstance(o, list) else o[k]
+last = keys[-1]
+if isinstance(o, list):
+    o[int(last)] = value
+else:
+    o[last] = type(o[last])(value)
+json.dump(d, open(dst, "w"))
+PY
+}
+lane=$(field "$tmp/s1.json" digest.lanes | python3 -c 'import ast,sys; print(ast.literal_eval(sys.stdin.read())[0])')
+flipped=$(python3 -c "import sys; v=int('$lane',16)^1; print(f'{v:016x}')")
+edit "$tmp/s1.json" "$tmp/bad-lane.json" digest.lanes.0 "$flipped"
+dl=$(field "$tmp/s1.json" totals.deliveries)
+edit "$tmp/s1.json" "$tmp/bad-count.json" totals.deliveries $((dl - 1))
+edit "$tmp/s1.json" "$tmp/bad-decrypt.json" totals.decrypted $((dl - 1))
+for b in bad-lane bad-count bad-decrypt; do
+    if "$merge" "$tmp/s0.json" "$tmp/$b.json" "$tmp/s2.json" >/dev/null 2>"$tmp/err"; then
+        fail "merge-results accepted a shard with $b"
+    fi
+    grep -q "$b.json" "$tmp/err" || fail "$b: the error does not name the shard: $(cat "$tmp/err")"
+done
+
+# The driver counts decrypts: a build that skips one delivery fails.
+if [ -n "${fault:-}" ]; then
+    if "$fault" --messages 240 --population 300 --seed "$seed" --pop-dir "$tmp/pop" --progress none \
+        --out "$tmp/fault.json" 2>"$tmp/err"; then
+        fail "a run that skipped a decrypt exited 0"
+    fi
+    grep -q "decrypted and checked .* of .* deliveries" "$tmp/err" || fail "fault: $(cat "$tmp/err")"
+    [ ! -e "$tmp/fault.json" ] || fail "a run that skipped a decrypt wrote a report"
+fi
+
+# Checkpoints: kill -9 a run after its first checkpoint, run the same command
+# again: it resumes and gives the digest of an uninterrupted run. SIGTERM
+# saves a checkpoint and exits 1. A checkpoint of other options is refused.
+bigargs=(--messages 3000 --population 300 --seed "$seed" --pop-dir "$tmp/pop" --threads 2)
+big() { "$bin" "${bigargs[@]}" "$@"; }
+wait_for() { # FILE PID: until FILE exists (or PID ended)
+    for _ in $(seq 1 600); do
+        [ -e "$1" ] && return 0
+        kill -0 "$2" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+big --progress none --out "$tmp/big.json"
+bigwant=$(field "$tmp/big.json" digest.value)
+"$bin" "${bigargs[@]}" --progress none --out "$tmp/k.json" --checkpoint "$tmp/k.ck" --checkpoint-interval 0.2 &
+pid=$!
+wait_for "$tmp/k.ck" "$pid" || fail "no checkpoint appeared"
+kill -9 "$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+[ ! -e "$tmp/k.json" ] || fail "the killed run finished before the kill (make it longer)"
+if "$bin" --messages 3000 --population 300 --seed 9 --pop-dir "$tmp/pop" --progress none \
+    --out "$tmp/k.json" --checkpoint "$tmp/k.ck" 2>"$tmp/err"; then
+    fail "a checkpoint of another seed was used"
+fi
+grep -q "other options" "$tmp/err" || fail "foreign checkpoint: $(cat "$tmp/err")"
+big --progress lines --out "$tmp/k.json" --checkpoint "$tmp/k.ck" 2>"$tmp/err" || fail "resume failed"
+grep -q "resuming from checkpoint" "$tmp/err" || fail "the second run did not resume"
+[ "$(field "$tmp/k.json" digest.value)" = "$bigwant" ] || fail "killed and resumed: another digest"
+[ "$(field "$tmp/k.json" time.resumes)" = 1 ] || fail "resumes is not 1"
+[ ! -e "$tmp/k.ck" ] || fail "the checkpoint was left after the report"
+
+"$bin" "${bigargs[@]}" --progress none --out "$tmp/t.json" --checkpoint "$tmp/t.ck" --checkpoint-interval 0.2 2>"$tmp/err" &
+pid=$!
+wait_for "$tmp/t.ck" "$pid" || fail "no checkpoint appeared (SIGTERM run)"
+kill -TERM "$pid" 2>/dev/null
+rc=0
+wait "$pid" || rc=$?
+if [ -e "$tmp/t.json" ]; then
+    fail "the SIGTERM run finished before the signal (make it longer)"
+else
+    [ "$rc" = 1 ] || fail "SIGTERM: exit $rc, not 1"
+    grep -q "stopped by signal 15" "$tmp/err" || fail "SIGTERM: $(cat "$tmp/err")"
+    big --progress none --out "$tmp/t.json" --checkpoint "$tmp/t.ck" || fail "resume after SIGTERM failed"
+    [ "$(field "$tmp/t.json" digest.value)" = "$bigwant" ] || fail "SIGTERM and resumed: another digest"
+fi
 
 # Merging one report gives back its own derived figures.
 "$merge" --out "$tmp/one.json" "$tmp/full.json" 2>/dev/null || fail "merging one report failed"

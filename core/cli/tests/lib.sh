@@ -44,3 +44,14 @@ one_line_error() {
         pass
     fi
 }
+
+# The last line of every script: the counts, and the exit status. A script
+# that made no check at all fails (it tested nothing).
+finish() {
+    echo "$TEST_NAME: $passes checks passed, $failures failed"
+    if [ "$passes" -eq 0 ] && [ "$failures" -eq 0 ]; then
+        echo "$TEST_NAME: no check ran" >&2
+        exit 1
+    fi
+    [ "$failures" -eq 0 ]
+}

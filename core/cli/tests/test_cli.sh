@@ -98,13 +98,41 @@ run "encrypt" 0 "$IMCORE" encrypt --from "$FROM" --key alice.sec --to bob-phone.
 run "encrypt stdin to stdout" 0 sh -c "'$IMCORE' encrypt --from '$FROM' --key alice.sec --to carol.pub <msg.txt >env2.bin"
 [ -s env2.bin ] && pass || fail "encrypt via pipes: no envelope"
 
-run "fanout" 0 "$IMCORE" fanout --in env.bin --out-dir dlv
+# fanout OUT-DIR ENVELOPE LINK: fan out, and link LINK to the message's directory.
+fanout_to() {
+    run "fanout $2" 0 "$IMCORE" fanout --in "$2" --out-dir "$1" || return
+    local d
+    d=$(sed -n '1s/^[0-9]* [0-9]* \(.*\)\/[0-9]*\.dlv$/\1/p' out)
+    [ -d "$d" ] && ln -sfn "$d" "$3" && pass || fail "fanout $2: no message directory"
+}
+fanout_to outbox env.bin dlv
 [ "$(wc -l <out)" -eq 3 ] && pass || fail "fanout: wanted 3 lines, got $(wc -l <out)"
+msgid=$(python3 -c 'import json,subprocess,sys; print(json.loads(subprocess.run([sys.argv[1], "inspect", "--in", "env.bin"], capture_output=True).stdout)["message_id"])' "$IMCORE")
+[ "$(readlink dlv)" = "outbox/$msgid" ] && pass || fail "fanout: directory is not named by the message id $msgid"
 for id in 1001 1002 2001; do
-    grep -q "^$id [0-9][0-9]* dlv/$id.dlv\$" out && pass || fail "fanout: no line for $id"
+    grep -q "^$id [0-9][0-9]* outbox/$msgid/$id.dlv\$" out && pass || fail "fanout: no line for $id"
     [ -s "dlv/$id.dlv" ] && pass || fail "fanout: dlv/$id.dlv missing"
 done
-[ -z "$(ls -A dlv | grep -v '\.dlv$')" ] && pass || fail "fanout left temporary files"
+[ "$(ls -A outbox)" = "$msgid" ] && pass || fail "fanout left temporary files: $(ls -A outbox)"
+# A second envelope for overlapping devices gets its own directory; the
+# first message's deliveries stay as they were.
+cp -r outbox/"$msgid" first-copy
+run "encrypt second" 0 "$IMCORE" encrypt --from "$FROM" --key alice.sec --to bob-phone.pub \
+    --in msg.txt --out env3.bin --timestamp 1700000000001
+run "fanout second" 0 "$IMCORE" fanout --in env3.bin --out-dir outbox
+[ "$(ls outbox | wc -l)" = 2 ] && pass || fail "fanout second: not two message directories"
+diff -r first-copy outbox/"$msgid" >/dev/null && pass || fail "fanout second: first message changed"
+run "fanout again" 1 "$IMCORE" fanout --in env.bin --out-dir outbox &&
+    one_line_error "fanout again" "imcore fanout: " && err_has "fanout again" "already exists"
+run "fanout again --force" 0 "$IMCORE" fanout --in env.bin --out-dir outbox --force
+diff -r first-copy outbox/"$msgid" >/dev/null && pass || fail "fanout --force: other contents"
+[ "$(ls -A outbox | wc -l)" = 2 ] && pass || fail "fanout --force left files: $(ls -A outbox)"
+# A write that fails halfway leaves nothing (file size limit: writes fail with EFBIG).
+head -c 65536 /dev/zero >max0.txt
+"$IMCORE" encrypt --from "$FROM" --key alice.sec --to carol.pub --to bob-phone.pub --in max0.txt \
+    --out max0.bin >/dev/null 2>&1 || fail "encrypt max0"
+run "fanout failing" 1 sh -c "trap '' XFSZ; ulimit -f 1; exec '$IMCORE' fanout --in max0.bin --out-dir failbox"
+[ -z "$(ls -A failbox 2>/dev/null)" ] && pass || fail "a failed fanout left: $(ls -A failbox)"
 
 decrypt_ok() { # KEY DEVICE-ID [BACKEND]
     run "decrypt $1 ${3:-sodium}" 0 "$IMCORE" decrypt --key "$1.sec" --from "$FROM" \
@@ -164,7 +192,7 @@ for when in future:$((TS + 20 * 60 * 1000)) old:$((TS - 31 * 86400 * 1000)); do
     name=${when%%:*}
     run "encrypt $name" 0 "$IMCORE" encrypt --from "$FROM" --key alice.sec --to carol.pub \
         --in msg.txt --out "env-$name.bin" --timestamp "${when#*:}"
-    run "fanout $name" 0 "$IMCORE" fanout --in "env-$name.bin" --out-dir "dlv-$name"
+    fanout_to "outbox-$name" "env-$name.bin" "dlv-$name"
     want=$([ "$name" = future ] && echo "stale" || echo "older than the maximum age")
     for st in "" st; do
         state_decrypt "decrypt $name ${st:-without state}" 1 "dlv-$name/2001.dlv" "$st" &&
@@ -245,9 +273,52 @@ run "decrypt flipped byte to stdout" 1 "$IMCORE" decrypt --key bob-phone.sec --f
 
 echo "previous contents" >keep.txt
 run "decrypt wrong key" 1 "$IMCORE" decrypt --key carol.sec --from "$FROM" --sender alice.pub \
-    --in dlv/1001.dlv --out keep.txt && one_line_error "wrong key" "imcore decrypt: " &&
+    --in dlv/1001.dlv --out keep.txt --force && one_line_error "wrong key" "imcore decrypt: " &&
     err_has "wrong key" "authentication failed"
 [ "$(cat keep.txt)" = "previous contents" ] && pass || fail "wrong key: existing output touched"
+
+# ---- outputs: never an input, never an existing file without --force ----------
+
+cp dlv/1001.dlv same.dlv
+run "decrypt --out = --in" 2 "$IMCORE" decrypt --key bob-phone.sec --from "$FROM" --sender alice.pub \
+    --in same.dlv --out same.dlv --force && one_line_error "out = in" "imcore decrypt: " &&
+    err_has "out = in" "is an input"
+cmp -s same.dlv dlv/1001.dlv && pass || fail "decrypt --out = --in: the delivery changed"
+ln -s same.dlv alias.dlv
+run "decrypt --out = --in by another name" 2 "$IMCORE" decrypt --key bob-phone.sec --from "$FROM" \
+    --sender alice.pub --in same.dlv --out alias.dlv --force
+run "decrypt --out = --key" 2 "$IMCORE" decrypt --key bob-phone.sec --from "$FROM" --sender alice.pub \
+    --in same.dlv --out bob-phone.sec --force
+run "encrypt --out = --to" 2 "$IMCORE" encrypt --from "$FROM" --key alice.sec --to carol.pub \
+    --in msg.txt --out carol.pub --force
+run "decrypt over an existing file" 1 "$IMCORE" decrypt --key bob-phone.sec --from "$FROM" \
+    --sender alice.pub --in same.dlv --out keep.txt && err_has "existing" "--force"
+[ "$(cat keep.txt)" = "previous contents" ] && pass || fail "decrypt replaced keep.txt without --force"
+run "decrypt --force over an existing file" 0 "$IMCORE" decrypt --key bob-phone.sec --from "$FROM" \
+    --sender alice.pub --in same.dlv --out keep.txt --force
+cmp -s keep.txt msg.txt && pass || fail "decrypt --force: not the plaintext"
+run "encrypt over an existing file" 1 "$IMCORE" encrypt --from "$FROM" --key alice.sec \
+    --to carol.pub --in msg.txt --out keep.txt && err_has "encrypt existing" "already exists"
+run "encrypt --force" 0 "$IMCORE" encrypt --from "$FROM" --key alice.sec --to carol.pub \
+    --in msg.txt --out keep.txt --force
+
+# ---- keys, backends, times, terminals ---------------------------------------------
+
+run "keygen device id 0" 2 "$IMCORE" keygen --device-id 0 --out zero &&
+    one_line_error "id 0" "imcore keygen: " && err_has "id 0" "reserved"
+absent "keygen id 0: no key" zero.sec
+cp carol.sec open.sec && chmod 644 open.sec
+run "a secret key readable by others" 1 "$IMCORE" decrypt --key open.sec --from "$FROM" \
+    --sender alice.pub --in dlv/2001.dlv && one_line_error "open .sec" "imcore decrypt: " &&
+    err_has "open .sec" "chmod 600"
+run "timestamp after 9999" 2 "$IMCORE" encrypt --from "$FROM" --key alice.sec --to carol.pub \
+    --in msg.txt --out late.bin --timestamp 99999999999999999 && err_has "late" "9999"
+absent "timestamp after 9999: no envelope" late.bin
+for c in keygen encrypt decrypt; do
+    "$IMCORE" $c --help | grep -q -- "--backend.*auto" && pass || fail "$c --help does not list auto"
+done
+run "inspect on a terminal" 2 script -qec "'$IMCORE' inspect" /dev/null </dev/null
+grep -q "terminal" out && pass || fail "inspect on a terminal: $(cat out)"
 run "decrypt wrong sender key" 1 "$IMCORE" decrypt --key bob-phone.sec --from "$FROM" \
     --sender carol.pub --in dlv/1001.dlv --out plain-x
 absent "wrong sender key: no output" plain-x
@@ -303,7 +374,7 @@ if [ "$HAVE_OPENSSL" = 1 ]; then
     run "keygen openssl rcpt" 0 "$IMCORE" keygen --backend openssl --device-id 8 --out o-rcpt
     run "encrypt openssl" 0 "$IMCORE" encrypt --backend openssl --from o@example.com --key o-send.sec \
         --to o-rcpt.pub --in msg.txt --out o-env.bin
-    run "fanout openssl env" 0 "$IMCORE" fanout --in o-env.bin --out-dir o-dlv
+    fanout_to o-box o-env.bin o-dlv
     run "decrypt with sodium" 0 "$IMCORE" decrypt --backend sodium --key o-rcpt.sec --from o@example.com \
         --sender o-send.pub --in o-dlv/8.dlv --out o-plain
     cmp -s msg.txt o-plain && pass || fail "openssl -> sodium: plaintext differs"
@@ -313,7 +384,7 @@ if [ "$HAVE_OPENSSL" = 1 ]; then
     run "keygen suite 2 rcpt" 0 "$IMCORE" keygen --backend openssl --suite 2 --device-id 2 --out p-rcpt
     run "encrypt suite 2" 0 "$IMCORE" encrypt --backend openssl --from p@example.com --key p-send.sec \
         --to p-rcpt.pub --in msg.txt --out p-env.bin
-    run "fanout suite 2" 0 "$IMCORE" fanout --in p-env.bin --out-dir p-dlv
+    fanout_to p-box p-env.bin p-dlv
     run "decrypt suite 2" 0 "$IMCORE" decrypt --backend openssl --key p-rcpt.sec --from p@example.com \
         --sender p-send.pub --in p-dlv/2.dlv --out p-plain
     cmp -s msg.txt p-plain && pass || fail "suite 2: plaintext differs"
@@ -324,6 +395,11 @@ if [ "$HAVE_OPENSSL" = 1 ]; then
 fi
 run "keygen suite 2 on sodium" 1 "$IMCORE" keygen --backend sodium --suite 2 --device-id 1 --out s2 &&
     one_line_error "suite 2 on sodium" "imcore keygen: " && err_has "suite 2 on sodium" "not supported"
+if [ "$HAVE_OPENSSL" = 1 ]; then
+    err_has "suite 2 on sodium names the backends that have it" "--backend openssl"
+    run "a suite 2 key on sodium" 1 "$IMCORE" decrypt --key p-rcpt.sec --from p@example.com \
+        --sender p-send.pub --in p-dlv/2.dlv && one_line_error "suite 2 key" "imcore decrypt: " &&
+        err_has "suite 2 key" "--backend openssl"
+fi
 
-echo "test_cli: $passes checks passed, $failures failed"
-[ "$failures" -eq 0 ]
+finish

@@ -243,7 +243,11 @@ typedef struct imc_dir_lmdb_options {
 } imc_dir_lmdb_options;
 
 /* LMDB: `path` is the database file (its lock file is path + "-lock");
- * created if absent unless read_only. opt may be NULL. */
+ * created if absent unless read_only (then IMC_ERR_NOT_FOUND). opt may be
+ * NULL. The file is checked before it is mapped: an empty, truncated,
+ * non-LMDB or other program's LMDB file is IMC_ERR_MALFORMED, never a new
+ * directory and never a fault. IMC_ERR_IO leaves the system's reason in
+ * errno (EACCES, EROFS, ...). */
 IMC_MUST_USE imc_status imc_dir_store_lmdb_open(imc_dir_store *s, const char *path,
                                                 const imc_dir_lmdb_options *opt);
 

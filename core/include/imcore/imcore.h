@@ -8,6 +8,7 @@
 #include "imcore/dir.h"
 #include "imcore/dircache.h"
 #include "imcore/keys.h"
+#include "imcore/kt.h"
 #include "imcore/limits.h"
 #include "imcore/msg.h"
 #include "imcore/recipe.h"

@@ -36,7 +36,8 @@ typedef struct imc_device_keys {
  * CSPRNG). Unused bytes of the fixed-size arrays are zero. The DH secret is
  * drawn first, then the signing secret (docs/wire-format.md relies on this
  * order for its worked example). IMC_ERR_NOT_FOUND for an unknown suite,
- * IMC_ERR_UNSUPPORTED if b lacks it; *keys is wiped on failure. */
+ * IMC_ERR_UNSUPPORTED if b lacks it, IMC_ERR_ARG for device id 0 (reserved,
+ * refused everywhere); *keys is wiped on failure. */
 IMC_MUST_USE imc_status imc_keys_generate(imc_device_keys *keys, const imc_backend *b,
                                           imc_rng *rng, uint32_t suite, uint64_t device_id);
 
@@ -49,8 +50,8 @@ void imc_keys_wipe(imc_device_keys *keys);
 /* Key files (docs/wire-format.md, "Key files"): magic (4) || version (2) ||
  * suite (2) || device id (8) || DH public || signing public, and for a
  * secret file then DH secret || signing secret, with the suite's sizes.
- * Decoding is strict: wrong magic, version or size, an unknown suite or
- * trailing bytes are IMC_ERR_MALFORMED; a secret file whose secrets do not
+ * Decoding is strict: wrong magic, version or size, an unknown suite,
+ * device id 0 or trailing bytes are IMC_ERR_MALFORMED; a secret file whose secrets do not
  * give its public keys is IMC_ERR_WEAK_KEY (imc_keys_check). Public keys are
  * not checked against the validation policy here: that happens where they
  * are used. On failure the output struct is wiped. Encoding fails with

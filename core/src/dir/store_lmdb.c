@@ -18,10 +18,12 @@
 #include <string.h>
 
 #include "dir/dir_impl.h"
+#include "util/mdbfile.h"
 
 #define DEFAULT_MAP_BYTES ((size_t)64 << 30)
 
 static const char *const DB_NAMES[IMC_DIR_TABLE_COUNT] = {"meta", "handles", "devices"};
+static const imc_mdbfile_layout LAYOUT = {DB_NAMES, IMC_DIR_TABLE_COUNT};
 
 typedef struct lmdb_store {
     MDB_env *env;
@@ -131,21 +133,6 @@ static const imc_dir_store_ops LMDB_OPS = {
     "lmdb", lmdb_begin, lmdb_get, lmdb_put, lmdb_scan, lmdb_commit, lmdb_abort, lmdb_close,
 };
 
-/* Opens (creating unless read-only) the three databases in one
- * transaction; their handles then serve every later transaction. */
-static int open_tables(lmdb_store *s)
-{
-    MDB_txn *txn = NULL;
-    int rc = mdb_txn_begin(s->env, NULL, s->read_only ? MDB_RDONLY : 0, &txn);
-    for (size_t t = 0; t < IMC_DIR_TABLE_COUNT && rc == MDB_SUCCESS; t++)
-        rc = mdb_dbi_open(txn, DB_NAMES[t], s->read_only ? 0 : MDB_CREATE, &s->dbi[t]);
-    if (rc == MDB_SUCCESS)
-        return mdb_txn_commit(txn);
-    if (txn != NULL)
-        mdb_txn_abort(txn);
-    return rc;
-}
-
 imc_status imc_dir_store_lmdb_open(imc_dir_store *store, const char *path,
                                    const imc_dir_lmdb_options *opt)
 {
@@ -154,10 +141,20 @@ imc_status imc_dir_store_lmdb_open(imc_dir_store *store, const char *path,
     memset(store, 0, sizeof *store);
     if (path == NULL || *path == '\0')
         return IMC_ERR_ARG;
+    /* The file is checked before LMDB maps it: an empty, truncated or
+     * foreign file is refused here, never taken as a new directory and
+     * never left to fault at the first read. */
+    bool exists = false;
+    imc_status st = imc_mdbfile_check(path, &exists);
+    if (st != IMC_OK)
+        return st;
+    bool read_only = opt != NULL && opt->read_only;
+    if (!exists && read_only)
+        return IMC_ERR_NOT_FOUND;
     lmdb_store *s = calloc(1, sizeof *s);
     if (s == NULL)
         return IMC_ERR_NOMEM;
-    s->read_only = opt != NULL && opt->read_only;
+    s->read_only = read_only;
     size_t map = opt != NULL && opt->map_bytes != 0 ? opt->map_bytes : DEFAULT_MAP_BYTES;
     unsigned flags = MDB_NOSUBDIR | MDB_NOTLS;
     if (s->read_only)
@@ -176,11 +173,19 @@ imc_status imc_dir_store_lmdb_open(imc_dir_store *store, const char *path,
     int dead = 0;
     if (rc == MDB_SUCCESS)
         rc = mdb_reader_check(s->env, &dead);
-    if (rc == MDB_SUCCESS)
-        rc = open_tables(s);
     if (rc != MDB_SUCCESS) {
         lmdb_close(s);
-        return rc == ENOENT || rc == MDB_NOTFOUND ? IMC_ERR_NOT_FOUND : map_err(rc);
+        st = rc == ENOENT || rc == MDB_NOTFOUND ? IMC_ERR_NOT_FOUND : map_err(rc);
+        if (rc > 0)
+            errno = rc; /* for the caller's message: EACCES, EROFS, ... */
+        return st;
+    }
+    st = imc_mdbfile_open_tables(s->env, &LAYOUT, s->read_only, s->dbi);
+    if (st != IMC_OK) {
+        int err = errno;
+        lmdb_close(s);
+        errno = err;
+        return st;
     }
     store->ops = &LMDB_OPS;
     store->self = s;

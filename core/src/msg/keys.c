@@ -26,6 +26,8 @@ imc_status imc_keys_generate(imc_device_keys *keys, const imc_backend *b, imc_rn
         return IMC_ERR_NOT_FOUND;
     if (!imc_suite_supported(s, b))
         return IMC_ERR_UNSUPPORTED;
+    if (device_id == 0) /* reserved: refused by encrypt, decrypt and the directory */
+        return IMC_ERR_ARG;
     keys->pub.suite = suite;
     keys->pub.device_id = device_id;
     imc_status st = imc_suite_dh_keygen(s, b, rng, keys->pub.dh_pk, keys->dh_sk);
@@ -148,6 +150,8 @@ static void read_public_fields(imc_reader *r, const imc_suite *s, imc_device_pub
 {
     pub->suite = s->id;
     pub->device_id = imc_wire_read_u64(r);
+    if (pub->device_id == 0) /* device id 0 is reserved: no key file carries it */
+        imc_wire_reader_fail(r);
     imc_wire_read_copy(r, pub->dh_pk, s->dh_public_bytes);
     imc_wire_read_copy(r, pub->sig_pk, s->sig_public_bytes);
 }
