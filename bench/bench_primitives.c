@@ -251,33 +251,45 @@ static void bm_x25519_keygen(imc_bench_state *st, void *arg)
     imc_rng_wipe(&rng);
 }
 
+/* DH cycles through DH_POOL distinct key pairs (secret i with public i+1),
+ * as the paths meet a new ephemeral key in every message: some libraries
+ * cache work per point (wolfSSL's fixed-point cache) or take key-dependent
+ * time (libgcrypt), so one key pair repeated would measure one key's cost,
+ * not the average a path pays. */
+#define DH_POOL IMC_BENCH_RECEIVE_POOL_MAX
+
 static void bm_x25519_derive(imc_bench_state *st, void *arg)
 {
     const prim_arg *a = arg;
-    uint8_t pk_a[IMC_X25519_PUBLIC_BYTES], sk_a[IMC_X25519_SECRET_BYTES];
-    uint8_t pk_b[IMC_X25519_PUBLIC_BYTES], sk_b[IMC_X25519_SECRET_BYTES];
+    uint8_t pk[DH_POOL][IMC_X25519_PUBLIC_BYTES], sk[DH_POOL][IMC_X25519_SECRET_BYTES];
     uint8_t shared[IMC_X25519_SHARED_BYTES];
     imc_rng rng;
     rng_init(&rng, 0);
-    imc_prepared_key *k = NULL;
-    bool ready = ok(st, "x25519 keygen", imc_crypto_x25519_keygen(a->b, &rng, pk_a, sk_a)) &&
-                 ok(st, "x25519 keygen", imc_crypto_x25519_keygen(a->b, &rng, pk_b, sk_b)) &&
-                 (!a->aux || ok(st, "prepare", imc_crypto_key_prepare(&k, a->b,
-                                                                      IMC_KEY_X25519_SECRET,
-                                                                      sk_a, sizeof sk_a)));
+    /* The prepared variant (aux) imports every secret of the pool once. */
+    imc_prepared_key *k[DH_POOL] = {NULL};
+    bool ready = true;
+    for (size_t i = 0; ready && i < DH_POOL; i++)
+        ready = ok(st, "x25519 keygen", imc_crypto_x25519_keygen(a->b, &rng, pk[i], sk[i])) &&
+                (!a->aux || ok(st, "prepare", imc_crypto_key_prepare(&k[i], a->b, IMC_KEY_X25519_SECRET,
+                                                                     sk[i], sizeof sk[i])));
     imc_rng_wipe(&rng);
+    size_t i = 0;
     int64_t t0 = imc_bench_cpu_ns();
     while (ready && imc_bench_keep_running(st)) {
-        imc_status r = k != NULL ? imc_crypto_x25519_prepared(a->b, shared, k, pk_b)
-                                 : imc_crypto_x25519(a->b, shared, sk_a, pk_b);
+        size_t j = i + 1 == DH_POOL ? 0 : i + 1;
+        imc_status r = a->aux ? imc_crypto_x25519_prepared(a->b, shared, k[i], pk[j])
+                              : imc_crypto_x25519(a->b, shared, sk[i], pk[j]);
         if (!ok(st, "x25519", r))
             break;
+        i = j;
     }
     if (ready) {
         note(st, a, t0);
         per_op(st);
     }
-    imc_crypto_key_free(k);
+    for (size_t n = 0; n < DH_POOL; n++)
+        imc_crypto_key_free(k[n]);
+    imc_wipe(sk, sizeof sk);
 }
 
 /* ---- Ed25519 ------------------------------------------------------------- */
@@ -397,30 +409,35 @@ static void bm_p256_keygen(imc_bench_state *st, void *arg)
 static void bm_p256_ecdh(imc_bench_state *st, void *arg)
 {
     const prim_arg *a = arg;
-    uint8_t pk_a[IMC_P256_PUBLIC_BYTES], sk_a[IMC_P256_SECRET_BYTES];
-    uint8_t pk_b[IMC_P256_PUBLIC_BYTES], sk_b[IMC_P256_SECRET_BYTES];
+    uint8_t pk[DH_POOL][IMC_P256_PUBLIC_BYTES], sk[DH_POOL][IMC_P256_SECRET_BYTES];
     uint8_t shared[IMC_P256_SHARED_BYTES];
     imc_rng rng;
     rng_init(&rng, 0);
-    imc_prepared_key *k = NULL;
-    bool ready = ok(st, "p256 keygen", imc_crypto_p256_keygen(a->b, &rng, pk_a, sk_a)) &&
-                 ok(st, "p256 keygen", imc_crypto_p256_keygen(a->b, &rng, pk_b, sk_b)) &&
-                 (!a->aux || ok(st, "prepare", imc_crypto_key_prepare(&k, a->b,
-                                                                      IMC_KEY_P256_SECRET, sk_a,
-                                                                      sizeof sk_a)));
+    /* The prepared variant (aux) imports every secret of the pool once. */
+    imc_prepared_key *k[DH_POOL] = {NULL};
+    bool ready = true;
+    for (size_t i = 0; ready && i < DH_POOL; i++)
+        ready = ok(st, "p256 keygen", imc_crypto_p256_keygen(a->b, &rng, pk[i], sk[i])) &&
+                (!a->aux || ok(st, "prepare", imc_crypto_key_prepare(&k[i], a->b, IMC_KEY_P256_SECRET,
+                                                                     sk[i], sizeof sk[i])));
     imc_rng_wipe(&rng);
+    size_t i = 0;
     int64_t t0 = imc_bench_cpu_ns();
     while (ready && imc_bench_keep_running(st)) {
-        imc_status r = k != NULL ? imc_crypto_p256_ecdh_prepared(a->b, shared, k, pk_b)
-                                 : imc_crypto_p256_ecdh(a->b, shared, sk_a, pk_b);
+        size_t j = i + 1 == DH_POOL ? 0 : i + 1;
+        imc_status r = a->aux ? imc_crypto_p256_ecdh_prepared(a->b, shared, k[i], pk[j])
+                              : imc_crypto_p256_ecdh(a->b, shared, sk[i], pk[j]);
         if (!ok(st, "p256 ecdh", r))
             break;
+        i = j;
     }
     if (ready) {
         note(st, a, t0);
         per_op(st);
     }
-    imc_crypto_key_free(k);
+    for (size_t n = 0; n < DH_POOL; n++)
+        imc_crypto_key_free(k[n]);
+    imc_wipe(sk, sizeof sk);
 }
 
 static uint8_t *ecdsa_setup(imc_bench_state *st, const prim_arg *a,

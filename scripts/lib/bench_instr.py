@@ -45,6 +45,13 @@ RISE_LIMIT = 0.02
 # Instruction overhead ratio limits: the target, and the paths allowed more
 # (first match wins), each with the reason.
 LIMITS = [
+    # wolfSSL keeps a fixed-point cache per P-256 point (FP_ECC): a scalar
+    # multiplication costs what the points used before it left in the
+    # cache, so neither a path nor its floor has one instruction count
+    # (encrypt at 1 device, 64 B and 1 KiB bodies: 5.1 M and 3.0 M, the
+    # same work). Measured and shown, not gated.
+    (r"^(encrypt|decrypt)/wolfssl/p256-", None,
+     "wolfSSL's per-point cache makes its P-256 cost depend on history"),
     (r".", 1.01, "target"),
 ]
 TOP = {"encrypt": "imc_msg_encrypt", "decrypt": "imc_msg_decrypt"}
@@ -243,7 +250,8 @@ def summary(rows):
             order.append(r["b"])
     for path in TOP:
         for b in order:
-            sel = [r for r in rows if r["path"] == path and r["b"] == b and r["ratio"]]
+            sel = [r for r in rows if r["path"] == path and r["b"] == b and r["ratio"]
+                   and limit_for(r["name"])[0] is not None]
             if sel:
                 worst = max(sel, key=lambda r: r["ratio"])
                 out.append((path, b, statistics.median(r["ratio"] for r in sel), worst["ratio"],
@@ -261,13 +269,15 @@ def cmd_gate(args):
         a, b = bi.get(name), ci.get(name)
         is_path = name in brow or name in crow
         if a is None or b is None:
-            if is_path and a is not None:
+            if is_path and a is not None and limit_for(name)[0] is not None:
                 failed.append(name)
                 moved.append((name, a, b, None, crow.get(name, {}).get("ratio"), "FAIL: missing"))
             continue
         change = b / a - 1
         ratio = crow[name]["ratio"] if name in crow else None
         lim, _ = limit_for(name)
+        if is_path and lim is None:
+            continue  # not gated (LIMITS says why; markdown_section lists it)
         why = []
         if is_path and change > RISE_LIMIT:
             why.append(f"FAIL: +{change * 100:.2f}% > +{RISE_LIMIT * 100:g}%")
@@ -332,10 +342,19 @@ def markdown_section(path):
     out += [br.bt.md_table(["path", "backend", "median", "worst", "worst path", "paths"],
                            [[p, b, f"{md:.4f}", f"{w:.4f}", f"`{wn}`", str(k)]
                             for p, b, md, w, wn, k in summary(rows)]), ""]
-    above = [r for r in rows if r["ratio"] and r["ratio"] > (limit_for(r["name"])[0] or 9)]
+    above = [r for r in rows if r["ratio"] and limit_for(r["name"])[0] is not None
+             and r["ratio"] > limit_for(r["name"])[0]]
     if above:
         out += ["Above the limit: " + ", ".join(f"`{r['name']}` {r['ratio']:.4f}"
                                                for r in above), ""]
+    free = [r for r in rows if limit_for(r["name"])[0] is None]
+    if free:
+        reasons = sorted({limit_for(r["name"])[1] for r in free})
+        out += ["Not gated (" + "; ".join(reasons) + "): " + ", ".join(
+            f"`{r['name']}` {r['ratio']:.3f}" for r in free if r["ratio"]) + ". The summary "
+            "above leaves them out; the others below 1 are the floors' averages over 64 "
+            "distinct keys against the one device key or the few recipient keys a path "
+            "uses (libgcrypt's and Mbed TLS's P-256 take key-dependent time).", ""]
     body = []
     for r in rows:
         body.append([f"`{r['name']}`", f"{r['ir']:,.0f}",
