@@ -2,11 +2,15 @@
 # ClusterFuzzLite / OSS-Fuzz build script for imcore.
 #
 # Uses the variables OSS-Fuzz sets: CC CXX CFLAGS CXXFLAGS LIB_FUZZING_ENGINE
-# OUT SRC (and WORK if set). Builds every harness of fuzz/targets.cmake with
-# the engine's flags and puts into $OUT, for each target T:
+# OUT SRC SANITIZER FUZZING_ENGINE (and WORK if set). Builds every harness of
+# fuzz/targets.cmake with the engine's flags and puts into $OUT, for each
+# target T:
 #   T                  the fuzzer
 #   T_seed_corpus.zip  corpus/T/ and corpus/regressions/T/
 #   T.dict             corpus/T.dict, where there is one
+#   T.options          corpus/T.options (max_len), where there is one
+# Build directories are keyed by sanitizer and engine, so a build made with
+# other flags is never reused.
 # Dependencies found under $SRC (openssl, libsodium, lmdb: cloned by the
 # Dockerfile) are built first as static libraries; without them the system's
 # are used (a Debian 12 machine: what fuzz/test_cflite_build.sh does).
@@ -19,24 +23,36 @@ fi
 work="${WORK:-$OUT/../imcore-work}"
 mkdir -p "$work" "$OUT"
 jobs=$(nproc 2>/dev/null || echo 2)
-deps="$work/deps"
+key="${SANITIZER:-address}-${FUZZING_ENGINE:-libfuzzer}"
+deps="$work/deps-$key"
 cmake_extra=()
 
-# Dependencies are built without the sanitizer and coverage flags: only
-# imcore's own code is instrumented.
-dep_env=(env -u CFLAGS -u CXXFLAGS CC="${CC}" CXX="${CXX}")
+# Dependencies are built without the sanitizer and coverage flags (only
+# imcore's own code is instrumented), except under MemorySanitizer, which
+# must see every store: there they get the same flags and no assembly.
+if [ "${SANITIZER:-}" = memory ]; then
+    dep_env=(env CC="${CC}" CXX="${CXX}")
+    ossl_extra=(no-asm no-threads)
+    sodium_extra=(--disable-asm)
+else
+    dep_env=(env -u CFLAGS -u CXXFLAGS CC="${CC}" CXX="${CXX}")
+    ossl_extra=()
+    sodium_extra=()
+fi
 if [ -d "$SRC/openssl" ] && [ ! -f "$deps/lib/libcrypto.a" ]; then
-    (cd "$SRC/openssl" && "${dep_env[@]}" ./config no-shared no-tests no-apps \
-        --prefix="$deps" --libdir=lib && make -j"$jobs" build_libs >/dev/null &&
-        make install_dev >/dev/null)
+    (cd "$SRC/openssl" && make distclean >/dev/null 2>&1; "${dep_env[@]}" ./config no-shared \
+        no-tests no-apps "${ossl_extra[@]}" --prefix="$deps" --libdir=lib &&
+        make -j"$jobs" build_libs >/dev/null && make install_dev >/dev/null)
 fi
 if [ -d "$SRC/libsodium" ] && [ ! -f "$deps/lib/libsodium.a" ]; then
-    (cd "$SRC/libsodium" && { [ -x configure ] || ./autogen.sh -s; } &&
-        "${dep_env[@]}" ./configure --disable-shared --enable-static --prefix="$deps" >/dev/null &&
+    (cd "$SRC/libsodium" && { [ -x configure ] || ./autogen.sh -s; } && make distclean \
+        >/dev/null 2>&1; "${dep_env[@]}" ./configure --disable-shared --enable-static \
+        "${sodium_extra[@]}" --prefix="$deps" >/dev/null &&
         make -j"$jobs" >/dev/null && make install >/dev/null)
 fi
 if [ -d "$SRC/lmdb" ] && [ ! -f "$deps/lib/liblmdb.a" ]; then
-    (cd "$SRC/lmdb/libraries/liblmdb" && make -j"$jobs" CC="$CC" liblmdb.a >/dev/null &&
+    (cd "$SRC/lmdb/libraries/liblmdb" && make clean >/dev/null 2>&1;
+        make -j"$jobs" CC="$CC" XCFLAGS="${CFLAGS:-}" liblmdb.a >/dev/null &&
         mkdir -p "$deps/lib/pkgconfig" "$deps/include" &&
         cp liblmdb.a "$deps/lib/" && cp lmdb.h "$deps/include/" &&
         printf 'prefix=%s\nlibdir=${prefix}/lib\nincludedir=${prefix}/include\n\nName: lmdb\nDescription: LMDB\nVersion: 0.9\nLibs: -L${libdir} -llmdb -lpthread\nCflags: -I${includedir}\n' \
@@ -49,7 +65,7 @@ if [ -d "$deps/lib" ]; then
 fi
 
 # CFLAGS / CXXFLAGS reach CMake through the environment (first configure).
-build="$work/build"
+build="$work/build-$key"
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE= \
     -DIMC_BUILD_TESTS=OFF -DIMC_BUILD_FUZZ=ON -DIMC_FUZZ_ENGINE=external \
     -DIMC_FUZZ_LINK="$LIB_FUZZING_ENGINE" "${cmake_extra[@]}"
@@ -57,7 +73,7 @@ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE= \
 targets=$(sed -n '/^set(IMC_FUZZ_TARGETS/,/^)/p' "$root/fuzz/targets.cmake" |
           grep -E '^\s+[a-z_]+\s*$' | tr -d ' ')
 if [ -f "$root/core/include/imcore/dir.h" ] && [ -f "$root/fuzz/fuzz_dir_ops.c" ]; then
-    targets="$targets dir_response_parse dir_update_parse dir_ops"
+    targets="$targets dir_response_parse dir_update_parse dir_ops dir_malicious dir_serve"
 fi
 bins=()
 for t in $targets; do bins+=("fuzz_$t"); done
@@ -76,8 +92,10 @@ for t in $targets; do
     else
         echo "imcore: warning: no seed corpus for $t" >&2
     fi
-    if [ -f "$root/corpus/$t.dict" ]; then
-        cp "$root/corpus/$t.dict" "$OUT/$t.dict"
-    fi
+    for ext in dict options; do
+        if [ -f "$root/corpus/$t.$ext" ]; then
+            cp "$root/corpus/$t.$ext" "$OUT/$t.$ext"
+        fi
+    done
 done
 echo "imcore: built $(echo $targets | wc -w) fuzzers into $OUT"

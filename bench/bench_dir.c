@@ -1,8 +1,10 @@
 /* The key directory: lookups and batch lookups on populated directories
- * (1 M and 10 M handles, in memory and in LMDB), registration, and the
+ * (1 M and 10 M handles, in memory and in LMDB), the store's own get apart
+ * from signing (up to 100 M handles on LMDB), registration, and the
  * client's cost of verifying and applying signed answers.
  *
  * Names:
+ *   dir/<store>/get/handles:<N>              the store alone: read txn + get
  *   dir/<store>/lookup/handles:<N>           one signed entry per lookup
  *   dir/<store>/batch/handles:<N>/batch:64   64 signed entries per call
  *   dir/<store>/register/handles:1000000     one proof-checked update
@@ -47,8 +49,12 @@ static const uint8_t DIR_SEED[IMC_RNG_SEED_BYTES] = "imcore dir benchmark seed..
 
 enum { STORE_MEM = 0, STORE_LMDB = 1, STORE_KINDS = 2 };
 static const char *const STORE_NAMES[STORE_KINDS] = {"memory", "lmdb"};
-static const size_t SIZES[] = {1000000, 10000000};
+static const size_t SIZES[] = {1000000, 10000000, 100000000};
 #define SIZE_COUNT (sizeof SIZES / sizeof SIZES[0])
+/* Signed lookups, batches and the in-memory store stop at 10 M handles; the
+ * LMDB store's own get goes to 100 M (scripts/bench --full only: about 17 GB
+ * of disk and a quarter of an hour to build). */
+#define SIGNED_MAX_HANDLES 10000000
 
 typedef struct fixture {
     int kind;
@@ -229,6 +235,21 @@ static uint64_t lcg(uint64_t *s)
     return *s >> 17;
 }
 
+/* The byte length of the signed answer for a handle the directory does not
+ * have (a one-device entry is longer), to tell misses from hits. */
+static bool miss_length(imc_bench_state *st, fixture *fx, size_t *len)
+{
+    static const uint8_t absent[] = "absent@example.com";
+    uint8_t *out = malloc(IMC_DIR_RESPONSE_MAX_BYTES(1));
+    bool r = out != NULL &&
+             ok(st, "lookup", imc_dir_lookup(out, IMC_DIR_RESPONSE_MAX_BYTES(1), len, &fx->d, 1,
+                                             absent, sizeof absent - 1));
+    if (out == NULL)
+        imc_bench_skip(st, "out of memory");
+    free(out);
+    return r;
+}
+
 static void bm_lookup(imc_bench_state *st, void *arg)
 {
     bench_arg *a = arg;
@@ -237,9 +258,13 @@ static void bm_lookup(imc_bench_state *st, void *arg)
     uint8_t *out = malloc(IMC_DIR_RESPONSE_MAX_BYTES(1));
     uint8_t h[32];
     uint64_t r = 42;
-    size_t len = 0;
+    size_t len = 0, miss = 0;
     if (out == NULL) {
         imc_bench_skip(st, "out of memory");
+        return;
+    }
+    if (!miss_length(st, a->fx, &miss)) {
+        free(out);
         return;
     }
     while (imc_bench_keep_running(st)) {
@@ -247,11 +272,47 @@ static void bm_lookup(imc_bench_state *st, void *arg)
         if (!ok(st, "lookup",
                 imc_dir_lookup(out, IMC_DIR_RESPONSE_MAX_BYTES(1), &len, &a->fx->d, 1, h, hl)))
             break;
+        if (len == miss) {
+            imc_bench_skip(st, "a lookup missed (a handle of the population not found)");
+            break;
+        }
         imc_bench_do_not_optimize(out);
     }
     imc_bench_set_items_processed(st, imc_bench_iterations(st));
     imc_bench_counter(st, "bytes_per_handle", a->fx->bytes_per_handle, 0);
     free(out);
+}
+
+/* The store alone: one read transaction and one get of a random existing
+ * handle per iteration, as imc_dir_lookup does before it signs; every get
+ * must find its record (a miss ends the run). */
+static void bm_store_get(imc_bench_state *st, void *arg)
+{
+    bench_arg *a = arg;
+    if (!fixture_get(st, a->g, a->fx))
+        return;
+    const imc_dir_store *store = &a->fx->store;
+    uint8_t h[32];
+    uint64_t r = 44;
+    int64_t hits = 0;
+    while (imc_bench_keep_running(st)) {
+        size_t hl = handle_name(h, lcg(&r) % a->fx->handles);
+        void *txn = NULL;
+        const uint8_t *v = NULL;
+        size_t n = 0;
+        imc_status s = store->ops->begin(store->self, false, &txn);
+        if (s == IMC_OK) {
+            s = store->ops->get(txn, IMC_DIR_TABLE_HANDLES, h, hl, &v, &n);
+            imc_bench_do_not_optimize(v);
+            store->ops->abort(txn);
+        }
+        if (!ok(st, "store get", s))
+            break;
+        hits++;
+    }
+    imc_bench_set_items_processed(st, imc_bench_iterations(st));
+    imc_bench_counter(st, "hits", (double)hits, 0);
+    imc_bench_counter(st, "bytes_per_handle", a->fx->bytes_per_handle, 0);
 }
 
 static void bm_batch(imc_bench_state *st, void *arg)
@@ -452,6 +513,19 @@ static void free_all(void)
     live = NULL;
 }
 
+/* dir/<store>/get/handles:<N>: the store's own lookup, apart from signing;
+ * registered just before the other benchmarks of the same directory, so that
+ * it is built once for all of them. */
+static void register_store_get(dir_bench *g, const imc_backend *b, int k, size_t z)
+{
+    char name[128];
+    if (k == STORE_MEM && SIZES[z] > SIGNED_MAX_HANDLES)
+        return;
+    bench_arg arg = {g, &g->fx[k][z], b, 0};
+    snprintf(name, sizeof name, "dir/%s/get/handles:%zu", STORE_NAMES[k], SIZES[z]);
+    imc_bench_unit(imc_bench_register_copy(name, bm_store_get, &arg, sizeof arg), IMC_BENCH_NS);
+}
+
 void imc_bench_register_dir(void)
 {
     size_t nb = 0;
@@ -475,12 +549,19 @@ void imc_bench_register_dir(void)
     if (atexit(free_all) != 0)
         fprintf(stderr, "imcore-bench: cannot register the exit handler\n");
     live = g;
+    for (int k = 0; k < STORE_KINDS; k++) {
+        for (size_t z = 0; z < SIZE_COUNT; z++) {
+            g->fx[k][z].kind = k;
+            g->fx[k][z].handles = SIZES[z];
+        }
+    }
     char name[128];
     for (int k = 0; k < STORE_KINDS; k++) {
         for (size_t z = 0; z < SIZE_COUNT; z++) {
+            register_store_get(g, first, k, z);
+            if (SIZES[z] > SIGNED_MAX_HANDLES)
+                continue;
             fixture *fx = &g->fx[k][z];
-            fx->kind = k;
-            fx->handles = SIZES[z];
             bench_arg arg = {g, fx, first, 0};
             snprintf(name, sizeof name, "dir/%s/lookup/handles:%zu", STORE_NAMES[k], SIZES[z]);
             imc_bench_unit(imc_bench_register_copy(name, bm_lookup, &arg, sizeof arg),

@@ -1,10 +1,16 @@
 /* imcore-bench: records the run's context, registers every benchmark group
  * and hands over to google-benchmark (all its --benchmark_* flags apply).
  *
- * One flag of its own: --imc_context=KEY=VALUE (repeatable) adds KEY to the
- * report's context, e.g. the suite scripts/bench ran (bench.suite=default). */
+ * Flags of its own: --imc_context=KEY=VALUE (repeatable) adds KEY to the
+ * report's context, e.g. the suite scripts/bench ran (bench.suite=default);
+ * --imc_instr=N runs every selected benchmark for exactly N iterations, for
+ * instruction counts under callgrind (scripts/lib/bench_instr.py);
+ * --imc_recipes prints the cost recipe of every core path (bench_recipe.c)
+ * instead of running anything. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "benches.h"
@@ -141,13 +147,40 @@ static void add_suite_context(void)
     }
 }
 
-/* Takes --imc_context=KEY=VALUE out of argv (google-benchmark refuses flags
- * it does not know); returns the new argc, or -1 for a malformed one. */
-static int take_context_flags(int argc, char **argv)
+/* --imc_instr=N: instruction-count mode (imc_bench_instr_mode). */
+static int take_instr_flag(const char *arg)
+{
+    char *end = NULL;
+    long long n = strtoll(arg, &end, 10);
+    if (end == arg || *end != '\0' || !imc_bench_instr_mode(n)) {
+        fprintf(stderr,
+                "imcore-bench: --imc_instr=%s: needs an iteration count >= 2 and a build with "
+                "valgrind/callgrind.h\n",
+                arg);
+        return -1;
+    }
+    imc_bench_add_context("bench.instr_iterations", arg);
+    return 0;
+}
+
+/* Takes --imc_context=KEY=VALUE, --imc_instr=N and --imc_recipes out of argv
+ * (google-benchmark refuses flags it does not know); returns the new argc,
+ * or -1 for a malformed one. */
+static int take_context_flags(int argc, char **argv, bool *print_recipes)
 {
     static const char flag[] = "--imc_context=";
+    static const char instr[] = "--imc_instr=";
     int out = 1;
     for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--imc_recipes") == 0) {
+            *print_recipes = true;
+            continue;
+        }
+        if (strncmp(argv[i], instr, sizeof(instr) - 1) == 0) {
+            if (take_instr_flag(argv[i] + sizeof(instr) - 1) != 0)
+                return -1;
+            continue;
+        }
         if (strncmp(argv[i], flag, sizeof(flag) - 1) != 0) {
             argv[out++] = argv[i];
             continue;
@@ -167,7 +200,8 @@ static int take_context_flags(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    argc = take_context_flags(argc, argv);
+    bool print_recipes = false;
+    argc = take_context_flags(argc, argv, &print_recipes);
     if (argc < 0)
         return 1;
     imc_bench_add_context("imcore.version", IMC_BENCH_IMCORE_VERSION);
@@ -192,5 +226,11 @@ int main(int argc, char **argv)
     imc_bench_register_threads();
     imc_bench_register_dir();
 
-    return imc_bench_main(argc, argv);
+    int rc = 0;
+    if (print_recipes)
+        imc_bench_recipes_print();
+    else
+        rc = imc_bench_main(argc, argv);
+    imc_bench_recipes_free();
+    return rc;
 }

@@ -19,7 +19,8 @@
  *
  * Counters. encrypt and decrypt (single-threaded runs) report `overhead`:
  * the run's CPU time per message divided by the sum of the primitive floors
- * (prim/...) of exactly the primitive calls the path makes, as measured
+ * (prim/...) of exactly the primitive calls the path makes (the library's
+ * recipe, recorded in the context as recipe.<path>/...), as measured
  * earlier in this process, and `floor_us`, that sum; both are absent when
  * the floors were filtered out of the run. The figure in results/README.md
  * is recomputed from the JSON by scripts/lib/bench_report.py. fanout and
@@ -29,11 +30,16 @@
  * encrypt draws its message id, content key and ephemeral key from a
  * deterministic generator too (as imc_msg_encrypt allows), so runs measure
  * the same work; its cost (one ChaCha20 block per message) is part of the
- * path, not of the floor. Recipients are passed in increasing device id.
+ * path, not of the floor. encrypt/.../rng:os is the same path on the
+ * backend's CSPRNG (the OS generator), as production runs it. Recipients
+ * are passed in increasing device id.
  * Decrypt cycles through a pool of distinct deliveries with a real replay
  * state (memory only, or in LMDB for decrypt_state .../state:lmdb, each
  * accept a synchronous commit in a directory under $TMPDIR or /tmp),
- * reopened empty outside the timing each time the pool wraps. */
+ * reopened empty outside the timing each time the pool wraps.
+ *
+ * Latency: single-threaded encrypt and decrypt runs also time every call
+ * (wall clock) and report its p50, p99 and p99.9 (imc_bench_lat). */
 #define _POSIX_C_SOURCE 200809L
 
 #include <pthread.h>
@@ -56,9 +62,6 @@
 #define SENDER_DEVICE_ID 1
 #define RECIPIENT_BASE_ID 1000
 #define TIMESTAMP_BASE 1700000000000ull
-#define POOL_SMALL 64 /* decrypt deliveries for bodies up to POOL_SMALL_MAX */
-#define POOL_LARGE 16 /* above: keeps the pool within L2 like the floors */
-#define POOL_SMALL_MAX 4096
 #define MAX_BACKENDS 16
 enum { STATE_MEMORY, STATE_LMDB, STATE_NONE };
 #define NAME_BYTES 128
@@ -83,8 +86,8 @@ typedef struct population {
 typedef struct delivery_pool {
     struct delivery_pool *next; /* every pool, for the exit handler */
     size_t count;
-    uint8_t *bytes[POOL_SMALL];
-    size_t len[POOL_SMALL];
+    uint8_t *bytes[IMC_BENCH_RECEIVE_POOL_MAX];
+    size_t len[IMC_BENCH_RECEIVE_POOL_MAX];
 } delivery_pool;
 
 /* One envelope and one of its deliveries (fanout, parse). */
@@ -116,6 +119,7 @@ typedef struct msg_arg {
     size_t n;    /* devices */
     size_t body; /* plaintext bytes */
     int state;   /* decrypt: STATE_MEMORY (default), STATE_LMDB or STATE_NONE */
+    bool os_rng; /* encrypt: the backend's CSPRNG instead of the deterministic one */
     delivery_pool *pool;
     envelope_fixture *fx;
 } msg_arg;
@@ -230,22 +234,6 @@ static imc_status first_delivery(uint8_t **out, size_t *out_len, const uint8_t *
     return st;
 }
 
-/* The floors assume the signed-header length of benches.h; check it
- * against what the library wrote. */
-static imc_status check_shape(const uint8_t *env, size_t env_len, const imc_suite *s)
-{
-    imc_envelope e;
-    imc_status st = imc_msg_parse_envelope(&e, env, env_len);
-    if (st == IMC_OK && e.h.signed_part_len != imc_bench_sh_len(s)) {
-        fprintf(stderr,
-                "imcore-bench: signed header is %zu bytes, benches.h says %zu: the floor "
-                "shapes are out of date\n",
-                e.h.signed_part_len, imc_bench_sh_len(s));
-        st = IMC_ERR_ARG;
-    }
-    return st;
-}
-
 static bool envelope_get(imc_bench_state *st, msg_arg *a)
 {
     imc_status s = IMC_OK;
@@ -256,8 +244,6 @@ static bool envelope_get(imc_bench_state *st, msg_arg *a)
         if (s == IMC_OK)
             s = make_envelope(&fx->env, &fx->env_len, a->pop, a->n, a->body,
                               stream_id(a->s, 3, a->n * 100000 + a->body), TIMESTAMP_BASE);
-        if (s == IMC_OK)
-            s = check_shape(fx->env, fx->env_len, a->s);
         if (s == IMC_OK)
             s = first_delivery(&fx->delivery, &fx->delivery_len, fx->env, fx->env_len, a->n);
         if (s == IMC_OK) {
@@ -280,7 +266,7 @@ static bool pool_get(imc_bench_state *st, msg_arg *a)
     pthread_mutex_lock(&G.lock);
     if (a->pool == NULL) {
         delivery_pool *pool = calloc(1, sizeof *pool);
-        size_t want = a->body <= POOL_SMALL_MAX ? POOL_SMALL : POOL_LARGE;
+        size_t want = imc_bench_receive_pool(a->body);
         s = pool == NULL ? IMC_ERR_NOMEM : population_grow(a->pop, a->n);
         for (size_t i = 0; s == IMC_OK && i < want; i++) {
             uint8_t *env = NULL;
@@ -288,8 +274,6 @@ static bool pool_get(imc_bench_state *st, msg_arg *a)
             s = make_envelope(&env, &env_len, a->pop, a->n, a->body,
                               stream_id(a->s, 4, a->n * 100000000 + a->body * 1000 + i),
                               TIMESTAMP_BASE + i);
-            if (s == IMC_OK && i == 0)
-                s = check_shape(env, env_len, a->s);
             if (s == IMC_OK)
                 s = first_delivery(&pool->bytes[i], &pool->len[i], env, env_len, a->n);
             if (s == IMC_OK)
@@ -301,7 +285,7 @@ static bool pool_get(imc_bench_state *st, msg_arg *a)
             G.pools = pool;
             a->pool = pool;
         } else if (pool != NULL) {
-            for (size_t i = 0; i < POOL_SMALL; i++)
+            for (size_t i = 0; i < IMC_BENCH_RECEIVE_POOL_MAX; i++)
                 free(pool->bytes[i]);
             free(pool);
         }
@@ -325,41 +309,22 @@ static bool add_floor(double *sum, const msg_arg *a, double count, const char *w
     return true;
 }
 
-static const char *aead_of(const imc_suite *s)
-{
-    return s->aead == IMC_AEAD_AES256GCM ? "aes256gcm" : "chacha20poly1305";
-}
-
-/* The sum of the floors of the primitive calls of encrypt (docs/wire-format.md,
- * "Cryptography", sender steps 1-5) or decrypt (recipient steps 2-5), in ns;
- * negative if one is missing. */
+/* The sum of the floors of the primitive calls of encrypt or decrypt (the
+ * library's recipe, imc_msg_recipe), in ns; negative if one is missing. */
 static double path_floor(const msg_arg *a, bool encrypt)
 {
-    const bool x = a->s->id != IMC_SUITE_P256_ECDSA_AES256GCM;
-    const double n = (double)a->n;
+    imc_recipe_step steps[IMC_RECIPE_MAX_STEPS];
+    size_t n = 0;
     char what[NAME_BYTES];
     double sum = 0;
-    bool all = true;
-
-    snprintf(what, sizeof what, "hkdf-sha256/%d/info:%d", IMC_BENCH_CONTENT_OKM,
-             IMC_BENCH_CONTENT_INFO);
-    all &= add_floor(&sum, a, 1, what);
-    snprintf(what, sizeof what, "sha256/%zu", a->body + 16);
-    all &= add_floor(&sum, a, 1, what);
-    snprintf(what, sizeof what, "hkdf-sha256/32/info:%zu", imc_bench_wrap_info_len(a->s));
-    all &= add_floor(&sum, a, encrypt ? n : 1, what);
-    all &= add_floor(&sum, a, encrypt ? n : 1, x ? "x25519-derive" : "p256-ecdh");
-    snprintf(what, sizeof what, "aead-%s/%s/32", encrypt ? "seal" : "open", aead_of(a->s));
-    all &= add_floor(&sum, a, encrypt ? n : 1, what);
-    snprintf(what, sizeof what, "aead-%s/%s/%zu/ad:%zu", encrypt ? "seal" : "open",
-             aead_of(a->s), a->body, imc_bench_body_ad_len(a->s));
-    all &= add_floor(&sum, a, 1, what);
-    snprintf(what, sizeof what, "%s-%s/%zu", x ? "ed25519" : "ecdsa-p256",
-             encrypt ? "sign" : "verify", imc_bench_sig_input_len(a->s));
-    all &= add_floor(&sum, a, 1, what);
-    if (encrypt)
-        all &= add_floor(&sum, a, 1, x ? "x25519-keygen" : "p256-keygen");
-    return all ? sum : -1;
+    if (imc_bench_recipe(steps, &n, encrypt ? IMC_MSG_PATH_ENCRYPT : IMC_MSG_PATH_DECRYPT, a->s,
+                         a->n, a->body) != IMC_OK)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (imc_bench_step_name(what, sizeof what, a->s, &steps[i]) != 0 ||
+            !add_floor(&sum, a, (double)steps[i].count, what))
+            return -1;
+    return sum;
 }
 
 /* After the loop of a single-threaded run: the in-process overhead ratio. */
@@ -395,6 +360,7 @@ static void bm_encrypt(imc_bench_state *st, void *arg)
         imc_rng rng;
         imc_rng_init_deterministic(&rng, MSG_SEED,
                                    stream_id(a->s, 5, (uint64_t)imc_bench_thread_index(st)));
+        imc_rng *source = a->os_rng ? NULL : &rng;
         imc_msg_send req = {(const uint8_t *)IMC_BENCH_SENDER_HANDLE,
                             IMC_BENCH_SENDER_HANDLE_LEN,
                             &p->sender,
@@ -404,13 +370,19 @@ static void bm_encrypt(imc_bench_state *st, void *arg)
                             body,
                             a->body};
         size_t len = 0;
+        imc_bench_lat lat = {NULL, 0};
+        if (imc_bench_threads_count(st) == 1)
+            imc_bench_lat_init(&lat);
         int64_t t0 = imc_bench_cpu_ns();
         while (imc_bench_keep_running(st)) {
-            if (!ok(st, "encrypt", imc_msg_encrypt(out, cap, &len, a->b, &rng, &req)))
+            int64_t w0 = imc_bench_wall_ns();
+            if (!ok(st, "encrypt", imc_msg_encrypt(out, cap, &len, a->b, source, &req)))
                 break;
+            imc_bench_lat_add(&lat, imc_bench_wall_ns() - w0);
             imc_bench_do_not_optimize(out);
         }
         report_overhead(st, a, true, t0);
+        imc_bench_lat_report(st, &lat);
         imc_bench_set_items_processed(st, imc_bench_iterations(st));
         imc_rng_wipe(&rng);
     }
@@ -467,9 +439,12 @@ static void bm_decrypt(imc_bench_state *st, void *arg)
     if (ok(st, "replay state", s)) {
         const imc_msg_peer sender = {(const uint8_t *)IMC_BENCH_SENDER_HANDLE,
                                      IMC_BENCH_SENDER_HANDLE_LEN, &p->sender.pub};
-        const uint64_t now = TIMESTAMP_BASE + POOL_SMALL;
+        const uint64_t now = TIMESTAMP_BASE + IMC_BENCH_RECEIVE_POOL_MAX;
         imc_msg_received info;
         size_t i = 0;
+        imc_bench_lat lat = {NULL, 0};
+        if (imc_bench_threads_count(st) == 1)
+            imc_bench_lat_init(&lat);
         int64_t t0 = imc_bench_cpu_ns();
         while (imc_bench_keep_running(st)) {
             if (i == pool->count) {
@@ -483,15 +458,18 @@ static void bm_decrypt(imc_bench_state *st, void *arg)
                 if (!ok(st, "replay state", s))
                     break;
             }
+            int64_t w0 = imc_bench_wall_ns();
             if (!ok(st, "decrypt",
                     imc_msg_decrypt(out, a->body, &info, a->b, &p->devices[0], &sender, state,
                                     now, pool->bytes[i], pool->len[i])))
                 break;
+            imc_bench_lat_add(&lat, imc_bench_wall_ns() - w0);
             imc_bench_do_not_optimize(out);
             i++;
         }
         if (a->state == STATE_MEMORY)
             report_overhead(st, a, false, t0);
+        imc_bench_lat_report(st, &lat);
         imc_bench_set_items_processed(st, imc_bench_iterations(st));
     }
     imc_replay_close(state);
@@ -647,7 +625,25 @@ imc_bench *imc_bench_msg_register(const char *name, imc_bench_msg_path path, con
     if (b == NULL || s == NULL || !imc_suite_supported(s, b))
         return NULL;
     msg_arg a = make_arg(bname, (size_t)bi, b, s, path == IMC_BENCH_MSG_ENCRYPT ? n : 1, body);
+    imc_bench_recipe_context(path == IMC_BENCH_MSG_ENCRYPT ? IMC_MSG_PATH_ENCRYPT
+                                                           : IMC_MSG_PATH_DECRYPT,
+                             s, a.n, body);
     return reg(name, path == IMC_BENCH_MSG_ENCRYPT ? bm_encrypt : bm_decrypt, a, IMC_BENCH_US);
+}
+
+/* <encrypt name>/rng:os: the same encrypt drawing its message id, content
+ * key and ephemeral key from the backend's CSPRNG, as in production. */
+static void register_os_rng(const char *encrypt_name, const char *bname, size_t bi,
+                            const imc_suite *s, size_t n, size_t body)
+{
+    char name[NAME_BYTES];
+    const imc_backend *b = imc_backend_get(bname);
+    if (b == NULL || !imc_suite_supported(s, b))
+        return;
+    msg_arg a = make_arg(bname, bi, b, s, n, body);
+    a.os_rng = true;
+    snprintf(name, sizeof name, "%s/rng:os", encrypt_name);
+    reg(name, bm_encrypt, a, IMC_BENCH_US);
 }
 
 void imc_bench_register_msg(void)
@@ -679,6 +675,7 @@ void imc_bench_register_msg(void)
                                  s->short_name, n, body);
                         (void)imc_bench_msg_register(name, IMC_BENCH_MSG_ENCRYPT, names[bi], s,
                                                      n, body);
+                        register_os_rng(name, names[bi], bi, s, n, body);
                     }
                 }
             }

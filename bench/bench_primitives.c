@@ -201,7 +201,7 @@ static void per_op(imc_bench_state *st)
 /* A key pair and VERIFY_POOL distinct messages of a->len bytes (returned,
  * back to back) with their signatures, Ed25519 or ECDSA P-256 (the
  * signature sizes are equal). NULL after a reported failure. */
-#define VERIFY_POOL 64
+#define VERIFY_POOL IMC_BENCH_RECEIVE_POOL_MAX
 #define SIG_BYTES 64
 _Static_assert(IMC_ED25519_SIGNATURE_BYTES == SIG_BYTES &&
                    IMC_ECDSA_P256_SIGNATURE_BYTES == SIG_BYTES,
@@ -578,11 +578,11 @@ static void bm_hmac_sha256(imc_bench_state *st, void *arg)
 }
 
 /* 32-byte input key (a shared secret or the content key), no salt, a->aux
- * bytes of info, a->len bytes out: the shapes of docs/wire-format.md. */
+ * bytes of info, a->len bytes out: the shapes of the recipes. */
 static void bm_hkdf_sha256(imc_bench_state *st, void *arg)
 {
     const prim_arg *a = arg;
-    uint8_t ikm[32], out[IMC_BENCH_CONTENT_OKM];
+    uint8_t ikm[32], out[IMC_HKDF_SHA256_MAX_BYTES];
     uint8_t *info = alloc(st, a->aux);
     if (info == NULL)
         return;
@@ -685,14 +685,6 @@ static const struct {
     {IMC_AEAD_AES256GCM, "aes256gcm", IMC_CAP_AES256GCM},
 };
 
-static const char *aead_name(imc_aead aead)
-{
-    for (size_t i = 0; i < sizeof(aeads) / sizeof(aeads[0]); i++)
-        if (aeads[i].aead == aead)
-            return aeads[i].name;
-    return "unknown";
-}
-
 /* The generic floor: BRIEF section 7's table. */
 static void register_generic(seen_names *seen, const char *bname, const imc_backend *b)
 {
@@ -728,54 +720,50 @@ static void register_generic(seen_names *seen, const char *bname, const imc_back
     }
 }
 
-/* The exact calls of encrypt and decrypt for one suite (docs/wire-format.md,
- * "Cryptography"). The order is the order of the calls in encrypt. */
+/* The benchmark of one recipe step's primitive (imcore/recipe.h). */
+static imc_bench_fn *step_fn(const imc_suite *s, imc_prim prim)
+{
+    const bool x = s->id != IMC_SUITE_P256_ECDSA_AES256GCM;
+    switch (prim) {
+    case IMC_PRIM_DH_KEYGEN: return x ? bm_x25519_keygen : bm_p256_keygen;
+    case IMC_PRIM_DH: return x ? bm_x25519_derive : bm_p256_ecdh;
+    case IMC_PRIM_HKDF_SHA256: return bm_hkdf_sha256;
+    case IMC_PRIM_AEAD_SEAL: return bm_aead_seal;
+    case IMC_PRIM_AEAD_OPEN: return bm_aead_open;
+    case IMC_PRIM_SHA256: return bm_sha256;
+    case IMC_PRIM_SIGN: return x ? bm_ed25519_sign : bm_ecdsa_sign;
+    case IMC_PRIM_VERIFY: return x ? bm_ed25519_verify : bm_ecdsa_verify;
+    }
+    return NULL;
+}
+
+/* The exact calls of encrypt and decrypt for one suite, at every fan-out
+ * and body size the message benchmarks use: each step of the library's
+ * recipe (imc_msg_recipe) once, in the order of the calls in encrypt. */
 static void register_suite_shapes(seen_names *seen, const char *bname, const imc_backend *b,
                                   const imc_suite *s)
 {
-    const bool x25519 = s->id != IMC_SUITE_P256_ECDSA_AES256GCM;
-    const char *sign = x25519 ? "ed25519-sign" : "ecdsa-p256-sign";
-    const char *verify = x25519 ? "ed25519-verify" : "ecdsa-p256-verify";
-    const char *an = aead_name(s->aead);
-    const size_t sig_len = imc_bench_sig_input_len(s);
-    const size_t ad_len = imc_bench_body_ad_len(s);
-    char name[NAME_BYTES];
-
-    if (x25519) {
-        snprintf(name, sizeof(name), "prim/%s/x25519-keygen", bname);
-        add(seen, name, bm_x25519_keygen, make_arg(b, s->aead, 0, 0));
-        snprintf(name, sizeof(name), "prim/%s/x25519-derive", bname);
-        add(seen, name, bm_x25519_derive, make_arg(b, s->aead, 0, 0));
-    } else {
-        snprintf(name, sizeof(name), "prim/%s/p256-keygen", bname);
-        add(seen, name, bm_p256_keygen, make_arg(b, s->aead, 0, 0));
-        snprintf(name, sizeof(name), "prim/%s/p256-ecdh", bname);
-        add(seen, name, bm_p256_ecdh, make_arg(b, s->aead, 0, 0));
-    }
-    snprintf(name, sizeof(name), "prim/%s/hkdf-sha256/%d/info:%d", bname,
-             IMC_BENCH_CONTENT_OKM, IMC_BENCH_CONTENT_INFO);
-    add(seen, name, bm_hkdf_sha256,
-        make_arg(b, s->aead, IMC_BENCH_CONTENT_OKM, IMC_BENCH_CONTENT_INFO));
-    snprintf(name, sizeof(name), "prim/%s/hkdf-sha256/32/info:%zu", bname,
-             imc_bench_wrap_info_len(s));
-    add(seen, name, bm_hkdf_sha256, make_arg(b, s->aead, 32, imc_bench_wrap_info_len(s)));
-    snprintf(name, sizeof(name), "prim/%s/aead-seal/%s/32", bname, an);
-    add(seen, name, bm_aead_seal, make_arg(b, s->aead, 32, 0));
-    snprintf(name, sizeof(name), "prim/%s/aead-open/%s/32", bname, an);
-    add(seen, name, bm_aead_open, make_arg(b, s->aead, 32, 0));
-    snprintf(name, sizeof(name), "prim/%s/%s/%zu", bname, sign, sig_len);
-    add(seen, name, x25519 ? bm_ed25519_sign : bm_ecdsa_sign, make_arg(b, s->aead, sig_len, 0));
-    snprintf(name, sizeof(name), "prim/%s/%s/%zu", bname, verify, sig_len);
-    add(seen, name, x25519 ? bm_ed25519_verify : bm_ecdsa_verify,
-        make_arg(b, s->aead, sig_len, 0));
-    for (size_t i = 0; i < IMC_BENCH_BODY_COUNT; i++) {
-        size_t body = imc_bench_body_sizes[i];
-        snprintf(name, sizeof(name), "prim/%s/aead-seal/%s/%zu/ad:%zu", bname, an, body, ad_len);
-        add(seen, name, bm_aead_seal, make_arg(b, s->aead, body, ad_len));
-        snprintf(name, sizeof(name), "prim/%s/aead-open/%s/%zu/ad:%zu", bname, an, body, ad_len);
-        add(seen, name, bm_aead_open, make_arg(b, s->aead, body, ad_len));
-        snprintf(name, sizeof(name), "prim/%s/sha256/%zu", bname, body + IMC_AEAD_TAG_BYTES);
-        add(seen, name, bm_sha256, make_arg(b, s->aead, body + IMC_AEAD_TAG_BYTES, 0));
+    static const imc_msg_path paths[] = {IMC_MSG_PATH_ENCRYPT, IMC_MSG_PATH_DECRYPT};
+    char name[NAME_BYTES], step[NAME_BYTES - 32];
+    for (size_t p = 0; p < 2; p++) {
+        for (size_t k = 0; k < IMC_BENCH_BODY_COUNT; k++) {
+            for (size_t f = 0; f < IMC_BENCH_FANOUT_COUNT; f++) {
+                imc_recipe_step steps[IMC_RECIPE_MAX_STEPS];
+                size_t n = 0;
+                if (imc_bench_recipe(steps, &n, paths[p], s, imc_bench_fanouts[f],
+                                     imc_bench_body_sizes[k]) != IMC_OK) {
+                    fprintf(stderr, "imcore-bench: no recipe for suite %s\n", s->short_name);
+                    return;
+                }
+                for (size_t i = 0; i < n; i++) {
+                    if (imc_bench_step_name(step, sizeof step, s, &steps[i]) != 0)
+                        continue;
+                    snprintf(name, sizeof name, "prim/%s/%s", bname, step);
+                    add(seen, name, step_fn(s, steps[i].prim),
+                        make_arg(b, s->aead, steps[i].len, steps[i].aux));
+                }
+            }
+        }
     }
 }
 
@@ -794,6 +782,10 @@ static void register_backend(const char *bname, const imc_backend *b)
             register_suite_shapes(seen, bname, b, s);
     }
     /* The directory signs (and clients verify) one entry per handle. */
+    snprintf(name, sizeof name, "1*ed25519-sign/%d", IMC_BENCH_DIR_ENTRY_SIGN_BYTES);
+    imc_bench_recipe_note("dir/lookup", name);
+    snprintf(name, sizeof name, "1*ed25519-verify/%d", IMC_BENCH_DIR_ENTRY_SIGN_BYTES);
+    imc_bench_recipe_note("dir/verify", name);
     if (imc_backend_caps(b) & IMC_CAP_ED25519) {
         snprintf(name, sizeof(name), "prim/%s/ed25519-sign/%d", bname,
                  IMC_BENCH_DIR_ENTRY_SIGN_BYTES);

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "imc_bench.h"
+#include "imcore/recipe.h"
 #include "imcore/suite.h"
 
 /* shim/...: the C loop's own cost next to a native google-benchmark loop. */
@@ -72,39 +73,40 @@ void imc_bench_register_peer_imessage2011(void);
 #define IMC_BENCH_SENDER_HANDLE "alice@example.com"
 #define IMC_BENCH_SENDER_HANDLE_LEN (sizeof(IMC_BENCH_SENDER_HANDLE) - 1)
 
-/* Sizes from docs/wire-format.md ("Envelope", "Cryptography"); bench_msg.c
- * checks the signed-header length against a real envelope before it
- * measures anything, so these cannot drift from the code unnoticed. */
-#define IMC_BENCH_SH_FIXED 69         /* SH = 69 + h + E */
-#define IMC_BENCH_LABEL_SIG 13        /* "imcore/v2/sig" */
-#define IMC_BENCH_LABEL_BODY 14       /* "imcore/v2/body" */
-#define IMC_BENCH_LABEL_WRAP 14       /* "imcore/v2/wrap" */
-#define IMC_BENCH_CONTENT_INFO 33     /* "imcore/v2/content" || mid (16) */
-#define IMC_BENCH_CONTENT_OKM 64      /* body key || commitment */
+/* ---- Cost recipes (bench_recipe.c) ------------------------------------- */
 
-static inline size_t imc_bench_sh_len(const imc_suite *s)
-{
-    return IMC_BENCH_SH_FIXED + IMC_BENCH_SENDER_HANDLE_LEN + s->dh_public_bytes;
-}
+/* The primitive calls of a core path for one message, from the library
+ * (imc_msg_recipe) with the sender handle above; the only source of the
+ * floors the paths divide by and of the shapes the prim/ benchmarks are
+ * registered at. */
+IMC_MUST_USE imc_status imc_bench_recipe(imc_recipe_step steps[IMC_RECIPE_MAX_STEPS],
+                                         size_t *count, imc_msg_path path, const imc_suite *s,
+                                         size_t devices, size_t body);
 
-/* "imcore/v2/sig" || suite (2) || SH || SHA-256(body ciphertext) ||
- * recipient-set hash */
-static inline size_t imc_bench_sig_input_len(const imc_suite *s)
-{
-    return IMC_BENCH_LABEL_SIG + 2 + imc_bench_sh_len(s) + 32 + 32;
-}
+/* The prim/<backend>/ benchmark name of one step (without that prefix), e.g.
+ * "hkdf-sha256/32/info:104"; 0, or -1 if it does not fit. */
+int imc_bench_step_name(char *out, size_t cap, const imc_suite *s, const imc_recipe_step *st);
 
-/* "imcore/v2/body" || suite (2) || SH */
-static inline size_t imc_bench_body_ad_len(const imc_suite *s)
-{
-    return IMC_BENCH_LABEL_BODY + 2 + imc_bench_sh_len(s);
-}
+/* Records the recipe of a registered core path in the report's context as
+ * recipe.<path>/<suite>/[dev:<N>/]body:<B> = "<count>*<prim name>;..."
+ * (what bench_report.py divides by), and for --imc_recipes. */
+void imc_bench_recipe_context(imc_msg_path path, const imc_suite *s, size_t devices, size_t body);
+/* Any other recipe: recipe.<key> = value. */
+void imc_bench_recipe_note(const char *key, const char *value);
+/* Prints every recorded recipe, one "recipe.<key>\t<value>" line each. */
+void imc_bench_recipes_print(void);
+void imc_bench_recipes_free(void);
 
-/* "imcore/v2/wrap" || suite (2) || epk || pk || device id (8) || mid (16) ||
- * sender context (32) */
-static inline size_t imc_bench_wrap_info_len(const imc_suite *s)
+/* How many distinct messages a receive benchmark cycles through: imcore's
+ * decrypt (bench_msg.c), the peers' receive (bench/peers/) and the verify
+ * floors alike. Verification is variable-time: one signature checked over
+ * and over lets the branch predictor learn its path (3-5 % faster than a
+ * receiver ever sees). Bodies above 4 KiB use fewer, so that the pool stays
+ * within L2 like the floors' buffers. */
+#define IMC_BENCH_RECEIVE_POOL_MAX 64
+static inline size_t imc_bench_receive_pool(size_t body)
 {
-    return IMC_BENCH_LABEL_WRAP + 2 + 2 * s->dh_public_bytes + 8 + 16 + 32;
+    return body <= 4096 ? IMC_BENCH_RECEIVE_POOL_MAX : 16;
 }
 
 /* Body sizes and fan-outs of the message benchmarks. */
@@ -131,5 +133,30 @@ int64_t imc_bench_cpu_ns(void);
  * this process (filtered out). Thread-safe. */
 void imc_bench_floor_note(const char *name, int64_t iterations, double ns_per_op);
 double imc_bench_floor_ns(const char *name);
+
+/* ---- Latency samples -------------------------------------------------- */
+
+/* Monotonic wall-clock time in ns (a vDSO read, ~35 ns here). */
+int64_t imc_bench_wall_ns(void);
+
+/* The wall-clock duration of each operation of a run, for its p50, p99
+ * and p99.9 (counters p50_us, p99_us, p999_us and lat_samples, set by
+ * imc_bench_lat_report after the loop). The first IMC_BENCH_LAT_MAX
+ * operations are kept; a run of a core path has fewer. Wall time: an
+ * operation the machine preempted counts as slow, as its caller sees it. */
+#define IMC_BENCH_LAT_MAX 65536
+typedef struct imc_bench_lat {
+    int64_t *ns; /* NULL if the allocation failed: nothing is recorded */
+    size_t n;
+} imc_bench_lat;
+
+void imc_bench_lat_init(imc_bench_lat *l);
+static inline void imc_bench_lat_add(imc_bench_lat *l, int64_t ns)
+{
+    if (l->ns != NULL && l->n < IMC_BENCH_LAT_MAX)
+        l->ns[l->n++] = ns;
+}
+/* Sets the counters (unless the run failed) and frees the samples. */
+void imc_bench_lat_report(imc_bench_state *st, imc_bench_lat *l);
 
 #endif

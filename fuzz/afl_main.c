@@ -52,7 +52,7 @@ int main(int argc, char **argv)
 {
     /* Build the fixed world (key generation) before the fork server starts,
      * so it is not repeated for every child. */
-    (void)fuzz_world_get();
+    (void)LLVMFuzzerInitialize(&argc, &argv);
 
     if (getenv("__AFL_SHM_ID") == NULL) {
         static uint8_t buf[AFL_MAX_INPUT];

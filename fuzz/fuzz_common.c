@@ -49,8 +49,21 @@ static struct {
 } events[FUZZ_MAX_EVENTS];
 static size_t event_count;
 
+static void counts_at_exit(void)
+{
+    fprintf(stderr, "imcore fuzz events:\n");
+    fuzz_counts_print();
+}
+
 void fuzz_count(const char *event)
 {
+    static bool checked_env;
+    if (!checked_env) {
+        checked_env = true;
+        const char *e = getenv("IMC_FUZZ_COUNTS");
+        if (e != NULL && strcmp(e, "1") == 0)
+            atexit(counts_at_exit);
+    }
     for (size_t i = 0; i < event_count; i++) {
         if (events[i].name == event || strcmp(events[i].name, event) == 0) {
             events[i].count++;
@@ -81,6 +94,16 @@ void fuzz_counts_print(void)
         for (size_t j = 0; j < event_count; j++)
             if (events[j].name == names[i])
                 fprintf(stderr, "  %-32s %lu\n", names[i], events[j].count);
+}
+
+bool fuzz_plain_mutator(void)
+{
+    static int v = -1;
+    if (v < 0) {
+        const char *e = getenv("IMC_FUZZ_PLAIN_MUTATOR");
+        v = e != NULL && strcmp(e, "1") == 0;
+    }
+    return v != 0;
 }
 
 /* ---- The fixed world --------------------------------------------------- */
@@ -234,6 +257,17 @@ const imc_device_keys *fuzz_dir_device(unsigned h, unsigned s, unsigned g)
         made = true;
     }
     return &keys[h % FUZZ_DIR_HANDLES][s % FUZZ_DIR_SLOTS][g % FUZZ_DIR_GENS];
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    (void)fuzz_world_get();
+    uint8_t pk[32], sk[32];
+    fuzz_dir_key(pk, sk);
+    (void)fuzz_dir_device(0, 0, 0);
+    return 0;
 }
 
 /* ---- Structured input -------------------------------------------------- */

@@ -32,6 +32,11 @@ extern "C" {
 
 /* The one entry point every harness defines. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+/* Defined once, in fuzz_common.c, for every harness: builds the fixed world
+ * (every key) before the first input, so no input pays for it and the
+ * engines' stability is not spoiled by a first-input-only path. libFuzzer
+ * and OSS-Fuzz's AFL driver call it; afl_main.c and replay_main.c too. */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 #if defined(__GNUC__) || defined(__clang__)
 #define FUZZ_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -62,6 +67,13 @@ int fuzz_all_zero(const void *p, size_t n);
  * be reached). Cheap enough to stay on while fuzzing. */
 void fuzz_count(const char *event);
 void fuzz_counts_print(void);
+/* With IMC_FUZZ_COUNTS=1 in the environment the totals are also printed
+ * at exit (to measure an engine run, e.g. the share of inputs that get
+ * past signature verification). */
+
+/* True if IMC_FUZZ_PLAIN_MUTATOR=1: the custom mutators step aside for
+ * the engine's byte mutations (to measure what they add). */
+bool fuzz_plain_mutator(void);
 
 /* ---- The fixed world --------------------------------------------------- */
 

@@ -10,7 +10,7 @@
  *   byte 3      order: rotate by b % n, reversed if b & 0x80
  *   bytes 4-11  timestamp (ms)
  *   bytes 12-15 random stream for the deterministic generator
- *   byte 16     mutation kind (b % 7, below)
+ *   byte 16     mutation kind (b % 8, below)
  *   bytes 17-18 mutation position
  *   byte 19     mutation value
  *   byte 20     which delivery the mutation hits
@@ -21,11 +21,22 @@
  * exactly the plaintext with the right sender, id and timestamp (and the
  * other backend, where it supports the suite, agrees); and after the
  * mutation, any delivery whose bytes differ from the genuine one for that
- * device is rejected, with no plaintext released. */
+ * device is rejected, with no plaintext released.
+ *
+ * The malicious-sender mutation (MUT_MALICIOUS) re-makes the envelope as a
+ * sender holding the real signing key but not following the protocol:
+ * bytes 17-20 (position, value, which) become a plan: the commitment of
+ * the real content key, of another key or random; the body sealed under
+ * either key; per device, the real or the other key in its wrap; one
+ * device's wrap bound to another sender's identity. The envelope is
+ * re-signed. Invariants: each device accepts exactly when the document's
+ * rules say so (fuzz_msg_expect), and every device that accepts gets the
+ * same plaintext as every other device that accepts. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuzz_common.h"
+#include "fuzz_forge.h"
 
 enum {
     MUT_FLIP,
@@ -35,6 +46,7 @@ enum {
     MUT_REPLAY,
     MUT_OTHER_SENDER,
     MUT_ENVELOPE,
+    MUT_MALICIOUS,
     MUT_KINDS
 };
 
@@ -45,6 +57,7 @@ static size_t del_len[FUZZ_DEVICES];
 static uint64_t del_dev[FUZZ_DEVICES];
 static uint8_t scratch[sizeof dels[0] + 1];
 static uint8_t plain[IMC_MAX_BODY_BYTES + 16 + 1024];
+static size_t env_len_g;
 
 static int all_zero(const uint8_t *p, size_t n)
 {
@@ -102,6 +115,98 @@ static void expect_reject(const imc_backend *b, const imc_device_keys *me, const
     FUZZ_CHECK(all_zero(plain, cap), "rejected delivery (%s, %s) left bytes in the output", what,
                imc_status_str(st));
     fuzz_count("roundtrip.mutation-rejected");
+}
+
+static fuzz_msg evil;
+static uint8_t evil_env[sizeof env];
+static uint8_t evil_del[sizeof dels[0]];
+static uint8_t first_plain[IMC_MAX_BODY_BYTES];
+static uint8_t want_plain[IMC_MAX_BODY_BYTES];
+
+/* A sender with the real key who does not follow the protocol (file
+ * comment); plan holds the choices. */
+static void malicious_sender(const imc_backend *b, uint32_t suite, uint32_t plan, uint32_t stream,
+                             const uint8_t *body, size_t body_len)
+{
+    const fuzz_world *w = fuzz_world_get();
+    imc_status st = fuzz_msg_from_envelope(&evil, env, env_len_g);
+    FUZZ_CHECK(st == IMC_OK, "own envelope does not decode: %s", imc_status_str(st));
+    uint8_t ctx[32], other_ctx[32], ck[32], alt[32], bk[32];
+    const imc_device_keys *d0 = fuzz_world_device(suite, evil.ids[0]);
+    FUZZ_CHECK(fuzz_sender_ctx_fixed(ctx, suite) == IMC_OK &&
+                   fuzz_msg_unwrap(ck, &evil, 0, d0, ctx) == IMC_OK,
+               "own wrap does not open by the document");
+    FUZZ_CHECK(fuzz_sender_ctx(other_ctx, suite, (const uint8_t *)FUZZ_RECIPIENT_HANDLE,
+                               sizeof FUZZ_RECIPIENT_HANDLE - 1, FUZZ_SENDER_DEVICE,
+                               w->sender[suite].pub.sig_pk) == IMC_OK,
+               "sender context");
+    imc_rng rng;
+    fuzz_rng(&rng, UINT64_C(0x6500000000000000) | stream);
+    FUZZ_CHECK(imc_rng_fill(&rng, b, alt, sizeof alt) == IMC_OK, "rng");
+
+    switch (plan & 3) {
+    case 1:
+        FUZZ_CHECK(fuzz_content_keys(suite, bk, evil.commitment, alt, evil.mid) == IMC_OK, "kdf");
+        break;
+    case 2:
+        FUZZ_CHECK(imc_rng_fill(&rng, b, evil.commitment, 32) == IMC_OK, "rng");
+        break;
+    default:
+        FUZZ_CHECK(fuzz_content_keys(suite, bk, evil.commitment, ck, evil.mid) == IMC_OK, "kdf");
+        break;
+    }
+    st = fuzz_msg_seal_body(&evil, (plan & 4) ? alt : ck, body, body_len);
+    FUZZ_CHECK(st == IMC_OK, "seal: %s", imc_status_str(st));
+    unsigned bound_elsewhere = (plan >> 11) & 7; /* device index + 1, 0: none */
+    for (size_t i = 0; i < evil.n; i++) {
+        const imc_device_keys *dev = fuzz_world_device(suite, evil.ids[i]);
+        st = fuzz_msg_wrap(&evil, i, dev, i + 1 == bound_elsewhere ? other_ctx : ctx,
+                           ((plan >> (3 + i)) & 1) ? alt : ck);
+        FUZZ_CHECK(st == IMC_OK, "wrap: %s", imc_status_str(st));
+    }
+    st = fuzz_msg_sign(&evil, &w->sender[suite]);
+    FUZZ_CHECK(st == IMC_OK, "sign: %s", imc_status_str(st));
+    size_t elen = 0;
+    st = fuzz_msg_to_envelope(evil_env, sizeof evil_env, &elen, &evil);
+    FUZZ_CHECK(st == IMC_OK, "encode: %s", imc_status_str(st));
+
+    imc_delivery_view v[FUZZ_DEVICES];
+    size_t count = 0;
+    st = imc_msg_fanout(v, FUZZ_DEVICES, &count, evil_env, elen);
+    FUZZ_CHECK(st == IMC_OK && count == evil.n, "fanout of the forged envelope: %s",
+               imc_status_str(st));
+    imc_msg_peer peer = fuzz_sender_peer(suite);
+    size_t accepted = 0, first_len = 0;
+    for (size_t i = 0; i < count; i++) {
+        size_t dlen = 0, want_len = 0;
+        int stage = 0;
+        st = imc_delivery_view_copy(evil_del, sizeof evil_del, &dlen, &v[i]);
+        FUZZ_CHECK(st == IMC_OK, "view copy: %s", imc_status_str(st));
+        const imc_device_keys *me = fuzz_world_device(suite, v[i].device_id);
+        imc_status want = fuzz_msg_expect(want_plain, sizeof want_plain, &want_len, &stage, me,
+                                          &peer, evil_del, dlen);
+        imc_msg_received info;
+        st = imc_msg_decrypt(plain, sizeof plain, &info, b, me, &peer, NULL, evil.ts, evil_del,
+                             dlen);
+        FUZZ_CHECK(st == want, "malicious sender, device %zu of %zu: decrypt says %s, the "
+                               "document says %s (stage %d, plan %08x)",
+                   i, count, imc_status_str(st), imc_status_str(want), stage, (unsigned)plan);
+        if (st != IMC_OK)
+            continue;
+        FUZZ_CHECK(info.body_len == want_len && memcmp(plain, want_plain, want_len) == 0,
+                   "malicious sender: device %zu decrypted other bytes than the document", i);
+        if (accepted++ == 0) {
+            first_len = info.body_len;
+            memcpy(first_plain, plain, first_len);
+        } else {
+            FUZZ_CHECK(info.body_len == first_len && memcmp(plain, first_plain, first_len) == 0,
+                       "malicious sender: two devices accepted different plaintexts (plan %08x)",
+                       (unsigned)plan);
+        }
+    }
+    fuzz_count(accepted == count ? "roundtrip.malicious-all-accept"
+               : accepted == 0   ? "roundtrip.malicious-none-accept"
+                                 : "roundtrip.malicious-some-accept");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -163,6 +268,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     imc_status st = imc_msg_encrypt(env, sizeof env, &env_len, b, &rng, &req);
     FUZZ_CHECK(st == IMC_OK, "encrypt (suite %u, %s, %zu devices, %zu bytes): %s", (unsigned)suite,
                imc_backend_name(b), n, body_len, imc_status_str(st));
+    env_len_g = env_len;
     FUZZ_CHECK(env_len == imc_msg_envelope_size(suite, req.sender_handle_len, n, body_len),
                "envelope is %zu bytes, envelope_size says %zu", env_len,
                imc_msg_envelope_size(suite, req.sender_handle_len, n, body_len));
@@ -282,6 +388,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         break;
     }
+    case MUT_MALICIOUS:
+        malicious_sender(b, suite, (uint32_t)mpos | (uint32_t)mval << 16 | (uint32_t)mwho << 24,
+                         stream, body, body_len);
+        break;
     default:
         break;
     }

@@ -411,6 +411,41 @@ static void gen_dir(void)
         4, 6, 1, 7, 1, 0, 5, 1, 0, 6, 0, 200, 0, 0, 2, 3, 0x80, 0, 7, 8, 0, 4, 6, 1,
     };
     put("dir_ops", "multi", seq_multi, sizeof seq_multi);
+
+    /* dir_malicious: capacity byte, then 8-byte responses (layout in
+     * fuzz_dir_malicious.c). An honest history, then lies. */
+    static const uint8_t lie_honest[] = {
+        2,                                  /* capacity 3 */
+        0x00, 3, 0x46, 2, 0, 0, 0x03, 0x00, /* h0 epoch 1, two devices */
+        0x04, 3, 0x46, 2, 0, 0, 0x01, 0x00, /* h1 epoch 1 */
+        0x00, 3, 0x46, 2, 0, 0, 0x07, 0x01, /* h0 epoch 2: added, changed */
+        0x02, 3, 0x46, 2, 2, 2, 0x1f, 0x00, /* all three handles */
+    };
+    put("dir_malicious", "honest", lie_honest, sizeof lie_honest);
+    static const uint8_t lie_rollback[] = {
+        0,                                  /* capacity 1: eviction */
+        0x00, 3, 0x46, 2, 0, 0, 0x03, 0x00, /* h0 epoch 1 */
+        0x00, 2, 0x46, 0, 0, 0, 0x03, 0x00, /* h0 rolled back */
+        0x00, 2, 0x46, 1, 0, 0, 0x01, 0x00, /* h0 forked at its epoch */
+        0x04, 0, 0x46, 2, 0, 0, 0x01, 0x00, /* global rollback */
+        0x04, 4, 0x46, 6, 0, 0, 0x01, 0x00, /* h1 evicts h0, versions omitted */
+        0x00, 2, 0x46, 0, 0, 0, 0x03, 0x00, /* h0 again, below what was evicted */
+        0x01, 2, 0x0e, 2, 2, 0, 0x03, 0x00, /* two handles, capacity 1; from the future */
+        0x00, 2, 0xd0, 4, 0, 0, 0x03, 0x00, /* expired */
+        0x80, 2, 0x46, 5, 0, 0, 0x03, 0x00, /* epoch 0 with devices */
+    };
+    put("dir_malicious", "rollback-fork-evict", lie_rollback, sizeof lie_rollback);
+
+    /* dir_serve: [op, a, b] (layout in fuzz_dir_serve.c). Registers that
+     * grow the store, lookups, a rotation, revocations (one refused), a
+     * stale epoch, raw bytes. */
+    static const uint8_t serve_seq[] = {
+        2, 0, 0,    2, 0, 1,    2, 1, 0,    2, 2, 0,    2, 3, 0,    2, 4, 0,
+        2, 5, 0,    2, 6, 0,    2, 7, 0,    2, 8, 0,    2, 9, 0,    1, 0x0f, 0xff,
+        3, 0, 1,    3, 0, 2,    3, 1, 2,    2, 0, 0x80, 1, 0, 3,    0, 5, 0,
+        1, 'Q', 0,  0, 4, 1,    1, 0, 1,    0, 2, 0,
+    };
+    put("dir_serve", "grow-lookup-update", serve_seq, sizeof serve_seq);
 }
 
 /* ---- Replay state ------------------------------------------------------- */

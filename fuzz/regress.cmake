@@ -6,7 +6,7 @@
 # (scripts/test) both run it; under asan-ubsan the replay is sanitized.
 include(${CMAKE_CURRENT_LIST_DIR}/targets.cmake)
 
-add_library(imc_fuzz_regress_common STATIC ${IMC_FUZZ_DIR}/fuzz_common.c)
+add_library(imc_fuzz_regress_common STATIC ${IMC_FUZZ_DIR}/fuzz_common.c ${IMC_FUZZ_DIR}/fuzz_forge.c)
 target_link_libraries(imc_fuzz_regress_common PUBLIC imcore)
 target_include_directories(imc_fuzz_regress_common PUBLIC ${IMC_FUZZ_DIR})
 target_compile_definitions(imc_fuzz_regress_common PUBLIC FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION)

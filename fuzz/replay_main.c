@@ -144,6 +144,7 @@ static int run_path(const char *path)
 int main(int argc, char **argv)
 {
     int rc = 0, require = 0;
+    (void)LLVMFuzzerInitialize(&argc, &argv);
     for (int i = 1; i < argc && rc == 0; i++) {
         if (strcmp(argv[i], "--require") == 0)
             require = 1;

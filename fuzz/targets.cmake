@@ -8,13 +8,15 @@ set(IMC_FUZZ_TARGETS
   roundtrip
   backend_diff
   keys_parse
+  kt_note
+  kt_proof
   replay
 )
 # The key-directory targets, once the directory module is in the library.
 if(EXISTS ${PROJECT_SOURCE_DIR}/core/include/imcore/dir.h
    AND EXISTS ${PROJECT_SOURCE_DIR}/core/include/imcore/dircache.h
    AND EXISTS ${PROJECT_SOURCE_DIR}/fuzz/fuzz_dir_ops.c)
-  list(APPEND IMC_FUZZ_TARGETS dir_response_parse dir_update_parse dir_ops)
+  list(APPEND IMC_FUZZ_TARGETS dir_response_parse dir_update_parse dir_ops dir_malicious dir_serve)
 endif()
 
 set(IMC_FUZZ_DIR ${PROJECT_SOURCE_DIR}/fuzz)

@@ -26,7 +26,8 @@ export CC=clang CXX=clang++
 export CFLAGS="-O0 -fno-omit-frame-pointer -fsanitize=address -fsanitize-address-use-after-scope -fsanitize=fuzzer-no-link"
 export CXXFLAGS="$CFLAGS"
 export LIB_FUZZING_ENGINE="-fsanitize=fuzzer"
-export SRC="$tmp/src" OUT="$tmp/out" WORK="$tmp/work"
+export SRC="$tmp/src" OUT="$tmp/out" WORK="$tmp/work" SANITIZER=address FUZZING_ENGINE=libfuzzer
+fail=0
 start=$(date +%s)
 if ! bash "$root/.clusterfuzzlite/build.sh" > "$tmp/build.log" 2>&1; then
     cat "$tmp/build.log"; echo "FAIL: build.sh failed"; exit 1
@@ -36,9 +37,12 @@ echo "build.sh: $(( $(date +%s) - start )) s"
 targets=$(sed -n '/^set(IMC_FUZZ_TARGETS/,/^)/p' "$root/fuzz/targets.cmake" |
           grep -E '^\s+[a-z_]+\s*$' | tr -d ' ')
 if [ -f "$root/core/include/imcore/dir.h" ] && [ -f "$root/fuzz/fuzz_dir_ops.c" ]; then
-    targets="$targets dir_response_parse dir_update_parse dir_ops"
+    targets="$targets dir_response_parse dir_update_parse dir_ops dir_malicious dir_serve"
 fi
-fail=0
+# The build directory is keyed by sanitizer and engine.
+if [ ! -d "$WORK/build-address-libfuzzer" ]; then
+    echo "FAIL: build.sh did not build in \$WORK/build-address-libfuzzer"; fail=1
+fi
 for t in $targets; do
     bin="$OUT/$t" zipf="$OUT/${t}_seed_corpus.zip"
     if [ ! -x "$bin" ]; then echo "FAIL: $t: no fuzzer in \$OUT"; fail=1; continue; fi
@@ -48,6 +52,9 @@ for t in $targets; do
     if [ "$have" -ne "$want" ]; then echo "FAIL: $t: zip has $have inputs, corpus $want"; fail=1; fi
     if [ -f "$root/corpus/$t.dict" ] && [ ! -f "$OUT/$t.dict" ]; then
         echo "FAIL: $t: dictionary not copied"; fail=1
+    fi
+    if [ ! -f "$OUT/$t.options" ] || ! grep -q '^max_len' "$OUT/$t.options"; then
+        echo "FAIL: $t: no .options with max_len"; fail=1
     fi
     # The fuzzer runs: the whole seed corpus once, no crash.
     mkdir -p "$tmp/seeds/$t"

@@ -304,6 +304,8 @@ static void bm_send(imc_bench_state *st, void *arg)
     free(out);
 }
 
+/* Cycles through imc_bench_receive_pool(body) distinct copies (fresh AES
+ * key, wrap and signature each), as imcore's decrypt does. */
 static void bm_receive(imc_bench_state *st, void *arg)
 {
     const peer_arg *a = arg;
@@ -311,33 +313,38 @@ static void bm_receive(imc_bench_state *st, void *arg)
     if (ring == NULL)
         return;
     const copy_layout l = layout_of(ring, a->body);
-    uint8_t *copy = malloc(l.slot);
+    const size_t pool = imc_bench_receive_pool(a->body);
+    size_t sig_len[IMC_BENCH_RECEIVE_POOL_MAX] = {0};
+    uint8_t *copies = malloc(pool * l.slot);
     uint8_t *plain = malloc(a->body);
     EVP_CIPHER_CTX *cctx = EVP_CIPHER_CTX_new();
-    size_t sig_len = 0;
-    const char *err = copy == NULL || plain == NULL || cctx == NULL ? "out of memory" : NULL;
-    if (err == NULL)
-        err = make_copy(cctx, ring->wrap[0], &l, copy, &sig_len);
-    if (err == NULL)
-        err = open_copy(cctx, ring->unwrap[0], &l, copy, sig_len, plain);
-    if (err == NULL && memcmp(plain, imsg.body, a->body) != 0)
-        err = "the copy does not round-trip";
+    const char *err = copies == NULL || plain == NULL || cctx == NULL ? "out of memory" : NULL;
+    for (size_t i = 0; err == NULL && i < pool; i++) {
+        uint8_t *copy = copies + i * l.slot;
+        err = make_copy(cctx, ring->wrap[0], &l, copy, &sig_len[i]);
+        if (err == NULL)
+            err = open_copy(cctx, ring->unwrap[0], &l, copy, sig_len[i], plain);
+        if (err == NULL && memcmp(plain, imsg.body, a->body) != 0)
+            err = "the copy does not round-trip";
+    }
     if (err != NULL) {
         fail(st, err);
     } else {
+        size_t i = 0;
         int64_t t0 = imc_bench_cpu_ns();
-    while (imc_bench_keep_running(st)) {
-            err = open_copy(cctx, ring->unwrap[0], &l, copy, sig_len, plain);
+        while (imc_bench_keep_running(st)) {
+            err = open_copy(cctx, ring->unwrap[0], &l, copies + i * l.slot, sig_len[i], plain);
             if (err != NULL) {
                 fail(st, err);
                 break;
             }
             imc_bench_do_not_optimize(plain);
+            i = i + 1 == pool ? 0 : i + 1;
         }
         per_device_counter(st, 1, imc_bench_cpu_ns() - t0);
     }
     EVP_CIPHER_CTX_free(cctx);
-    free(copy);
+    free(copies);
     if (plain != NULL)
         OPENSSL_cleanse(plain, a->body);
     free(plain);

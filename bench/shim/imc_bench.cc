@@ -10,7 +10,15 @@
 #include <string>
 #include <vector>
 
+#ifdef IMC_BENCH_HAVE_CALLGRIND
+#include <valgrind/callgrind.h>
+#endif
+
 namespace {
+
+// Instruction-count mode (imc_bench_instr_mode): 0 = off.
+benchmark::IterationCount instr_iterations = 0;
+std::vector<benchmark::internal::Benchmark *> registered;
 
 benchmark::State &S(imc_bench_state *st) { return *static_cast<benchmark::State *>(st->impl_); }
 
@@ -26,12 +34,37 @@ benchmark::internal::Benchmark *B(imc_bench *b)
 
 imc_bench *H(benchmark::internal::Benchmark *b) { return reinterpret_cast<imc_bench *>(b); }
 
-void run(imc_bench_fn *fn, void *arg, benchmark::State &state)
+void run(imc_bench_fn *fn, void *arg, benchmark::State &state, const std::string &name)
 {
     imc_bench_state st;
     st.left_ = 0;
     st.impl_ = &state;
+    st.name_ = name.c_str();
+    st.phase_ = 0;
     fn(&st, arg);
+}
+
+imc_bench *keep(benchmark::internal::Benchmark *b)
+{
+    if (b != nullptr)
+        registered.push_back(b);
+    return H(b);
+}
+
+// Instruction-count mode, collection on for iterations 2..n and off (with
+// the part dumped under the benchmark's name) after them.
+void collect(bool on, const imc_bench_state *st)
+{
+#ifdef IMC_BENCH_HAVE_CALLGRIND
+    CALLGRIND_TOGGLE_COLLECT;
+    if (!on) {
+        std::string part = std::string("imc:") + st->name_;
+        CALLGRIND_DUMP_STATS_AT(part.c_str());
+    }
+#else
+    (void)on;
+    (void)st;
+#endif
 }
 
 }  // namespace
@@ -43,8 +76,9 @@ imc_bench *imc_bench_register(const char *name, imc_bench_fn *fn, void *arg)
     if (name == nullptr || fn == nullptr)
         return nullptr;
     try {
-        return H(benchmark::RegisterBenchmark(
-            name, [fn, arg](benchmark::State &state) { run(fn, arg, state); }));
+        std::string n(name);
+        return keep(benchmark::RegisterBenchmark(
+            name, [fn, arg, n](benchmark::State &state) { run(fn, arg, state, n); }));
     } catch (...) {
         return nullptr;
     }
@@ -61,9 +95,10 @@ imc_bench *imc_bench_register_copy(const char *name, imc_bench_fn *fn, const voi
                                            sizeof(std::max_align_t));
         if (arg_size != 0)
             std::memcpy(copy.data(), arg, arg_size);
-        return H(benchmark::RegisterBenchmark(
-            name, [fn, copy](benchmark::State &state) mutable {
-                run(fn, copy.empty() ? nullptr : copy.data(), state);
+        std::string n(name);
+        return keep(benchmark::RegisterBenchmark(
+            name, [fn, copy, n](benchmark::State &state) mutable {
+                run(fn, copy.empty() ? nullptr : copy.data(), state, n);
             }));
     } catch (...) {
         return nullptr;
@@ -162,10 +197,26 @@ void imc_bench_add_context(const char *key, const char *value)
     }
 }
 
+bool imc_bench_instr_mode(int64_t iterations)
+{
+#ifdef IMC_BENCH_HAVE_CALLGRIND
+    if (iterations < 2)
+        return false;
+    instr_iterations = iterations;
+    return true;
+#else
+    (void)iterations;
+    return false;
+#endif
+}
+
 int imc_bench_main(int argc, char **argv)
 {
     int rc = 0;
     try {
+        if (instr_iterations > 0)
+            for (auto *b : registered)
+                b->Iterations(instr_iterations)->Repetitions(1);
         benchmark::Initialize(&argc, argv);
         if (benchmark::ReportUnrecognizedArguments(argc, argv))
             rc = 1;
@@ -181,9 +232,42 @@ int imc_bench_main(int argc, char **argv)
     return rc;
 }
 
+// Instruction-count mode: one batch of n; iteration 1 runs uncollected,
+// iterations 2..n collected, then the batch ends.
+static bool next_batch_instr(imc_bench_state *st, benchmark::State &state)
+{
+    const benchmark::IterationCount n = state.max_iterations;
+    switch (st->phase_) {
+    case 0:
+        if (!state.KeepRunningBatch(n))
+            return false;
+        st->phase_ = 1;
+        st->left_ = 0;
+        return true;
+    case 1:
+        st->phase_ = 3;
+        if (n > 1 && !state.error_occurred()) {
+            collect(true, st);
+            st->phase_ = 2;
+            st->left_ = n - 2;
+            return true;
+        }
+        break;
+    case 2:
+        collect(false, st);
+        st->phase_ = 3;
+        break;
+    default:
+        break;
+    }
+    return state.KeepRunningBatch(n);
+}
+
 bool imc_bench_next_batch_(imc_bench_state *st)
 {
     benchmark::State &state = S(st);
+    if (instr_iterations > 0)
+        return next_batch_instr(st, state);
     // First call: take the whole planned run as one batch, so that every
     // further iteration is only the inline decrement. Second call (or after
     // imc_bench_skip): KeepRunningBatch returns false and stops the timer.

@@ -38,8 +38,10 @@ extern "C" {
 /* Per-run, per-thread state, created by the shim. The fields are private;
  * they are visible only so that imc_bench_keep_running() can be inline. */
 typedef struct imc_bench_state {
-    int64_t left_; /* iterations left in the current batch */
-    void *impl_;   /* benchmark::State */
+    int64_t left_;     /* iterations left in the current batch */
+    void *impl_;       /* benchmark::State */
+    const char *name_; /* the registered name */
+    int phase_;        /* instruction-count mode: which part of the run */
 } imc_bench_state;
 
 /* A registered benchmark, for the settings below. NULL is accepted (and
@@ -96,6 +98,16 @@ imc_bench *imc_bench_threads(imc_bench *b, int threads);
 imc_bench *imc_bench_thread_range(imc_bench *b, int min_threads, int max_threads);
 imc_bench *imc_bench_use_real_time(imc_bench *b);
 imc_bench *imc_bench_measure_process_cpu_time(imc_bench *b);
+
+/* Instruction-count mode (before imc_bench_main): every benchmark runs
+ * exactly `iterations` iterations, once. The first iteration is a warm-up;
+ * under valgrind --tool=callgrind --collect-atstart=no the others are
+ * collected and dumped as one part named "imc:<benchmark name>"
+ * (CALLGRIND_DUMP_STATS_AT), so one valgrind process measures every
+ * selected benchmark. Returns false if this build has no valgrind headers
+ * or iterations < 2. Benchmarks using imc_bench_keep_running_batch() are
+ * not collected. */
+bool imc_bench_instr_mode(int64_t iterations);
 
 /* A key/value pair for the report's context block (the JSON "context"). */
 void imc_bench_add_context(const char *key, const char *value);

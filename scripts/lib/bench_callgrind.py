@@ -39,7 +39,8 @@ import tempfile
 
 sys.dont_write_bytecode = True  # no __pycache__ next to the scripts
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bench_report as br  # noqa: E402  (same directory)
+import bench_instr as bi  # noqa: E402  (same directory)
+import bench_report as br  # noqa: E402
 from bench_select import ere_escape  # noqa: E402
 
 # Top-level crypto calls of the paths (none calls another in this list).
@@ -49,17 +50,8 @@ CRYPTO = {
     "imc_crypto_aead_open", "imc_crypto_sha256", "imc_crypto_ed25519_sign",
     "imc_crypto_ed25519_verify", "imc_crypto_ecdsa_p256_sign", "imc_crypto_ecdsa_p256_verify",
 }
-TOP = {"encrypt": "imc_msg_encrypt", "decrypt": "imc_msg_decrypt"}
-# prim/<backend>/<name...>: the crypto.h function its loop calls.
-PRIM_FN = [
-    ("x25519-keygen", "imc_crypto_x25519_keygen"), ("x25519-derive", "imc_crypto_x25519"),
-    ("p256-keygen", "imc_crypto_p256_keygen"), ("p256-ecdh", "imc_crypto_p256_ecdh"),
-    ("hkdf-sha256", "imc_crypto_hkdf_sha256"), ("aead-seal", "imc_crypto_aead_seal"),
-    ("aead-open", "imc_crypto_aead_open"), ("sha256", "imc_crypto_sha256"),
-    ("ed25519-sign", "imc_crypto_ed25519_sign"), ("ed25519-verify", "imc_crypto_ed25519_verify"),
-    ("ecdsa-p256-sign", "imc_crypto_ecdsa_p256_sign"),
-    ("ecdsa-p256-verify", "imc_crypto_ecdsa_p256_verify"),
-]
+# The library function each benchmark measures: bench_instr.py's table.
+TOP = bi.TOP
 
 
 def run_callgrind(binary, name, collect, min_time, sim, tmp, env):
@@ -147,6 +139,7 @@ def main():
     if not names:
         print("bench_callgrind: no encrypt/decrypt benchmark matches", file=sys.stderr)
         return 1
+    recipes = br.recipes_of_binary(args.binary)
     env = dict(os.environ)
     if args.auto_profile:
         env["IMC_AUTO_PROFILE"] = os.path.abspath(args.auto_profile)
@@ -170,10 +163,12 @@ def main():
                     m = br.RE[path].match(name)
                     k = int(m["n"]) if path == "encrypt" else 1
                     total = {}
-                    for count, p in br.recipe(path, m["s"], k, int(m["B"])):
+                    for count, p in br.recipe(recipes, path, m["s"], k, int(m["B"])):
                         prim = f"prim/{m['b']}/{p}"
                         if prim not in floor_cache:
-                            fn = next(f for pre, f in PRIM_FN if p == pre or p.startswith(pre + "/"))
+                            fn = bi.target_function(prim)
+                            if fn is None:
+                                raise RuntimeError(f"no library function for {prim}")
                             pout = run_callgrind(args.binary, prim, fn, args.min_time, args.sim,
                                                  tmp, env)
                             floor_cache[prim] = per_call(pout, fn)[0]
@@ -182,7 +177,7 @@ def main():
                     line += f" {ev['Ir'] / total['Ir']:8.4f}"
                     if args.sim:
                         line += f" {model_cycles(ev) / model_cycles(total):11.4f}"
-            except (RuntimeError, subprocess.CalledProcessError, StopIteration) as e:
+            except (RuntimeError, subprocess.CalledProcessError) as e:
                 line = f"{name:58} error: {e}"
             print(line, flush=True)
     return 0

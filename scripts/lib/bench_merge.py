@@ -55,11 +55,36 @@ def aggregates(runs, reps):
     return out
 
 
+def join(pieces, output, extra):
+    """One pass written in pieces (scripts/bench runs the random-order and
+    the registration-order benchmarks as two processes): their benchmarks
+    in order, the first piece's context plus KEY=VALUE pairs."""
+    reports = []
+    for p in pieces:
+        with open(p, encoding="utf-8") as f:
+            reports.append(json.load(f))
+    ctx = dict(reports[0].get("context", {}))
+    for kv in extra:
+        k, _, v = kv.partition("=")
+        ctx[k] = v
+    benchmarks = [b for r in reports for b in r.get("benchmarks", [])]
+    with open(output, "w", encoding="utf-8") as f:
+        json.dump({"context": ctx, "benchmarks": benchmarks}, f, indent=2)
+        f.write("\n")
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("passes", nargs="+", help="JSON of each pass, in run order")
     ap.add_argument("-o", "--output", required=True, help="the merged report")
+    ap.add_argument("--join", action="store_true",
+                    help="the inputs are pieces of one pass: concatenate them")
+    ap.add_argument("--context", action="append", default=[], metavar="KEY=VALUE",
+                    help="with --join: add to the context")
     args = ap.parse_args()
+    if args.join:
+        return join(args.passes, args.output, args.context)
 
     reports = []
     for p in args.passes:
@@ -69,9 +94,16 @@ def main():
     ctx = dict(reports[0].get("context", {}))
     ctx["bench.passes"] = str(n)
     for i, r in enumerate(reports):
-        la = r.get("context", {}).get("load_avg")
+        c = r.get("context", {})
+        la = c.get("load_avg")
         if la:
             ctx[f"bench.load_avg.pass{i + 1}"] = " ".join(f"{x:.2f}" for x in la)
+        # Load and CPU frequency at the start and end of each pass.
+        for key in ("bench.cpu_mhz", "bench.load"):
+            if key in c:
+                ctx[f"{key}.pass{i + 1}"] = c[key]
+    for key in ("bench.cpu_mhz", "bench.load"):
+        ctx.pop(key, None)
 
     order, runs = [], {}
     for i, r in enumerate(reports):

@@ -17,6 +17,7 @@ import sys
 import time
 
 AGG = re.compile(r"^(?P<name>\S+?)_(?P<agg>mean|median|stddev|cv)\s")
+DATE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$")
 RUN = re.compile(r"^(?P<name>\S+)\s+(?:\d|ERROR OCCURRED|SKIPPED)")
 
 
@@ -42,12 +43,25 @@ def main():
     grand = args.passes * args.total
     done = set()
     in_table = False
+    headers = 0
     for raw in sys.stdin:
         if log:
             log.write(raw)
             log.flush()
         line = raw.rstrip("\n")
+        # A pass may run as several processes (scripts/bench): each prints
+        # its context header (shown once) before its table.
+        if DATE.match(line):
+            in_table = False
+            headers += 1
+            if headers > 1:
+                continue
         if not in_table:
+            if args.pass_ == 1 and headers <= 1:
+                print(line, flush=True)
+            if line.startswith("Benchmark") and "Time" in line:
+                in_table = True
+            continue
             if args.pass_ == 1:
                 print(line, flush=True)
             if line.startswith("Benchmark") and "Time" in line:

@@ -8,20 +8,13 @@ fan-out and parsing, peers, thread scaling, directory, notes) and, with
 fan-out, the overhead ratios and the thread scaling.
 
 The overhead ratio of a core path is its median CPU time divided by the sum
-of the median CPU times of exactly the primitive calls it makes
-(docs/wire-format.md, "Cryptography"), all from the same run:
-
-  encrypt, N devices = dh-keygen + N x (dh + hkdf-sha256/32/info:W +
-                       aead-seal/<aead>/32) + hkdf-sha256/64/info:33 +
-                       aead-seal/<aead>/<B>/ad:A + sha256/<B+16> + sign/<S>
-  decrypt            = verify/<S> + sha256/<B+16> + dh + hkdf-sha256/32/info:W
-                       + aead-open/<aead>/32 + hkdf-sha256/64/info:33 +
-                       aead-open/<aead>/<B>/ad:A
-
-with W, A and S the wrap-info, body-AD and signature-input lengths of the
-suite (bench/benches.h). The benchmarks also report the same ratio as an
-in-process counter (`overhead`); the two are compared as a consistency
-check. Standard library only (gnuplot for the plots).
+of the median CPU times of exactly the primitive calls it makes, all from
+the same run. Which calls, with which lengths, is the library's recipe
+(imcore/recipe.h, imc_msg_recipe), which imcore-bench writes into the
+report's context (recipe.<path>/<suite>/...: "<count>*<prim/ name>;...");
+nothing here knows the message layout. The benchmarks also report the same
+ratio as an in-process counter (`overhead`); the two are compared as a
+consistency check. Standard library only (gnuplot for the plots).
 """
 
 import argparse
@@ -39,18 +32,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_table as bt  # noqa: E402  (same directory)
 
 TARGET = 1.05
-HANDLE_LEN = 17  # IMC_BENCH_SENDER_HANDLE, "alice@example.com"
-DIR_ENTRY_SIGN = 141  # IMC_BENCH_DIR_ENTRY_SIGN_BYTES
 LIB_DIR = os.path.dirname(os.path.abspath(__file__))
-
-SUITES = {
-    "x25519-ed25519-chacha": {"id": 1, "E": 32, "dh": "x25519", "sig": "ed25519",
-                              "aead": "chacha20poly1305"},
-    "p256-ecdsa-aesgcm": {"id": 2, "E": 65, "dh": "p256", "sig": "ecdsa-p256",
-                          "aead": "aes256gcm"},
-    "x25519-ed25519-aesgcm": {"id": 3, "E": 32, "dh": "x25519", "sig": "ed25519",
-                              "aead": "aes256gcm"},
-}
+# Suite short name -> id, from the report's context (suite.<id>.<name>), for
+# ordering; set by main().
+SUITE_IDS = {}
 
 RE = {
     "prim": re.compile(r"^prim/(?P<b>[^/]+)/(?P<p>.+)$"),
@@ -65,6 +50,9 @@ RE = {
                        r"(?:/.*)?$"),
     "dir": re.compile(r"^dir/(?P<store>memory|lmdb)/(?P<op>lookup|batch|register)/"
                       r"handles:(?P<h>\d+)(?:/batch:(?P<k>\d+))?"),
+    "dirget": re.compile(r"^dir/(?P<store>memory|lmdb)/get/handles:(?P<h>\d+)$"),
+    "osrng": re.compile(r"^encrypt/(?P<b>[^/]+)/(?P<s>[^/]+)/dev:(?P<n>\d+)/body:(?P<B>\d+)"
+                        r"/rng:os$"),
     "dirverify": re.compile(r"^dir/verify/(?P<b>[^/]+)/(?:entry|apply/entries:(?P<k>\d+))$"),
 }
 
@@ -154,32 +142,34 @@ def backend_order(report, runs):
 
 # ---- Floors -------------------------------------------------------------------
 
-def shape(suite):
-    s = SUITES[suite]
-    sh = 69 + HANDLE_LEN + s["E"]
-    return {"sig_in": 13 + 2 + sh + 32 + 32, "ad": 14 + 2 + sh,
-            "wrap_info": 14 + 2 + 2 * s["E"] + 8 + 16 + 32}
+def parse_recipes(items):
+    """{key: [(count, primitive)]} from recipe.<key> = "<count>*<prim>;..."
+    pairs (the report's context, or imcore-bench --imc_recipes): the
+    library's cost recipe of each core path (imcore/recipe.h), e.g. key
+    encrypt/<suite>/dev:<N>/body:<B>, decrypt/<suite>/body:<B>, dir/lookup."""
+    out = {}
+    for k, v in items:
+        if not k.startswith("recipe.") or not isinstance(v, str):
+            continue
+        parts = []
+        for item in v.split(";"):
+            count, _, prim = item.partition("*")
+            parts.append((int(count), prim))
+        out[k[len("recipe."):]] = parts
+    return out
 
 
-def recipe(path, suite, n, body):
-    """[(count, primitive)] for encrypt (n devices) or decrypt."""
-    s, z = SUITES[suite], shape(suite)
-    dh = "x25519-derive" if s["dh"] == "x25519" else "p256-ecdh"
-    keygen = "x25519-keygen" if s["dh"] == "x25519" else "p256-keygen"
-    op = "seal" if path == "encrypt" else "open"
-    k = n if path == "encrypt" else 1
-    parts = [
-        (k, dh),
-        (k, f"hkdf-sha256/32/info:{z['wrap_info']}"),
-        (k, f"aead-{op}/{s['aead']}/32"),
-        (1, "hkdf-sha256/64/info:33"),
-        (1, f"aead-{op}/{s['aead']}/{body}/ad:{z['ad']}"),
-        (1, f"sha256/{body + 16}"),
-        (1, f"{s['sig']}-{'sign' if path == 'encrypt' else 'verify'}/{z['sig_in']}"),
-    ]
-    if path == "encrypt":
-        parts.insert(0, (1, keygen))
-    return parts
+def recipes_of_binary(binary):
+    """The recipes a benchmark binary records (imcore-bench --imc_recipes)."""
+    res = subprocess.run([binary, "--imc_recipes"], capture_output=True, text=True, check=True)
+    return parse_recipes(line.split("\t", 1) for line in res.stdout.splitlines() if "\t" in line)
+
+
+def recipe(recipes, path, suite, n, body):
+    """[(count, primitive)] of encrypt (n devices) or decrypt, or None."""
+    key = (f"encrypt/{suite}/dev:{n}/body:{body}" if path == "encrypt"
+           else f"decrypt/{suite}/body:{body}")
+    return recipes.get(key)
 
 
 def floor_ns(runs, backend, parts, best=False):
@@ -194,17 +184,17 @@ def floor_ns(runs, backend, parts, best=False):
     return total
 
 
-def core_rows(runs):
+def core_rows(runs, recipes):
     """Rows for encrypt and decrypt: dicts with path, b, s, n, B, ns, floor, ratio,
     counter (in-process ratio)."""
     rows = []
     for path in ("encrypt", "decrypt"):
         for m, r in ok_runs(runs, path):
-            if m["s"] not in SUITES:
-                continue
             n = int(m["n"]) if path == "encrypt" else 1
             body = int(m["B"])
-            parts = recipe(path, m["s"], n, body)
+            parts = recipe(recipes, path, m["s"], n, body)
+            if parts is None:
+                continue
             fl = floor_ns(runs, m["b"], parts)
             best = floor_ns(runs, m["b"], parts, best=True)
             rows.append({"path": path, "b": m["b"], "s": m["s"], "n": n, "B": body,
@@ -241,7 +231,7 @@ def fmt_bytes(n):
 
 
 def suite_sort_key(s):
-    return SUITES.get(s, {"id": 99})["id"]
+    return SUITE_IDS.get(s, 99)
 
 
 # ---- Sections ------------------------------------------------------------------
@@ -419,16 +409,18 @@ def section_threads(runs, backends, nproc):
     return out
 
 
-def section_dir(runs, backends):
+def section_dir(runs, backends, recipes):
     look = ok_runs(runs, "dir")
     ver = ok_runs(runs, "dirverify")
-    if not look and not ver:
+    if not look and not ver and not ok_runs(runs, "dirget"):
         return []
     dir_b = backends[0] if backends else None
-    sign = runs.get(f"prim/{dir_b}/ed25519-sign/{DIR_ENTRY_SIGN}") if dir_b else None
+    sign_prim = (recipes.get("dir/lookup") or [(1, "ed25519-sign/?")])[0][1]
+    verify_prim = (recipes.get("dir/verify") or [(1, "ed25519-verify/?")])[0][1]
+    sign = runs.get(f"prim/{dir_b}/{sign_prim}") if dir_b else None
     sign_ns = sign.cpu_ns if sign is not None and sign.error is None else None
     out = ["## Key directory", "",
-           f"Service lookups sign every entry (Ed25519, {DIR_ENTRY_SIGN}-byte input, on the "
+           f"Service lookups sign every entry ({sign_prim}, on the "
            f"directory's backend `{dir_b}`); the ratio divides by that many signatures. Client "
            "verification divides by Ed25519 verifications of the same input on its backend.",
            ""]
@@ -450,7 +442,7 @@ def section_dir(runs, backends):
                      f"{per_handle:.0f} B" if per_handle else "-"])
     for m, r in sorted(ver, key=lambda x: x[0].string):
         k = int(m["k"]) if m["k"] else 1
-        v = runs.get(f"prim/{m['b']}/ed25519-verify/{DIR_ENTRY_SIGN}")
+        v = runs.get(f"prim/{m['b']}/{verify_prim}")
         ok = v is not None and v.error is None and v.cpu_ns
         fl = k * v.cpu_ns if ok else None
         body.append([m.string, bt.fmt_time(r.cpu_ns), bt.fmt_time(r.real_ns),
@@ -462,7 +454,98 @@ def section_dir(runs, backends):
             "*Per call* is CPU time, *wall per call* elapsed time (for LMDB registrations it "
             "includes the fsync of every commit). *Memory / handle*: resident memory added by "
             "building the store, per handle (in memory), or the LMDB file size per handle.", ""]
+    out += section_dir_store(runs, sign_ns)
     return out
+
+
+def section_dir_store(runs, sign_ns):
+    """The store's own lookup (dir/<store>/get/...) beside the signed lookup
+    of the same directory: what the store costs and what signing costs."""
+    gets = ok_runs(runs, "dirget")
+    if not gets:
+        return []
+    look = {(m["store"], m["h"]): r for m, r in ok_runs(runs, "dir") if m["op"] == "lookup"}
+    body = []
+    for m, r in sorted(gets, key=lambda x: (x[0]["store"], int(x[0]["h"]))):
+        lk = look.get((m["store"], m["h"]))
+        hits = r.counter("hits")
+        share = "-"
+        if lk is not None and lk.cpu_ns:
+            share = f"{r.cpu_ns / lk.cpu_ns * 100:.1f}%"
+        body.append([m["store"], f"{int(m['h']):,}", bt.fmt_time(r.cpu_ns),
+                     f"{1e9 / r.cpu_ns:,.0f}", bt.fmt_time(lk.cpu_ns) if lk else "-",
+                     bt.fmt_time(sign_ns) if sign_ns else "-", share,
+                     "every one" if hits else "-"])
+    return ["### The store alone", "",
+            "`dir/<store>/get/handles:N`: one read transaction and one get of a random "
+            "existing handle, what a lookup does before it signs; each run checks that every "
+            "get found its record (and every signed lookup above that it was not the answer "
+            "for an unknown handle). Median CPU time.", "",
+            bt.md_table(["store", "handles", "get", "gets / core-s", "signed lookup",
+                         "Ed25519 sign (floor)", "store share of the lookup", "hits"], body), ""]
+
+
+def section_latency(runs, rows, backends):
+    """p50 / p99 / p99.9 of single calls (wall clock) beside the median CPU
+    time, for decrypt and for encrypt at 8 devices."""
+    sel = [r for r in rows if (r["path"] == "decrypt" or r["n"] == 8)]
+    body = []
+    order = {b: i for i, b in enumerate(backends)}
+    for r in sorted(sel, key=lambda r: (r["path"] != "encrypt", order.get(r["b"], 99),
+                                        suite_sort_key(r["s"]), r["B"])):
+        name = (f"encrypt/{r['b']}/{r['s']}/dev:{r['n']}/body:{r['B']}" if r["path"] == "encrypt"
+                else f"decrypt/{r['b']}/{r['s']}/body:{r['B']}")
+        run = runs.get(name)
+        p50, p99, p999 = (run.counter(k) if run else None for k in ("p50_us", "p99_us", "p999_us"))
+        n = run.counter("lat_samples") if run else None
+        if p50 is None:
+            continue
+        body.append([f"`{name}`", bt.fmt_time(r["ns"]), bt.fmt_time(p50 * 1e3),
+                     bt.fmt_time(p99 * 1e3), bt.fmt_time(p999 * 1e3),
+                     f"{p99 / p50:.2f}", f"{n:,.0f}" if n else "-"])
+    if not body:
+        return []
+    return ["## Latency of single calls", "",
+            "Every single-threaded encrypt and decrypt run times each call (wall clock, one "
+            "monotonic clock read, about 35 ns, before and after) and reports its percentiles; "
+            "the table gives the median over the repetitions of each percentile, beside the "
+            "median CPU time per call. Wall clock: a call the scheduler preempted counts as "
+            "slow, as its caller would see it. On a shared machine p99 and p99.9 are dominated "
+            "by that (a preemption lasts a time slice, milliseconds); p50 is the path's own "
+            "cost. *samples*: calls timed per repetition.", "",
+            bt.md_table(["path", "CPU time (median)", "p50", "p99", "p99.9", "p99 / p50",
+                         "samples"], body), ""]
+
+
+def section_os_rng(runs, rows, backends):
+    """encrypt on the backend's CSPRNG against the deterministic generator."""
+    det = {(r["b"], r["s"], r["n"], r["B"]): r["ns"] for r in rows if r["path"] == "encrypt"}
+    order = {b: i for i, b in enumerate(backends)}
+    body = []
+    for m, r in sorted(ok_runs(runs, "osrng"),
+                       key=lambda x: (order.get(x[0]["b"], 99), suite_sort_key(x[0]["s"]),
+                                      int(x[0]["n"]), int(x[0]["B"]))):
+        d = det.get((m["b"], m["s"], int(m["n"]), int(m["B"])))
+        body.append([m["b"], m["s"], m["n"], fmt_bytes(m["B"]), bt.fmt_time(d) if d else "-",
+                     bt.fmt_time(r.cpu_ns), f"{(r.cpu_ns / d - 1) * 100:+.1f}%" if d else "-"])
+    if not body:
+        return []
+    return ["### Encrypt on the production random source", "",
+            "The tables above draw encrypt's message id, content key and ephemeral key from "
+            "the deterministic generator (the same work in every run); production draws them "
+            "from the backend's CSPRNG (the OS generator), here `encrypt/.../rng:os`. Median "
+            "CPU time; the difference is the random source's cost (and noise).", "",
+            bt.md_table(["backend", "suite", "devices", "body", "deterministic", "OS CSPRNG",
+                         "difference"], body), ""]
+
+
+def section_instructions(resdir):
+    """The instruction overhead ratio from the committed gate baseline."""
+    path = os.path.join(resdir, "baseline", "instructions.json")
+    if not os.path.exists(path):
+        return []
+    import bench_instr  # noqa: E402  (imports this module: only when needed)
+    return bench_instr.markdown_section(path)
 
 
 def e2e_series(runs, rows, backends):
@@ -769,7 +852,12 @@ def main():
     log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
 
     fb, fheader, fbody, reps, busy = bt.build_table(report)
-    rows = core_rows(runs)
+    recipes = parse_recipes(ctx.items())
+    for k in ctx:
+        parts = k.split(".", 2)
+        if len(parts) == 3 and parts[0] == "suite" and parts[1].isdigit():
+            SUITE_IDS[parts[2]] = int(parts[1])
+    rows = core_rows(runs, recipes)
     B, series = e2e_series(runs, rows, backends)
     summary = ratio_summary(rows, backends)
     high = above_target(rows)
@@ -827,14 +915,24 @@ def main():
         lines.append(f"- **Repetitions:** {n}, " + (
             "as passes over the whole suite (each benchmark once per pass)" if mode == "passes"
             else "back to back"))
-    loads = sorted(((int(k.rsplit("pass", 1)[1]), v) for k, v in ctx.items()
-                    if k.startswith("bench.load_avg.pass")))
-    if loads:
-        lines.append("- **Load average at the start of each pass:** " +
-                     "; ".join(v for _, v in loads))
+    per_pass = {}
+    for k, v in ctx.items():
+        for key in ("bench.load.pass", "bench.cpu_mhz.pass"):
+            if k.startswith(key):
+                per_pass.setdefault(int(k[len(key):]), {})[key] = v
+    if per_pass:
+        lines.append("- **Load average and mean CPU MHz, start → end of each pass:** " + "; ".join(
+            f"{p}: load {v.get('bench.load.pass', '?')}, {v.get('bench.cpu_mhz.pass', '?')} MHz"
+            for p, v in sorted(per_pass.items())))
+    elif ctx.get("bench.load"):
+        lines.append(f"- **Load average and mean CPU MHz, start → end:** load {ctx['bench.load']}, "
+                     f"{ctx.get('bench.cpu_mhz', '?')} MHz")
     elif ctx.get("load_avg"):
         lines.append("- **Load average at the start:** " +
                      " ".join(f"{x:.2f}" for x in ctx["load_avg"]))
+    if ctx.get("bench.order"):
+        lines.append(f"- **Order:** {ctx['bench.order']}; **CPU pinning:** "
+                     f"{ctx.get('bench.pinned', 'no')}")
     suites = sorted((k, v) for k, v in ctx.items() if k.startswith("suite."))
     if suites:
         lines.append("- **Message suites (backends):** " + "; ".join(
@@ -890,10 +988,13 @@ def main():
     if any(m.endswith("overhead.svg") for m in made):
         lines += ["![overhead ratio](overhead.svg)", ""]
 
+    lines += section_instructions(os.path.dirname(os.path.abspath(args.markdown)))
     lines += ["## Core paths", "",
               "Median CPU time per message and its overhead ratio (**bold**: above the "
               "target).", ""]
     lines += section_core(rows, backends)
+    lines += section_os_rng(runs, rows, backends)
+    lines += section_latency(runs, rows, backends)
     lines += section_fanout(runs)
     lines += section_e2e(B, series, any(m.endswith("fanout.svg") for m in made))
     if any(m.endswith("fanout.svg") for m in made):
@@ -902,7 +1003,7 @@ def main():
     lines += section_threads(runs, backends, ctx.get("num_cpus", "?"))
     if any(m.endswith("threads.svg") for m in made):
         lines += ["![thread scaling](threads.svg)", ""]
-    lines += section_dir(runs, backends)
+    lines += section_dir(runs, backends, recipes)
 
     lines += ["## Primitive floor", "",
               "Median CPU time per call through `imcore/crypto.h` (the validation policy "
@@ -924,8 +1025,10 @@ def main():
         with open(args.notes, encoding="utf-8") as f:
             lines += [f.read().rstrip(), ""]
     lines += ["## Comparing", "",
-              "A/B between two runs, or two backends of one run, through google-benchmark's "
-              "`compare.py` (U test; use `--repetitions 9` or more):", "", "```sh",
+              "A/B between two runs of the same machine and libraries, or two backends of one "
+              "run: faster, slower, no change within ±2%, or inconclusive per benchmark "
+              "(Mann-Whitney U tests; 9 repetitions or more for any verdict but "
+              "inconclusive):", "", "```sh",
               f"scripts/compare results/A.json {jpath}",
               f"scripts/compare --backends {jpath} sodium openssl --filter '^(encrypt|decrypt)/'",
               "```", ""]

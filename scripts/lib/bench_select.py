@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Choose the imcore-bench benchmarks of a scripts/bench run.
 
-Reads the binary's --benchmark_list_tests output on stdin and prints one
+Reads the binary's --benchmark_list_tests output on stdin (and its cost
+recipes, --imc_recipes, from --recipes FILE) and prints one
 --benchmark_filter regex (first line) and the number of benchmarks it
 selects (second line). Suites:
 
@@ -14,7 +15,10 @@ selects (second line). Suites:
   full     everything;
   filter   the benchmarks matching --filter, plus the primitive floors the
            matching encrypt/decrypt benchmarks need for their overhead
-           ratio (unless --no-floors).
+           ratio (unless --no-floors);
+  gate     the instruction-count gate's set (GATE_PATTERNS);
+  auto-profile  the generic floor of every backend but auto, which pins
+           auto's choices (IMC_AUTO_PROFILE).
 
 Standard library only.
 """
@@ -32,45 +36,95 @@ DEFAULT_DEVICES = "1|8|128"
 DEFAULT_BODIES = "64|1024"
 
 # Every name of the default suite matches one of these.
+# The generic floor of BRIEF section 7 (also what the auto backend reads
+# from a results file, IMC_AUTO_PROFILE), after prim/<backend>/.
+GENERIC_FLOOR = (r"(x25519-keygen|x25519-derive|ed25519-keygen|p256-keygen|p256-ecdh|"
+                 r"ed25519-(sign|verify)/64|ecdsa-p256-(sign|verify)/64|sha256/64|hmac-sha256/64|"
+                 r"hkdf-sha256/32|random/32|aead-(seal|open)/[a-z0-9]+/(64|1024|16384))$")
+
 DEFAULT_PATTERNS = [
     r"^shim/",
-    # The generic floor of BRIEF section 7 (also what the auto backend reads
-    # from a results file, IMC_AUTO_PROFILE) for the two library backends.
-    r"^prim/(sodium|openssl)/(x25519-keygen|x25519-derive|ed25519-keygen|p256-keygen|p256-ecdh|"
-    r"ed25519-(sign|verify)/64|ecdsa-p256-(sign|verify)/64|sha256/64|hmac-sha256/64|"
-    r"hkdf-sha256/32|random/32|aead-(seal|open)/[a-z0-9]+/(64|1024|16384))$",
+    # The generic floor for the two library backends.
+    r"^prim/(sodium|openssl)/" + GENERIC_FLOOR,
     r"^(encrypt/[^/]+|fanout|parse/envelope)/[^/]+/dev:(" + DEFAULT_DEVICES + r")/body:("
     + DEFAULT_BODIES + r")$",
     r"^(decrypt/[^/]+|parse/delivery)/[^/]+/body:(" + DEFAULT_BODIES + r")$",
     r"^peer/.*/dev:(" + DEFAULT_DEVICES + r")/body:(" + DEFAULT_BODIES + r")(/.*)?$",
     r"^threads/",
     r"^dir/memory/(lookup|batch)/handles:1000000(/|$)",
+    # The store's own get apart from signing, and the signed lookup, on LMDB
+    # at 1 M and 10 M handles (100 M: --full).
+    r"^dir/(memory|lmdb)/get/handles:1000000$",
+    r"^dir/lmdb/(get|lookup)/handles:(1000000|10000000)$",
+    # encrypt on the backend's CSPRNG, beside the deterministic generator.
+    r"^encrypt/[^/]+/[^/]+/dev:(1|8)/body:64/rng:os$",
     r"^dir/verify/",
 ]
 
 
-def needed_floors(names):
+# The instruction-count gate (bench_instr.py, scripts/bench --gate): every
+# core path at 1 and 8 devices, 64 B and 1 KiB bodies, on every backend and
+# suite, and every primitive floor except the 16 KiB sizes.
+GATE_PATTERNS = [
+    r"^encrypt/[^/]+/[^/]+/dev:(1|8)/body:(64|1024)$",
+    r"^decrypt/[^/]+/[^/]+/body:(64|1024)$",
+    r"^prim/",
+]
+GATE_EXCLUDE = r"/(16384|16400)(/|$)"
+
+
+# Run in registration order, unpinned (see --split).
+ORDERED_PREFIXES = ("dir/", "threads/")
+
+
+def needed_floors(names, recipes):
     """prim/ names the encrypt/decrypt benchmarks among `names` divide by,
-    plus the directory's sign/verify floors for dir/ benchmarks."""
+    plus the directory's sign/verify floors for dir/ benchmarks, from the
+    library's recipes (imcore-bench --imc_recipes)."""
     out = set()
     for n in names:
         for path in ("encrypt", "decrypt"):
             m = br.RE[path].match(n)
-            if m and m["s"] in br.SUITES:
+            if m:
                 k = int(m["n"]) if path == "encrypt" else 1
-                for _, p in br.recipe(path, m["s"], k, int(m["B"])):
+                for _, p in br.recipe(recipes, path, m["s"], k, int(m["B"])) or []:
                     out.add(f"prim/{m['b']}/{p}")
         m = br.RE["threads"].match(n)
-        if m and m["s"] in br.SUITES and m["t"] == "1":
+        if m and m["t"] == "1":
             k = int(m["n"]) if m["n"] else 1
-            for _, p in br.recipe(m["path"], m["s"], k, int(m["B"])):
+            for _, p in br.recipe(recipes, m["path"], m["s"], k, int(m["B"])) or []:
                 out.add(f"prim/{m['b']}/{p}")
         m = br.RE["dirverify"].match(n)
         if m:
-            out.add(f"prim/{m['b']}/ed25519-verify/{br.DIR_ENTRY_SIGN}")
-        if br.RE["dir"].match(n):
-            out.add(f"prim/*/ed25519-sign/{br.DIR_ENTRY_SIGN}")
+            out.update(f"prim/{m['b']}/{p}" for _, p in recipes.get("dir/verify", []))
+        if br.RE["dir"].match(n) or br.RE["dirget"].match(n):
+            out.update(f"prim/*/{p}" for _, p in recipes.get("dir/lookup", []))
     return out
+
+
+def select(names, suite, filter_rx, floors, recipes):
+    """The names of `names` (every benchmark of the binary) in suite default,
+    full, gate or filter (regex filter_rx), plus the floors their ratios
+    need (always for default and gate, else when `floors`)."""
+    if suite == "full":
+        return list(names)
+    if suite == "auto-profile":  # what auto's choices are made from
+        rx = re.compile(r"^prim/[^/]+/" + GENERIC_FLOOR)
+        return [n for n in names if rx.search(n) and not n.startswith("prim/auto/")]
+    if suite in ("default", "gate"):
+        pats = DEFAULT_PATTERNS if suite == "default" else GATE_PATTERNS
+        rx = re.compile("|".join(f"({p})" for p in pats))
+    else:
+        rx = re.compile(filter_rx)
+    chosen = [n for n in names if rx.search(n)]
+    if chosen and (suite != "filter" or floors):
+        need = needed_floors(chosen, recipes)
+        first = next((n.split("/")[1] for n in names if n.startswith("prim/")), None)
+        need = {f.replace("prim/*/", f"prim/{first}/") for f in need} if first else need
+        chosen += [n for n in names if n in need and n not in chosen]
+    if suite == "gate":
+        chosen = [n for n in chosen if not re.search(GATE_EXCLUDE, n)]
+    return chosen
 
 
 def ere_escape(s):
@@ -86,34 +140,49 @@ def exact(names):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--suite", choices=("default", "full", "filter"), default="default")
+    ap.add_argument("--suite", choices=("default", "full", "filter", "gate", "auto-profile"),
+                    default="default")
     ap.add_argument("--filter", default="", help="regex (google-benchmark syntax) for --suite filter")
     ap.add_argument("--no-floors", action="store_true", help="do not add the floors to a filter")
+    ap.add_argument("--recipes", metavar="FILE",
+                    help="the binary's cost recipes (imcore-bench --imc_recipes), for the floors")
+    ap.add_argument("--split", action="store_true",
+                    help="print two exact-name regexes, then the count: the benchmarks to "
+                         "run in random order on one pinned CPU, and those to run in "
+                         "registration order without pinning (dir/: one directory is built "
+                         "for several benchmarks in a row; threads/: several CPUs); an empty "
+                         "line for an empty part")
     args = ap.parse_args()
 
     names = [line.strip() for line in sys.stdin if line.strip()]
-    if args.suite == "full":
+    if args.suite == "full" and not args.split:
         print(".")
         print(len(names))
         return 0
-    if args.suite == "default":
-        rx = re.compile("|".join(f"({p})" for p in DEFAULT_PATTERNS))
-        chosen = [n for n in names if rx.search(n)]
-    else:
-        try:
-            rx = re.compile(args.filter)
-        except re.error as e:
-            print(f"bench_select: bad --filter regex: {e}", file=sys.stderr)
-            return 2
-        chosen = [n for n in names if rx.search(n)]
+    recipes = {}
+    if args.recipes:
+        with open(args.recipes, encoding="utf-8") as f:
+            recipes = br.parse_recipes(line.rstrip("\n").split("\t", 1) for line in f
+                                       if "\t" in line)
+    try:
+        chosen = select(names, args.suite, args.filter, not args.no_floors, recipes)
+    except re.error as e:
+        print(f"bench_select: bad --filter regex: {e}", file=sys.stderr)
+        return 2
     if not chosen:
         print("bench_select: no benchmark matches", file=sys.stderr)
         return 1
-    if args.suite == "default" or not args.no_floors:
-        floors = needed_floors(chosen)
-        first = next((n.split("/")[1] for n in names if n.startswith("prim/")), None)
-        floors = {f.replace("prim/*/", f"prim/{first}/") for f in floors} if first else floors
-        chosen += [n for n in names if n in floors and n not in chosen]
+    if args.split:
+        ordered = [n for n in chosen if n.startswith(ORDERED_PREFIXES)]
+        free = [n for n in chosen if not n.startswith(ORDERED_PREFIXES)]
+        print(exact(free) if free else "")
+        print(exact(ordered) if ordered else "")
+        print(len(chosen))
+        return 0
+    if args.suite in ("gate", "auto-profile"):
+        print(exact(chosen))
+        print(len(chosen))
+        return 0
     # google-benchmark takes one regex: the default patterns plus the exact
     # floors, or the user's filter plus the exact floors.
     base = "|".join(f"({p})" for p in DEFAULT_PATTERNS) if args.suite == "default" \

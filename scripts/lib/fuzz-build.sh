@@ -3,6 +3,7 @@
 #   build/h-fuzz              libFuzzer, ASan+UBSan (the `fuzz` preset)
 #   build/h-fuzz-afl          AFL++ persistent mode, ASan+UBSan
 #   build/h-fuzz-afl-cmplog   the same with AFL_LLVM_CMPLOG=1 (afl-fuzz -c)
+#   build/h-fuzz-msan         libFuzzer, MemorySanitizer (deps: scripts/lib/msan-deps.sh)
 #   build/h-fuzz-replay       plain replay drivers and the corpus generator
 #   build/h-fuzz-cov          replay drivers with clang source coverage
 #                             (scripts/fuzz-coverage)
@@ -17,7 +18,7 @@ imc_fuzz_targets() {
     if [ -f "$imc_fuzz_root/core/include/imcore/dir.h" ] &&
        [ -f "$imc_fuzz_root/core/include/imcore/dircache.h" ] &&
        [ -f "$imc_fuzz_root/fuzz/fuzz_dir_ops.c" ]; then
-        for t in dir_response_parse dir_update_parse dir_ops; do echo "$t"; done
+        for t in dir_response_parse dir_update_parse dir_ops dir_malicious dir_serve; do echo "$t"; done
     fi
 }
 
@@ -33,6 +34,20 @@ imc_fuzz_configure() {
             args=(-DIMC_FUZZ_ENGINE=afl -DCMAKE_C_COMPILER=afl-clang-fast -DCMAKE_CXX_COMPILER=afl-clang-fast++) ;;
         afl-cmplog) dir=build/h-fuzz-afl-cmplog
             args=(-DIMC_FUZZ_ENGINE=afl -DIMC_FUZZ_CMPLOG=ON -DCMAKE_C_COMPILER=afl-clang-fast -DCMAKE_CXX_COMPILER=afl-clang-fast++) ;;
+        msan) dir=build/h-fuzz-msan
+            # libFuzzer + MemorySanitizer over the dependencies that
+            # scripts/lib/msan-deps.sh built from Debian's sources; only the
+            # libsodium and OpenSSL backends (the others would need their own
+            # instrumented builds).
+            local deps="$imc_fuzz_root/build/msan-deps" msan="-fsanitize=memory -fsanitize-memory-track-origins -fno-omit-frame-pointer"
+            export PKG_CONFIG_PATH="$deps/lib/pkgconfig"
+            args=(-DIMC_FUZZ_ENGINE=libfuzzer -DIMC_FUZZ_SANITIZE=OFF
+                  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++
+                  "-DCMAKE_C_FLAGS=$msan" "-DCMAKE_CXX_FLAGS=$msan"
+                  "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=memory"
+                  -DOPENSSL_ROOT_DIR="$deps" -DOPENSSL_USE_STATIC_LIBS=TRUE
+                  -DIMC_WITH_WOLFSSL=OFF -DIMC_WITH_GCRYPT=OFF -DIMC_WITH_NETTLE=OFF
+                  -DIMC_WITH_MBEDTLS=OFF) ;;
         replay) dir=build/h-fuzz-replay
             args=(-DIMC_FUZZ_ENGINE=replay) ;;
         coverage) dir=build/h-fuzz-cov

@@ -327,6 +327,18 @@ imc_status imc_dircache_apply(imc_dircache *c, imc_dir_change *changes, size_t c
         st = IMC_ERR_LIMIT;
     if (st == IMC_OK) {
         c->generation++;
+        /* Every handle of the response already cached is kept: mark them
+         * all before a new handle picks a victim (else a handle later in
+         * the response could be evicted, then re-added with its removals
+         * lost, or leave no slot at all). */
+        off = 0;
+        for (size_t i = 0; i < r.count; i++) {
+            if (imc_dir_response_next(e, &off, &r) != IMC_OK)
+                break; /* cannot happen: the same bytes parsed in pass 1 */
+            slot *s = find_slot(c, e->rec.handle, e->rec.handle_len);
+            if (s != NULL)
+                s->touched = c->generation;
+        }
         size_t n = 0;
         off = 0;
         for (size_t i = 0; i < r.count; i++) {

@@ -1,0 +1,126 @@
+/* Seed generator for the kt targets (kt_note, kt_proof): genuine notes,
+ * proofs, states and evidence of the fixed world in fuzz_kt_world.h.
+ *
+ *   imc_gen_kt_corpus OUTDIR    writes OUTDIR/kt_note/* and OUTDIR/kt_proof/*
+ *
+ * Ed25519 is deterministic, so the seeds are byte-for-byte reproducible. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "fuzz_kt_world.h"
+
+static const char *outdir;
+
+static void put(const char *target, const char *name, uint8_t sel, const void *p, size_t n)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s", outdir);
+    FUZZ_CHECK(mkdir(path, 0755) == 0 || errno == EEXIST, "mkdir %s", path);
+    snprintf(path, sizeof path, "%s/%s", outdir, target);
+    FUZZ_CHECK(mkdir(path, 0755) == 0 || errno == EEXIST, "mkdir %s", path);
+    snprintf(path, sizeof path, "%s/%s/%s", outdir, target, name);
+    FILE *f = fopen(path, "wb");
+    FUZZ_CHECK(f != NULL, "cannot write %s", path);
+    if (sel != 0xff)
+        FUZZ_CHECK(fputc(sel, f) == sel, "write %s", path);
+    FUZZ_CHECK(n == 0 || fwrite(p, 1, n, f) == n, "write %s", path);
+    FUZZ_CHECK(fclose(f) == 0, "close %s", path);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: imc_gen_kt_corpus OUTDIR\n");
+        return 2;
+    }
+    outdir = argv[1];
+    const kt_world *w = kt_world_get();
+    static char note[IMC_KT_MAX_NOTE_BYTES];
+    char name[64];
+    size_t len;
+    /* Notes: both views at several sizes, with 0..3 cosignatures. */
+    static const struct { int v; uint64_t size; int cos; } notes[] = {
+        {0, 7, 2}, {0, 7, 3}, {0, 7, 0}, {0, 5, 2}, {0, 4, 2}, {0, 6, 1},
+        {1, 5, 1}, {1, 7, 3}, {1, 9, 2}, {1, 3, 0},
+    };
+    for (size_t i = 0; i < sizeof notes / sizeof notes[0]; i++) {
+        len = kt_world_note(note, sizeof note, w, notes[i].v, notes[i].size, notes[i].cos);
+        snprintf(name, sizeof name, "%s-%llu-cos%d", notes[i].v ? "fork" : "honest",
+                 (unsigned long long)notes[i].size, notes[i].cos);
+        put("kt_note", name, 0xff, note, len);
+    }
+    char vkey[IMC_KT_VKEY_MAX];
+    FUZZ_CHECK(imc_kt_vkey_encode(vkey, &w->log) == IMC_OK, "vkey");
+    put("kt_note", "vkey-log", 0xff, vkey, strlen(vkey));
+    FUZZ_CHECK(imc_kt_vkey_encode(vkey, &w->wit[1]) == IMC_OK, "vkey");
+    put("kt_note", "vkey-witness", 0xff, vkey, strlen(vkey));
+
+    /* Log proofs of the honest log. */
+    static uint8_t buf[IMC_KT_EVIDENCE_MAX_BYTES];
+    static imc_kt_log_proof p;
+    for (uint64_t n = 1; n <= KT_HONEST; n++) {
+        for (uint64_t m = 0; m < n; m += 2) {
+            FUZZ_CHECK(imc_kt_log_prove_inclusion(&p, w->b, &w->s[0], m, n) == IMC_OK, "incl");
+            FUZZ_CHECK(imc_kt_log_proof_encode(buf, sizeof buf, &len, &p) == IMC_OK, "enc");
+            snprintf(name, sizeof name, "incl-%llu-%llu", (unsigned long long)m,
+                     (unsigned long long)n);
+            put("kt_proof", name, 0, buf, len);
+            FUZZ_CHECK(imc_kt_log_prove_consistency(&p, w->b, &w->s[0], m + 1, n) == IMC_OK,
+                       "cons");
+            FUZZ_CHECK(imc_kt_log_proof_encode(buf, sizeof buf, &len, &p) == IMC_OK, "enc");
+            snprintf(name, sizeof name, "cons-%llu-%llu", (unsigned long long)(m + 1),
+                     (unsigned long long)n);
+            put("kt_proof", name, 0, buf, len);
+        }
+    }
+    /* Index proofs: users 0..3 present, 4 and 5 absent. */
+    static imc_kt_index_proof ip;
+    for (unsigned h = 0; h < 6; h++) {
+        char handle[32];
+        uint8_t key[32];
+        int hl = snprintf(handle, sizeof handle, "user%u@example.org", h);
+        FUZZ_CHECK(imc_kt_index_key(w->b, key, (const uint8_t *)handle, (size_t)hl) == IMC_OK,
+                   "key");
+        FUZZ_CHECK(imc_kt_index_prove(&ip, NULL, &w->s[0], key) == IMC_OK, "prove");
+        FUZZ_CHECK(imc_kt_index_proof_encode(buf, sizeof buf, &len, &ip) == IMC_OK, "enc");
+        snprintf(name, sizeof name, "index-user%u", h);
+        put("kt_proof", name, 1, buf, len);
+    }
+    /* Evidence of both kinds, and a client state that keeps one. */
+    static imc_kt_client c;
+    static uint8_t proof[IMC_KT_LOG_PROOF_MAX_BYTES];
+    bool ev = false;
+    kt_world_client(&c, w);
+    len = kt_world_note(note, sizeof note, w, 1, KT_HELD, 1);
+    FUZZ_CHECK(imc_kt_client_update(&c, &ev, (const uint8_t *)note, len, NULL, 0) ==
+                       IMC_ERR_AUTH && ev,
+               "same-size evidence");
+    FUZZ_CHECK(imc_kt_client_evidence(buf, sizeof buf, &len, &c) == IMC_OK, "export");
+    put("kt_proof", "evidence-same-size", 2, buf, len);
+    FUZZ_CHECK(imc_kt_client_save(buf, sizeof buf, &len, &c) == IMC_OK, "save");
+    put("kt_proof", "client-state-evidence", 3, buf, len);
+    kt_world_client(&c, w);
+    FUZZ_CHECK(imc_kt_client_save(buf, sizeof buf, &len, &c) == IMC_OK, "save");
+    put("kt_proof", "client-state", 3, buf, len);
+    len = kt_world_note(note, sizeof note, w, 1, KT_FORK, 2);
+    size_t pl = kt_world_proof(proof, sizeof proof, w, 1, KT_HELD, KT_FORK);
+    ev = false;
+    FUZZ_CHECK(imc_kt_client_update(&c, &ev, (const uint8_t *)note, len, proof, pl) ==
+                       IMC_ERR_AUTH && ev,
+               "prefix evidence");
+    FUZZ_CHECK(imc_kt_client_evidence(buf, sizeof buf, &len, &c) == IMC_OK, "export");
+    put("kt_proof", "evidence-prefix", 2, buf, len);
+    static imc_kt_witness wi;
+    kt_world_witness(&wi, w);
+    FUZZ_CHECK(imc_kt_witness_save(buf, sizeof buf, &len, &wi) == IMC_OK, "witness save");
+    put("kt_proof", "witness-state", 4, buf, len);
+    put("kt_proof", "witness-state-empty", 4, "\x01\x00\x00", 3);
+    imc_kt_witness_wipe(&wi);
+    printf("kt seeds written to %s\n", outdir);
+    return 0;
+}
