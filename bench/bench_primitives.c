@@ -4,7 +4,7 @@
  * Names: prim/<backend>/<primitive>[/<size>][/ad:<n>|/info:<n>], e.g.
  * prim/openssl/aead-seal/chacha20poly1305/1024/ad:134. Two kinds:
  *
- *   - the generic floor (BRIEF section 7): DH, keygen, sign and verify of 64
+ *   - the generic floor: DH, keygen, sign and verify of 64
  *     bytes, AEAD at 64 B / 1 KiB / 16 KiB without AD, hashes, HKDF;
  *   - the exact calls the message paths make (docs/wire-format.md), per
  *     suite the backend supports: sign/verify of the signature input,
@@ -743,7 +743,7 @@ static const struct {
     {IMC_AEAD_AES256GCM, "aes256gcm", IMC_CAP_AES256GCM},
 };
 
-/* The generic floor: BRIEF section 7's table. */
+/* The generic floor: DH, keygen, sign and verify, AEAD, HKDF. */
 static void register_generic(seen_names *seen, const char *bname, const imc_backend *b)
 {
     const uint32_t caps = imc_backend_caps(b);

@@ -1,4 +1,4 @@
-/* Peer (b): the 2011 iMessage way (BRIEF section 2), on OpenSSL 3.0.
+/* Peer (b): the 2011 iMessage way (whole message AES-CTR, RSA-OAEP key wrap and ECDSA per device copy), on OpenSSL 3.0.
  *
  * As shipped: for every recipient device the sender encrypts the whole
  * message with AES-128-CTR under a fresh random key (no MAC), wraps that

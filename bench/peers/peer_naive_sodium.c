@@ -1,4 +1,4 @@
-/* Peer (a): the naive libsodium way (BRIEF section 7).
+/* Peer (a): the naive libsodium way (one crypto_box_seal and one signature per device copy).
  *
  * The sender makes one copy of the whole message per recipient device: it
  * seals the body to the device's X25519 key with crypto_box_seal (a fresh

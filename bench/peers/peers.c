@@ -1,4 +1,4 @@
-/* The peer baselines (BRIEF section 7): what imcore's encrypt and decrypt
+/* The peer baselines: what imcore's encrypt and decrypt
  * are compared with, measured in the same run under the same names scheme
  * (peer/<way>/{send,receive}/dev:<N>/body:<B>). */
 #include "benches.h"

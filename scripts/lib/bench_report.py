@@ -367,7 +367,7 @@ def section_peers(runs, rows, backends):
     bes = [b for b in backends if b in ("sodium", "openssl") and any(k[0] == b for k in enc)]
     bes = bes or [b for b in backends if any(k[0] == b for k in enc)]
     out += ["imcore (suite 1, `x25519-ed25519-chacha`) against the two peer designs of "
-            "BRIEF section 7, in the same run: `naive-sodium` (one `crypto_box_seal` and one "
+            "the project, in the same run: `naive-sodium` (one `crypto_box_seal` and one "
             "signature per device copy) and `imessage2011-rsa1280/rsa2048` (whole message "
             "AES-CTR-encrypted, key RSA-OAEP-wrapped and ECDSA-signed per device). Median CPU "
             "time per message; a `× <backend>` column is the peer's time divided by imcore's on "

@@ -8,7 +8,7 @@ selects (second line). Suites:
 
   default  fan-outs 1, 8, 128 and bodies 64 B and 1 KiB for every path and
            peer, the primitive floors those paths divide by, the generic
-           floor of BRIEF section 7 for sodium and openssl, thread scaling,
+           primitive floor for sodium and openssl, thread scaling,
            directory lookups at 1 M handles and client verification: under
            5 minutes on 2 cores (the 10 M-handle directories alone take
            about a minute each to build);
@@ -36,7 +36,7 @@ DEFAULT_DEVICES = "1|8|128"
 DEFAULT_BODIES = "64|1024"
 
 # Every name of the default suite matches one of these.
-# The generic floor of BRIEF section 7 (also what the auto backend reads
+# The generic primitive floor (also what the auto backend reads
 # from a results file, IMC_AUTO_PROFILE), after prim/<backend>/.
 GENERIC_FLOOR = (r"(x25519-keygen|x25519-derive|ed25519-keygen|p256-keygen|p256-ecdh|"
                  r"ed25519-(sign|verify)/64|ecdsa-p256-(sign|verify)/64|sha256/64|hmac-sha256/64|"
