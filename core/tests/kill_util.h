@@ -1,5 +1,5 @@
-/* Shared by the kill -9 tests of the directory (test_dir_kill,
- * test_dir_client_kill): a child reports each completed step as a
+/* Shared by the kill -9 tests (test_dir_kill, test_dir_client_kill,
+ * test_replay_kill): a child reports each completed step as a
  * sequence number on a pipe; the parent waits a random moment and kills
  * it. Include after test.h (it CHECKs). */
 #ifndef IMCORE_KILL_UTIL_H

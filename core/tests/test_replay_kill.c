@@ -10,6 +10,7 @@
  * LMDB's writer lock left by a killed process are released. */
 #include "tmpdir.h" /* first: it sets _POSIX_C_SOURCE */
 #include "msg_fixture.h"
+#include "kill_util.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -59,42 +60,6 @@ static void child(const imc_backend *b, const fx_party *p, const char *dir, uint
 }
 
 /* ---- Parent -------------------------------------------------------------------- */
-
-static uint64_t g_rand;
-static uint64_t next_rand(void)
-{
-    g_rand = g_rand * 6364136223846793005ull + 1442695040888963407ull;
-    return g_rand >> 33;
-}
-
-static void sleep_ms(uint64_t ms)
-{
-    struct timespec t = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&t, &t) != 0 && errno == EINTR) {
-    }
-}
-
-/* Reads reports until `want` more arrived or timeout_ms passed (want 0:
- * until EOF); returns the last k seen (or last). */
-static uint64_t read_reports(int fd, uint64_t last, size_t want, int timeout_ms, size_t *got)
-{
-    uint64_t k;
-    size_t have = 0;
-    for (;;) {
-        if (want != 0 && have >= want)
-            break;
-        struct pollfd pf = {fd, POLLIN, 0};
-        if (poll(&pf, 1, want != 0 ? timeout_ms : 10000) <= 0)
-            break;
-        if (read(fd, &k, sizeof k) != (ssize_t)sizeof k)
-            break; /* EOF: the child is dead */
-        CHECK(k == last + 1);
-        last = k;
-        have++;
-    }
-    *got += have;
-    return last;
-}
 
 /* What the reopened state says about message k (check only: no change). */
 static imc_status state_of(const imc_replay *r, const fx_party *p, const imc_backend *b,
