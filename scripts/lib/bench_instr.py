@@ -57,6 +57,11 @@ LIMITS = [
 TOP = {"encrypt": "imc_msg_encrypt", "decrypt": "imc_msg_decrypt"}
 # prim/<backend>/<name...>: the crypto.h function its loop calls.
 PRIM_FN = [
+    # The prepared-key floors (a key imported once, docs/backends.md).
+    ("x25519-derive-prepared", "imc_crypto_x25519_prepared"),
+    ("p256-ecdh-prepared", "imc_crypto_p256_ecdh_prepared"),
+    ("ed25519-sign-prepared", "imc_crypto_ed25519_sign_prepared"),
+    ("ecdsa-p256-sign-prepared", "imc_crypto_ecdsa_p256_sign_prepared"),
     ("x25519-keygen", "imc_crypto_x25519_keygen"), ("x25519-derive", "imc_crypto_x25519"),
     ("ed25519-keygen", "imc_crypto_ed25519_keygen"),
     ("p256-keygen", "imc_crypto_p256_keygen"), ("p256-ecdh", "imc_crypto_p256_ecdh"),
