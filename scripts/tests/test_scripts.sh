@@ -73,7 +73,8 @@ grep -q "npm ci" "$root/scripts/setup" && fail "setup runs npm (Debian packages 
 # A filtered benchmark run's report: only the plots it has data for, no
 # gnuplot error, no link to a plot that was not drawn.
 if command -v gnuplot >/dev/null; then
-    src=$(ls -t "$root"/results/*-*.json 2>/dev/null | grep -v fuzz | head -n 1)
+    # A google-benchmark run: results/<UTC date and time>-<cpu model>.json.
+    src=$(ls -t "$root"/results/[0-9]*T*Z-*.json 2>/dev/null | head -n 1)
     if [ -n "$src" ]; then
         python3 - "$src" sub.json <<'PY'
 import json, sys
