@@ -1,7 +1,7 @@
 /* Seed generator for the kt targets (kt_note, kt_proof): genuine notes,
  * proofs, states and evidence of the fixed world in fuzz_kt_world.h.
  *
- *   imc_gen_kt_corpus OUTDIR    writes OUTDIR/kt_note/* and OUTDIR/kt_proof/*
+ *   imc_gen_kt_corpus OUTDIR    writes files under OUTDIR/kt_note and OUTDIR/kt_proof
  *
  * Ed25519 is deterministic, so the seeds are byte-for-byte reproducible. */
 #define _POSIX_C_SOURCE 200809L
