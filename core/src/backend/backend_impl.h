@@ -96,6 +96,24 @@ struct imc_backend {
                                              void *pk, const uint8_t *msg, size_t msg_len);
 };
 
+/* RFC 7748's decoding of X25519 inputs, for the libraries whose raw
+ * scalar multiplication takes them as they are: k = the clamped scalar,
+ * u = the u-coordinate with bit 255 cleared. The caller wipes k. */
+static inline void imc_x25519_decode(uint8_t k[IMC_X25519_SECRET_BYTES],
+                                     uint8_t u[IMC_X25519_PUBLIC_BYTES],
+                                     const uint8_t sk[IMC_X25519_SECRET_BYTES],
+                                     const uint8_t pk[IMC_X25519_PUBLIC_BYTES])
+{
+    for (size_t i = 0; i < IMC_X25519_SECRET_BYTES; i++) {
+        k[i] = sk[i];
+        u[i] = pk[i];
+    }
+    k[0] &= 248;
+    k[31] &= 127;
+    k[31] |= 64;
+    u[31] &= 127;
+}
+
 /* The composite "auto" (auto.c): each primitive on the fastest of the
  * other backends in the registry. */
 #define IMC_WITH_AUTO 1

@@ -60,12 +60,7 @@ static int blind_rng(void *ctx, unsigned char *out, size_t len)
 static imc_status x25519_mul(uint8_t out[32], const uint8_t sk[32], const uint8_t u[32])
 {
     uint8_t k[32], ub[32];
-    memcpy(k, sk, sizeof k);
-    k[0] &= 248;
-    k[31] &= 127;
-    k[31] |= 64;
-    memcpy(ub, u, sizeof ub);
-    ub[31] &= 127;
+    imc_x25519_decode(k, ub, sk, u);
     mbedtls_ecp_group grp;
     mbedtls_ecp_point P, R;
     mbedtls_mpi d;

@@ -72,12 +72,7 @@ static imc_status wolf_random(uint8_t *out, size_t len) { return imc_sysrand(out
 static imc_status x25519_mul(uint8_t out[32], const uint8_t sk[32], const uint8_t u[32])
 {
     uint8_t k[32], ub[32];
-    memcpy(k, sk, sizeof k);
-    k[0] &= 248;
-    k[31] &= 127;
-    k[31] |= 64;
-    memcpy(ub, u, sizeof ub);
-    ub[31] &= 127;
+    imc_x25519_decode(k, ub, sk, u);
     int rc = wc_curve25519_generic(32, out, 32, k, 32, ub);
     imc_wipe(k, sizeof k);
     if (rc != 0) {
