@@ -8,8 +8,11 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "imcore/backend.h"
 
 /* The kill timing: seeded by the caller (and printed, to reproduce). */
 static uint64_t g_rand;
@@ -17,6 +20,24 @@ static inline uint64_t next_rand(void)
 {
     g_rand = g_rand * 6364136223846793005ull + 1442695040888963407ull;
     return g_rand >> 33;
+}
+
+/* Seeds the kill timing from the clock and the pid, and prints the seed. */
+static inline void kill_seed(void)
+{
+    g_rand = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 20);
+    printf("  kill-timing seed %llu\n", (unsigned long long)g_rand);
+}
+
+/* The backend the kill tests run on: libsodium, else OpenSSL; NULL (and a
+ * failed CHECK) if neither is built. */
+static inline const imc_backend *kill_backend(void)
+{
+    const imc_backend *b = imc_backend_get("sodium");
+    if (b == NULL)
+        b = imc_backend_get("openssl");
+    CHECK(b != NULL);
+    return b;
 }
 
 static inline void sleep_ms(uint64_t ms)

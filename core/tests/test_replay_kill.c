@@ -135,14 +135,10 @@ static uint64_t round_trip(const imc_backend *b, const fx_party *p, const char *
 
 int main(void)
 {
-    const imc_backend *b = imc_backend_get("sodium");
-    if (b == NULL)
-        b = imc_backend_get("openssl");
-    CHECK(b != NULL);
+    const imc_backend *b = kill_backend();
     if (b == NULL)
         return imc_test_end();
-    g_rand = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 20);
-    printf("  kill-timing seed %llu\n", (unsigned long long)g_rand);
+    kill_seed();
     fx_party p;
     CHECK_OK(fx_party_init(&p, b, IMC_SUITE_X25519_ED25519_CHACHA20POLY1305, 1, "alice", SEED, 1));
     char dir[512];
