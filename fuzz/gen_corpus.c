@@ -527,6 +527,62 @@ static void gen_dir(void)
         4, 6, 1, 7, 1, 0, 5, 1, 0, 6, 0, 200, 0, 0, 2, 3, 0x80, 0, 7, 8, 0, 4, 6, 1,
     };
     put("dir_ops", "multi", seq_multi, sizeof seq_multi);
+
+    /* dir_malicious: a cache byte, then 12-byte responses [r0 r1 r2, then
+     * 3 bytes per entry] (layout in fuzz_dir_malicious.c). An honest
+     * history with account key changes, then lies. */
+    static const uint8_t lie_honest[] = {
+        2, /* capacity 3, in memory */
+        0x00, 3, 0x46, 0x02, 0x03, 0, 0, 0, 0, 0, 0, 0,          /* h0 epoch 1 */
+        0x04, 3, 0x46, 0x02, 0x01, 0, 0, 0, 0, 0, 0, 0,          /* h1 epoch 1 */
+        0x00, 3, 0x46, 0x02, 0x27, 0, 0, 0, 0, 0, 0, 0,          /* h0 epoch 2: added, changed */
+        0x02, 3, 0x46, 0x01, 0x27, 0, 0x02, 0x1f, 0, 0x04, 0x01, 0, /* all three handles */
+        0x00, 3, 0x46, 0x2a, 0x07, 0x00, 0, 0, 0, 0, 0, 0,       /* h0 account rotated 0 -> 1 */
+        0x00, 0x13, 0x46, 0x52, 0x01, 0, 0, 0, 0, 0, 0, 0,       /* h0 reset to key 2, accepted */
+        0x00, 3, 0x46, 0x32, 0x03, 0x02, 0, 0, 0, 0, 0, 0,       /* rotation signed by a stale key */
+    };
+    put("dir_malicious", "honest", lie_honest, sizeof lie_honest);
+    static const uint8_t lie_rollback[] = {
+        0, /* capacity 1: eviction */
+        0x00, 3, 0x46, 0x02, 0x03, 0, 0, 0, 0, 0, 0, 0, /* h0 epoch 1 */
+        0x00, 2, 0x46, 0x00, 0x03, 0, 0, 0, 0, 0, 0, 0, /* h0 rolled back */
+        0x00, 2, 0x46, 0x01, 0x01, 0, 0, 0, 0, 0, 0, 0, /* h0 forked at its epoch */
+        0x00, 3, 0x46, 0x02, 0x03, 0, 0, 0, 0, 0, 0, 0, /* h0 epoch 2 */
+        0x00, 2, 0x46, 0x81, 0x03, 0, 0, 0, 0, 0, 0, 0, /* fork: another previous list */
+        0x00, 2, 0x46, 0x09, 0x03, 0, 0, 0, 0, 0, 0, 0, /* fork: another account key */
+        0x00, 3, 0x46, 0x62, 0x03, 0, 0, 0, 0, 0, 0, 0, /* list signed by a wrong key */
+        0x10, 3, 0x46, 0x02, 0x03, 0, 0, 0, 0, 0, 0, 0, /* entry signed by a wrong key */
+        0x04, 0, 0x46, 0x02, 0x01, 0, 0, 0, 0, 0, 0, 0, /* global rollback */
+        0x04, 4, 0x46, 0x06, 0x01, 0, 0, 0, 0, 0, 0, 0, /* h1 evicts h0, versions omitted */
+        0x00, 2, 0x46, 0x00, 0x03, 0, 0, 0, 0, 0, 0, 0, /* h0 again, below what was evicted */
+        0x01, 2, 0x0e, 0x02, 0x03, 0, 0x02, 0x01, 0, 0, 0, 0, /* two handles, capacity 1 */
+        0x00, 2, 0xd0, 0x04, 0x03, 0, 0, 0, 0, 0, 0, 0, /* expired */
+        0x80, 2, 0x46, 0x05, 0x03, 0, 0, 0, 0, 0, 0, 0, /* epoch 0 with a list */
+    };
+    put("dir_malicious", "rollback-fork-evict", lie_rollback, sizeof lie_rollback);
+    static const uint8_t lie_persistent[] = {
+        0x0d, /* capacity 2, own handle 0, persistent */
+        0x00, 0x0b, 0x46, 0x02, 0x03, 0, 0, 0, 0, 0, 0, 0,          /* h0, reopened */
+        0x05, 0x0b, 0x46, 0x02, 0x01, 0, 0x02, 0x01, 0, 0, 0, 0,    /* h1 h2: limit */
+        0x04, 0x0b, 0x46, 0x02, 0x01, 0, 0, 0, 0, 0, 0, 0,          /* h1, reopened */
+        0x08, 0x0b, 0x46, 0x02, 0x01, 0, 0, 0, 0, 0, 0, 0,          /* h2: limit (no eviction) */
+        0x00, 0x23, 0x46, 0x52, 0x01, 0, 0, 0, 0, 0, 0, 0,          /* h0 reset, accept h1 */
+        0x00, 0x1b, 0x46, 0x01, 0x01, 0, 0, 0, 0, 0, 0, 0,          /* accept h0, reopened */
+    };
+    put("dir_malicious", "persistent", lie_persistent, sizeof lie_persistent);
+
+    /* dir_serve: [op, a, b] (layout in fuzz_dir_serve.c). Registers that
+     * grow the store, lookups, rotations, revocations (one refused), a
+     * stale epoch, a wrong account key, account rotation and reset, raw
+     * bytes. */
+    static const uint8_t serve_seq[] = {
+        2, 0, 0,    2, 0, 1,    2, 1, 0,    2, 2, 0,    2, 3, 0,    2, 4, 0,
+        2, 5, 0,    2, 6, 0,    2, 7, 0,    2, 8, 0,    2, 9, 0,    1, 0x0f, 0xff,
+        3, 0, 1,    3, 0, 2,    3, 1, 2,    2, 0, 0x80, 2, 0, 0x42, 1, 0, 3,
+        4, 0, 0,    2, 0, 3,    4, 1, 0x40, 5, 1, 2,    3, 1, 4,    1, 0, 3,
+        0, 5, 0,    1, 'Q', 0,  0, 4, 1,    1, 0, 1,    0, 2, 0,
+    };
+    put("dir_serve", "grow-lookup-update", serve_seq, sizeof serve_seq);
 }
 
 /* ---- Replay state ------------------------------------------------------- */
