@@ -25,12 +25,14 @@
  * a refused request changes neither directory (digest); a response parses,
  * every entry verifies under the directory key, its device list under the
  * account key it names, and equals the stored record; after every
- * operation imc_dir_check passes and both digests are equal. */
+ * operation imc_dir_check passes and both digests are equal; an applied
+ * update is judged by the document (fuzz_dir_judge_update). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuzz_common.h"
+#include "fuzz_dirforge.h"
 #include "imcore/dir.h"
 #include "imcore/util.h"
 
@@ -131,14 +133,19 @@ static imc_status serve(size_t len)
     uint8_t before[32], after[32], tw[32];
     digest(before, &dir);
     size_t n1 = 0, n2 = 0;
-    imc_status s1 = imc_dir_serve(out, sizeof out, &n1, &dir, NOW, msg, len);
-    imc_status s2;
     static imc_dir_request req;
     static imc_dir_update_msg upd;
+    static imc_dir_record rec_before, rec_after;
+    bool is_update = imc_dir_parse_update(&upd, msg, len) == IMC_OK;
+    if (is_update)
+        FUZZ_CHECK(imc_dir_get(&rec_before, &dir, upd.handle.bytes, upd.handle.len) == IMC_OK,
+                   "get");
+    imc_status s1 = imc_dir_serve(out, sizeof out, &n1, &dir, NOW, msg, len);
+    imc_status s2;
     if (imc_dir_parse_request(&req, msg, len) == IMC_OK) {
         s2 = imc_dir_lookup_batch(out2, sizeof out2, &n2, &twin, NOW, req.handles, req.count);
         fuzz_count("dir_serve.lookup");
-    } else if (imc_dir_parse_update(&upd, msg, len) == IMC_OK) {
+    } else if (is_update) {
         s2 = imc_dir_update(out2, sizeof out2, &n2, &twin, NOW, msg, len);
         fuzz_count(s2 == IMC_OK ? "dir_serve.update-ok" : "dir_serve.update-refused");
     } else {
@@ -155,6 +162,11 @@ static imc_status serve(size_t len)
     } else {
         FUZZ_CHECK(n1 == n2 && memcmp(out, out2, n1) == 0, "serve and the direct call differ");
         check_response(out, n1);
+        if (is_update) {
+            FUZZ_CHECK(imc_dir_get(&rec_after, &dir, upd.handle.bytes, upd.handle.len) == IMC_OK,
+                       "get");
+            fuzz_dir_judge_update(dir_pk, &rec_before, &rec_after, &upd);
+        }
     }
     FUZZ_CHECK(imc_dir_check(&dir) == IMC_OK, "imc_dir_check fails");
     digest(tw, &twin);

@@ -671,3 +671,151 @@ size_t fuzz_mutate_dir_update(uint8_t *data, size_t size, size_t max_size, unsig
     size_t n = write_update(data, max_size, &sg);
     return n != 0 ? n : bytes(data, size, max_size, bytes_ctx);
 }
+
+/* ---- Judging an applied update ------------------------------------------ */
+
+/* The list's signed bytes LB (docs/directory-format.md), by the writer
+ * here; its length, 0 if it does not encode. */
+static size_t list_signed_bytes(uint8_t *out, size_t cap, const imc_dir_record *rec)
+{
+    static imc_dir_record copy;
+    copy = *rec;
+    imc_writer w;
+    imc_wire_writer_init(&w, out, cap);
+    signing keep = {false, false};
+    put_list(&w, &copy, &keep);
+    size_t len = 0;
+    if (imc_wire_writer_finish(&w, &len) != IMC_OK)
+        return 0;
+    return len - IMC_ED25519_SIGNATURE_BYTES *
+                     (rec->key_change == IMC_DIR_KEY_ROTATED ? 2u : 1u);
+}
+
+static bool ed25519_ok(const uint8_t sig[64], const uint8_t pk[32], const char *label,
+                       const uint8_t *prefix, size_t prefix_len, const uint8_t *msg, size_t len)
+{
+    static uint8_t in[64 + 32 + IMC_DIR_UPDATE_MAX_BYTES];
+    size_t ll = strlen(label);
+    if (ll + prefix_len + len > sizeof in)
+        return false;
+    memcpy(in, label, ll);
+    if (prefix_len != 0)
+        memcpy(in + ll, prefix, prefix_len);
+    memcpy(in + ll + prefix_len, msg, len);
+    return imc_crypto_ed25519_verify(fuzz_backend_for(1), sig, pk, in, ll + prefix_len + len) ==
+           IMC_OK;
+}
+
+static bool same_devices(const imc_device_public *a, size_t an, const imc_device_public *b,
+                         size_t bn)
+{
+    if (an != bn)
+        return false;
+    for (size_t i = 0; i < an; i++)
+        if (a[i].suite != b[i].suite || a[i].device_id != b[i].device_id ||
+            memcmp(a[i].dh_pk, b[i].dh_pk, sizeof a[i].dh_pk) != 0 ||
+            memcmp(a[i].sig_pk, b[i].sig_pk, sizeof a[i].sig_pk) != 0)
+            return false;
+    return true;
+}
+
+void fuzz_dir_judge_update(const uint8_t dir_pk_in[32], const imc_dir_record *before,
+                           const imc_dir_record *after, const imc_dir_update_msg *u)
+{
+    static uint8_t lb[IMC_DIR_LIST_MAX_BYTES], prev[IMC_DIR_LIST_MAX_BYTES];
+    static imc_dir_record want;
+    const imc_dir_record *l = &u->list;
+    FUZZ_CHECK(u->epoch == before->epoch && after->epoch == before->epoch + 1,
+               "applied update at epoch %llu: the handle went %llu -> %llu",
+               (unsigned long long)u->epoch, (unsigned long long)before->epoch,
+               (unsigned long long)after->epoch);
+    FUZZ_CHECK(same_devices(after->devices, after->device_count, l->devices, l->device_count) &&
+                   after->key_change == l->key_change &&
+                   memcmp(after->account_pk, l->account_pk, 32) == 0 &&
+                   memcmp(after->prev_hash, l->prev_hash, sizeof l->prev_hash) == 0 &&
+                   memcmp(after->list_sig, l->list_sig, sizeof l->list_sig) == 0,
+               "the stored record is not the update's list");
+    /* Chained to the list it replaces. */
+    if (before->epoch != 0) {
+        size_t pn = list_signed_bytes(prev, sizeof prev, before);
+        FUZZ_CHECK(pn != 0, "the previous list does not encode");
+        pn += IMC_ED25519_SIGNATURE_BYTES * (before->key_change == IMC_DIR_KEY_ROTATED ? 2u : 1u);
+        uint8_t h[IMC_SHA256_BYTES];
+        FUZZ_CHECK(imc_crypto_sha256(fuzz_backend_for(1), h, prev, pn) == IMC_OK, "sha256");
+        FUZZ_CHECK(memcmp(h, l->prev_hash, sizeof h) == 0,
+                   "applied list does not name the hash of the list it replaces");
+    }
+    /* Signed by the account key it names; the key is the held one unless
+     * the op changes it (a rotation signed by the held key too). */
+    size_t n = list_signed_bytes(lb, sizeof lb, l);
+    FUZZ_CHECK(n != 0, "the applied list does not encode");
+    FUZZ_CHECK(ed25519_ok(l->list_sig, l->account_pk, "imcore/v2/dir-list", NULL, 0, lb, n),
+               "applied list is not signed by the account key it names");
+    bool same_key = before->epoch != 0 && memcmp(l->account_pk, before->account_pk, 32) == 0;
+    switch (u->op) {
+    case IMC_DIR_OP_ACCOUNT_ROTATE:
+        FUZZ_CHECK(l->key_change == IMC_DIR_KEY_ROTATED && !same_key &&
+                       ed25519_ok(l->rotate_sig, before->account_pk, "imcore/v2/dir-list-rotate",
+                                  NULL, 0, lb, n),
+                   "account rotation applied without a rotation signature by the held key");
+        break;
+    case IMC_DIR_OP_ACCOUNT_RESET:
+        FUZZ_CHECK(l->key_change == IMC_DIR_KEY_NEW && before->epoch != 0,
+                   "account reset applied at epoch 0 or without a new key");
+        break;
+    default:
+        FUZZ_CHECK(before->epoch == 0 ? l->key_change == IMC_DIR_KEY_NEW &&
+                                            u->op == IMC_DIR_OP_REGISTER
+                                      : l->key_change == IMC_DIR_KEY_SAME && same_key,
+                   "op %u applied with another account key than the held one", u->op);
+        break;
+    }
+    /* Exactly the op's change to the devices. */
+    want = *before;
+    long at = -1;
+    for (size_t i = 0; i < want.device_count; i++)
+        if (want.devices[i].device_id == u->target_id)
+            at = (long)i;
+    switch (u->op) {
+    case IMC_DIR_OP_REGISTER:
+        FUZZ_CHECK(at < 0 && want.device_count < IMC_MAX_DEVICES_PER_HANDLE,
+                   "register applied for a listed device");
+        want.devices[want.device_count++] = u->device;
+        tidy_devices(&want);
+        break;
+    case IMC_DIR_OP_ROTATE:
+        FUZZ_CHECK(at >= 0, "rotate applied to a device not listed");
+        want.devices[at] = u->device;
+        break;
+    case IMC_DIR_OP_REVOKE:
+        FUZZ_CHECK(at >= 0, "revoke applied to a device not listed");
+        memmove(&want.devices[at], &want.devices[at + 1],
+                (want.device_count - (size_t)at - 1) * sizeof want.devices[0]);
+        want.device_count--;
+        break;
+    case IMC_DIR_OP_ACCOUNT_RESET:
+        want.devices[0] = u->device;
+        want.device_count = 1;
+        break;
+    default:
+        break;
+    }
+    FUZZ_CHECK(same_devices(want.devices, want.device_count, l->devices, l->device_count),
+               "op %u applied with another device change than its own", u->op);
+    /* The device proofs (Ed25519 devices: the fixed world's suite). */
+    const char *label = proof_label(u->op);
+    if (u->op == IMC_DIR_OP_REGISTER || u->op == IMC_DIR_OP_ACCOUNT_RESET) {
+        if (u->device.suite == 1)
+            FUZZ_CHECK(u->sig_len[0] == 64 && ed25519_ok(u->sig[0], u->device.sig_pk, label,
+                                                        dir_pk_in, 32, u->signed_part,
+                                                        u->signed_part_len),
+                       "op %u applied without the new device's proof", u->op);
+    } else if (u->op == IMC_DIR_OP_ROTATE && at >= 0 && before->devices[at].suite == 1) {
+        FUZZ_CHECK(u->sig_len[0] == 64 && u->sig_len[1] == 64 &&
+                       ed25519_ok(u->sig[0], before->devices[at].sig_pk, label, dir_pk_in, 32,
+                                  u->signed_part, u->signed_part_len) &&
+                       ed25519_ok(u->sig[1], u->device.sig_pk, label, dir_pk_in, 32,
+                                  u->signed_part, u->signed_part_len),
+                   "rotate applied without proofs by the old and the new keys");
+    }
+}

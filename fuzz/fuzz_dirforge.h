@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "fuzz_forge.h"
+#include "imcore/dir.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -31,6 +32,17 @@ size_t fuzz_mutate_dir_response(uint8_t *data, size_t size, size_t max_size, uns
 /* A directory update, the same way. */
 size_t fuzz_mutate_dir_update(uint8_t *data, size_t size, size_t max_size, unsigned seed,
                               fuzz_bytes_mutator bytes, void *bytes_ctx);
+
+/* Judging: update u was applied to a handle whose record was `before` and
+ * is now `after`. Checks by the document, with the code here, that it
+ * was the service's to apply: epochs one on, the stored list is the
+ * update's, chained by hash to the one it replaces, signed by the account
+ * key it names, that key the held one unless the op changes it (an
+ * account rotation also signed by the held key), exactly the op's change
+ * to the devices, and the device proofs (Ed25519 devices). Aborts with
+ * the rule broken. */
+void fuzz_dir_judge_update(const uint8_t dir_pk[32], const imc_dir_record *before,
+                           const imc_dir_record *after, const imc_dir_update_msg *u);
 
 #ifdef __cplusplus
 }

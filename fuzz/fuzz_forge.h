@@ -86,6 +86,14 @@ IMC_MUST_USE imc_status fuzz_msg_unwrap(uint8_t ck[IMC_AEAD_KEY_BYTES], const fu
  * it now stands: the new body length is set first). */
 IMC_MUST_USE imc_status fuzz_msg_seal_body(fuzz_msg *m, const uint8_t ck[IMC_AEAD_KEY_BYTES],
                                            const uint8_t *plain, size_t plain_len);
+/* For an AES-GCM suite, a body that opens under the body keys of both ck1
+ * and ck2 (GCM is not key-committing: the first ciphertext block is
+ * solved so that both keys give the same tag); the plaintexts differ.
+ * IMC_ERR_UNSUPPORTED for other suites and bodies under one block. */
+IMC_MUST_USE imc_status fuzz_msg_seal_body_two_keys(fuzz_msg *m,
+                                                    const uint8_t ck1[IMC_AEAD_KEY_BYTES],
+                                                    const uint8_t ck2[IMC_AEAD_KEY_BYTES],
+                                                    const uint8_t *plain, size_t plain_len);
 IMC_MUST_USE imc_status fuzz_msg_open_body(uint8_t *plain, size_t cap, size_t *plain_len,
                                            const fuzz_msg *m,
                                            const uint8_t ck[IMC_AEAD_KEY_BYTES]);

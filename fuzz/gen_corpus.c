@@ -191,6 +191,17 @@ static void gen_roundtrip(void)
                      (unsigned)mut);
             put("roundtrip", name, buf, n);
         }
+        /* Malicious senders (plan layout in fuzz_roundtrip.c): honest keys;
+         * devices 1 and 2 wrapped another key; the same with the AES-GCM
+         * body that opens under both keys. */
+        static const uint16_t plans[] = {0x0000, 0x0030, 0x4030, 0x4034};
+        for (size_t k = 0; k < sizeof plans / sizeof plans[0]; k++) {
+            size_t n = roundtrip_seed(buf, suite, 0, 0x07, 0, FUZZ_TS_BASE + 50, 200u + (unsigned)k,
+                                      7, plans[k], 0, 0, bodies[2], 43);
+            snprintf(name, sizeof name, "rt-%02u-s%u-malicious-%04x", idx++, (unsigned)suite,
+                     (unsigned)plans[k]);
+            put("roundtrip", name, buf, n);
+        }
     }
 }
 
