@@ -645,6 +645,69 @@ static void gen_replay(void)
     put("replay", "mixed", mixed, sizeof mixed);
 }
 
+/* ---- LMDB files ---------------------------------------------------------- */
+
+/* The bytes of the file at path (at most cap); its length. */
+static size_t slurp(uint8_t *out, size_t cap, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    FUZZ_CHECK(f != NULL, "cannot read %s", path);
+    size_t n = fread(out, 1, cap, f);
+    FUZZ_CHECK(fclose(f) == 0, "close %s", path);
+    return n;
+}
+
+/* mdb_file: directory stores as the library writes them (a fresh one and
+ * one with three accounts), the larger one cut to two pages and to one
+ * page less (the check then walks its trees). */
+static void gen_mdb(void)
+{
+    static uint8_t file[1 << 17];
+    char path[1024], lock[1040];
+    snprintf(path, sizeof path, "%s/gen-mdb.mdb", outdir);
+    snprintf(lock, sizeof lock, "%s-lock", path);
+    const imc_backend *b = fuzz_backend_for(1);
+    uint8_t pk[32], sk[32], apk[32], ask[32];
+    fuzz_dir_key(pk, sk);
+    for (unsigned accounts = 0; accounts <= FUZZ_DIR_HANDLES; accounts += FUZZ_DIR_HANDLES) {
+        (void)remove(path);
+        (void)remove(lock);
+        imc_dir_store store;
+        imc_dir d;
+        imc_dir_lmdb_options lo = {(size_t)1 << 20, true, false};
+        imc_status st = imc_dir_store_lmdb_open(&store, path, &lo);
+        FUZZ_CHECK(st == IMC_OK, "lmdb store: %s", imc_status_str(st));
+        st = imc_dir_init(&d, b, store, sk, NULL);
+        FUZZ_CHECK(st == IMC_OK, "dir_init: %s", imc_status_str(st));
+        for (unsigned h = 0; h < accounts; h++) {
+            static uint8_t upd[IMC_DIR_UPDATE_MAX_BYTES];
+            static uint8_t resp[IMC_DIR_RESPONSE_MAX_BYTES(1)];
+            size_t ulen = 0, rlen = 0;
+            fuzz_dir_account(h, 0, apk, ask);
+            st = imc_dir_sign_register(upd, sizeof upd, &ulen, b, pk, dir_cur(&d, h), ask,
+                                       fuzz_dir_device(h, 0, 0));
+            FUZZ_CHECK(st == IMC_OK, "sign_register: %s", imc_status_str(st));
+            st = imc_dir_update(resp, sizeof resp, &rlen, &d, FUZZ_TS_BASE, upd, ulen);
+            FUZZ_CHECK(st == IMC_OK, "register: %s", imc_status_str(st));
+        }
+        imc_dir_wipe(&d);
+        imc_dir_store_close(&store);
+        size_t n = slurp(file, sizeof file, path);
+        put("mdb_file", accounts == 0 ? "dir-store-fresh" : "dir-store-3-accounts", file, n);
+        if (accounts != 0) {
+            uint32_t psize = (uint32_t)file[40] | (uint32_t)file[41] << 8 |
+                             (uint32_t)file[42] << 16 | (uint32_t)file[43] << 24;
+            FUZZ_CHECK(psize >= 512 && n >= 3 * (size_t)psize, "LMDB page size %u", psize);
+            put("mdb_file", "dir-store-meta-pages-only", file, 2 * (size_t)psize);
+            put("mdb_file", "dir-store-one-page-short", file, n - psize);
+        }
+    }
+    imc_wipe(sk, sizeof sk);
+    imc_wipe(ask, sizeof ask);
+    (void)remove(path);
+    (void)remove(lock);
+}
+
 /* ---- Key files ---------------------------------------------------------- */
 
 /* corpus/keys_parse/s<suite>-<what>: one key file, n bytes of f. */
@@ -739,6 +802,7 @@ int main(int argc, char **argv)
     gen_dir();
     gen_keys();
     gen_replay();
+    gen_mdb();
     if (w->n_backends >= 2)
         gen_backend_diff();
     fprintf(stderr, "gen-corpus: %lu files under %s\n", written, outdir);

@@ -11,6 +11,7 @@ set(IMC_FUZZ_TARGETS
   kt_note
   kt_proof
   replay
+  mdb_file
 )
 # The key-directory targets, once the directory module is in the library.
 if(EXISTS ${PROJECT_SOURCE_DIR}/core/include/imcore/dir.h
