@@ -12,6 +12,7 @@ set(IMC_FUZZ_TARGETS
   kt_proof
   replay
   mdb_file
+  auto_profile
 )
 # The key-directory targets, once the directory module is in the library.
 if(EXISTS ${PROJECT_SOURCE_DIR}/core/include/imcore/dir.h
