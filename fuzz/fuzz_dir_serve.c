@@ -6,14 +6,21 @@
  * so its tables grow as the input registers up to 24 handles; refused
  * updates abort their write transactions. The input is a sequence of
  * operations, each an op byte and two argument bytes:
- *   op % 6 == 0  raw bytes (the next a % 64 bytes) served as they are
- *   op % 6 == 1  a lookup request for the handles in masks a, b
- *   op % 6 == 2  register slot b % 4 (key generation b / 4 % 2) under
+ *   op % 8 == 0  raw bytes (the next a % 64 bytes) served as they are
+ *   op % 8 == 1  a lookup request for the handles in masks a, b
+ *   op % 8 == 2  register slot b % 4 (key generation b / 4 % 2) under
  *                handle a % 24 (at epoch 0 this creates the account)
- *   op % 6 == 3  rotate (b & 1) or revoke slot b / 2 % 4 of handle a % 24
- *   op % 6 == 4  account rotate of handle a % 24 to its next account key
- *   op % 6 == 5  account reset of handle a % 24: its next account key and
+ *   op % 8 == 3  rotate (b & 1) or revoke slot b / 2 % 4 of handle a % 24
+ *   op % 8 == 4  account rotate of handle a % 24 to its next account key
+ *   op % 8 == 5  account reset of handle a % 24: its next account key and
  *                slot b % 4 (generation b / 4 % 2) as the only device
+ *   op % 8 == 6  bulk import (imc_dir_import) of 1 + b % 3 new accounts
+ *                from handle a % 24 on, each with slot b / 4 % 4: all or
+ *                nothing (an existing handle or device id refuses the lot)
+ *   op % 8 == 7  a lookup of the next a % 40 input bytes as a handle,
+ *                directly (imc_dir_lookup): refused unless in normal form
+ * With op & 0x80 an update is served into a buffer too small for the
+ * answer: IMC_ERR_NO_SPACE, checked before anything changes.
  * Every update is built, as a device would, from the handle's current
  * record (a device that looked it up) and signed with the handle's current
  * account key; b & 0x80 builds it for a wrong epoch, b & 0x40 signs with
@@ -128,7 +135,7 @@ static void check_response(const uint8_t *r, size_t len)
 
 /* Serves msg[0..len) on dir and the twin's direct call on twin; the
  * status. */
-static imc_status serve(size_t len)
+static imc_status serve(size_t len, size_t cap)
 {
     uint8_t before[32], after[32], tw[32];
     digest(before, &dir);
@@ -140,13 +147,13 @@ static imc_status serve(size_t len)
     if (is_update)
         FUZZ_CHECK(imc_dir_get(&rec_before, &dir, upd.handle.bytes, upd.handle.len) == IMC_OK,
                    "get");
-    imc_status s1 = imc_dir_serve(out, sizeof out, &n1, &dir, NOW, msg, len);
+    imc_status s1 = imc_dir_serve(out, cap, &n1, &dir, NOW, msg, len);
     imc_status s2;
     if (imc_dir_parse_request(&req, msg, len) == IMC_OK) {
-        s2 = imc_dir_lookup_batch(out2, sizeof out2, &n2, &twin, NOW, req.handles, req.count);
+        s2 = imc_dir_lookup_batch(out2, cap, &n2, &twin, NOW, req.handles, req.count);
         fuzz_count("dir_serve.lookup");
     } else if (is_update) {
-        s2 = imc_dir_update(out2, sizeof out2, &n2, &twin, NOW, msg, len);
+        s2 = imc_dir_update(out2, cap, &n2, &twin, NOW, msg, len);
         fuzz_count(s2 == IMC_OK ? "dir_serve.update-ok" : "dir_serve.update-refused");
     } else {
         /* Neither parses: serve must say so and change nothing. */
@@ -188,6 +195,96 @@ static const imc_dir_record *current(unsigned k, bool wrong)
     return &rec;
 }
 
+/* Bulk import on both directories: the same verdict, all or nothing. */
+static void import_accounts(unsigned k, size_t n, unsigned slot)
+{
+    static imc_dir_record recs[3];
+    uint8_t before[32], after[32], tw[32];
+    digest(before, &dir);
+    uint64_t g0 = 0, g1 = 0;
+    FUZZ_CHECK(imc_dir_global_epoch(&g0, &dir) == IMC_OK, "global epoch");
+    memset(recs, 0, sizeof recs);
+    for (size_t i = 0; i < n; i++) {
+        size_t hl = 0;
+        const uint8_t *h = handle(k + (unsigned)i, &hl);
+        uint8_t sk[32];
+        memcpy(recs[i].handle, h, hl);
+        recs[i].handle_len = hl;
+        recs[i].epoch = 1;
+        recs[i].key_change = IMC_DIR_KEY_NEW;
+        account(k + (unsigned)i, 0, recs[i].account_pk, sk);
+        recs[i].device_count = 1;
+        recs[i].devices[0] = keys(k + (unsigned)i, slot, 0)->pub;
+        /* Signed as the account did (import does not check it; lookups
+         * are checked against it). */
+        imc_status st = imc_dir_list_sign(&recs[i], fuzz_backend_for(1), IMC_DIR_KEY_NEW, NULL,
+                                          sk, NULL);
+        imc_wipe(sk, sizeof sk);
+        FUZZ_CHECK(st == IMC_OK, "list sign: %s", imc_status_str(st));
+    }
+    imc_status s1 = imc_dir_import(&dir, recs, n);
+    imc_status s2 = imc_dir_import(&twin, recs, n);
+    FUZZ_CHECK(s1 == s2, "import: %s, on the twin %s", imc_status_str(s1), imc_status_str(s2));
+    digest(after, &dir);
+    digest(tw, &twin);
+    FUZZ_CHECK(imc_dir_global_epoch(&g1, &dir) == IMC_OK, "global epoch");
+    FUZZ_CHECK(memcmp(after, tw, 32) == 0, "directory and twin differ after an import");
+    FUZZ_CHECK(imc_dir_check(&dir) == IMC_OK, "imc_dir_check fails after an import");
+    if (s1 != IMC_OK) {
+        FUZZ_CHECK(s1 == IMC_ERR_EXISTS, "import of new-looking accounts: %s", imc_status_str(s1));
+        FUZZ_CHECK(memcmp(before, after, 32) == 0 && g1 == g0, "a refused import changed it");
+        fuzz_count("dir_serve.import-refused");
+        return;
+    }
+    FUZZ_CHECK(g1 == g0 + n, "import of %zu moved the global epoch %llu -> %llu", n,
+               (unsigned long long)g0, (unsigned long long)g1);
+    for (size_t i = 0; i < n; i++) {
+        static imc_dir_record got;
+        FUZZ_CHECK(imc_dir_get(&got, &dir, recs[i].handle, recs[i].handle_len) == IMC_OK &&
+                       got.epoch == 1 && got.device_count == 1 &&
+                       got.devices[0].device_id == recs[i].devices[0].device_id,
+                   "imported account %zu not stored as given", i);
+    }
+    fuzz_count("dir_serve.import-ok");
+}
+
+/* imc_dir_lookup of raw bytes as a handle, on both directories. */
+static void raw_lookup(fuzz_input *in, size_t want)
+{
+    size_t got = 0, n1 = 0, n2 = 0;
+    const uint8_t *h = fuzz_bytes(in, want, &got);
+    imc_status s1 = imc_dir_lookup(out, sizeof out, &n1, &dir, NOW, h, got);
+    imc_status s2 = imc_dir_lookup(out2, sizeof out2, &n2, &twin, NOW, h, got);
+    FUZZ_CHECK(s1 == s2 && (s1 != IMC_OK || (n1 == n2 && memcmp(out, out2, n1) == 0)),
+               "lookup: %s, on the twin %s", imc_status_str(s1), imc_status_str(s2));
+    bool valid = got > 0 && imc_dir_handle_valid(h, got);
+    FUZZ_CHECK(valid ? s1 == IMC_OK : (s1 == IMC_ERR_MALFORMED || s1 == IMC_ERR_LIMIT),
+               "lookup of a handle %s in normal form: %s", valid ? "" : "not",
+               imc_status_str(s1));
+    if (s1 == IMC_OK)
+        check_response(out, n1);
+    fuzz_count(valid ? "dir_serve.raw-lookup-ok" : "dir_serve.raw-lookup-refused");
+}
+
+/* Every stored record, visited once by imc_dir_scan, is what imc_dir_get
+ * returns, and the epochs add up to the global epoch. */
+typedef struct scan_sum {
+    uint64_t epochs;
+    size_t records;
+} scan_sum;
+
+static int scan_one(void *ctx, const imc_dir_record *rec)
+{
+    static imc_dir_record got;
+    scan_sum *sum = ctx;
+    FUZZ_CHECK(imc_dir_get(&got, &dir, rec->handle, rec->handle_len) == IMC_OK &&
+                   got.epoch == rec->epoch && got.device_count == rec->device_count,
+               "scan and get disagree");
+    sum->epochs += rec->epoch;
+    sum->records++;
+    return 0;
+}
+
 static void setup(void)
 {
     for (unsigned k = 0; k < HANDLES; k++)
@@ -225,7 +322,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         unsigned next = (acct_gen[k] + 1) % ACCOUNT_GENS;
         account(k, acct_gen[k] + ((c & 0x40) ? 2 : 0), apk, ask);
         account(k, next, npk, nsk);
-        switch (op % 6) {
+        switch (op % 8) {
         case 0: {
             size_t got = 0;
             const uint8_t *p = fuzz_bytes(&in, a % 64, &got);
@@ -267,6 +364,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             st = imc_dir_sign_account_rotate(msg, sizeof msg, &len, b, dir_pk, current(k, wrong),
                                              ask, nsk);
             break;
+        case 6:
+            import_accounts(k, 1 + c % 3, (c / 4) % SLOTS);
+            continue;
+        case 7:
+            raw_lookup(&in, a % 40);
+            continue;
         default:
             st = imc_dir_sign_account_reset(msg, sizeof msg, &len, b, dir_pk, current(k, wrong),
                                             nsk, keys(k, c % SLOTS, (c / 4) % GENS));
@@ -278,10 +381,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fuzz_count("dir_serve.not-built");
             continue;
         }
-        st = serve(len);
+        st = serve(len, (op & 0x80) && op % 8 >= 2 ? 64 : sizeof out);
         /* An applied update may have set a new account key (creation,
          * rotation, reset): the handle's devices sign with it from now. */
-        if (st == IMC_OK && op % 6 >= 2) {
+        if (st == IMC_OK && op % 8 >= 2) {
             const imc_dir_record *r = current(k, false);
             for (unsigned g = 0; g < ACCOUNT_GENS; g++) {
                 account(k, g, apk, ask);
@@ -291,6 +394,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             imc_wipe(ask, sizeof ask);
         }
     }
+    scan_sum sum = {0, 0};
+    uint64_t global = 0;
+    FUZZ_CHECK(imc_dir_scan(&dir, scan_one, &sum) == IMC_OK, "scan");
+    FUZZ_CHECK(imc_dir_global_epoch(&global, &dir) == IMC_OK && global == sum.epochs,
+               "%zu records whose epochs add up to %llu, global epoch %llu", sum.records,
+               (unsigned long long)sum.epochs, (unsigned long long)global);
+    uint8_t pk[32];
+    imc_dir_public_key(pk, &dir);
+    FUZZ_CHECK(memcmp(pk, dir_pk, 32) == 0, "the directory's public key is not its key's");
     imc_dir_wipe(&dir);
     imc_dir_wipe(&twin);
     imc_dir_store_close(&store);

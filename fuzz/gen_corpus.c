@@ -594,6 +594,14 @@ static void gen_dir(void)
         0, 5, 0,    1, 'Q', 0,  0, 4, 1,    1, 0, 1,    0, 2, 0,
     };
     put("dir_serve", "grow-lookup-update", serve_seq, sizeof serve_seq);
+    /* Bulk imports (one refused: the handle exists), raw handle lookups,
+     * an update into a buffer too small for its answer. */
+    static const uint8_t serve_import[] = {
+        6, 5, 2,    6, 6, 0,    7, 17, 0, 'u', 's', 'e', 'r', '5', '@', 'e', 'x', 'a', 'm', 'p',
+        'l', 'e', '.', 'o', 'r', 'g',    7, 5, 0, 'U', 's', 'e', 'r', '5',
+        0x82, 1, 0, 2, 1, 0,    3, 5, 0x08,    1, 0x3f, 0xff,
+    };
+    put("dir_serve", "import-raw-lookup-no-space", serve_import, sizeof serve_import);
 }
 
 /* ---- Replay state ------------------------------------------------------- */
