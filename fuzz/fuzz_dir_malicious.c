@@ -31,7 +31,10 @@
  *     entry exactly as signed; the account key pinned is the first one
  *     seen, moves only along a rotation signed by the pinned key, and any
  *     other new key is reported once as unconfirmed and makes the handle
- *     unusable (peer: AUTH) until accepted; the changes reported are
+ *     unusable (peer, recipients, prepare_send: AUTH) until accepted;
+ *     recipients and prepare_send give exactly the handle's devices and
+ *     the own handle's others (or the first rule broken, and where); the
+ *     changes reported are
  *     exactly the account change, the version step and the added, removed
  *     and changed devices against what it held; its global epoch and
  *     anchor are the model's; an evicted handle never expires later than
@@ -323,6 +326,96 @@ static bool pending(const model_handle *m)
     return m->cached && m->epoch != 0 && memcmp(m->pinned, m->account_pk, 32) != 0;
 }
 
+static int cmp_id(const void *a, const void *b)
+{
+    uint64_t x = ((const imc_device_public *)a)->device_id;
+    uint64_t y = ((const imc_device_public *)b)->device_id;
+    return x < y ? -1 : x > y;
+}
+
+static uint64_t own_id(void) { return fuzz_dir_device(0, 0, 0)->pub.device_id; }
+
+/* Whether the cache may hand out handle h's devices (directory.md,
+ * "Whom to encrypt to"); for the own handle, this device must be listed. */
+static imc_status usable(unsigned h, bool as_own)
+{
+    const model_handle *m = &mh[h];
+    if (!m->cached)
+        return IMC_ERR_NOT_FOUND;
+    if (m->issued + TTL_MS <= now)
+        return IMC_ERR_STALE;
+    if (pending(m))
+        return IMC_ERR_AUTH;
+    if (as_own) {
+        for (size_t k = 0; k < m->count; k++)
+            if (m->dev[k].device_id == own_id())
+                return IMC_OK;
+        return IMC_ERR_NOT_FOUND;
+    }
+    return m->count == 0 ? IMC_ERR_NOT_FOUND : IMC_OK;
+}
+
+/* recipients and prepare_send for one handle, against the model: the
+ * handle's devices and the own handle's others, sorted, or the first
+ * rule broken (and which handle broke it). */
+static void check_sending(unsigned h)
+{
+    static imc_device_public want[2 * FUZZ_DIR_SLOTS], got[2 * FUZZ_DIR_SLOTS + 1];
+    size_t nw = 0, bad_want = SIZE_MAX;
+    imc_status st_want = IMC_OK;
+    if (!(own && h == 0)) {
+        st_want = usable(h, false);
+        if (st_want != IMC_OK)
+            bad_want = 0;
+        for (size_t k = 0; st_want == IMC_OK && k < mh[h].count; k++)
+            want[nw++] = mh[h].dev[k];
+    }
+    if (st_want == IMC_OK && own) {
+        st_want = usable(0, true);
+        if (st_want != IMC_OK)
+            bad_want = 1;
+        for (size_t k = 0; st_want == IMC_OK && k < mh[0].count; k++)
+            if (mh[0].dev[k].device_id != own_id())
+                want[nw++] = mh[0].dev[k];
+    }
+    qsort(want, nw, sizeof want[0], cmp_id);
+    size_t hl = 0, count = 0, bad = 0;
+    imc_dir_handle to = {fuzz_dir_handle(h, &hl), 0};
+    to.len = hl;
+    imc_status st = imc_dircache_recipients(got, sizeof got / sizeof got[0], &count, &bad, cache,
+                                            now, 1, &to, 1);
+    FUZZ_CHECK(st == st_want && (st != IMC_OK || bad == SIZE_MAX) &&
+                   (st == IMC_OK || bad == bad_want),
+               "recipients of handle %u: %s (bad %zu), model %s (bad %zu)", h, imc_status_str(st),
+               bad, imc_status_str(st_want), bad_want);
+    if (st == IMC_OK)
+        FUZZ_CHECK(same_devices(got, count, want, nw), "recipients of handle %u: other devices",
+                   h);
+    if (!own)
+        return;
+    /* prepare_send: this device's own entry first (listed with these very
+     * keys), then the recipients; nobody at all to send to is NOT_FOUND. */
+    const imc_device_keys *me = fuzz_dir_device(0, 0, 0);
+    imc_msg_send req;
+    imc_status ps_want = usable(0, true);
+    if (ps_want == IMC_OK)
+        for (size_t k = 0; k < mh[0].count; k++)
+            if (mh[0].dev[k].device_id == own_id() && !same_device(&mh[0].dev[k], &me->pub))
+                ps_want = IMC_ERR_STALE;
+    if (ps_want == IMC_OK)
+        ps_want = st_want != IMC_OK ? st_want : nw == 0 ? IMC_ERR_NOT_FOUND : IMC_OK;
+    st = imc_dircache_prepare_send(&req, got, sizeof got / sizeof got[0], &bad, cache, now, me,
+                                   &to, 1);
+    FUZZ_CHECK(st == ps_want, "prepare_send to handle %u: %s, model %s", h, imc_status_str(st),
+               imc_status_str(ps_want));
+    if (st == IMC_OK) {
+        FUZZ_CHECK(req.recipient_count == nw && req.recipients == got && req.sender == me &&
+                       same_devices(req.recipients, req.recipient_count, want, nw),
+                   "prepare_send to handle %u: other recipients", h);
+        fuzz_count("dir_malicious.prepare-send-ok");
+    }
+}
+
 /* What the cache answers for every handle equals the model. */
 static void check_handles(void)
 {
@@ -344,6 +437,7 @@ static void check_handles(void)
             FUZZ_CHECK(g == IMC_ERR_NOT_FOUND && a == IMC_ERR_NOT_FOUND && p == IMC_ERR_NOT_FOUND,
                        "handle %u not held: get %s, account %s, peer %s", h, imc_status_str(g),
                        imc_status_str(a), imc_status_str(p));
+            check_sending(h);
             continue;
         }
         held++;
@@ -362,6 +456,7 @@ static void check_handles(void)
                    imc_status_str(want_p));
         if (p == IMC_OK)
             FUZZ_CHECK(same_device(peer.device, &m->dev[0]), "peer of handle %u: other keys", h);
+        check_sending(h);
         if (g != IMC_OK)
             continue;
         FUZZ_CHECK(rec->epoch == m->epoch && same_devices(rec->devices, rec->device_count, m->dev,
