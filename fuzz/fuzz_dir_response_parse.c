@@ -23,19 +23,7 @@
 
 /* libFuzzer's structure-aware hook (fuzz_dirforge.c does the work). */
 #ifdef IMC_FUZZ_CUSTOM_MUTATOR
-size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
-static size_t lf_bytes(uint8_t *data, size_t size, size_t max_size, void *ctx)
-{
-    (void)ctx;
-    return LLVMFuzzerMutate(data, size, max_size);
-}
-size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed);
-size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
-{
-    if (fuzz_plain_mutator())
-        return LLVMFuzzerMutate(data, size, max_size);
-    return fuzz_mutate_dir_response(data, size, max_size, seed, lf_bytes, NULL);
-}
+FUZZ_CUSTOM_MUTATOR(fuzz_mutate_dir_response)
 #endif
 
 static void put_device(imc_writer *w, const imc_device_public *d)

@@ -16,17 +16,9 @@
 #define G FUZZ_DIR_GENS
 #define MAX_ENTRIES 8
 
-typedef struct prng {
-    uint64_t s;
-} prng;
+typedef fuzz_prng prng;
 
-static uint32_t next(prng *r)
-{
-    r->s ^= r->s << 13;
-    r->s ^= r->s >> 7;
-    r->s ^= r->s << 17;
-    return (uint32_t)(r->s >> 11);
-}
+static uint32_t next(prng *r) { return fuzz_prng_next(r); }
 
 /* ---- The fixed keys ------------------------------------------------------ */
 

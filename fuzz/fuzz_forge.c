@@ -570,17 +570,9 @@ imc_status fuzz_msg_expect(uint8_t *plain, size_t cap, size_t *plain_len, int *s
 
 /* ---- The delivery mutator -------------------------------------------------- */
 
-typedef struct prng {
-    uint64_t s;
-} prng;
+typedef fuzz_prng prng;
 
-static uint32_t next(prng *r)
-{
-    r->s ^= r->s << 13;
-    r->s ^= r->s >> 7;
-    r->s ^= r->s << 17;
-    return (uint32_t)(r->s >> 11);
-}
+static uint32_t next(prng *r) { return fuzz_prng_next(r); }
 
 static void fill(prng *r, uint8_t *p, size_t n)
 {

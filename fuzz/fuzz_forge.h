@@ -118,6 +118,27 @@ IMC_MUST_USE imc_status fuzz_msg_expect(uint8_t *plain, size_t cap, size_t *plai
  * the AFL++ library's own. Returns the new size. */
 typedef size_t (*fuzz_bytes_mutator)(uint8_t *data, size_t size, size_t max_size, void *ctx);
 
+#ifdef IMC_FUZZ_CUSTOM_MUTATOR
+/* libFuzzer's byte mutator (libFuzzer builds only), and a fuzz_bytes_mutator
+ * over it (fuzz_common.c). */
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
+size_t fuzz_libfuzzer_bytes(uint8_t *data, size_t size, size_t max_size, void *ctx);
+
+/* Defines a target's LLVMFuzzerCustomMutator as `mutate` (one of the
+ * structure-aware mutators here), or the plain byte mutator with
+ * IMC_FUZZ_PLAIN_MUTATOR=1. */
+#define FUZZ_CUSTOM_MUTATOR(mutate)                                                            \
+    size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,               \
+                                   unsigned int seed);                                         \
+    size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,               \
+                                   unsigned int seed)                                          \
+    {                                                                                          \
+        if (fuzz_plain_mutator())                                                              \
+            return LLVMFuzzerMutate(data, size, max_size);                                     \
+        return mutate(data, size, max_size, seed, fuzz_libfuzzer_bytes, NULL);                 \
+    }
+#endif
+
 /* Structure-aware mutation of a delivery in data[0..size) (capacity
  * max_size): decode, change fields, re-encrypt and usually re-sign with the
  * fixed sender's key. Falls back to the byte mutator when the input does
