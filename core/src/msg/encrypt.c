@@ -201,13 +201,14 @@ static imc_status write_recipients(imc_writer *w, enc_public *pub, const imc_msg
 /* Step 5 for one device: its wrap. */
 static imc_status write_wrap(imc_writer *w, enc_secrets *sec, const enc_public *pub,
                              const imc_backend *b, const imc_suite *s,
-                             const imc_device_public *r)
+                             const imc_device_public *r, const imc_prepared_key *esk)
 {
     uint8_t *wrap = imc_wire_write_reserve(w, s->wrap_bytes);
     if (wrap == NULL)
         return IMC_ERR_NO_SPACE;
     const imc_msg_wrap_ctx ctx = {s, pub->epk, pub->mid, pub->sender_ctx};
-    imc_status st = imc_suite_dh(s, b, sec->z, sec->esk, r->dh_pk);
+    imc_status st = esk != NULL ? imc_suite_dh_prepared(s, b, sec->z, esk, r->dh_pk)
+                                : imc_suite_dh(s, b, sec->z, sec->esk, r->dh_pk);
     if (st == IMC_OK)
         st = imc_msg_derive_wrap_key(b, sec->wrap_key, &ctx, sec->z, r->dh_pk, r->device_id);
     if (st == IMC_OK)
@@ -223,9 +224,14 @@ static imc_status write_wraps(imc_writer *w, enc_secrets *sec, const enc_public 
                               const imc_backend *b, const imc_suite *s,
                               const imc_msg_send *req, const uint16_t *order)
 {
-    imc_status st = IMC_OK;
+    /* With several devices the ephemeral secret is imported into the
+     * backend's key object once (prepared keys, docs/backends.md); for one,
+     * importing would only add a copy. */
+    imc_prepared_key *esk = NULL;
+    imc_status st = req->recipient_count > 1 ? imc_suite_dh_prepare(s, b, &esk, sec->esk) : IMC_OK;
     for (size_t i = 0; i < req->recipient_count && st == IMC_OK; i++)
-        st = write_wrap(w, sec, pub, b, s, &req->recipients[order[i]]);
+        st = write_wrap(w, sec, pub, b, s, &req->recipients[order[i]], esk);
+    imc_crypto_key_free(esk);
     return st;
 }
 

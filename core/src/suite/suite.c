@@ -11,6 +11,9 @@ struct imc_suite_dh_ops {
     imc_status (*pub)(const imc_backend *b, uint8_t *pk, const uint8_t *sk);
     imc_status (*agree)(const imc_backend *b, uint8_t *shared, const uint8_t *sk,
                         const uint8_t *peer_pk);
+    imc_key_kind secret_kind;
+    imc_status (*agree_prepared)(const imc_backend *b, uint8_t *shared,
+                                 const imc_prepared_key *sk, const uint8_t *peer_pk);
 };
 
 struct imc_suite_sig_ops {
@@ -35,12 +38,16 @@ static const imc_suite_dh_ops X25519_OPS = {
     .keygen = imc_crypto_x25519_keygen,
     .pub = imc_crypto_x25519_public,
     .agree = imc_crypto_x25519,
+    .secret_kind = IMC_KEY_X25519_SECRET,
+    .agree_prepared = imc_crypto_x25519_prepared,
 };
 
 static const imc_suite_dh_ops P256_OPS = {
     .keygen = imc_crypto_p256_keygen,
     .pub = imc_crypto_p256_public,
     .agree = imc_crypto_p256_ecdh,
+    .secret_kind = IMC_KEY_P256_SECRET,
+    .agree_prepared = imc_crypto_p256_ecdh_prepared,
 };
 
 static const imc_suite_sig_ops ED25519_OPS = {
@@ -135,6 +142,23 @@ imc_status imc_suite_dh(const imc_suite *s, const imc_backend *b, uint8_t *share
                         const uint8_t *sk, const uint8_t *peer_pk)
 {
     return s != NULL ? s->dh->agree(b, shared, sk, peer_pk) : IMC_ERR_ARG;
+}
+
+imc_status imc_suite_dh_prepare(const imc_suite *s, const imc_backend *b, imc_prepared_key **out,
+                                const uint8_t *sk)
+{
+    if (s == NULL) {
+        if (out != NULL)
+            *out = NULL;
+        return IMC_ERR_ARG;
+    }
+    return imc_crypto_key_prepare(out, b, s->dh->secret_kind, sk, s->dh_secret_bytes);
+}
+
+imc_status imc_suite_dh_prepared(const imc_suite *s, const imc_backend *b, uint8_t *shared,
+                                 const imc_prepared_key *sk, const uint8_t *peer_pk)
+{
+    return s != NULL ? s->dh->agree_prepared(b, shared, sk, peer_pk) : IMC_ERR_ARG;
 }
 
 imc_status imc_suite_dh_public(const imc_suite *s, const imc_backend *b, uint8_t *pk,
