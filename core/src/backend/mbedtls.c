@@ -9,6 +9,7 @@
  * caller and for Mbed TLS's scalar-multiplication blinding, come from the
  * kernel (getrandom). ECDSA is RFC 6979 (mbedtls_ecdsa_sign_det_ext), the
  * same nonce the other backends use. */
+#include <stdlib.h>
 #include <string.h>
 
 #include <mbedtls/chachapoly.h>
@@ -206,6 +207,122 @@ static imc_status mbed_ecdsa_p256_verify(const uint8_t sig[IMC_ECDSA_P256_SIGNAT
     return rc == 0 ? IMC_OK : IMC_ERR_AUTH;
 }
 
+/* ---- Prepared P-256 keys ----------------------------------------------- */
+
+/* A prepared P-256 key: the group, loaded once, and the scalar or the
+ * point. Mbed TLS keeps the fixed-base comb table for G in the group (grp.T)
+ * and computes it at the first multiplication of G, writing the group; the
+ * import does that multiplication, so that the operations afterwards
+ * (signing, and verifying's u1 * G) only read the table and a prepared key
+ * may be used from several threads at once. Keeping the table is also what
+ * makes a prepared key faster here: the plain calls build it every time. */
+typedef struct p256_key {
+    p256 c; /* grp, and d (secret) or Q (public) */
+} p256_key;
+
+static void p256_key_free(p256_key *k)
+{
+    if (k != NULL) {
+        p256_close(&k->c); /* mbedtls_mpi_free zeroizes d */
+        mbedtls_platform_zeroize(k, sizeof *k);
+        free(k);
+    }
+}
+
+static imc_status mbed_key_import(void **native, imc_key_kind kind, const uint8_t *raw)
+{
+    *native = NULL;
+    if (kind != IMC_KEY_P256_SECRET && kind != IMC_KEY_P256_PUBLIC)
+        return IMC_OK; /* X25519: nothing worth keeping beyond the bytes */
+    p256_key *k = calloc(1, sizeof *k);
+    if (k == NULL)
+        return IMC_ERR_NOMEM;
+    static const uint8_t one[1] = {1};
+    mbedtls_ecp_point T;
+    mbedtls_ecp_point_init(&T);
+    int rc = p256_open(&k->c);
+    if (kind == IMC_KEY_P256_SECRET)
+        rc = rc != 0 ? rc : mbedtls_mpi_read_binary(&k->c.d, raw, IMC_P256_SECRET_BYTES);
+    else
+        rc = rc != 0 ? rc : p256_load_point(&k->c, raw);
+    /* 1 * G: fills grp.T (see above); any scalar would. */
+    rc = rc != 0 ? rc : mbedtls_mpi_read_binary(&k->c.z, one, sizeof one);
+    rc = rc != 0 ? rc : mbedtls_ecp_mul(&k->c.grp, &T, &k->c.z, &k->c.grp.G, blind_rng, NULL);
+    mbedtls_ecp_point_free(&T);
+    if (rc != 0 || k->c.grp.T == NULL) {
+        p256_key_free(k);
+        return IMC_ERR_CRYPTO;
+    }
+    *native = k;
+    return IMC_OK;
+}
+
+static void mbed_key_free(imc_key_kind kind, void *native)
+{
+    (void)kind;
+    p256_key_free(native);
+}
+
+static imc_status mbed_p256_ecdh_prepared(uint8_t shared[IMC_P256_SHARED_BYTES], void *sk,
+                                          const uint8_t pk[IMC_P256_PUBLIC_BYTES])
+{
+    p256_key *k = sk;
+    mbedtls_ecp_point Q;
+    mbedtls_mpi z;
+    mbedtls_ecp_point_init(&Q);
+    mbedtls_mpi_init(&z);
+    imc_status st = IMC_ERR_CRYPTO;
+    if (mbedtls_ecp_point_read_binary(&k->c.grp, &Q, pk, IMC_P256_PUBLIC_BYTES) != 0 ||
+        mbedtls_ecp_check_pubkey(&k->c.grp, &Q) != 0)
+        st = IMC_ERR_WEAK_KEY;
+    else if (mbedtls_ecdh_compute_shared(&k->c.grp, &z, &Q, &k->c.d, blind_rng, NULL) == 0 &&
+             mbedtls_mpi_write_binary(&z, shared, IMC_P256_SHARED_BYTES) == 0)
+        st = IMC_OK;
+    mbedtls_mpi_free(&z);
+    mbedtls_ecp_point_free(&Q);
+    if (st != IMC_OK)
+        mbedtls_platform_zeroize(shared, IMC_P256_SHARED_BYTES);
+    return st;
+}
+
+static imc_status mbed_ecdsa_sign_prepared(uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES], void *sk,
+                                           const uint8_t raw_sk[32], const uint8_t *msg,
+                                           size_t msg_len)
+{
+    (void)raw_sk;
+    p256_key *k = sk;
+    uint8_t h[32];
+    mbedtls_mpi r, s;
+    mbedtls_mpi_init(&r);
+    mbedtls_mpi_init(&s);
+    int rc = mbedtls_sha256_ret(nz(msg), msg_len, h, 0);
+    rc = rc != 0 ? rc
+                 : mbedtls_ecdsa_sign_det_ext(&k->c.grp, &r, &s, &k->c.d, h, sizeof h,
+                                              MBEDTLS_MD_SHA256, blind_rng, NULL);
+    rc = rc != 0 ? rc : mbedtls_mpi_write_binary(&r, sig, 32);
+    rc = rc != 0 ? rc : mbedtls_mpi_write_binary(&s, sig + 32, 32);
+    mbedtls_mpi_free(&s);
+    mbedtls_mpi_free(&r);
+    return rc == 0 ? IMC_OK : IMC_ERR_CRYPTO;
+}
+
+static imc_status mbed_ecdsa_verify_prepared(const uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES],
+                                             void *pk, const uint8_t *msg, size_t msg_len)
+{
+    p256_key *k = pk;
+    uint8_t h[32];
+    mbedtls_mpi r, s;
+    mbedtls_mpi_init(&r);
+    mbedtls_mpi_init(&s);
+    int rc = mbedtls_sha256_ret(nz(msg), msg_len, h, 0);
+    rc = rc != 0 ? rc : mbedtls_mpi_read_binary(&r, sig, 32);
+    rc = rc != 0 ? rc : mbedtls_mpi_read_binary(&s, sig + 32, 32);
+    rc = rc != 0 ? rc : mbedtls_ecdsa_verify(&k->c.grp, h, sizeof h, &k->c.Q, &r, &s);
+    mbedtls_mpi_free(&s);
+    mbedtls_mpi_free(&r);
+    return rc == 0 ? IMC_OK : IMC_ERR_AUTH;
+}
+
 /* ---- AEAD -------------------------------------------------------------- */
 
 /* Both decryptions MAC the ciphertext block by block before decrypting it,
@@ -324,4 +441,9 @@ const imc_backend imc_backend_mbedtls = {
     .sha256 = mbed_sha256,
     .hmac_sha256 = mbed_hmac_sha256,
     .hkdf_sha256 = mbed_hkdf_sha256,
+    .key_import = mbed_key_import,
+    .key_free = mbed_key_free,
+    .p256_ecdh_prepared = mbed_p256_ecdh_prepared,
+    .ecdsa_p256_sign_prepared = mbed_ecdsa_sign_prepared,
+    .ecdsa_p256_verify_prepared = mbed_ecdsa_verify_prepared,
 };
