@@ -21,7 +21,8 @@ backend's own are ignored):
 A library counts only with all of a primitive's rows; a primitive no
 library has all rows for is left out (auto then takes the first library in
 the registry that has it). Ties go to the name first in the file. Exit
-status 1 if the file is not a google-benchmark report or has no usable row.
+status 2, with one line on stderr, if the file cannot be read, is not a
+google-benchmark report or has no usable row.
 Standard library only."""
 import argparse
 import json
@@ -88,7 +89,7 @@ def profile_text(path):
     with open(path, encoding="utf-8") as f:
         try:
             report = json.load(f)
-        except json.JSONDecodeError as e:
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise ValueError(f"{path}: not JSON: {e}") from e
     if not isinstance(report, dict) or not isinstance(report.get("benchmarks"), list):
         raise ValueError(f"{path}: not a google-benchmark report")
@@ -130,7 +131,7 @@ def main():
         text = profile_text(args.results)
     except (OSError, ValueError) as e:
         print(f"auto-profile: {e}", file=sys.stderr)
-        return 1
+        return 2
     if args.out:
         with open(args.out, "w", encoding="utf-8") as f:
             f.write(text)
