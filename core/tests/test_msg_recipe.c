@@ -132,6 +132,10 @@ static void recorder_for(const imc_backend *b)
     rec.caps = r_caps;
     rec.version = r_version;
     rec.random = r_random;
+    /* Prepared keys (encrypt prepares its ephemeral secret for several
+     * devices) run on the bytes, through the recorded plain calls. */
+    rec.key_import = NULL;
+    rec.key_free = NULL;
     rec.x25519_public = r_x25519_public;
     rec.p256_public = r_p256_public;
     rec.x25519 = r_x25519;
