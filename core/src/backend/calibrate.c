@@ -15,14 +15,14 @@
 #define CALIB_BATCH_NS 100000.0
 #define CALIB_MAX_BATCH 4096
 #define CALIB_MSG 64
-#define CALIB_AEAD 1024
+#define CALIB_AEAD 64 /* the size of short messages; wraps are smaller still */
 
 typedef struct calib {
     uint8_t x_sk[IMC_X25519_SECRET_BYTES], x_pk[IMC_X25519_PUBLIC_BYTES];
     uint8_t e_sk[IMC_ED25519_SECRET_BYTES], e_pk[IMC_ED25519_PUBLIC_BYTES];
     uint8_t p_sk[IMC_P256_SECRET_BYTES], p_pk[IMC_P256_PUBLIC_BYTES];
     uint8_t key[IMC_AEAD_KEY_BYTES], nonce[IMC_AEAD_NONCE_BYTES];
-    uint8_t msg[CALIB_AEAD], out[CALIB_AEAD + IMC_AEAD_TAG_BYTES];
+    uint8_t msg[CALIB_MSG], out[CALIB_MSG + 64];
 } calib;
 
 /* Makes b's inputs for p (its own public keys, so every candidate computes

@@ -9,7 +9,7 @@
 
 /* For every primitive that none of choices[0..*n) names, times one typical
  * operation (X25519 derive, Ed25519 and ECDSA sign of 64 bytes, P-256
- * ECDH, AEAD seal of 1 KiB, HMAC-SHA-256 of 64 bytes, 32 random bytes) on
+ * ECDH, AEAD seal of 64 bytes, HMAC-SHA-256 of 64 bytes, 32 random bytes) on
  * each of the n library backends that has the primitive, and appends a
  * choice of the fastest (earlier backends win ties and anything that could
  * not be timed): a few batches of about 0.1 ms per candidate and
