@@ -48,6 +48,47 @@ static uint32_t in_sexp_build(void)
     return 0;
 }
 
+/* The live blocks, so that is_secure() (which libgcrypt also asks about
+ * pointers it did not allocate) reads a header only where there is one:
+ * open addressing with tombstones. */
+#define LIVE_CAP ((size_t)1 << 17)
+#define TOMB ((void *)1)
+static void *live[LIVE_CAP];
+
+static size_t live_slot(const void *p)
+{
+    return ((uintptr_t)p >> 4) * 2654435761u % LIVE_CAP;
+}
+
+static int live_has(const void *p)
+{
+    for (size_t i = live_slot(p), k = 0; k < LIVE_CAP && live[i] != NULL;
+         i = (i + 1) % LIVE_CAP, k++)
+        if (live[i] == p)
+            return 1;
+    return 0;
+}
+
+static int live_add(void *p)
+{
+    for (size_t i = live_slot(p), k = 0; k < LIVE_CAP; i = (i + 1) % LIVE_CAP, k++)
+        if (live[i] == NULL || live[i] == TOMB) {
+            live[i] = p;
+            return 1;
+        }
+    return 0;
+}
+
+static void live_remove(const void *p)
+{
+    for (size_t i = live_slot(p), k = 0; k < LIVE_CAP && live[i] != NULL;
+         i = (i + 1) % LIVE_CAP, k++)
+        if (live[i] == p) {
+            live[i] = TOMB;
+            return;
+        }
+}
+
 static void *alloc(size_t n, int secure)
 {
     uint8_t *p = malloc(HDR + n);
@@ -55,14 +96,24 @@ static void *alloc(size_t n, int secure)
         return NULL;
     hdr h = {n, (uint32_t)secure, in_sexp_build()};
     memcpy(p, &h, sizeof h);
+    if (!live_add(p + HDR)) {
+        free(p);
+        return NULL;
+    }
     secure_allocs += secure != 0;
     return p + HDR;
 }
 
-static void *h_alloc(size_t n) { return alloc(n, 0); }
+static void *h_alloc(size_t n)
+{
+    return alloc(n, 0);
+}
 
 static hdr header(void *p);
-static void *h_alloc_secure(size_t n) { return alloc(n, 1); }
+static void *h_alloc_secure(size_t n)
+{
+    return alloc(n, 1);
+}
 
 static hdr header(void *p)
 {
@@ -73,13 +124,14 @@ static hdr header(void *p)
 
 static int h_is_secure(const void *p)
 {
-    return p != NULL && header((void *)(uintptr_t)p).secure != 0;
+    return p != NULL && live_has(p) && header((void *)(uintptr_t)p).secure != 0;
 }
 
 static void h_free(void *p)
 {
     if (p == NULL)
         return;
+    live_remove(p);
     hdr h = header(p);
     int secret = memmem(p, h.size, seed, sizeof seed) != NULL ||
                  memmem(p, h.size, scalar, sizeof scalar) != NULL;
