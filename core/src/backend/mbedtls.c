@@ -9,6 +9,8 @@
  * caller and for Mbed TLS's scalar-multiplication blinding, come from the
  * kernel (getrandom). ECDSA is RFC 6979 (mbedtls_ecdsa_sign_det_ext), the
  * same nonce the other backends use. */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -211,18 +213,50 @@ static imc_status mbed_ecdsa_p256_verify(const uint8_t sig[IMC_ECDSA_P256_SIGNAT
 
 /* A prepared P-256 key: the group, loaded once, and the scalar or the
  * point. Mbed TLS keeps the fixed-base comb table for G in the group (grp.T)
- * and computes it at the first multiplication of G, writing the group; the
- * import does that multiplication, so that the operations afterwards
- * (signing, and verifying's u1 * G) only read the table and a prepared key
- * may be used from several threads at once. Keeping the table is also what
- * makes a prepared key faster here: the plain calls build it every time. */
+ * and computes it at the first multiplication of G, writing the group.
+ * Keeping the table is what makes a prepared key faster here (the plain
+ * calls rebuild it every time), but ECDH never multiplies G, so the table
+ * is built at the first signature or verification only (g_table_ready()),
+ * once, under the key's lock; afterwards the calls only read the group and
+ * any number of threads may use the key at once. */
 typedef struct p256_key {
     p256 c; /* grp, and d (secret) or Q (public) */
+    pthread_mutex_t lock;
+    atomic_int g_table; /* 1 once grp.T holds the table for G */
 } p256_key;
+
+/* 0 once the key's group has its table for G (see above). */
+static int g_table_ready(p256_key *k)
+{
+    if (atomic_load_explicit(&k->g_table, memory_order_acquire))
+        return 0;
+    int rc = pthread_mutex_lock(&k->lock);
+    if (rc != 0)
+        return rc;
+    if (!atomic_load_explicit(&k->g_table, memory_order_relaxed)) {
+        static const uint8_t one[1] = {1};
+        mbedtls_ecp_point T;
+        mbedtls_mpi m;
+        mbedtls_ecp_point_init(&T);
+        mbedtls_mpi_init(&m);
+        rc = mbedtls_mpi_read_binary(&m, one, sizeof one);
+        /* 1 * G fills grp.T; any scalar would. */
+        rc = rc != 0 ? rc : mbedtls_ecp_mul(&k->c.grp, &T, &m, &k->c.grp.G, blind_rng, NULL);
+        if (rc == 0 && k->c.grp.T == NULL)
+            rc = MBEDTLS_ERR_ECP_BAD_INPUT_DATA;
+        if (rc == 0)
+            atomic_store_explicit(&k->g_table, 1, memory_order_release);
+        mbedtls_mpi_free(&m);
+        mbedtls_ecp_point_free(&T);
+    }
+    (void)pthread_mutex_unlock(&k->lock);
+    return rc;
+}
 
 static void p256_key_free(p256_key *k)
 {
     if (k != NULL) {
+        (void)pthread_mutex_destroy(&k->lock);
         p256_close(&k->c); /* mbedtls_mpi_free zeroizes d */
         mbedtls_platform_zeroize(k, sizeof *k);
         free(k);
@@ -237,19 +271,17 @@ static imc_status mbed_key_import(void **native, imc_key_kind kind, const uint8_
     p256_key *k = calloc(1, sizeof *k);
     if (k == NULL)
         return IMC_ERR_NOMEM;
-    static const uint8_t one[1] = {1};
-    mbedtls_ecp_point T;
-    mbedtls_ecp_point_init(&T);
+    if (pthread_mutex_init(&k->lock, NULL) != 0) {
+        free(k);
+        return IMC_ERR_CRYPTO;
+    }
+    atomic_init(&k->g_table, 0);
     int rc = p256_open(&k->c);
     if (kind == IMC_KEY_P256_SECRET)
         rc = rc != 0 ? rc : mbedtls_mpi_read_binary(&k->c.d, raw, IMC_P256_SECRET_BYTES);
     else
         rc = rc != 0 ? rc : p256_load_point(&k->c, raw);
-    /* 1 * G: fills grp.T (see above); any scalar would. */
-    rc = rc != 0 ? rc : mbedtls_mpi_read_binary(&k->c.z, one, sizeof one);
-    rc = rc != 0 ? rc : mbedtls_ecp_mul(&k->c.grp, &T, &k->c.z, &k->c.grp.G, blind_rng, NULL);
-    mbedtls_ecp_point_free(&T);
-    if (rc != 0 || k->c.grp.T == NULL) {
+    if (rc != 0) {
         p256_key_free(k);
         return IMC_ERR_CRYPTO;
     }
@@ -296,6 +328,7 @@ static imc_status mbed_ecdsa_sign_prepared(uint8_t sig[IMC_ECDSA_P256_SIGNATURE_
     mbedtls_mpi_init(&r);
     mbedtls_mpi_init(&s);
     int rc = mbedtls_sha256_ret(nz(msg), msg_len, h, 0);
+    rc = rc != 0 ? rc : g_table_ready(k);
     rc = rc != 0 ? rc
                  : mbedtls_ecdsa_sign_det_ext(&k->c.grp, &r, &s, &k->c.d, h, sizeof h,
                                               MBEDTLS_MD_SHA256, blind_rng, NULL);
@@ -315,6 +348,7 @@ static imc_status mbed_ecdsa_verify_prepared(const uint8_t sig[IMC_ECDSA_P256_SI
     mbedtls_mpi_init(&r);
     mbedtls_mpi_init(&s);
     int rc = mbedtls_sha256_ret(nz(msg), msg_len, h, 0);
+    rc = rc != 0 ? rc : g_table_ready(k);
     rc = rc != 0 ? rc : mbedtls_mpi_read_binary(&r, sig, 32);
     rc = rc != 0 ? rc : mbedtls_mpi_read_binary(&s, sig + 32, 32);
     rc = rc != 0 ? rc : mbedtls_ecdsa_verify(&k->c.grp, h, sizeof h, &k->c.Q, &r, &s);
