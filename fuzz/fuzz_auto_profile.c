@@ -1,170 +1,166 @@
-/* Target auto_profile: the "auto" backend's profile reader
- * (core/src/backend/auto.c, imc_auto_plan_make): the google-benchmark
- * JSON named by IMC_AUTO_PROFILE, from which auto picks, per primitive,
- * the component backend with the smallest median.
+/* Target auto_profile: the profile reader behind the "auto" backend
+ * (imc_backend_profile_parse, core/src/backend/profile.c) and the
+ * composition it feeds (imc_backend_compose).
  *
- * The input is used twice, written to a file under $TMPDIR:
- *   1. as the whole profile, for a plan over one component (nothing to
- *      choose, so nothing is timed): the reader says MALFORMED or, if it
- *      is google-benchmark JSON, NO_ENTRIES, the same on a second read,
- *      and every slot keeps its only candidate;
- *   2. as entries inside a profile that the harness completes: the
- *      document  {"benchmarks": [ INPUT  the harness's medians ]}  where
- *      the harness times every primitive of two components (a different
- *      winner slot by slot). When that is JSON (the one-component plan
- *      says so), the two-component plan must take every contested slot
- *      from the profile (nothing timed) and pick exactly the harness's
- *      winner whatever the input's own entries said before (a later
- *      median replaces an earlier one), keep each uncontested slot's only
- *      candidate, and describe itself consistently (the length it needs,
- *      a truncated description is a prefix of the whole).
+ * Checks, for every input:
+ *   1. the verdict equals the one computed here from the format's rules
+ *      as docs/backends.md states them (an independent reading, so a slip
+ *      in the parser does not pass as the rule); any refusal leaves *n = 0
+ *      and every choice zeroed;
+ *   2. an accepted profile has distinct primitives and library backends
+ *      only; written back as text ("prim=backend\n" per choice) it parses
+ *      to the same choices;
+ *   3. composing it either succeeds or is refused as UNSUPPORTED exactly
+ *      when a chosen library lacks its primitive; a composition that runs
+ *      SHA-256 gives the chosen library's digest of the input, and one that
+ *      does not run it refuses SHA-256.
  * Nothing here times anything, so the target is deterministic. */
-#define _POSIX_C_SOURCE 200809L
-
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "backend/auto.h"
 #include "fuzz_common.h"
+#include "imcore/crypto.h"
 
-static char path[512];
-static const imc_backend *comp[2];
-static imc_auto_source alone[2][IMC_AUTO_SLOT_COUNT]; /* each component's own plan */
-static imc_auto_plan plan;
-static char tail[IMC_AUTO_SLOT_COUNT * 2 * 200 + 64];
-static size_t tail_len;
-
-static void write_file(const char *head, const uint8_t *data, size_t size, const char *end)
+/* A library may run a primitive it reports in imc_backend_caps (every
+ * library has a random source). */
+static bool lib_has(const imc_backend *b, imc_backend_prim p)
 {
-    FILE *f = fopen(path, "wb");
-    FUZZ_CHECK(f != NULL, "cannot write %s", path);
-    size_t hl = strlen(head), el = strlen(end);
-    FUZZ_CHECK(fwrite(head, 1, hl, f) == hl && (size == 0 || fwrite(data, 1, size, f) == size) &&
-                   fwrite(end, 1, el, f) == el,
-               "cannot write %s", path);
-    FUZZ_CHECK(fclose(f) == 0, "cannot write %s", path);
+    static const uint32_t cap[IMC_BACKEND_PRIM_COUNT] = {
+        [IMC_BACKEND_PRIM_RANDOM] = 0,
+        [IMC_BACKEND_PRIM_X25519] = IMC_CAP_X25519,
+        [IMC_BACKEND_PRIM_ED25519] = IMC_CAP_ED25519,
+        [IMC_BACKEND_PRIM_CHACHA20POLY1305] = IMC_CAP_CHACHA20POLY1305,
+        [IMC_BACKEND_PRIM_AES256GCM] = IMC_CAP_AES256GCM,
+        [IMC_BACKEND_PRIM_P256_ECDH] = IMC_CAP_P256_ECDH,
+        [IMC_BACKEND_PRIM_ECDSA_P256] = IMC_CAP_ECDSA_P256,
+        [IMC_BACKEND_PRIM_SHA256] = IMC_CAP_SHA256,
+    };
+    return cap[p] == 0 || (imc_backend_caps(b) & cap[p]) == cap[p];
 }
 
-/* The harness's medians: slot s is won by component s % 2 wherever both
- * have it. */
-static void setup(void)
+/* The verdict the format's rules give: lines end in '\n'; a line starting
+ * with '#' is a comment without NUL; any other line is NAME=NAME with
+ * NAME = [a-z0-9-]+, the first a primitive not seen before, the second a
+ * library backend of this build; at most IMC_BACKEND_PROFILE_MAX_BYTES. */
+static imc_status expected(const uint8_t *in, size_t len)
+{
+    if (len > IMC_BACKEND_PROFILE_MAX_BYTES)
+        return IMC_ERR_LIMIT;
+    bool seen[IMC_BACKEND_PRIM_COUNT] = {false};
+    size_t i = 0;
+    while (i < len) {
+        size_t end = i;
+        while (end < len && in[end] != '\n')
+            end++;
+        if (end == len)
+            return IMC_ERR_MALFORMED;
+        if (in[i] == '#') {
+            if (memchr(in + i, 0, end - i) != NULL)
+                return IMC_ERR_MALFORMED;
+            i = end + 1;
+            continue;
+        }
+        const uint8_t *eq = memchr(in + i, '=', end - i);
+        if (eq == NULL)
+            return IMC_ERR_MALFORMED;
+        size_t kl = (size_t)(eq - (in + i)), vl = (size_t)(in + end - eq - 1);
+        for (size_t k = i; k < end; k++)
+            if (in + k != eq && !((in[k] >= 'a' && in[k] <= 'z') ||
+                                  (in[k] >= '0' && in[k] <= '9') || in[k] == '-'))
+                return IMC_ERR_MALFORMED;
+        if (kl == 0 || vl == 0)
+            return IMC_ERR_MALFORMED;
+        size_t p = 0;
+        while (p < IMC_BACKEND_PRIM_COUNT &&
+               !(strlen(imc_backend_prim_name((imc_backend_prim)p)) == kl &&
+                 memcmp(imc_backend_prim_name((imc_backend_prim)p), in + i, kl) == 0))
+            p++;
+        if (p == IMC_BACKEND_PRIM_COUNT || seen[p])
+            return IMC_ERR_MALFORMED;
+        seen[p] = true;
+        bool lib = false;
+        const fuzz_world *w = fuzz_world_get();
+        for (size_t b = 0; b < w->n_backends; b++) {
+            const char *name = imc_backend_name(w->backends[b]);
+            lib = lib || (strcmp(name, "auto") != 0 && strlen(name) == vl &&
+                          memcmp(name, eq + 1, vl) == 0);
+        }
+        if (!lib)
+            return IMC_ERR_NOT_FOUND; /* the parser stops at the first refusal */
+        i = end + 1;
+    }
+    return IMC_OK;
+}
+
+static const imc_backend *library(const char *name)
 {
     const fuzz_world *w = fuzz_world_get();
-    size_t n = 0;
-    for (size_t i = 0; i < w->n_backends && n < 2; i++)
-        if (strcmp(imc_backend_name(w->backends[i]), "auto") != 0)
-            comp[n++] = w->backends[i];
-    if (n < 2)
-        return; /* a build with one backend: nothing to choose between */
-    for (size_t c = 0; c < 2; c++) {
-        FUZZ_CHECK(imc_auto_plan_make(&plan, &comp[c], 1, NULL, NULL) == IMC_OK, "plan");
-        memcpy(alone[c], plan.source, sizeof alone[c]);
-    }
-    size_t used = 0;
-    for (size_t s = 0; s < IMC_AUTO_SLOT_COUNT; s++)
-        for (size_t c = 0; c < 2; c++) {
-            int k = snprintf(tail + used, sizeof tail - used,
-                             ",{\"name\":\"prim/%s/%s\",\"run_type\":\"aggregate\","
-                             "\"aggregate_name\":\"median\",\"cpu_time\":%u,\"time_unit\":\"ns\"}",
-                             imc_backend_name(comp[c]), imc_auto_slot_name(s),
-                             c == s % 2 ? 100u : 200u);
-            FUZZ_CHECK(k > 0 && (size_t)k < sizeof tail - used, "profile tail too long");
-            used += (size_t)k;
-        }
-    tail_len = used;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(path, sizeof path, "%s/imcore-fuzz-auto-profile-%ld.json",
-             tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp", (long)getpid());
-}
-
-static bool has(size_t c, size_t s) { return alone[c][s] != IMC_AUTO_SRC_NONE; }
-
-/* A one-component plan from the profile at path: its state. */
-static imc_auto_profile_state read_alone(void)
-{
-    FUZZ_CHECK(imc_auto_plan_make(&plan, &comp[0], 1, path, NULL) == IMC_OK, "plan");
-    FUZZ_CHECK(plan.profile == IMC_AUTO_PROFILE_MALFORMED ||
-                   plan.profile == IMC_AUTO_PROFILE_NO_ENTRIES,
-               "one component, profile state %d", (int)plan.profile);
-    FUZZ_CHECK(plan.from_profile == 0 && plan.calibrated == 0, "one component: %zu from the "
-               "profile, %zu timed", plan.from_profile, plan.calibrated);
-    for (size_t s = 0; s < IMC_AUTO_SLOT_COUNT; s++)
-        FUZZ_CHECK(plan.source[s] == alone[0][s] && (plan.pick[s] != NULL) == has(0, s),
-                   "one component: slot %zu changed by the profile", s);
-    return plan.profile;
-}
-
-static void check_describe(void)
-{
-    static char full[4096], part[4096];
-    size_t need = imc_auto_plan_describe(&plan, path, full, sizeof full);
-    FUZZ_CHECK(need < sizeof full && strlen(full) == need, "describe: %zu, wrote %zu", need,
-               strlen(full));
-    size_t cap = need / 2 + 1;
-    FUZZ_CHECK(imc_auto_plan_describe(&plan, path, part, cap) == need &&
-                   strlen(part) == cap - 1 && memcmp(part, full, cap - 1) == 0,
-               "a truncated description is not a prefix of the whole");
-    FUZZ_CHECK(imc_auto_plan_describe(&plan, path, NULL, 0) == need, "describe without room");
+    for (size_t b = 0; b < w->n_backends; b++)
+        if (strcmp(imc_backend_name(w->backends[b]), name) == 0)
+            return w->backends[b];
+    return NULL;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static bool ready;
-    if (!ready) {
-        setup();
-        ready = true;
-    }
-    if (comp[1] == NULL || size > 65536)
+    imc_backend_choice ch[IMC_BACKEND_PRIM_COUNT], again[IMC_BACKEND_PRIM_COUNT];
+    size_t n = 99, n2 = 0;
+    imc_status st = imc_backend_profile_parse(ch, &n, (const char *)data, size);
+    imc_status want = expected(data, size);
+    FUZZ_CHECK(st == want, "profile verdict %d, the rules say %d", (int)st, (int)want);
+    if (st != IMC_OK) {
+        static const imc_backend_choice zero[IMC_BACKEND_PRIM_COUNT];
+        FUZZ_CHECK(n == 0 && memcmp(ch, zero, sizeof ch) == 0, "refusal left output");
         return 0;
-    /* 1. The input as the whole profile. */
-    write_file("", data, size, "");
-    imc_auto_profile_state whole = read_alone();
-    FUZZ_CHECK(read_alone() == whole, "two reads of one profile disagree");
-    fuzz_count(whole == IMC_AUTO_PROFILE_MALFORMED ? "auto_profile.whole-malformed"
-                                                   : "auto_profile.whole-json");
+    }
 
-    /* 2. The input's entries, then the harness's. */
-    static char *end;
-    if (end == NULL) {
-        end = malloc(tail_len + 3);
-        FUZZ_CHECK(end != NULL, "out of memory");
-        memcpy(end, tail, tail_len);
-        memcpy(end + tail_len, "]}", 3);
+    /* 2. Canonical text round trip. */
+    char text[IMC_BACKEND_PRIM_COUNT * 64];
+    size_t tl = 0;
+    bool used[IMC_BACKEND_PRIM_COUNT] = {false};
+    FUZZ_CHECK(n <= IMC_BACKEND_PRIM_COUNT, "%zu choices", n);
+    for (size_t i = 0; i < n; i++) {
+        FUZZ_CHECK((size_t)ch[i].prim < IMC_BACKEND_PRIM_COUNT && !used[ch[i].prim],
+                   "primitive %d twice or out of range", (int)ch[i].prim);
+        used[ch[i].prim] = true;
+        FUZZ_CHECK(library(ch[i].backend) != NULL && strcmp(ch[i].backend, "auto") != 0,
+                   "choice names %s", ch[i].backend);
+        const char *pn = imc_backend_prim_name(ch[i].prim);
+        size_t pl = strlen(pn), bl = strlen(ch[i].backend);
+        memcpy(text + tl, pn, pl);
+        text[tl + pl] = '=';
+        memcpy(text + tl + pl + 1, ch[i].backend, bl);
+        text[tl + pl + 1 + bl] = '\n';
+        tl += pl + bl + 2;
     }
-    bool lead = size == 0;
-    write_file("{\"benchmarks\":[", data, size, lead ? end + 1 : end);
-    if (read_alone() == IMC_AUTO_PROFILE_MALFORMED) {
-        fuzz_count("auto_profile.entries-malformed");
-        (void)remove(path);
+    FUZZ_CHECK(imc_backend_profile_parse(again, &n2, text, tl) == IMC_OK && n2 == n,
+               "canonical text refused");
+    for (size_t i = 0; i < n; i++)
+        FUZZ_CHECK(again[i].prim == ch[i].prim && strcmp(again[i].backend, ch[i].backend) == 0,
+                   "round trip changed choice %zu", i);
+
+    /* 3. Composition. */
+    bool supported = true;
+    const imc_backend *sha_lib = NULL;
+    for (size_t i = 0; i < n; i++) {
+        supported = supported && lib_has(library(ch[i].backend), ch[i].prim);
+        if (ch[i].prim == IMC_BACKEND_PRIM_SHA256)
+            sha_lib = library(ch[i].backend);
+    }
+    imc_backend_composition storage;
+    const imc_backend *c = NULL;
+    st = imc_backend_compose(&c, &storage, ch, n);
+    FUZZ_CHECK(st == (supported ? IMC_OK : IMC_ERR_UNSUPPORTED), "compose %d (supported %d)",
+               (int)st, (int)supported);
+    if (st != IMC_OK)
         return 0;
+    uint8_t d1[IMC_SHA256_BYTES], d2[IMC_SHA256_BYTES];
+    st = imc_crypto_sha256(c, d1, data, size);
+    if (sha_lib == NULL) {
+        FUZZ_CHECK(st == IMC_ERR_UNSUPPORTED, "SHA-256 without a choice: %d", (int)st);
+    } else {
+        FUZZ_CHECK(st == IMC_OK && imc_crypto_sha256(sha_lib, d2, data, size) == IMC_OK &&
+                       memcmp(d1, d2, sizeof d1) == 0,
+                   "composed SHA-256 differs from %s", imc_backend_name(sha_lib));
     }
-    FUZZ_CHECK(imc_auto_plan_make(&plan, comp, 2, path, NULL) == IMC_OK, "plan");
-    size_t contested = 0;
-    for (size_t s = 0; s < IMC_AUTO_SLOT_COUNT; s++) {
-        bool h0 = has(0, s), h1 = has(1, s);
-        if (h0 && h1) {
-            contested++;
-            FUZZ_CHECK(plan.source[s] == IMC_AUTO_SRC_PROFILE && plan.pick[s] == comp[s % 2],
-                       "slot %s: source %d, picked %s, the profile's winner %s",
-                       imc_auto_slot_name(s), (int)plan.source[s],
-                       plan.pick[s] != NULL ? imc_backend_name(plan.pick[s]) : "-",
-                       imc_backend_name(comp[s % 2]));
-        } else {
-            FUZZ_CHECK(plan.source[s] == (h0 || h1 ? IMC_AUTO_SRC_ONLY : IMC_AUTO_SRC_NONE) &&
-                           plan.pick[s] == (h0 ? comp[0] : h1 ? comp[1] : NULL),
-                       "slot %s with %d candidates: source %d", imc_auto_slot_name(s),
-                       (int)h0 + (int)h1, (int)plan.source[s]);
-        }
-    }
-    FUZZ_CHECK(plan.calibrated == 0 && plan.from_profile == contested &&
-                   plan.profile == (contested > 0 ? IMC_AUTO_PROFILE_USED
-                                                  : IMC_AUTO_PROFILE_NO_ENTRIES),
-               "%zu slots from the profile, %zu contested, %zu timed", plan.from_profile,
-               contested, plan.calibrated);
-    check_describe();
-    fuzz_count("auto_profile.entries-json");
-    (void)remove(path);
     return 0;
 }

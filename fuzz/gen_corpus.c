@@ -718,40 +718,24 @@ static void gen_mdb(void)
 
 /* ---- The auto backend's profile ----------------------------------------- */
 
-/* auto_profile: entries as google-benchmark writes them (layout in
- * fuzz_auto_profile.c): medians and iterations of the first backend, an
- * error, an unknown unit, a whole document with its context. */
+/* auto_profile: profiles as scripts/auto-profile writes them, one with a
+ * comment and every primitive on the first backend, one naming a backend
+ * for a primitive it may lack, and one refused (a primitive twice). */
 static void gen_auto_profile(void)
 {
     const fuzz_world *w = fuzz_world_get();
     const char *bn = w->n_backends > 0 ? imc_backend_name(w->backends[0]) : "sodium";
-    char p[2048];
-    int n = snprintf(p, sizeof p,
-                     "{\"name\":\"prim/%s/x25519-derive\",\"run_type\":\"aggregate\","
-                     "\"aggregate_name\":\"median\",\"cpu_time\":5.0e+03,"
-                     "\"real_time\":5100,\"time_unit\":\"ns\"}",
-                     bn);
-    put("auto_profile", "median", (const uint8_t *)p, (size_t)n);
-    n = snprintf(p, sizeof p,
-                 "{\"name\":\"prim/%s/aead-seal/aes256gcm/1024\",\"run_name\":"
-                 "\"prim/%s/aead-seal/aes256gcm/1024\",\"run_type\":\"iteration\","
-                 "\"iterations\":1000,\"real_time\":1.5,\"cpu_time\":1.25,\"time_unit\":"
-                 "\"us\"},{\"name\":\"prim/%s/sha256/64\",\"error_occurred\":true,"
-                 "\"error_message\":\"skipped\",\"cpu_time\":1,\"time_unit\":\"ms\"},"
-                 "{\"name\":\"prim/%s/random/32\",\"cpu_time\":-1,\"time_unit\":\"s\"},"
-                 "{\"name\":\"prim/%s/hkdf-sha256/32\",\"cpu_time\":3,\"time_unit\":"
-                 "\"fortnights\"}",
-                 bn, bn, bn, bn, bn);
-    put("auto_profile", "iterations-errors", (const uint8_t *)p, (size_t)n);
-    n = snprintf(p, sizeof p,
-                 "{\"context\":{\"date\":\"2026-12-05T00:00:00+00:00\",\"num_cpus\":2,"
-                 "\"caches\":[{\"type\":\"Data\",\"level\":1,\"size\":32768}],"
-                 "\"library_build_type\":\"release\",\"load_avg\":[0.5,1e-1,null]},"
-                 "\"benchmarks\":[{\"name\":\"prim/%s/ed25519-sign/64\",\"run_type\":"
-                 "\"aggregate\",\"aggregate_name\":\"median\",\"cpu_time\":2.2E4,"
-                 "\"time_unit\":\"ns\",\"label\":\"\\u00e9\\n\"}]}",
-                 bn);
-    put("auto_profile", "whole-document", (const uint8_t *)p, (size_t)n);
+    const char *last = w->n_backends > 1 ? imc_backend_name(w->backends[w->n_backends - 1]) : bn;
+    char p[1024];
+    int n = snprintf(p, sizeof p, "# from a benchmark run\n");
+    for (size_t i = 0; i < IMC_BACKEND_PRIM_COUNT; i++)
+        n += snprintf(p + n, sizeof p - (size_t)n, "%s=%s\n",
+                      imc_backend_prim_name((imc_backend_prim)i), bn);
+    put("auto_profile", "every-primitive", (const uint8_t *)p, (size_t)n);
+    n = snprintf(p, sizeof p, "x25519=%s\nsha256=%s\necdsa-p256=%s\n", bn, last, last);
+    put("auto_profile", "two-libraries", (const uint8_t *)p, (size_t)n);
+    n = snprintf(p, sizeof p, "sha256=%s\nsha256=%s\n", bn, bn);
+    put("auto_profile", "twice", (const uint8_t *)p, (size_t)n);
 }
 
 /* ---- Key files ---------------------------------------------------------- */
