@@ -115,6 +115,24 @@ static inline bool dkt_leaf_is(dkt_world *w, uint64_t at, const uint8_t *leaf, s
     return same;
 }
 
+/* A writer of `size` bytes for writing a parsed input back, and the check
+ * that what was written is exactly the input (then the buffer is freed). */
+static inline void dkt_writer_open(imc_writer *wr, size_t size)
+{
+    uint8_t *out = malloc(size != 0 ? size : 1);
+    FUZZ_CHECK(out != NULL, "out of memory");
+    imc_wire_writer_init(wr, out, size);
+}
+
+static inline void dkt_writer_check(imc_writer *wr, const uint8_t *data, size_t size)
+{
+    size_t len = 0;
+    FUZZ_CHECK(imc_wire_writer_finish(wr, &len) == IMC_OK && len == size &&
+                   memcmp(wr->buf, data, size) == 0,
+               "the parts written back differ from the input");
+    free(wr->buf);
+}
+
 /* framed part: length (2) || bytes. */
 static inline void dkt_put_framed(imc_writer *wr, const uint8_t *p, size_t n)
 {

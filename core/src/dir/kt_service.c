@@ -337,26 +337,26 @@ static uint8_t *room(imc_writer *w, size_t *cap)
     return p;
 }
 
-static imc_status put_log_proof(imc_writer *w, const imc_kt_log_proof *p)
+/* A proof, framed, encoded in place by enc. */
+typedef imc_status (*encode_fn)(uint8_t *out, size_t cap, size_t *len, const void *p);
+
+static imc_status encode_log_proof(uint8_t *out, size_t cap, size_t *len, const void *p)
 {
-    size_t start = frame_begin(w), cap = 0, n = 0;
-    uint8_t *at = room(w, &cap);
-    if (at == NULL)
-        return IMC_ERR_NO_SPACE;
-    imc_status st = imc_kt_log_proof_encode(at, cap, &n, p);
-    if (st == IMC_OK && imc_wire_write_reserve(w, n) == NULL)
-        st = IMC_ERR_NO_SPACE;
-    frame_end(w, start);
-    return st;
+    return imc_kt_log_proof_encode(out, cap, len, p);
 }
 
-static imc_status put_index_proof(imc_writer *w, const imc_kt_index_proof *p)
+static imc_status encode_index_proof(uint8_t *out, size_t cap, size_t *len, const void *p)
+{
+    return imc_kt_index_proof_encode(out, cap, len, p);
+}
+
+static imc_status put_proof(imc_writer *w, encode_fn enc, const void *p)
 {
     size_t start = frame_begin(w), cap = 0, n = 0;
     uint8_t *at = room(w, &cap);
     if (at == NULL)
         return IMC_ERR_NO_SPACE;
-    imc_status st = imc_kt_index_proof_encode(at, cap, &n, p);
+    imc_status st = enc(at, cap, &n, p);
     if (st == IMC_OK && imc_wire_write_reserve(w, n) == NULL)
         st = IMC_ERR_NO_SPACE;
     frame_end(w, start);
@@ -390,7 +390,7 @@ static imc_status put_head(imc_writer *w, const imc_dir *d, void *txn, const imc
     imc_wire_write_u8(w, IMC_DIR_VERSION);
     imc_wire_write_u8(w, kind);
     put_framed(w, note, n);
-    return put_log_proof(w, &wk->log);
+    return put_proof(w, encode_log_proof, &wk->log);
 }
 
 /* Leaf `index` framed, then its inclusion proof at the checkpoint. */
@@ -405,7 +405,7 @@ static imc_status put_leaf(imc_writer *w, const imc_dir *d, const imc_kt_store *
     if (st == IMC_OK)
         st = imc_kt_log_prove_inclusion(&wk->log, d->b_, ks, index, wk->cp.size);
     if (st == IMC_OK)
-        st = put_log_proof(w, &wk->log);
+        st = put_proof(w, encode_log_proof, &wk->log);
     return st == IMC_ERR_ARG || st == IMC_ERR_NOT_FOUND || st == IMC_ERR_MALFORMED ? IMC_ERR_IO
                                                                                     : st;
 }
@@ -416,7 +416,7 @@ static imc_status put_index(imc_writer *w, const imc_dir *d, const imc_kt_store 
     (void)d;
     imc_status st = imc_kt_index_prove(&wk->index, NULL, ks, key);
     if (st == IMC_OK)
-        st = put_index_proof(w, &wk->index);
+        st = put_proof(w, encode_index_proof, &wk->index);
     return st == IMC_ERR_ARG || st == IMC_ERR_MALFORMED ? IMC_ERR_IO : st;
 }
 
