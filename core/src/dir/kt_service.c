@@ -206,17 +206,12 @@ imc_status imc_dir_kt_load_origin(imc_dir *d, void *txn, const char *want)
 
 /* ---- Public: the checkpoint, the vkey, cosignatures ------------------------- */
 
-static int dir_ready(const imc_dir *d)
-{
-    return d != NULL && d->b_ != NULL && d->store_.ops != NULL;
-}
-
 imc_status imc_dir_kt_checkpoint(uint8_t *out, size_t out_cap, size_t *out_len, imc_dir *d)
 {
     if (out_len == NULL)
         return IMC_ERR_ARG;
     *out_len = 0;
-    if (out == NULL || !dir_ready(d))
+    if (out == NULL || !imc_dir_ready(d))
         return IMC_ERR_ARG;
     imc_kt_note *parsed = malloc(sizeof *parsed);
     if (parsed == NULL)
@@ -242,7 +237,7 @@ imc_status imc_dir_kt_checkpoint(uint8_t *out, size_t out_cap, size_t *out_len, 
 
 imc_status imc_dir_kt_vkey(char out[IMC_KT_VKEY_MAX], const imc_dir *d)
 {
-    if (out == NULL || !dir_ready(d))
+    if (out == NULL || !imc_dir_ready(d))
         return IMC_ERR_ARG;
     return imc_kt_vkey_encode(out, &d->log_key_);
 }
@@ -277,7 +272,7 @@ static imc_status add_cosignature(const imc_dir *d, void *txn, const imc_kt_key 
 imc_status imc_dir_kt_add_cosignature(imc_dir *d, const imc_kt_key *witness, const uint8_t *text,
                                       size_t text_len, const uint8_t *line, size_t line_len)
 {
-    if (!dir_ready(d) || witness == NULL || witness->type != IMC_KT_SIG_COSIGNATURE ||
+    if (!imc_dir_ready(d) || witness == NULL || witness->type != IMC_KT_SIG_COSIGNATURE ||
         text == NULL || line == NULL || line_len == 0)
         return IMC_ERR_ARG;
     imc_kt_note *parsed = malloc(sizeof *parsed);
@@ -495,7 +490,7 @@ imc_status imc_dir_kt_serve(uint8_t *out, size_t out_cap, size_t *out_len, imc_d
     if (out_len == NULL)
         return IMC_ERR_ARG;
     *out_len = 0;
-    if (!dir_ready(d))
+    if (!imc_dir_ready(d))
         return IMC_ERR_ARG;
     serve_work *wk = malloc(sizeof *wk);
     if (wk == NULL)
