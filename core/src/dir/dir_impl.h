@@ -27,7 +27,7 @@
 
 /* Stored values (docs/directory.md, "Storage"). */
 #define IMC_DIR_RECORD_FORMAT 2
-#define IMC_DIR_STORE_FORMAT 2
+#define IMC_DIR_STORE_FORMAT 3 /* 2: before the transparency log (refused) */
 #define IMC_DIR_DEVICE_ACTIVE 1
 #define IMC_DIR_DEVICE_REVOKED 2
 #define IMC_DIR_RECORD_MAX_BYTES (1 + 8 + 2 + IMC_DIR_LIST_MAX_BYTES)
@@ -36,6 +36,8 @@
 #define IMC_DIR_META_FORMAT "format"
 #define IMC_DIR_META_PK "pk"
 #define IMC_DIR_META_EPOCH "epoch"
+#define IMC_DIR_META_KT_ORIGIN "kt_origin" /* the log's origin */
+#define IMC_DIR_META_KT_NOTE "kt_note"     /* the signed checkpoint of the current epoch */
 
 /* ---- codec.c ----------------------------------------------------------- */
 
@@ -43,6 +45,22 @@ void imc_dir_put_handle(imc_writer *w, const uint8_t *h, size_t len);
 void imc_dir_put_device(imc_writer *w, const imc_device_public *d);
 /* Reads a device record; fails the reader on an unknown suite or id 0. */
 void imc_dir_read_device(imc_reader *r, imc_device_public *d);
+
+/* Field readers shared by the parsers (codec.c, kt_codec.c). A reader that
+ * meets a value the format does not allow records why (the first violation
+ * wins) and fails the reader. */
+void imc_dir_reject(imc_reader *r, imc_status *why, imc_status st);
+/* version || kind, which must be IMC_DIR_VERSION and `kind`. */
+void imc_dir_read_prefix(imc_reader *r, imc_status *why, uint8_t kind);
+/* A handle: length 1..255, in normal form. */
+void imc_dir_read_handle(imc_reader *r, imc_status *why, imc_dir_handle *h);
+/* One signed entry of a lookup response (body || signature). */
+void imc_dir_read_entry(imc_reader *r, imc_status *why, imc_dir_entry *e);
+/* A batch count: 0 is malformed, over IMC_DIR_MAX_BATCH a limit. */
+void imc_dir_read_batch_count(imc_reader *r, imc_status *why, size_t *count);
+int imc_dir_handles_distinct(const imc_dir_handle *h, size_t n);
+/* why if set, else whether the reader consumed everything without error. */
+IMC_MUST_USE imc_status imc_dir_parse_status(const imc_reader *r, imc_status why);
 
 /* 1 if the two public records are the same (suite, id and both keys). */
 int imc_dir_device_equal(const imc_device_public *a, const imc_device_public *b);
@@ -126,5 +144,48 @@ int imc_dir_devices_equal(const imc_dir_record *a, const imc_dir_record *b);
  * zero length leaves rec at epoch 0. Sets *bytes / *len to the list. */
 void imc_dir_read_list(imc_reader *r, imc_status *why, imc_dir_record *rec, const uint8_t **bytes,
                        size_t *len);
+
+/* ---- service.c: store access shared with kt_service.c ------------------- */
+
+/* 1 if d was initialised (a backend and a store). */
+int imc_dir_ready(const imc_dir *d);
+IMC_MUST_USE imc_status imc_dir_get_global(const imc_dir *d, void *txn, uint64_t *epoch);
+/* The handle's record, or an empty one at epoch 0 if never registered. */
+IMC_MUST_USE imc_status imc_dir_load_record(const imc_dir *d, void *txn, imc_dir_record *rec,
+                                            const uint8_t *handle, size_t handle_len);
+/* The handle's epoch (0 if never registered), without decoding its list. */
+IMC_MUST_USE imc_status imc_dir_handle_epoch(uint64_t *epoch, const imc_dir *d, void *txn,
+                                             const uint8_t *handle, size_t handle_len);
+/* Appends the handle's signed lookup entry at `global` to w; *epoch
+ * receives the handle's epoch. */
+IMC_MUST_USE imc_status imc_dir_put_lookup_entry(imc_writer *w, const imc_dir *d, void *txn,
+                                                 uint64_t global, uint64_t now_ms,
+                                                 const imc_dir_handle *h, uint64_t *epoch);
+
+/* ---- kt_service.c: the transparency log over the directory's store ----- */
+
+/* An imc_kt_store over the directory's open transaction (the kt tables are
+ * IMC_DIR_TABLE_KT_META.. in imc_kt_table order). */
+typedef struct imc_dir_kt_ctx {
+    const imc_dir *d;
+    void *txn;
+} imc_dir_kt_ctx;
+imc_kt_store imc_dir_kt_store(imc_dir_kt_ctx *ctx, const imc_dir *d, void *txn);
+
+/* Appends the leaf of the handle's new record `next` (chained to the leaf
+ * of its previous version), sets its index value and history; the leaf's
+ * position must be `position` (the global epoch before the update). */
+IMC_MUST_USE imc_status imc_dir_kt_append(const imc_dir *d, void *txn, const imc_dir_record *next,
+                                          uint64_t position);
+/* Signs and stores the checkpoint of the log as it stands in txn, at epoch. */
+IMC_MUST_USE imc_status imc_dir_kt_publish(const imc_dir *d, void *txn, uint64_t epoch);
+/* A new store: sets d's log key from origin (NULL: the default), stores the
+ * origin and the checkpoint of the empty log. */
+IMC_MUST_USE imc_status imc_dir_kt_stamp(imc_dir *d, void *txn, const char *origin);
+/* An existing store: d's log key from the stored origin (want, if not NULL,
+ * must be it: else IMC_ERR_AUTH). */
+IMC_MUST_USE imc_status imc_dir_kt_load_origin(imc_dir *d, void *txn, const char *want);
+/* Replays the whole log against the directory (docs/transparency.md). */
+IMC_MUST_USE imc_status imc_dir_kt_check(const imc_dir *d, void *txn, uint64_t global);
 
 #endif
