@@ -243,6 +243,7 @@ extern const cli_cmd cli_cmd_inspect;
 extern const cli_cmd cli_cmd_dir;
 extern const cli_cmd cli_cmd_account;
 extern const cli_cmd cli_cmd_client;
+extern const cli_cmd cli_cmd_witness;
 
 #define CLI_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

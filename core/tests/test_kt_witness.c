@@ -300,11 +300,17 @@ static void witness_rules(void)
     imc_kt_witness again;
     CHECK_OK(imc_kt_witness_init(&again, B, &wkey[0], wsk[0], &l.key));
     CHECK_OK(imc_kt_witness_load(&again, st, sl));
+    imc_kt_checkpoint last;
+    CHECK_OK(imc_kt_witness_last(&last, &again));
+    CHECK(last.size == 3);
     size_t l7b = kt_log_note(n7, sizeof n7, &l);
     CHECK_OK(cosign(n7, &l7b, &again, proof, pl));
     CHECK_OK(imc_kt_witness_save(st, sizeof st, &sl, &again));
     CHECK_OK(imc_kt_witness_init(&again, B, &wkey[0], wsk[0], &l.key));
+    CHECK_ST(imc_kt_witness_last(&last, &again), IMC_ERR_NOT_FOUND); /* none before load */
     CHECK_OK(imc_kt_witness_load(&again, st, sl));
+    CHECK_OK(imc_kt_witness_last(&last, &again));
+    CHECK(last.size == 7);
     l3 = kt_log_note(n3, sizeof n3, &l); /* now the size-7 note; rebuild size 3 below */
     (void)l3;
     kt_log old;

@@ -325,6 +325,8 @@ void imc_kt_witness_wipe(imc_kt_witness *w);
 IMC_MUST_USE imc_status imc_kt_witness_save(uint8_t *out, size_t out_cap, size_t *out_len,
                                             const imc_kt_witness *w);
 IMC_MUST_USE imc_status imc_kt_witness_load(imc_kt_witness *w, const uint8_t *in, size_t len);
+/* The last cosigned checkpoint, or IMC_ERR_NOT_FOUND before the first. */
+IMC_MUST_USE imc_status imc_kt_witness_last(imc_kt_checkpoint *cp, const imc_kt_witness *w);
 
 /* Verifies a signed checkpoint note from the log and a consistency proof
  * from the last cosigned size (ignored for the first checkpoint, may be

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Key transparency through the command line (docs/transparency.md), label
+# kt: witnesses ('imcore witness init|cosign|show') that cosign only along
+# one append-only history and refuse a fork, a rollback and an inconsistent
+# proof with their state unchanged. A misbehaving log is played by
+# forge_kt.py with the directory's own key.
+# Usage: test_cli_kt.sh PATH/TO/imcore
+set -u
+
+TEST_NAME=test_cli_kt
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3 # Debian's, with python3-cryptography
+"$PY" -c 'import cryptography' 2>/dev/null || { echo "$TEST_NAME: python3-cryptography missing: skipped"; exit 77; }
+has() { if grep -qF -- "$3" "$2"; then pass; else fail "$1: $2 lacks '$3'"; fi; }
+same() { if cmp -s "$2" "$3"; then pass; else fail "$1: $2 and $3 differ"; fi; }
+FORGE() { "$PY" "$HERE/forge_kt.py" "$@" || fail "forge_kt.py $*"; }
+
+I=$IMCORE
+ORIGIN=example.org/dir
+
+# ---- help --------------------------------------------------------------------
+run "--help lists witness" 0 "$I" --help && has "help" out "witness"
+for c in init cosign show; do
+    run "witness $c --help" 0 "$I" witness $c --help && has "witness $c --help" out "Usage: imcore witness $c"
+done
+run "witness alone" 2 "$I" witness
+
+# ---- witness init ------------------------------------------------------------
+"$I" dir init --db d.lmdb >/dev/null || fail "dir init"
+LOG=$("$PY" "$HERE/forge_kt.py" vkey d.lmdb.key $ORIGIN)
+for w in w1 w2 w3; do
+    run "witness init $w" 0 "$I" witness init --state $w.wit --name $w.example.net --log-key "$LOG" &&
+        has "init $w prints its vkey" out "$w.example.net+"
+    cp out $w.vkey
+done
+if [ "$(stat -c %a w1.wit)" = 600 ]; then pass; else fail "witness state mode $(stat -c %a w1.wit)"; fi
+cp w1.wit w1.before
+run "init refuses an existing state" 1 "$I" witness init --state w1.wit --name w1.example.net --log-key "$LOG" &&
+    one_line_error "init existing" "imcore witness init: " && has "init existing" err "--force"
+same "refused init left the state" w1.wit w1.before
+run "init --force replaces it" 0 "$I" witness init --state w1.wit --name w1.example.net --log-key "$LOG" --force
+cp out w1.vkey
+run "init bad name" 2 "$I" witness init --state wx.wit --name "has space" --log-key "$LOG"
+run "init bad log key" 2 "$I" witness init --state wx.wit --name wx --log-key "not+a+key"
+run "init cosignature key as log key" 2 "$I" witness init --state wx.wit --name wx --log-key "$(cat w2.vkey)"
+[ ! -e wx.wit ] && pass || fail "a refused init wrote wx.wit"
+run "show a fresh witness" 0 "$I" witness show --state w1.wit && has "show fresh" out "none yet" &&
+    has "show log key" out "$LOG"
+chmod 644 w2.wit
+run "a state others can read is refused" 1 "$I" witness show --state w2.wit && has "mode" err "chmod 600"
+chmod 600 w2.wit
+head -c 40 w2.wit >trunc.wit && chmod 600 trunc.wit
+run "a truncated state is refused" 1 "$I" witness show --state trunc.wit && has "truncated" err "not a witness state file"
+
+# ---- witness cosign: one history ------------------------------------------------
+FORGE note d.lmdb.key $ORIGIN a,b,c 3 n3
+FORGE note d.lmdb.key $ORIGIN a,b,c,d,e 5 n5
+FORGE proof a,b,c,d,e 3 p3-5
+FORGE note d.lmdb.key $ORIGIN a,b,c,d,e,f,g 7 n7
+FORGE proof a,b,c,d,e,f,g 5 p5-7
+run "first checkpoint (trust on first use)" 0 "$I" witness cosign --state w1.wit --checkpoint n3 --out c3 --time 1700000000
+has "cosigned note" c3 "— w1.example.net "
+head -c "$(wc -c <n3)" c3 >c3.head
+same "the cosigned note starts with the note" c3.head n3
+run "same checkpoint again" 0 "$I" witness cosign --state w1.wit --checkpoint n3 --out c3b --time 1700000000
+cp w1.wit w1.at3
+run "larger without a proof" 1 "$I" witness cosign --state w1.wit --checkpoint n5 --out c5 &&
+    one_line_error "no proof" "imcore witness cosign: refused" && has "no proof" err "--proof"
+same "refusal left the state" w1.wit w1.at3
+[ ! -e c5 ] && pass || fail "a refused cosign wrote its output"
+run "proof for the wrong sizes" 1 "$I" witness cosign --state w1.wit --checkpoint n7 --proof p3-5 --out c7
+same "refusal left the state" w1.wit w1.at3
+run "extension 3 -> 5" 0 "$I" witness cosign --state w1.wit --checkpoint n5 --proof p3-5 --out c5
+run "show after" 0 "$I" witness show --state w1.wit && has "show after" out "size 5, epoch 5"
+cp w1.wit w1.at5
+
+# A second witness cosigns the first witness's output: both lines kept.
+run "w2 first" 0 "$I" witness cosign --state w2.wit --checkpoint n3
+run "w2 cosigns w1's output" 0 "$I" witness cosign --state w2.wit --checkpoint c5 --proof p3-5 --out c5w12
+has "both cosignatures" c5w12 "— w1.example.net "
+has "both cosignatures" c5w12 "— w2.example.net "
+
+# ---- witness cosign: a misbehaving log is refused ----------------------------------
+FORGE note d.lmdb.key $ORIGIN a,b,c,X,e 5 f5
+FORGE proof a,b,c,X,e 3 pf3-5
+FORGE note d.lmdb.key $ORIGIN a,b,Y,d,e,f,g 7 f7
+FORGE proof a,b,Y,d,e,f,g 5 pf5-7
+run "fork at a cosigned size" 1 "$I" witness cosign --state w1.wit --checkpoint f5 --proof pf3-5 --out x &&
+    one_line_error "fork" "imcore witness cosign: refused" && has "fork" err "fork"
+same "fork refusal left the state" w1.wit w1.at5
+run "rewritten history (inconsistent proof)" 1 "$I" witness cosign --state w1.wit --checkpoint f7 --proof pf5-7 --out x &&
+    has "inconsistent" err "consistency proof"
+same "inconsistent refusal left the state" w1.wit w1.at5
+run "rollback to size 3" 1 "$I" witness cosign --state w1.wit --checkpoint n3 --out x && has "rollback" err "rollback"
+same "rollback refusal left the state" w1.wit w1.at5
+FORGE note d.lmdb.key $ORIGIN a,b,c,d,e,f,g 4 e7
+run "smaller epoch" 1 "$I" witness cosign --state w1.wit --checkpoint e7 --proof p5-7 --out x && has "epoch" err "rollback"
+"$I" dir init --db other.lmdb >/dev/null || fail "dir init other"
+FORGE note other.lmdb.key $ORIGIN a,b,c,d,e,f,g 7 o7
+run "signed by another key" 1 "$I" witness cosign --state w1.wit --checkpoint o7 --proof p5-7 --out x &&
+    has "other key" err "not signed by the log key"
+printf 'not a note\n' >junk
+run "not a note" 1 "$I" witness cosign --state w1.wit --checkpoint junk --out x
+same "refusals left the state" w1.wit w1.at5
+[ ! -e x ] && pass || fail "a refused cosign wrote x"
+run "the honest extension still works" 0 "$I" witness cosign --state w1.wit --checkpoint n7 --proof p5-7 --out c7
+run "cosign output onto its input" 2 "$I" witness cosign --state w1.wit --checkpoint n7 --out n7 --force
+
+finish
