@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "imcore/dir.h"
+#include "imcore/kt.h"
 #include "imcore/msg.h"
 
 #ifdef __cplusplus
@@ -52,6 +53,11 @@ typedef struct imc_dircache_options {
      * changes anything in memory. */
     const char *path;
     bool no_sync; /* skip fsync at commit (safe against a killed process only) */
+    /* Key transparency (docs/transparency.md, "Clients"): the log's key,
+     * the witnesses and the threshold. A persistent cache stamps it into a
+     * new state file and afterwards takes it from the file (NULL here: the
+     * file's, if any; another one than the file's is IMC_ERR_AUTH). */
+    const imc_kt_client_config *kt;
 } imc_dircache_options;
 
 /* With opt->path: opens (or creates) the state file and loads it. A file
@@ -186,6 +192,43 @@ IMC_MUST_USE imc_status imc_dircache_compare(imc_dir_mismatch *out, size_t out_c
                                              const imc_dircache *c, uint64_t now_ms,
                                              const imc_dir_handle *to, size_t n,
                                              const imc_device_public *list, size_t list_len);
+
+/* ---- Transparency and evidence -------------------------------------------- */
+
+/* Evidence a cache keeps: checkpoint evidence (imc_kt_client) or two
+ * directory-signed lists for one handle version (IMC_KT_EVIDENCE_LIST). */
+#define IMC_DIRCACHE_EVIDENCE_MAX_BYTES                                                            \
+    (IMC_KT_EVIDENCE_MAX_BYTES > 1 + 1 + 1 + IMC_KT_MAX_NAME + IMC_ED25519_PUBLIC_BYTES +         \
+                                     2 * (2 + IMC_DIR_RESPONSE_MAX_BYTES(1))                       \
+         ? IMC_KT_EVIDENCE_MAX_BYTES                                                               \
+         : 1 + 1 + 1 + IMC_KT_MAX_NAME + IMC_ED25519_PUBLIC_BYTES +                                \
+               2 * (2 + IMC_DIR_RESPONSE_MAX_BYTES(1)))
+
+/* Whether transparency is configured (options.kt, or the state file's). */
+bool imc_dircache_kt_enabled(const imc_dircache *c);
+
+/* Offers a log-signed checkpoint (and a consistency proof from the last
+ * verified one) to the cache's imc_kt_client (imc_kt_client_update's rules
+ * and statuses; IMC_ERR_UNSUPPORTED without transparency). On success the
+ * checkpoint is the cache's last one; a conflicting pair is kept as
+ * evidence (*evidence true) even though the call fails. A persistent cache
+ * writes the new state (or just the evidence) in one transaction before it
+ * changes memory (IMC_ERR_IO: nothing changed). */
+IMC_MUST_USE imc_status imc_dircache_kt_update(imc_dircache *c, bool *evidence,
+                                               const uint8_t *note, size_t note_len,
+                                               const uint8_t *proof, size_t proof_len);
+
+/* The last verified checkpoint (IMC_ERR_NOT_FOUND: none yet;
+ * IMC_ERR_UNSUPPORTED without transparency). */
+IMC_MUST_USE imc_status imc_dircache_kt_checkpoint(imc_kt_checkpoint *cp, const imc_dircache *c);
+
+/* The first evidence the cache kept (imc_kt_evidence_verify checks it):
+ * from a checkpoint conflict, or from apply meeting a second signed list
+ * for a cached handle version (persistent caches only: they keep each
+ * handle's last signed entry). IMC_ERR_NOT_FOUND if none. Evidence is
+ * the one thing a refused call writes. */
+IMC_MUST_USE imc_status imc_dircache_evidence(uint8_t *out, size_t out_cap, size_t *out_len,
+                                              const imc_dircache *c);
 
 /* ---- Inspection ----------------------------------------------------------- */
 

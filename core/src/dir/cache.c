@@ -14,13 +14,16 @@
  *
  * Persistent state (docs/directory.md, "Client state"): the directory
  * store interface on an LMDB file, its meta table ("format", "dir_pk",
- * "anchor") and its handles table (handle -> contact value). */
+ * "anchor"; with transparency "kt_config" and "kt_state"; "evidence";
+ * "entry/" + handle: the last signed entry) and its handles table (handle
+ * -> contact value). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "dir/dir_impl.h"
 #include "imcore/dircache.h"
 #include "imcore/util.h"
+#include "kt/kt_impl.h"
 #include "util/siphash.h"
 
 #define DEFAULT_CAPACITY 256
@@ -30,6 +33,11 @@
 
 #define STATE_FORMAT 1
 #define META_KEY(k) (const uint8_t *)(k), (sizeof(k) - 1)
+#define ENTRY_PREFIX "entry/"
+#define ENTRY_KEY_MAX (sizeof ENTRY_PREFIX - 1 + IMC_MAX_HANDLE_BYTES)
+#define ONE_ENTRY_MAX IMC_DIR_RESPONSE_MAX_BYTES(1)
+/* The name LIST evidence carries when no log is configured. */
+#define DEFAULT_EVIDENCE_NAME "directory"
 
 typedef struct slot {
     bool used;
@@ -65,6 +73,16 @@ struct imc_dircache {
     } plan[IMC_DIR_MAX_BATCH];
     uint8_t contact[IMC_DIR_CONTACT_MAX_BYTES]; /* encoding buffer */
     imc_dir_contact staged;                     /* decoding / encoding scratch */
+    /* Transparency (NULL: none) and its encoded configuration. */
+    imc_kt_client *kt;
+    uint8_t kt_config[IMC_KT_CONFIG_MAX_BYTES];
+    size_t kt_config_len;
+    imc_kt_key evidence_key; /* name and key that LIST evidence states */
+    /* The first evidence kept; scratch for one signed entry. */
+    uint8_t *evidence;
+    size_t evidence_len;
+    uint8_t *one_entry;
+    bool conflict; /* apply's pass 1 met a second list for a cached version */
 };
 
 static bool is_zero_key(const uint8_t *k)
@@ -162,6 +180,140 @@ static imc_status put_anchor(imc_dircache *c, void *txn, uint64_t global, uint64
     return c->store.ops->put(txn, IMC_DIR_TABLE_META, META_KEY("anchor"), v, sizeof v);
 }
 
+/* ---- Transparency state and evidence (persistent part) ------------------ */
+
+static size_t entry_key(uint8_t out[ENTRY_KEY_MAX], const uint8_t *h, size_t len)
+{
+    memcpy(out, ENTRY_PREFIX, sizeof ENTRY_PREFIX - 1);
+    memcpy(out + sizeof ENTRY_PREFIX - 1, h, len);
+    return sizeof ENTRY_PREFIX - 1 + len;
+}
+
+/* A verified entry as a lookup response of its own (self-contained, as
+ * LIST evidence states it) in c->one_entry; its length, 0 if it does not fit. */
+static size_t one_entry(imc_dircache *c, const imc_dir_entry *e)
+{
+    imc_writer w;
+    size_t len = 0;
+    imc_wire_writer_init(&w, c->one_entry, ONE_ENTRY_MAX);
+    imc_wire_write_u8(&w, IMC_DIR_VERSION);
+    imc_wire_write_u8(&w, IMC_DIR_KIND_RESPONSE);
+    imc_wire_write_u16(&w, 1);
+    imc_wire_write_bytes(&w, e->body, e->body_len);
+    imc_wire_write_bytes(&w, e->sig, IMC_DIR_SIGNATURE_BYTES);
+    return imc_wire_writer_finish(&w, &len) == IMC_OK ? len : 0;
+}
+
+/* The transparency state k (and, when `config`, the configuration). */
+static imc_status put_kt(imc_dircache *c, void *txn, const imc_kt_client *k, bool config)
+{
+    uint8_t *buf = malloc(IMC_KT_CLIENT_STATE_MAX);
+    size_t len = 0;
+    imc_status st = buf != NULL ? imc_kt_client_save(buf, IMC_KT_CLIENT_STATE_MAX, &len, k)
+                                : IMC_ERR_NOMEM;
+    if (st == IMC_OK)
+        st = c->store.ops->put(txn, IMC_DIR_TABLE_META, META_KEY("kt_state"), buf, len);
+    if (st == IMC_OK && config)
+        st = c->store.ops->put(txn, IMC_DIR_TABLE_META, META_KEY("kt_config"), c->kt_config,
+                               c->kt_config_len);
+    free(buf);
+    return st;
+}
+
+/* Sets up c->kt from a configuration (given, or read from the file). */
+static imc_status kt_setup(imc_dircache *c, const imc_kt_client_config *cfg)
+{
+    imc_status st = imc_kt_client_config_encode(c->kt_config, sizeof c->kt_config,
+                                                &c->kt_config_len, cfg);
+    if (st == IMC_OK && c->kt == NULL)
+        c->kt = malloc(sizeof *c->kt);
+    if (st == IMC_OK && c->kt == NULL)
+        st = IMC_ERR_NOMEM;
+    if (st == IMC_OK)
+        st = imc_kt_client_init(c->kt, c->b, cfg);
+    if (st == IMC_OK)
+        c->evidence_key = cfg->log;
+    return st;
+}
+
+/* Reads the transparency configuration and state and the evidence of an
+ * existing file. A configuration given to imc_dircache_new must be the
+ * file's. */
+static imc_status load_kt(imc_dircache *c, void *txn)
+{
+    const uint8_t *v = NULL;
+    size_t n = 0;
+    imc_status st = c->store.ops->get(txn, IMC_DIR_TABLE_META, META_KEY("kt_config"), &v, &n);
+    if (st == IMC_ERR_NOT_FOUND && c->kt != NULL)
+        return IMC_ERR_AUTH; /* a state file without transparency */
+    if (st == IMC_OK && c->kt != NULL &&
+        (n != c->kt_config_len || memcmp(v, c->kt_config, n) != 0))
+        return IMC_ERR_AUTH; /* configured with other keys */
+    if (st == IMC_OK && c->kt == NULL) {
+        imc_kt_client_config cfg;
+        st = imc_kt_client_config_parse(&cfg, c->b, v, n);
+        if (st == IMC_OK)
+            st = kt_setup(c, &cfg);
+        st = st == IMC_ERR_MALFORMED ? IMC_ERR_IO : st;
+    }
+    if (st == IMC_OK) {
+        st = c->store.ops->get(txn, IMC_DIR_TABLE_META, META_KEY("kt_state"), &v, &n);
+        if (st == IMC_OK && imc_kt_client_load(c->kt, v, n) != IMC_OK)
+            st = IMC_ERR_IO;
+        if (st != IMC_OK)
+            return st == IMC_ERR_NOT_FOUND ? IMC_ERR_IO : st;
+    } else if (st != IMC_ERR_NOT_FOUND) {
+        return st;
+    }
+    st = c->store.ops->get(txn, IMC_DIR_TABLE_META, META_KEY("evidence"), &v, &n);
+    if (st == IMC_ERR_NOT_FOUND)
+        return IMC_OK;
+    if (st == IMC_OK && (n > IMC_DIRCACHE_EVIDENCE_MAX_BYTES ||
+                         imc_kt_evidence_verify(NULL, c->b, v, n) != IMC_OK))
+        st = IMC_ERR_IO;
+    if (st == IMC_OK) {
+        memcpy(c->evidence, v, n);
+        c->evidence_len = n;
+    }
+    return st;
+}
+
+/* apply met a second signed list for the cached version of e's handle:
+ * the entry kept from before and e are LIST evidence, written on their own
+ * (the apply itself was refused). Best effort: without a kept entry (a
+ * state written before entries were kept) there is nothing to prove. */
+static void keep_list_evidence(imc_dircache *c, const imc_dir_entry *e)
+{
+    uint8_t key[ENTRY_KEY_MAX];
+    const uint8_t *old = NULL;
+    size_t old_len = 0, len = 0;
+    void *txn = NULL;
+    size_t now_len = one_entry(c, e);
+    if (now_len == 0 || c->store.ops->begin(c->store.self, true, &txn) != IMC_OK)
+        return;
+    imc_status st = c->store.ops->get(txn, IMC_DIR_TABLE_META, key,
+                                      entry_key(key, e->rec.handle, e->rec.handle_len), &old,
+                                      &old_len);
+    uint8_t *ev = malloc(IMC_DIRCACHE_EVIDENCE_MAX_BYTES);
+    if (st == IMC_OK)
+        st = ev != NULL ? IMC_OK : IMC_ERR_NOMEM;
+    if (st == IMC_OK)
+        st = imc_kt_evidence_encode(ev, IMC_DIRCACHE_EVIDENCE_MAX_BYTES, &len,
+                                    IMC_KT_EVIDENCE_LIST, &c->evidence_key, old, old_len,
+                                    c->one_entry, now_len, NULL, NULL);
+    if (st == IMC_OK)
+        st = imc_kt_evidence_verify(NULL, c->b, ev, len);
+    if (st == IMC_OK)
+        st = c->store.ops->put(txn, IMC_DIR_TABLE_META, META_KEY("evidence"), ev, len);
+    if (st == IMC_OK && c->store.ops->commit(txn) == IMC_OK) {
+        memcpy(c->evidence, ev, len);
+        c->evidence_len = len;
+    } else if (st != IMC_OK) {
+        c->store.ops->abort(txn);
+    }
+    free(ev);
+}
+
 static void index_insert(imc_dircache *c, slot *s)
 {
     c->index[index_find(c, s->hash, s->rec.handle, s->rec.handle_len)] =
@@ -218,6 +370,8 @@ static imc_status load_state(imc_dircache *c)
                                    sizeof c->dir_pk);
         if (st == IMC_OK)
             st = put_anchor(c, txn, 0, 0);
+        if (st == IMC_OK && c->kt != NULL)
+            st = put_kt(c, txn, c->kt, true);
         if (st == IMC_OK)
             return c->store.ops->commit(txn);
         c->store.ops->abort(txn);
@@ -240,6 +394,8 @@ static imc_status load_state(imc_dircache *c)
         st = c->store.ops->scan(txn, IMC_DIR_TABLE_HANDLES, load_one, &l);
         if (st == IMC_OK)
             st = l.st;
+        if (st == IMC_OK)
+            st = load_kt(c, txn);
     }
     c->store.ops->abort(txn);
     return st == IMC_ERR_NOT_FOUND ? IMC_ERR_IO : st;
@@ -286,7 +442,17 @@ imc_status imc_dircache_new(imc_dircache **out, const imc_backend *b,
     c->index_mask = cells - 1;
     c->index = calloc(cells, sizeof *c->index);
     c->slots = calloc(c->capacity, sizeof *c->slots);
-    imc_status st = c->index != NULL && c->slots != NULL ? IMC_OK : IMC_ERR_NOMEM;
+    c->evidence = malloc(IMC_DIRCACHE_EVIDENCE_MAX_BYTES);
+    c->one_entry = malloc(ONE_ENTRY_MAX);
+    imc_status st = c->index != NULL && c->slots != NULL && c->evidence != NULL &&
+                            c->one_entry != NULL
+                        ? IMC_OK
+                        : IMC_ERR_NOMEM;
+    if (st == IMC_OK)
+        st = imc_kt_key_init(&c->evidence_key, b, DEFAULT_EVIDENCE_NAME, IMC_KT_SIG_ED25519,
+                             dir_pk);
+    if (st == IMC_OK && o.kt != NULL)
+        st = kt_setup(c, o.kt);
     if (st == IMC_OK)
         st = imc_crypto_random(b, c->hash_key, sizeof c->hash_key);
     if (st == IMC_OK && o.path != NULL) {
@@ -311,6 +477,9 @@ void imc_dircache_free(imc_dircache *c)
         imc_dir_store_close(&c->store);
     free(c->index);
     free(c->slots);
+    free(c->kt);
+    free(c->evidence);
+    free(c->one_entry);
     imc_wipe(c, sizeof *c);
     free(c);
 }
@@ -414,8 +583,10 @@ static imc_status plan_entry(apply_plan *p, imc_dircache *c, size_t k, const imc
     const slot *s = find_slot(c, e->rec.handle, e->rec.handle_len);
     if (s != NULL && e->rec.epoch < s->rec.epoch)
         return IMC_ERR_STALE;
-    if (s != NULL && e->rec.epoch == s->rec.epoch && !records_equal(&e->rec, &s->rec))
+    if (s != NULL && e->rec.epoch == s->rec.epoch && !records_equal(&e->rec, &s->rec)) {
+        c->conflict = true;
         return IMC_ERR_AUTH; /* two signed lists for one epoch */
+    }
     imc_status st = decide_account(c, k, s, e);
     if (st != IMC_OK)
         return st;
@@ -500,7 +671,19 @@ static imc_status stage_entry(imc_dircache *c, void *txn, size_t k, const imc_di
         global = s->global_epoch;
     size_t changes =
         s != NULL ? diff_records(NULL, 0, &s->rec, &e->rec, c->plan[k].account) : 1;
-    return put_contact(c, txn, c->plan[k].pinned, &e->rec, global, next_issued(s, e, changes));
+    imc_status st =
+        put_contact(c, txn, c->plan[k].pinned, &e->rec, global, next_issued(s, e, changes));
+    /* The signed entry itself, for LIST evidence should the directory sign
+     * another list for this version later. */
+    uint8_t key[ENTRY_KEY_MAX];
+    size_t len = one_entry(c, e);
+    if (st == IMC_OK && len == 0)
+        st = IMC_ERR_NO_SPACE;
+    if (st == IMC_OK && e->rec.epoch != 0)
+        st = c->store.ops->put(txn, IMC_DIR_TABLE_META, key,
+                               entry_key(key, e->rec.handle, e->rec.handle_len), c->one_entry,
+                               len);
+    return st;
 }
 
 static imc_status check_time(const imc_dircache *c, const imc_dir_response *r, uint64_t now_ms)
@@ -554,6 +737,7 @@ imc_status imc_dircache_apply(imc_dircache *c, imc_dir_change *changes, size_t c
             return st;
     }
     apply_plan p = {0, 0, 0, false};
+    c->conflict = false;
     st = plan_all(&p, c, &r, txn);
     size_t own_cached =
         c->own_handle_len != 0 && find_slot(c, c->own_handle, c->own_handle_len) != NULL;
@@ -574,6 +758,8 @@ imc_status imc_dircache_apply(imc_dircache *c, imc_dir_change *changes, size_t c
             c->store.ops->abort(txn);
     }
     imc_dir_entry *e = &c->scratch;
+    if (st == IMC_ERR_AUTH && c->conflict && txn != NULL && c->evidence_len == 0)
+        keep_list_evidence(c, e); /* e: the entry pass 1 stopped at */
     if (st == IMC_OK) {
         c->generation++;
         /* Every handle of the response already cached is kept: mark them
@@ -911,6 +1097,88 @@ imc_status imc_dircache_compare(imc_dir_mismatch *out, size_t out_cap, size_t *c
     }
     *count = m.count;
     return m.count > out_cap ? IMC_ERR_NO_SPACE : IMC_OK;
+}
+
+/* ---- Transparency --------------------------------------------------------- */
+
+bool imc_dircache_kt_enabled(const imc_dircache *c) { return c != NULL && c->kt != NULL; }
+
+imc_status imc_dircache_kt_update(imc_dircache *c, bool *evidence, const uint8_t *note,
+                                  size_t note_len, const uint8_t *proof, size_t proof_len)
+{
+    if (evidence != NULL)
+        *evidence = false;
+    if (c == NULL || note == NULL)
+        return IMC_ERR_ARG;
+    if (c->kt == NULL)
+        return IMC_ERR_UNSUPPORTED;
+    imc_kt_client *next = malloc(sizeof *next);
+    uint8_t *ev = malloc(IMC_KT_EVIDENCE_MAX_BYTES);
+    if (next == NULL || ev == NULL) {
+        free(next);
+        free(ev);
+        return IMC_ERR_NOMEM;
+    }
+    *next = *c->kt;
+    bool found = false;
+    size_t ev_len = 0;
+    imc_status st = imc_kt_client_update(next, &found, note, note_len, proof, proof_len);
+    bool keep = found && c->evidence_len == 0 &&
+                imc_kt_client_evidence(ev, IMC_KT_EVIDENCE_MAX_BYTES, &ev_len, next) == IMC_OK;
+    imc_status wst = IMC_OK;
+    if ((st == IMC_OK || found) && c->store.ops != NULL) {
+        void *txn = NULL;
+        wst = c->store.ops->begin(c->store.self, true, &txn);
+        if (wst == IMC_OK) {
+            wst = put_kt(c, txn, next, false);
+            if (wst == IMC_OK && keep)
+                wst = c->store.ops->put(txn, IMC_DIR_TABLE_META, META_KEY("evidence"), ev,
+                                        ev_len);
+            if (wst == IMC_OK)
+                wst = c->store.ops->commit(txn);
+            else
+                c->store.ops->abort(txn);
+        }
+    }
+    if (wst == IMC_OK && (st == IMC_OK || found)) {
+        *c->kt = *next;
+        if (keep) {
+            memcpy(c->evidence, ev, ev_len);
+            c->evidence_len = ev_len;
+        }
+    }
+    if (evidence != NULL)
+        *evidence = wst == IMC_OK && found;
+    free(next);
+    free(ev);
+    return wst != IMC_OK ? IMC_ERR_IO : st;
+}
+
+imc_status imc_dircache_kt_checkpoint(imc_kt_checkpoint *cp, const imc_dircache *c)
+{
+    if (cp == NULL || c == NULL)
+        return IMC_ERR_ARG;
+    if (c->kt == NULL) {
+        memset(cp, 0, sizeof *cp);
+        return IMC_ERR_UNSUPPORTED;
+    }
+    return imc_kt_client_checkpoint(cp, c->kt);
+}
+
+imc_status imc_dircache_evidence(uint8_t *out, size_t out_cap, size_t *out_len,
+                                 const imc_dircache *c)
+{
+    if (out_len != NULL)
+        *out_len = 0;
+    if (out == NULL || out_len == NULL || c == NULL)
+        return IMC_ERR_ARG;
+    if (c->evidence_len == 0)
+        return IMC_ERR_NOT_FOUND;
+    if (out_cap < c->evidence_len)
+        return IMC_ERR_NO_SPACE;
+    memcpy(out, c->evidence, c->evidence_len);
+    *out_len = c->evidence_len;
+    return IMC_OK;
 }
 
 /* ---- Inspection ----------------------------------------------------------- */
