@@ -7,6 +7,7 @@
 #include "imcore/crypto.h"
 #include "imcore/dir.h"
 #include "imcore/dircache.h"
+#include "imcore/dirkt.h"
 #include "imcore/keys.h"
 #include "imcore/kt.h"
 #include "imcore/limits.h"

@@ -152,31 +152,31 @@ void imc_dir_put_entry_body(imc_writer *w, const uint8_t *handle, size_t handle_
 
 /* ---- Field readers ------------------------------------------------------ */
 
-static void reject(imc_reader *r, imc_status *why, imc_status st)
+void imc_dir_reject(imc_reader *r, imc_status *why, imc_status st)
 {
     if (*why == IMC_OK && !r->err)
         *why = st;
     imc_wire_reader_fail(r);
 }
 
-static void read_prefix(imc_reader *r, imc_status *why, uint8_t kind)
+void imc_dir_read_prefix(imc_reader *r, imc_status *why, uint8_t kind)
 {
     uint8_t version = imc_wire_read_u8(r);
     uint8_t k = imc_wire_read_u8(r);
     if (version != IMC_DIR_VERSION || k != kind)
-        reject(r, why, IMC_ERR_MALFORMED);
+        imc_dir_reject(r, why, IMC_ERR_MALFORMED);
 }
 
 /* A handle: length 1..255, in normal form. */
-static void read_handle(imc_reader *r, imc_status *why, imc_dir_handle *h)
+void imc_dir_read_handle(imc_reader *r, imc_status *why, imc_dir_handle *h)
 {
     size_t n = imc_wire_read_u8(r);
     if (n > IMC_MAX_HANDLE_BYTES)
-        reject(r, why, IMC_ERR_LIMIT);
+        imc_dir_reject(r, why, IMC_ERR_LIMIT);
     h->bytes = imc_wire_read_bytes(r, n);
     h->len = n;
     if (h->bytes != NULL && !imc_dir_handle_valid(h->bytes, n))
-        reject(r, why, IMC_ERR_MALFORMED);
+        imc_dir_reject(r, why, IMC_ERR_MALFORMED);
 }
 
 void imc_dir_read_device(imc_reader *r, imc_device_public *d)
@@ -199,7 +199,7 @@ static void read_devices(imc_reader *r, imc_status *why, imc_dir_record *rec)
 {
     size_t n = imc_wire_read_u8(r);
     if (n > IMC_MAX_DEVICES_PER_HANDLE) {
-        reject(r, why, IMC_ERR_LIMIT);
+        imc_dir_reject(r, why, IMC_ERR_LIMIT);
         n = 0;
     }
     rec->device_count = n;
@@ -207,13 +207,13 @@ static void read_devices(imc_reader *r, imc_status *why, imc_dir_record *rec)
         int was_ok = !r->err;
         imc_dir_read_device(r, &rec->devices[i]);
         if (was_ok && r->err)
-            reject(r, why, IMC_ERR_MALFORMED);
+            imc_dir_reject(r, why, IMC_ERR_MALFORMED);
         if (i > 0 && rec->devices[i].device_id <= rec->devices[i - 1].device_id)
-            reject(r, why, IMC_ERR_MALFORMED);
+            imc_dir_reject(r, why, IMC_ERR_MALFORMED);
     }
 }
 
-static imc_status parse_status(const imc_reader *r, imc_status why)
+imc_status imc_dir_parse_status(const imc_reader *r, imc_status why)
 {
     return why != IMC_OK ? why : imc_wire_reader_finish(r);
 }
@@ -262,11 +262,11 @@ static void read_list_fields(imc_reader *r, imc_status *why, imc_dir_record *rec
                              const uint8_t **bytes, size_t *len)
 {
     if (n > IMC_DIR_LIST_MAX_BYTES)
-        reject(r, why, IMC_ERR_LIMIT);
+        imc_dir_reject(r, why, IMC_ERR_LIMIT);
     size_t mark = r->off;
-    read_prefix(r, why, IMC_DIR_KIND_LIST);
+    imc_dir_read_prefix(r, why, IMC_DIR_KIND_LIST);
     imc_dir_handle h = {NULL, 0};
-    read_handle(r, why, &h);
+    imc_dir_read_handle(r, why, &h);
     if (h.bytes != NULL)
         memcpy(rec->handle, h.bytes, h.len);
     rec->handle_len = h.bytes != NULL ? h.len : 0;
@@ -278,13 +278,13 @@ static void read_list_fields(imc_reader *r, imc_status *why, imc_dir_record *rec
     if (rec->epoch == 0 || rec->key_change > IMC_DIR_KEY_NEW ||
         (rec->epoch == 1 && (rec->key_change != IMC_DIR_KEY_NEW || chained)) ||
         (rec->epoch > 1 && !chained))
-        reject(r, why, IMC_ERR_MALFORMED);
+        imc_dir_reject(r, why, IMC_ERR_MALFORMED);
     read_devices(r, why, rec);
     imc_wire_read_copy(r, rec->list_sig, sizeof rec->list_sig);
     if (rec->key_change == IMC_DIR_KEY_ROTATED)
         imc_wire_read_copy(r, rec->rotate_sig, sizeof rec->rotate_sig);
     if (r->off - mark != n)
-        reject(r, why, IMC_ERR_MALFORMED); /* the length does not frame the list */
+        imc_dir_reject(r, why, IMC_ERR_MALFORMED); /* the length does not frame the list */
     *bytes = imc_wire_reader_since(r, mark, len);
 }
 
@@ -310,30 +310,30 @@ imc_status imc_dir_list_parse(imc_dir_record *rec, const uint8_t *in, size_t in_
     size_t len = 0;
     imc_wire_reader_init(&r, in, in_len);
     read_list_fields(&r, &why, rec, in_len, &bytes, &len);
-    imc_status st = parse_status(&r, why);
+    imc_status st = imc_dir_parse_status(&r, why);
     if (st != IMC_OK)
         memset(rec, 0, sizeof *rec);
     return st;
 }
 
 /* One signed entry (body || signature). */
-static void read_entry(imc_reader *r, imc_status *why, imc_dir_entry *e)
+void imc_dir_read_entry(imc_reader *r, imc_status *why, imc_dir_entry *e)
 {
     size_t mark = r->off;
     imc_dir_handle h = {NULL, 0};
-    read_handle(r, why, &h);
+    imc_dir_read_handle(r, why, &h);
     uint64_t epoch = imc_wire_read_u64(r);
     e->global_epoch = imc_wire_read_u64(r);
     e->issued_ms = imc_wire_read_u64(r);
     if (epoch > e->global_epoch)
-        reject(r, why, IMC_ERR_MALFORMED);
+        imc_dir_reject(r, why, IMC_ERR_MALFORMED);
     imc_dir_read_list(r, why, &e->rec, &e->list, &e->list_len);
     if (!r->err && (epoch == 0) != (e->list == NULL))
-        reject(r, why, IMC_ERR_MALFORMED); /* a list exactly when registered */
+        imc_dir_reject(r, why, IMC_ERR_MALFORMED); /* a list exactly when registered */
     if (!r->err && e->list != NULL &&
         (e->rec.epoch != epoch || e->rec.handle_len != h.len ||
          memcmp(e->rec.handle, h.bytes, h.len) != 0))
-        reject(r, why, IMC_ERR_MALFORMED); /* the list is of another handle or version */
+        imc_dir_reject(r, why, IMC_ERR_MALFORMED); /* the list is of another handle or version */
     if (h.bytes != NULL && e->list == NULL) {
         memcpy(e->rec.handle, h.bytes, h.len);
         e->rec.handle_len = h.len;
@@ -344,7 +344,7 @@ static void read_entry(imc_reader *r, imc_status *why, imc_dir_entry *e)
 
 /* ---- Lookup request ----------------------------------------------------- */
 
-static int handles_distinct(const imc_dir_handle *h, size_t n)
+int imc_dir_handles_distinct(const imc_dir_handle *h, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         for (size_t j = i + 1; j < n; j++)
@@ -353,13 +353,13 @@ static int handles_distinct(const imc_dir_handle *h, size_t n)
     return 1;
 }
 
-static void read_batch_count(imc_reader *r, imc_status *why, size_t *count)
+void imc_dir_read_batch_count(imc_reader *r, imc_status *why, size_t *count)
 {
     size_t n = imc_wire_read_u16(r);
     if (n == 0)
-        reject(r, why, IMC_ERR_MALFORMED);
+        imc_dir_reject(r, why, IMC_ERR_MALFORMED);
     else if (n > IMC_DIR_MAX_BATCH)
-        reject(r, why, IMC_ERR_LIMIT);
+        imc_dir_reject(r, why, IMC_ERR_LIMIT);
     *count = r->err ? 0 : n;
 }
 
@@ -371,13 +371,13 @@ imc_status imc_dir_parse_request(imc_dir_request *req, const uint8_t *in, size_t
     imc_reader r;
     imc_status why = IMC_OK;
     imc_wire_reader_init(&r, in, in_len);
-    read_prefix(&r, &why, IMC_DIR_KIND_REQUEST);
-    read_batch_count(&r, &why, &req->count);
+    imc_dir_read_prefix(&r, &why, IMC_DIR_KIND_REQUEST);
+    imc_dir_read_batch_count(&r, &why, &req->count);
     for (size_t i = 0; i < req->count; i++)
-        read_handle(&r, &why, &req->handles[i]);
-    if (!r.err && !handles_distinct(req->handles, req->count))
-        reject(&r, &why, IMC_ERR_MALFORMED);
-    imc_status st = parse_status(&r, why);
+        imc_dir_read_handle(&r, &why, &req->handles[i]);
+    if (!r.err && !imc_dir_handles_distinct(req->handles, req->count))
+        imc_dir_reject(&r, &why, IMC_ERR_MALFORMED);
+    imc_status st = imc_dir_parse_status(&r, why);
     if (st != IMC_OK)
         memset(req, 0, sizeof *req);
     return st;
@@ -399,7 +399,7 @@ imc_status imc_dir_encode_request(uint8_t *out, size_t out_cap, size_t *out_len,
         if (!imc_dir_handle_valid(handles[i].bytes, handles[i].len))
             return IMC_ERR_MALFORMED;
     }
-    if (!handles_distinct(handles, count))
+    if (!imc_dir_handles_distinct(handles, count))
         return IMC_ERR_MALFORMED;
     imc_writer w;
     imc_wire_writer_init(&w, out, out_cap);
@@ -421,30 +421,30 @@ imc_status imc_dir_parse_response(imc_dir_response *resp, const uint8_t *in, siz
     imc_reader r;
     imc_status why = IMC_OK;
     imc_wire_reader_init(&r, in, in_len);
-    read_prefix(&r, &why, IMC_DIR_KIND_RESPONSE);
+    imc_dir_read_prefix(&r, &why, IMC_DIR_KIND_RESPONSE);
     size_t count = 0;
-    read_batch_count(&r, &why, &count);
+    imc_dir_read_batch_count(&r, &why, &count);
     size_t start = r.off;
     /* Handles are kept as views into the input to check they are distinct. */
     imc_dir_handle seen[IMC_DIR_MAX_BATCH];
     imc_dir_entry e;
     for (size_t i = 0; i < count; i++) {
         size_t mark = r.off;
-        read_entry(&r, &why, &e);
+        imc_dir_read_entry(&r, &why, &e);
         seen[i].bytes = r.err ? NULL : in + mark + 1;
         seen[i].len = e.rec.handle_len;
         if (i == 0) {
             resp->global_epoch = e.global_epoch;
             resp->issued_ms = e.issued_ms;
         } else if (e.global_epoch != resp->global_epoch || e.issued_ms != resp->issued_ms) {
-            reject(&r, &why, IMC_ERR_MALFORMED);
+            imc_dir_reject(&r, &why, IMC_ERR_MALFORMED);
         }
     }
-    if (!r.err && !handles_distinct(seen, count))
-        reject(&r, &why, IMC_ERR_MALFORMED);
+    if (!r.err && !imc_dir_handles_distinct(seen, count))
+        imc_dir_reject(&r, &why, IMC_ERR_MALFORMED);
     resp->entries = imc_wire_reader_since(&r, start, &resp->entries_len);
     resp->count = count;
-    imc_status st = parse_status(&r, why);
+    imc_status st = imc_dir_parse_status(&r, why);
     if (st != IMC_OK)
         memset(resp, 0, sizeof *resp);
     return st;
@@ -458,7 +458,7 @@ imc_status imc_dir_response_next(imc_dir_entry *e, size_t *offset, const imc_dir
     imc_reader r;
     imc_status why = IMC_OK;
     imc_wire_reader_init(&r, resp->entries + *offset, resp->entries_len - *offset);
-    read_entry(&r, &why, e);
+    imc_dir_read_entry(&r, &why, e);
     if (why == IMC_OK && r.err)
         why = IMC_ERR_MALFORMED;
     if (why != IMC_OK) {
@@ -475,7 +475,7 @@ static void read_sig(imc_reader *r, imc_status *why, imc_dir_update_msg *u)
 {
     size_t n = imc_wire_read_u8(r);
     if (n == 0 || n > IMC_SIG_MAX)
-        reject(r, why, IMC_ERR_MALFORMED);
+        imc_dir_reject(r, why, IMC_ERR_MALFORMED);
     u->sig[u->sig_count] = imc_wire_read_bytes(r, n);
     u->sig_len[u->sig_count] = n;
     u->sig_count++;
@@ -490,17 +490,17 @@ static void read_update_body(imc_reader *r, imc_status *why, imc_dir_update_msg 
         int was_ok = !r->err;
         imc_dir_read_device(r, &u->device);
         if (was_ok && r->err)
-            reject(r, why, IMC_ERR_MALFORMED);
+            imc_dir_reject(r, why, IMC_ERR_MALFORMED);
         u->target_id = u->device.device_id;
         break;
     }
     case IMC_DIR_OP_REVOKE:
         u->target_id = imc_wire_read_u64(r);
         if (u->target_id == 0)
-            reject(r, why, IMC_ERR_MALFORMED);
+            imc_dir_reject(r, why, IMC_ERR_MALFORMED);
         break;
     case IMC_DIR_OP_ACCOUNT_ROTATE: break;
-    default: reject(r, why, IMC_ERR_MALFORMED); break;
+    default: imc_dir_reject(r, why, IMC_ERR_MALFORMED); break;
     }
 }
 
@@ -537,7 +537,7 @@ static void check_update_list(imc_reader *r, imc_status *why, const imc_dir_upda
     if (u->list_bytes == NULL || l->handle_len != u->handle.len ||
         memcmp(l->handle, u->handle.bytes, l->handle_len) != 0 || u->epoch == UINT64_MAX ||
         l->epoch != u->epoch + 1 || (int)l->key_change != op_key_change(u->op, u->epoch))
-        reject(r, why, IMC_ERR_MALFORMED);
+        imc_dir_reject(r, why, IMC_ERR_MALFORMED);
 }
 
 imc_status imc_dir_parse_update(imc_dir_update_msg *u, const uint8_t *in, size_t in_len)
@@ -548,9 +548,9 @@ imc_status imc_dir_parse_update(imc_dir_update_msg *u, const uint8_t *in, size_t
     imc_reader r;
     imc_status why = IMC_OK;
     imc_wire_reader_init(&r, in, in_len);
-    read_prefix(&r, &why, IMC_DIR_KIND_UPDATE);
+    imc_dir_read_prefix(&r, &why, IMC_DIR_KIND_UPDATE);
     u->op = imc_wire_read_u8(&r);
-    read_handle(&r, &why, &u->handle);
+    imc_dir_read_handle(&r, &why, &u->handle);
     u->epoch = imc_wire_read_u64(&r);
     read_update_body(&r, &why, u);
     imc_dir_read_list(&r, &why, &u->list, &u->list_bytes, &u->list_len);
@@ -558,7 +558,7 @@ imc_status imc_dir_parse_update(imc_dir_update_msg *u, const uint8_t *in, size_t
     u->signed_part = imc_wire_reader_since(&r, 0, &u->signed_part_len);
     for (size_t i = 0, n = op_proofs(u->op); i < n; i++)
         read_sig(&r, &why, u);
-    imc_status st = parse_status(&r, why);
+    imc_status st = imc_dir_parse_status(&r, why);
     if (st != IMC_OK)
         memset(u, 0, sizeof *u);
     return st;
@@ -598,10 +598,10 @@ imc_status imc_dir_decode_record(imc_dir_record *rec, const uint8_t *handle, siz
     size_t list_len = 0;
     imc_wire_reader_init(&r, val, val_len);
     if (imc_wire_read_u8(&r) != IMC_DIR_RECORD_FORMAT)
-        reject(&r, &why, IMC_ERR_IO);
+        imc_dir_reject(&r, &why, IMC_ERR_IO);
     uint64_t epoch = imc_wire_read_u64(&r);
     imc_dir_read_list(&r, &why, rec, &list, &list_len);
-    if (parse_status(&r, why) != IMC_OK || list == NULL || rec->epoch != epoch ||
+    if (imc_dir_parse_status(&r, why) != IMC_OK || list == NULL || rec->epoch != epoch ||
         rec->handle_len != handle_len || memcmp(rec->handle, handle, handle_len) != 0) {
         memset(rec, 0, sizeof *rec);
         return IMC_ERR_IO;

@@ -44,6 +44,22 @@ void imc_dir_put_device(imc_writer *w, const imc_device_public *d);
 /* Reads a device record; fails the reader on an unknown suite or id 0. */
 void imc_dir_read_device(imc_reader *r, imc_device_public *d);
 
+/* Field readers shared by the parsers (codec.c, kt_codec.c). A reader that
+ * meets a value the format does not allow records why (the first violation
+ * wins) and fails the reader. */
+void imc_dir_reject(imc_reader *r, imc_status *why, imc_status st);
+/* version || kind, which must be IMC_DIR_VERSION and `kind`. */
+void imc_dir_read_prefix(imc_reader *r, imc_status *why, uint8_t kind);
+/* A handle: length 1..255, in normal form. */
+void imc_dir_read_handle(imc_reader *r, imc_status *why, imc_dir_handle *h);
+/* One signed entry of a lookup response (body || signature). */
+void imc_dir_read_entry(imc_reader *r, imc_status *why, imc_dir_entry *e);
+/* A batch count: 0 is malformed, over IMC_DIR_MAX_BATCH a limit. */
+void imc_dir_read_batch_count(imc_reader *r, imc_status *why, size_t *count);
+int imc_dir_handles_distinct(const imc_dir_handle *h, size_t n);
+/* why if set, else whether the reader consumed everything without error. */
+IMC_MUST_USE imc_status imc_dir_parse_status(const imc_reader *r, imc_status why);
+
 /* 1 if the two public records are the same (suite, id and both keys). */
 int imc_dir_device_equal(const imc_device_public *a, const imc_device_public *b);
 
