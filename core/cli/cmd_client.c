@@ -14,9 +14,58 @@
 #include "cli.h"
 #include "client_state.h"
 #include "imcore/dircache.h"
+#include "imcore/dirkt.h"
 #include "imcore/util.h"
 
 /* ---- init ---------------------------------------------------------------- */
+
+/* A vkey option value of the given signature type, or a usage error. */
+static int parse_vkey(const cli_args *a, const imc_backend *b, const char *opt, const char *text,
+                      uint8_t type, imc_kt_key *k)
+{
+    if (imc_kt_vkey_parse(k, b, text, strlen(text)) != IMC_OK || k->type != type) {
+        cli_err(a->prog, "option --%s: '%s' is not %s verifier key (NAME+ID+BASE64)", opt, text,
+                type == IMC_KT_SIG_ED25519 ? "a log" : "a witness");
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_CONTINUE;
+}
+
+/* --log-key, --witness and --threshold into cfg; *on says whether
+ * transparency was asked for. */
+static int get_kt_config(const cli_args *a, const imc_backend *b, imc_kt_client_config *cfg,
+                         bool *on)
+{
+    memset(cfg, 0, sizeof *cfg);
+    size_t n = cli_count(a, "witness");
+    *on = cli_get(a, "log-key", NULL) != NULL;
+    if (!*on) {
+        if (n == 0 && cli_get(a, "threshold", NULL) == NULL)
+            return CLI_CONTINUE;
+        cli_err(a->prog, "--witness and --threshold need --log-key");
+        return CLI_EXIT_USAGE;
+    }
+    if (n > IMC_KT_MAX_WITNESSES) {
+        cli_err(a->prog, "at most %d --witness", IMC_KT_MAX_WITNESSES);
+        return CLI_EXIT_USAGE;
+    }
+    int rc = parse_vkey(a, b, "log-key", cli_get(a, "log-key", ""), IMC_KT_SIG_ED25519,
+                        &cfg->log);
+    for (size_t i = 0; i < n && rc == CLI_CONTINUE; i++)
+        rc = parse_vkey(a, b, "witness", cli_get_nth(a, "witness", i), IMC_KT_SIG_COSIGNATURE,
+                        &cfg->witnesses[i]);
+    cfg->witness_count = n;
+    uint64_t k = 0;
+    if (rc == CLI_CONTINUE)
+        rc = cli_get_u64(a, "threshold", n, &k);
+    if (rc == CLI_CONTINUE && k > n) {
+        cli_err(a->prog, "option --threshold: %llu is more than the %zu witnesses given",
+                (unsigned long long)k, n);
+        rc = CLI_EXIT_USAGE;
+    }
+    cfg->threshold = (size_t)k;
+    return rc;
+}
 
 static int run_init(const cli_args *a)
 {
@@ -30,6 +79,10 @@ static int run_init(const cli_args *a)
         rc = cli_client_path(a->prog, dir, CLI_STATE_DIR_KEY, pub, sizeof pub);
     if (rc == CLI_CONTINUE)
         rc = cli_client_path(a->prog, dir, CLI_STATE_FILE, mdb, sizeof mdb);
+    imc_kt_client_config cfg;
+    bool kt = false;
+    if (rc == CLI_CONTINUE)
+        rc = get_kt_config(a, b, &cfg, &kt);
     if (rc == CLI_CONTINUE)
         rc = cli_read_into(a->prog, "directory public key", cli_get(a, "directory-key", ""), pk,
                            sizeof pk, &len);
@@ -49,13 +102,16 @@ static int run_init(const cli_args *a)
         rc = cli_write_file(a->prog, pub, pk, IMC_DIR_PUBLIC_BYTES, 0644, 0);
     imc_dircache *c = NULL;
     if (rc == CLI_CONTINUE)
-        rc = cli_client_open(a->prog, b, dir, NULL, 0, 0, &c);
+        rc = cli_client_open_kt(a->prog, b, dir, NULL, 0, 0, kt ? &cfg : NULL, &c);
     imc_dircache_free(c);
     if (rc != CLI_CONTINUE)
         return rc;
     printf("%s: pinned directory key ", dir);
     cli_put_hex(stdout, pk, IMC_DIR_PUBLIC_BYTES);
     putchar('\n');
+    if (kt)
+        printf("%s: transparency log %.*s, %zu of %zu witnesses must cosign\n", dir,
+               (int)cfg.log.name_len, cfg.log.name, cfg.threshold, cfg.witness_count);
     return CLI_EXIT_OK;
 }
 
@@ -294,6 +350,127 @@ static int run_accept(const cli_args *a)
     return rc;
 }
 
+/* ---- checkpoint / evidence ------------------------------------------------ */
+
+static const char *kt_error(imc_status st, bool evidence)
+{
+    switch (st) {
+    case IMC_ERR_STALE:
+        return "refused: older than the checkpoint this state holds (a rollback)";
+    case IMC_ERR_AUTH:
+        return evidence ? "refused: the log contradicts a checkpoint it signed before; the two "
+                          "are kept as evidence ('imcore client evidence')"
+                        : "refused: not signed by the log key, too few valid witness "
+                          "cosignatures, or no valid consistency proof from the held checkpoint";
+    case IMC_ERR_MALFORMED: return "refused: the checkpoint or the proof does not parse";
+    case IMC_ERR_UNSUPPORTED:
+        return "this client state has no transparency log (client init --log-key)";
+    default: return imc_status_str(st);
+    }
+}
+
+static void put_checkpoint(const imc_kt_checkpoint *cp)
+{
+    printf("checkpoint %.*s size %llu epoch %llu root ", (int)cp->origin_len, cp->origin,
+           (unsigned long long)cp->size, (unsigned long long)cp->epoch);
+    cli_put_hex(stdout, cp->root, sizeof cp->root);
+    putchar('\n');
+}
+
+static int run_checkpoint(const cli_args *a)
+{
+    const imc_backend *b = NULL;
+    int rc = cli_get_backend(a, &b);
+    const char *in = cli_get(a, "in", NULL), *note_path = cli_get(a, "note", NULL);
+    if (rc == CLI_CONTINUE && (in == NULL) == (note_path == NULL)) {
+        cli_err(a->prog, "give either --in (a checkpoint answer) or --note (a signed note)");
+        rc = CLI_EXIT_USAGE;
+    }
+    if (rc == CLI_CONTINUE && in != NULL && cli_get(a, "proof", NULL) != NULL) {
+        cli_err(a->prog, "--proof goes with --note (an answer carries its proof)");
+        rc = CLI_EXIT_USAGE;
+    }
+    if (rc != CLI_CONTINUE)
+        return rc;
+    uint8_t *buf = NULL, *proof_buf = NULL;
+    size_t len = 0, proof_len = 0;
+    const uint8_t *note = NULL, *proof = NULL;
+    size_t note_len = 0;
+    rc = cli_read_alloc(a->prog, in != NULL ? "checkpoint answer" : "checkpoint note",
+                        in != NULL ? in : note_path, IMC_DIR_KT_HEAD_MAX_BYTES, &buf, &len);
+    if (rc == CLI_CONTINUE && cli_get(a, "proof", NULL) != NULL)
+        rc = cli_read_alloc(a->prog, "consistency proof", cli_get(a, "proof", ""),
+                            IMC_KT_LOG_PROOF_MAX_BYTES, &proof_buf, &proof_len);
+    imc_dir_kt_head head;
+    if (rc == CLI_CONTINUE && in != NULL) {
+        if (imc_dir_kt_parse_head(&head, buf, len) != IMC_OK) {
+            cli_err(a->prog, "refused: '%s' is not a checkpoint answer", in);
+            rc = CLI_EXIT_FAIL;
+        } else {
+            note = head.note;
+            note_len = head.note_len;
+            proof = head.proof;
+            proof_len = head.proof_len;
+        }
+    } else if (rc == CLI_CONTINUE) {
+        note = buf;
+        note_len = len;
+        proof = proof_buf;
+    }
+    imc_dircache *c = NULL;
+    if (rc == CLI_CONTINUE)
+        rc = cli_client_open(a->prog, b, cli_get(a, "state", ""), NULL, 0, 0, &c);
+    if (rc == CLI_CONTINUE) {
+        bool ev = false;
+        imc_kt_checkpoint cp;
+        imc_status st = imc_dircache_kt_update(c, &ev, note, note_len, proof, proof_len);
+        if (st != IMC_OK) {
+            cli_err(a->prog, "%s", kt_error(st, ev));
+            rc = CLI_EXIT_FAIL;
+        } else if (imc_dircache_kt_checkpoint(&cp, c) == IMC_OK) {
+            put_checkpoint(&cp);
+            rc = fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+        }
+    }
+    imc_dircache_free(c);
+    free(buf);
+    free(proof_buf);
+    return rc == CLI_CONTINUE ? CLI_EXIT_OK : rc;
+}
+
+static int run_evidence(const cli_args *a)
+{
+    const imc_backend *b = NULL;
+    const char *out = cli_get(a, "out", "");
+    int rc = cli_get_backend(a, &b);
+    if (rc == CLI_CONTINUE)
+        rc = cli_check_output(a, out);
+    imc_dircache *c = NULL;
+    if (rc == CLI_CONTINUE)
+        rc = cli_client_open(a->prog, b, cli_get(a, "state", ""), NULL, 0, 0, &c);
+    if (rc != CLI_CONTINUE)
+        return rc;
+    uint8_t *ev = malloc(IMC_DIRCACHE_EVIDENCE_MAX_BYTES);
+    size_t len = 0;
+    imc_status st = ev != NULL ? imc_dircache_evidence(ev, IMC_DIRCACHE_EVIDENCE_MAX_BYTES, &len, c)
+                               : IMC_ERR_NOMEM;
+    if (st == IMC_ERR_NOT_FOUND) {
+        cli_err(a->prog, "no evidence in this client state (nothing contradictory seen)");
+        rc = CLI_EXIT_FAIL;
+    } else if (st != IMC_OK) {
+        cli_err(a->prog, "%s", imc_status_str(st));
+        rc = CLI_EXIT_FAIL;
+    } else {
+        rc = cli_write_output(a, out, ev, len, 0644);
+    }
+    if (rc == CLI_CONTINUE)
+        fprintf(stderr, "%s: %zu bytes of evidence written (check it with 'imcore "
+                        "verify-evidence')\n", a->prog, len);
+    free(ev);
+    imc_dircache_free(c);
+    return rc == CLI_CONTINUE ? CLI_EXIT_OK : rc;
+}
+
 /* ---- Command table ------------------------------------------------------------ */
 
 #define OPT_STATE {"state", CLI_OPT_VALUE, true, "DIR", "the client state directory"}
@@ -302,6 +479,22 @@ static int run_accept(const cli_args *a)
 static const cli_opt init_opts[] = {
     OPT_STATE,
     {"directory-key", CLI_OPT_VALUE, true, "FILE", "the directory's public key (DB.pub) to pin"},
+    {"log-key", CLI_OPT_VALUE, false, "VKEY", "the directory's transparency-log verifier key"},
+    {"witness", CLI_OPT_MULTI, false, "VKEY", "a witness's verifier key (repeat, up to 16)"},
+    {"threshold", CLI_OPT_VALUE, false, "K", "cosignatures needed (default: every witness)"},
+    OPT_BACKEND,
+};
+static const cli_opt checkpoint_opts[] = {
+    OPT_STATE,
+    {"in", CLI_OPT_VALUE, false, "FILE", "a checkpoint answer of the directory"},
+    {"note", CLI_OPT_VALUE, false, "FILE", "or a signed checkpoint note (e.g. cosigned)"},
+    {"proof", CLI_OPT_VALUE, false, "FILE", "with --note: consistency proof from the held size"},
+    OPT_BACKEND,
+};
+static const cli_opt evidence_opts[] = {
+    OPT_STATE,
+    {"out", CLI_OPT_VALUE, true, "FILE", "where to write the evidence"},
+    {"force", CLI_OPT_FLAG, false, NULL, "replace --out if it exists"},
     OPT_BACKEND,
 };
 static const cli_opt apply_opts[] = {
@@ -327,8 +520,32 @@ static const cli_cmd client_init = {
     .summary = "Create a client state pinned to a directory's key",
     .opts = init_opts,
     .opt_count = CLI_ARRAY_LEN(init_opts),
-    .details = "Creates DIR (if missing), DIR/directory.pub and DIR/client.mdb.\n",
+    .details = "Creates DIR (if missing), DIR/directory.pub and DIR/client.mdb. With --log-key,\n"
+               "the state also verifies the directory's transparency log: checkpoints need a\n"
+               "valid log signature, K valid cosignatures of the --witness keys, and a\n"
+               "consistency proof from the last one held (docs/transparency.md).\n",
     .run = run_init,
+};
+static const cli_cmd client_checkpoint = {
+    .name = "checkpoint",
+    .summary = "Verify a transparency checkpoint and move the state forward to it",
+    .opts = checkpoint_opts,
+    .opt_count = CLI_ARRAY_LEN(checkpoint_opts),
+    .inputs = "note proof",
+    .details = "Refuses (exit 1, state unchanged) a rollback, a checkpoint without enough\n"
+               "witness cosignatures, and one not proved consistent with the held one. Two\n"
+               "checkpoints the log signed that contradict each other are kept as evidence\n"
+               "(the only write of a refusal). Prints the checkpoint held afterwards.\n",
+    .run = run_checkpoint,
+};
+static const cli_cmd client_evidence = {
+    .name = "evidence",
+    .summary = "Export the evidence of directory misbehaviour this state kept",
+    .opts = evidence_opts,
+    .opt_count = CLI_ARRAY_LEN(evidence_opts),
+    .details = "The file is self-contained: anyone checks it with 'imcore verify-evidence'.\n"
+               "Exit 1 if the state has none.\n",
+    .run = run_evidence,
 };
 static const cli_cmd client_apply = {
     .name = "apply",
@@ -359,12 +576,13 @@ static const cli_cmd client_accept = {
     .run = run_accept,
 };
 
-static const cli_cmd *const client_subs[] = {&client_init, &client_apply, &client_show,
-                                             &client_accept};
+static const cli_cmd *const client_subs[] = {&client_init,       &client_apply,
+                                             &client_show,       &client_accept,
+                                             &client_checkpoint, &client_evidence};
 
 const cli_cmd cli_cmd_client = {
     .name = "client",
-    .summary = "Verifying directory client state: init|apply|show|accept",
+    .summary = "Verifying directory client state: init|apply|show|accept|checkpoint|evidence",
     .sub = client_subs,
     .sub_count = CLI_ARRAY_LEN(client_subs),
 };

@@ -36,6 +36,7 @@ for w in w1 w2 w3; do
         has "init $w prints its vkey" out "$w.example.net+"
     cp out $w.vkey
 done
+cp -p w2.wit w2.fresh # w2's key with no history: a colluding w2 later
 if [ "$(stat -c %a w1.wit)" = 600 ]; then pass; else fail "witness state mode $(stat -c %a w1.wit)"; fi
 cp w1.wit w1.before
 run "init refuses an existing state" 1 "$I" witness init --state w1.wit --name w1.example.net --log-key "$LOG" &&
@@ -108,5 +109,66 @@ same "refusals left the state" w1.wit w1.at5
 [ ! -e x ] && pass || fail "a refused cosign wrote x"
 run "the honest extension still works" 0 "$I" witness cosign --state w1.wit --checkpoint n7 --proof p5-7 --out c7
 run "cosign output onto its input" 2 "$I" witness cosign --state w1.wit --checkpoint n7 --out n7 --force
+
+# ---- the verifying client: witnesses, threshold, rollback, split view ------------
+run "client init with a log" 0 "$I" client init --state alice.state --directory-key d.lmdb.pub --log-key "$LOG" \
+    --witness "$(cat w1.vkey)" --witness "$(cat w2.vkey)" --witness "$(cat w3.vkey)" --threshold 2 &&
+    has "init kt" out "2 of 3 witnesses"
+run "client init: threshold above the witnesses" 2 "$I" client init --state x.state --directory-key d.lmdb.pub \
+    --log-key "$LOG" --witness "$(cat w1.vkey)" --threshold 2
+run "client init: witness without a log" 2 "$I" client init --state x.state --directory-key d.lmdb.pub --witness "$(cat w1.vkey)"
+run "client init: a log key as a witness" 2 "$I" client init --state x.state --directory-key d.lmdb.pub \
+    --log-key "$LOG" --witness "$LOG"
+[ ! -e x.state/client.mdb ] && pass || fail "a refused init created x.state/client.mdb"
+run "no evidence yet" 1 "$I" client evidence --state alice.state --out none.ev && has "no evidence" err "no evidence"
+
+# Honest checkpoints, cosigned by w1 and w3 (w3 starts at size 3).
+run "size 3 with one cosignature: under the threshold" 1 "$I" client checkpoint --state alice.state --note c3 &&
+    has "threshold" err "too few valid witness"
+"$I" witness cosign --state w3.wit --checkpoint c3 --out c3w13 2>/dev/null || fail "w3 cosigns c3"
+run "size 3, 2 of 3" 0 "$I" client checkpoint --state alice.state --note c3w13 && has "accepted" out "size 3 epoch 3"
+FORGE proof a,b,c,d,e,f,g 3 p3-7
+"$I" witness cosign --state w3.wit --checkpoint c7 --proof p3-7 --out c7w13 2>/dev/null || fail "w3 cosigns c7"
+run "size 7 without a proof" 1 "$I" client checkpoint --state alice.state --note c7w13
+run "size 7 with a proof" 0 "$I" client checkpoint --state alice.state --note c7w13 --proof p3-7 &&
+    has "moved" out "size 7 epoch 7"
+cp alice.state/client.mdb held7.mdb
+
+# Restart (every command is a new process): the older checkpoint is refused.
+run "rollback to size 3 after a restart" 1 "$I" client checkpoint --state alice.state --note c3w13 &&
+    one_line_error "rollback" "imcore client checkpoint: refused" && has "rollback" err "rollback"
+same "rollback left client.mdb" alice.state/client.mdb held7.mdb
+
+# The split view: the log forks at size 7 (leaf 2 rewritten). One colluding
+# witness cannot make a 2-of-3 client take it; the two signed size-7 texts
+# are kept as evidence.
+FORGE note d.lmdb.key $ORIGIN a,b,Y,d,e,f,g 7 fork7
+run "w2, colluding (its key, no history), cosigns the fork" 0 "$I" witness cosign --state w2.fresh --checkpoint fork7 --out fork7w2
+run "the real w1 refuses the fork" 1 "$I" witness cosign --state w1.wit --checkpoint fork7 --proof pf5-7 --out x
+"$I" witness cosign --state w3.wit --checkpoint fork7 --out x 2>err && fail "w3 cosigned the fork" || pass
+has "w3 refuses" err "fork"
+run "the fork with 1 of 3" 1 "$I" client checkpoint --state alice.state --note fork7w2 &&
+    has "evidence" err "kept as evidence"
+run "evidence exported" 0 "$I" client evidence --state alice.state --out split.ev
+run "export refuses to overwrite" 1 "$I" client evidence --state alice.state --out split.ev
+run "verify-evidence" 0 "$I" verify-evidence --in split.ev --log-key "$LOG" &&
+    has "proven" out "PROVEN: the log signed two different checkpoints for one tree size" &&
+    has "sizes" out "checkpoint B: size 7"
+run "verify-evidence without a key" 0 "$I" verify-evidence --in split.ev && has "no key" out "compare the key"
+run "verify-evidence against another log key" 1 "$I" verify-evidence --in split.ev --log-key "$("$PY" "$HERE/forge_kt.py" vkey other.lmdb.key $ORIGIN)" &&
+    has "other key" err "NOT PROVEN"
+run "verify-evidence --directory-key" 0 "$I" verify-evidence --in split.ev --directory-key d.lmdb.pub
+python3 - split.ev bad.ev <<'PYEOF'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+b[-3] ^= 1
+open(sys.argv[2], "wb").write(b)
+PYEOF
+run "tampered evidence" 1 "$I" verify-evidence --in bad.ev && has "tampered" err "NOT PROVEN"
+head -c 20 split.ev >short.ev
+run "truncated evidence" 1 "$I" verify-evidence --in short.ev && has "truncated" err "not evidence"
+run "verify-evidence bad key option" 2 "$I" verify-evidence --in split.ev --log-key nope
+# The client still holds the honest size 7 and moves on along it.
+run "honest checkpoint still accepted" 0 "$I" client checkpoint --state alice.state --note c7w13 && has "held" out "size 7"
 
 finish
