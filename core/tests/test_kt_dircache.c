@@ -14,6 +14,7 @@
  *     LIST evidence has a negative test for every rule. */
 #include "dir_fixture.h" /* first: it sets _POSIX_C_SOURCE */
 #include "imcore/dircache.h"
+#include "imcore/dirkt.h"
 #include "kt/kt_impl.h"
 #include "kt_fixture.h"
 #include "tmpdir.h"
@@ -300,6 +301,170 @@ static void list_evidence(void)
     fx_rmdir(g_tmp);
 }
 
+/* ---- Lookups with proofs, as the directory serves them ---------------------- */
+
+static uint8_t g_entry[FX_RESP_MAX], g_leaf[IMC_DIR_KT_LEAF_MAX_BYTES], g_prev_leaf[32];
+static size_t g_entry_len, g_leaf_len;
+static uint64_t g_leaf_index;
+static uint8_t g_lookup[IMC_DIR_KT_LOOKUP_RESPONSE_MAX_BYTES(1)];
+static imc_dir_change g_ch[IMC_DIR_CHANGES_MAX_PER_ENTRY];
+#define CLI_CAP (sizeof g_ch / sizeof g_ch[0])
+
+/* The directory applies version v of alice's list: g_entry is its signed
+ * entry (global epoch = the log's new size), the log gets its leaf
+ * (chained to the previous one) and the index its hash. */
+static void alice_version(kt_log *l, const uint8_t *dir_pk, const uint8_t *dir_sk, uint64_t v,
+                          size_t count, const imc_device_public *devs)
+{
+    static const char *const A = "alice@example.com";
+    uint64_t size = 0;
+    CHECK_OK(imc_kt_log_size(&size, &l->s));
+    fx_entry_spec sp = {A, v, size + 1, FX_NOW + v, count, devs, FX_SPEC_TAIL};
+    g_entry_len = fx_build_response(g_entry, sizeof g_entry, B, dir_pk, dir_sk, &sp, 1);
+    CHECK(g_entry_len != 0);
+    imc_dir_response r;
+    static imc_dir_entry e;
+    size_t off = 0;
+    CHECK_OK(imc_dir_parse_response(&r, g_entry, g_entry_len));
+    CHECK_OK(imc_dir_response_next(&e, &off, &r));
+    imc_dir_kt_leaf leaf;
+    memset(&leaf, 0, sizeof leaf);
+    memcpy(leaf.handle, A, strlen(A));
+    leaf.handle_len = strlen(A);
+    leaf.version = v;
+    memcpy(leaf.account_pk, e.rec.account_pk, 32);
+    CHECK_OK(imc_crypto_sha256(B, leaf.list_hash, e.list, e.list_len));
+    memcpy(leaf.prev_leaf, g_prev_leaf, 32);
+    CHECK_OK(imc_dir_kt_leaf_encode(g_leaf, sizeof g_leaf, &g_leaf_len, &leaf));
+    CHECK_OK(imc_kt_log_append(&g_leaf_index, B, &l->s, g_leaf, g_leaf_len));
+    uint8_t key[32];
+    CHECK_OK(imc_kt_leaf_hash(B, g_prev_leaf, g_leaf, g_leaf_len));
+    CHECK_OK(imc_kt_index_key(B, key, (const uint8_t *)A, strlen(A)));
+    CHECK_OK(imc_kt_index_put(B, &l->s, key, g_prev_leaf));
+}
+
+/* A lookup-with-proofs response for alice at the log's current size, for a
+ * client that holds size `known` (docs/directory-format.md). */
+static size_t alice_lookup(kt_log *l, uint64_t known)
+{
+    static char note[NOTE_CAP];
+    static uint8_t proof[IMC_KT_LOG_PROOF_MAX_BYTES], incl[IMC_KT_LOG_PROOF_MAX_BYTES],
+        ip[IMC_KT_INDEX_PROOF_MAX_BYTES];
+    static imc_kt_index_proof index_proof;
+    imc_kt_log_proof p;
+    uint64_t size = 0;
+    size_t nl = kt_log_note(note, sizeof note, l), pl = kt_log_proof(proof, sizeof proof, l, known);
+    size_t il = 0, ipl = 0, len = 0;
+    CHECK_OK(imc_kt_log_size(&size, &l->s));
+    CHECK_OK(imc_kt_log_prove_inclusion(&p, B, &l->s, g_leaf_index, size));
+    CHECK_OK(imc_kt_log_proof_encode(incl, sizeof incl, &il, &p));
+    uint8_t key[32];
+    CHECK_OK(imc_kt_index_key(B, key, (const uint8_t *)"alice@example.com", 17));
+    CHECK_OK(imc_kt_index_prove(&index_proof, NULL, &l->s, key));
+    CHECK_OK(imc_kt_index_proof_encode(ip, sizeof ip, &ipl, &index_proof));
+    imc_writer w;
+    imc_wire_writer_init(&w, g_lookup, sizeof g_lookup);
+    imc_wire_write_u8(&w, IMC_DIR_VERSION);
+    imc_wire_write_u8(&w, IMC_DIR_KIND_KT_LOOKUP_RESP);
+    imc_wire_write_u16(&w, (uint16_t)nl);
+    imc_wire_write_bytes(&w, (const uint8_t *)note, nl);
+    imc_wire_write_u16(&w, (uint16_t)pl);
+    imc_wire_write_bytes(&w, proof, pl);
+    imc_wire_write_u16(&w, 1);
+    imc_wire_write_bytes(&w, g_entry + 4, g_entry_len - 4); /* the entry of a 1-entry response */
+    imc_wire_write_u16(&w, (uint16_t)g_leaf_len);
+    imc_wire_write_bytes(&w, g_leaf, g_leaf_len);
+    imc_wire_write_u16(&w, (uint16_t)il);
+    imc_wire_write_bytes(&w, incl, il);
+    imc_wire_write_u16(&w, (uint16_t)ipl);
+    imc_wire_write_bytes(&w, ip, ipl);
+    CHECK_OK(imc_wire_writer_finish(&w, &len));
+    return len;
+}
+
+static imc_status apply_kt(imc_dircache *c, size_t len)
+{
+    size_t n = 0;
+    return imc_dircache_apply_kt(c, g_ch, CLI_CAP, &n, NULL, FX_NOW + 10, g_lookup, len);
+}
+
+static void lookups_with_proofs(void)
+{
+    kt_log l;
+    kt_log_open(&l, B, 11);
+    uint8_t dir_pk[32], dir_sk[32];
+    kt_keypair(B, 22, dir_pk, dir_sk);
+    memset(g_prev_leaf, 0, sizeof g_prev_leaf);
+    imc_device_keys d1, d2;
+    CHECK_OK(fx_keys(&d1, B, 1, 1, 1));
+    CHECK_OK(fx_keys(&d2, B, 1, 2, 2));
+    imc_device_public devs[2] = {d1.pub, d2.pub};
+    CHECK(fx_tmpdir(g_tmp, sizeof g_tmp));
+    snprintf(g_state, sizeof g_state, "%s/client.mdb", g_tmp);
+    imc_kt_client_config cfg = config(&l, 0); /* the log alone: no witnesses needed here */
+    imc_dircache *c = open_cache(dir_pk, &cfg, IMC_OK);
+
+    alice_version(&l, dir_pk, dir_sk, 1, 1, devs);
+    size_t len = alice_lookup(&l, 0);
+    /* The plain entry (no proofs) is refused; so is a proof-less apply. */
+    size_t n = 0;
+    FILE_UNCHANGED(imc_dircache_apply(c, NULL, 0, &n, FX_NOW + 10, g_entry, g_entry_len),
+                   IMC_ERR_AUTH);
+    CHECK_OK(apply_kt(c, len));
+    const imc_dir_record *rec = NULL;
+    CHECK_OK(imc_dircache_get(&rec, c, FX_NOW + 10, (const uint8_t *)"alice@example.com", 17));
+    CHECK(rec->epoch == 1 && rec->device_count == 1);
+    imc_kt_checkpoint cp;
+    CHECK_OK(imc_dircache_kt_checkpoint(&cp, c));
+    CHECK(cp.size == 1);
+
+    /* Version 2: every part of the answer is checked; a flipped byte in
+     * any proof is refused and nothing changes. */
+    alice_version(&l, dir_pk, dir_sk, 2, 2, devs);
+    len = alice_lookup(&l, 1);
+    static uint8_t good[sizeof g_lookup];
+    memcpy(good, g_lookup, len);
+    const size_t spots[] = {len - 1, len - 40, len - 200, 300};
+    for (size_t i = 0; i < sizeof spots / sizeof spots[0]; i++) {
+        g_lookup[spots[i]] ^= 0x01;
+        imc_status st = apply_kt(c, len);
+        CHECK(st == IMC_ERR_AUTH || st == IMC_ERR_MALFORMED);
+        memcpy(g_lookup, good, len);
+    }
+    /* The head alone (answers cut off) does not parse: refused, unchanged. */
+    size_t off_entry = 0;
+    {
+        static imc_dir_kt_lookup_response lr;
+        CHECK_OK(imc_dir_kt_parse_lookup(&lr, good, len));
+        off_entry = (size_t)(lr.answers - good);
+    }
+    FILE_UNCHANGED(imc_dircache_apply_kt(c, g_ch, CLI_CAP, &n, NULL, FX_NOW + 10, g_lookup,
+                                         off_entry - 2),
+                   IMC_ERR_MALFORMED);
+    CHECK_OK(apply_kt(c, len));
+    CHECK_OK(imc_dircache_get(&rec, c, FX_NOW + 10, (const uint8_t *)"alice@example.com", 17));
+    CHECK(rec->epoch == 2 && rec->device_count == 2);
+    imc_dircache_free(c);
+
+    /* After a restart: the checkpoint is there; the version-1 answer
+     * (checkpoint size 1) is a rollback. */
+    c = open_cache(dir_pk, NULL, IMC_OK);
+    CHECK_OK(imc_dircache_kt_checkpoint(&cp, c));
+    CHECK(cp.size == 2);
+    kt_log old;
+    kt_log_open(&old, B, 11);
+    memset(g_prev_leaf, 0, sizeof g_prev_leaf);
+    alice_version(&old, dir_pk, dir_sk, 1, 1, devs);
+    len = alice_lookup(&old, 0);
+    FILE_UNCHANGED(apply_kt(c, len), IMC_ERR_STALE);
+    imc_dircache_free(c);
+    kt_log_close(&old);
+    kt_log_close(&l);
+    imc_keys_wipe(&d1);
+    imc_keys_wipe(&d2);
+    fx_rmdir(g_tmp);
+}
+
 int main(void)
 {
     B = kt_backend();
@@ -313,5 +478,6 @@ int main(void)
     }
     rollback_and_split_view();
     list_evidence();
+    lookups_with_proofs();
     return imc_test_end();
 }

@@ -114,6 +114,21 @@ IMC_MUST_USE imc_status imc_dircache_apply(imc_dircache *c, imc_dir_change *chan
                                            size_t changes_cap, size_t *change_count,
                                            uint64_t now_ms, const uint8_t *resp, size_t resp_len);
 
+/* With transparency configured, imc_dircache_apply refuses every response
+ * (IMC_ERR_AUTH: it carries no proofs) and this one is the way in: a
+ * lookup response with proofs (imcore/dirkt.h). Its checkpoint must be
+ * accepted by the transparency client (imc_dircache_kt_update's rules;
+ * evidence is kept as there), every answer must verify against that
+ * checkpoint (imc_dir_kt_answer_verify: the directory's signature, the
+ * leaf, its inclusion, the index proof; IMC_ERR_AUTH otherwise), and then
+ * the entries are applied as by imc_dircache_apply, with the new
+ * checkpoint in the same transaction. On failure nothing changes but kept
+ * evidence. */
+IMC_MUST_USE imc_status imc_dircache_apply_kt(imc_dircache *c, imc_dir_change *changes,
+                                              size_t changes_cap, size_t *change_count,
+                                              bool *evidence, uint64_t now_ms,
+                                              const uint8_t *resp, size_t resp_len);
+
 /* ---- Using the cache ---------------------------------------------------- */
 
 /* Trusts the account key of a handle's current list after an

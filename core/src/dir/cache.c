@@ -22,6 +22,7 @@
 
 #include "dir/dir_impl.h"
 #include "imcore/dircache.h"
+#include "imcore/dirkt.h"
 #include "imcore/util.h"
 #include "kt/kt_impl.h"
 #include "util/siphash.h"
@@ -181,6 +182,10 @@ static imc_status put_anchor(imc_dircache *c, void *txn, uint64_t global, uint64
 }
 
 /* ---- Transparency state and evidence (persistent part) ------------------ */
+
+static imc_status kt_advance(imc_dircache *c, imc_kt_client *next, bool *evidence,
+                             const uint8_t *note, size_t note_len, const uint8_t *proof,
+                             size_t proof_len);
 
 static size_t entry_key(uint8_t out[ENTRY_KEY_MAX], const uint8_t *h, size_t len)
 {
@@ -716,14 +721,12 @@ static imc_status plan_all(apply_plan *p, imc_dircache *c, const imc_dir_respons
     return st;
 }
 
-imc_status imc_dircache_apply(imc_dircache *c, imc_dir_change *changes, size_t changes_cap,
-                              size_t *change_count, uint64_t now_ms, const uint8_t *resp,
-                              size_t resp_len)
+/* apply, and (kt_next not NULL) the transparency state that verified the
+ * response, written in the same transaction. */
+static imc_status apply_core(imc_dircache *c, imc_dir_change *changes, size_t changes_cap,
+                             size_t *change_count, uint64_t now_ms, const uint8_t *resp,
+                             size_t resp_len, const imc_kt_client *kt_next)
 {
-    if (change_count != NULL)
-        *change_count = 0;
-    if (c == NULL)
-        return IMC_ERR_ARG;
     imc_dir_response r;
     imc_status st = imc_dir_parse_response(&r, resp, resp_len);
     if (st == IMC_OK)
@@ -752,6 +755,8 @@ imc_status imc_dircache_apply(imc_dircache *c, imc_dir_change *changes, size_t c
     if (txn != NULL) {
         if (st == IMC_OK && newer)
             st = put_anchor(c, txn, r.global_epoch, r.issued_ms);
+        if (st == IMC_OK && kt_next != NULL)
+            st = put_kt(c, txn, kt_next, false);
         if (st == IMC_OK)
             st = c->store.ops->commit(txn);
         else
@@ -784,10 +789,82 @@ imc_status imc_dircache_apply(imc_dircache *c, imc_dir_change *changes, size_t c
             c->global_epoch = r.global_epoch;
             c->anchor_issued = r.issued_ms;
         }
+        if (kt_next != NULL)
+            *c->kt = *kt_next;
         if (change_count != NULL)
             *change_count = changes != NULL ? n : p.changes;
     }
     imc_wipe(e, sizeof *e);
+    return st;
+}
+
+imc_status imc_dircache_apply(imc_dircache *c, imc_dir_change *changes, size_t changes_cap,
+                              size_t *change_count, uint64_t now_ms, const uint8_t *resp,
+                              size_t resp_len)
+{
+    if (change_count != NULL)
+        *change_count = 0;
+    if (c == NULL)
+        return IMC_ERR_ARG;
+    if (c->kt != NULL)
+        return IMC_ERR_AUTH; /* no proofs: imc_dircache_apply_kt */
+    return apply_core(c, changes, changes_cap, change_count, now_ms, resp, resp_len, NULL);
+}
+
+imc_status imc_dircache_apply_kt(imc_dircache *c, imc_dir_change *changes, size_t changes_cap,
+                                 size_t *change_count, bool *evidence, uint64_t now_ms,
+                                 const uint8_t *resp, size_t resp_len)
+{
+    if (change_count != NULL)
+        *change_count = 0;
+    if (evidence != NULL)
+        *evidence = false;
+    if (c == NULL)
+        return IMC_ERR_ARG;
+    if (c->kt == NULL)
+        return IMC_ERR_UNSUPPORTED;
+    imc_dir_kt_lookup_response *lr = malloc(sizeof *lr);
+    imc_dir_kt_answer *ans = malloc(sizeof *ans);
+    imc_kt_client *next = malloc(sizeof *next);
+    size_t cap = IMC_DIR_RESPONSE_MAX_BYTES(IMC_DIR_MAX_BATCH), len = 0, off = 0;
+    uint8_t *plain = malloc(cap);
+    imc_status st = lr != NULL && ans != NULL && next != NULL && plain != NULL ? IMC_OK
+                                                                               : IMC_ERR_NOMEM;
+    if (st == IMC_OK)
+        st = imc_dir_kt_parse_lookup(lr, resp, resp_len);
+    if (st == IMC_OK) {
+        /* The checkpoint first (it may yield evidence even when refused). */
+        st = kt_advance(c, next, evidence, lr->head.note, lr->head.note_len, lr->head.proof,
+                        lr->head.proof_len);
+    }
+    imc_kt_checkpoint cp;
+    if (st == IMC_OK)
+        st = imc_kt_client_checkpoint(&cp, next);
+    /* Every answer against that checkpoint; their entries, as a plain
+     * lookup response, then go through apply. */
+    imc_writer w;
+    imc_wire_writer_init(&w, plain, cap);
+    imc_wire_write_u8(&w, IMC_DIR_VERSION);
+    imc_wire_write_u8(&w, IMC_DIR_KIND_RESPONSE);
+    imc_wire_write_u16(&w, (uint16_t)(st == IMC_OK ? lr->count : 0));
+    for (size_t i = 0; st == IMC_OK && i < lr->count; i++) {
+        st = imc_dir_kt_lookup_next(ans, &off, lr);
+        if (st == IMC_OK &&
+            imc_dir_kt_answer_verify(NULL, NULL, c->b, c->dir_pk, &cp, ans) != IMC_OK)
+            st = IMC_ERR_AUTH;
+        if (st == IMC_OK) {
+            imc_wire_write_bytes(&w, ans->entry.body, ans->entry.body_len);
+            imc_wire_write_bytes(&w, ans->entry.sig, IMC_DIR_SIGNATURE_BYTES);
+        }
+    }
+    if (st == IMC_OK)
+        st = imc_wire_writer_finish(&w, &len);
+    if (st == IMC_OK)
+        st = apply_core(c, changes, changes_cap, change_count, now_ms, plain, len, next);
+    free(lr);
+    free(ans);
+    free(next);
+    free(plain);
     return st;
 }
 
@@ -1103,30 +1180,25 @@ imc_status imc_dircache_compare(imc_dir_mismatch *out, size_t out_cap, size_t *c
 
 bool imc_dircache_kt_enabled(const imc_dircache *c) { return c != NULL && c->kt != NULL; }
 
-imc_status imc_dircache_kt_update(imc_dircache *c, bool *evidence, const uint8_t *note,
-                                  size_t note_len, const uint8_t *proof, size_t proof_len)
+/* Offers a checkpoint to a copy of the transparency state: next is the
+ * state after it. On success nothing is written (the caller writes next);
+ * on a refusal that found evidence, the evidence (and the state that
+ * holds it) is written and kept in memory at once. */
+static imc_status kt_advance(imc_dircache *c, imc_kt_client *next, bool *evidence,
+                             const uint8_t *note, size_t note_len, const uint8_t *proof,
+                             size_t proof_len)
 {
-    if (evidence != NULL)
-        *evidence = false;
-    if (c == NULL || note == NULL)
-        return IMC_ERR_ARG;
-    if (c->kt == NULL)
-        return IMC_ERR_UNSUPPORTED;
-    imc_kt_client *next = malloc(sizeof *next);
-    uint8_t *ev = malloc(IMC_KT_EVIDENCE_MAX_BYTES);
-    if (next == NULL || ev == NULL) {
-        free(next);
-        free(ev);
-        return IMC_ERR_NOMEM;
-    }
     *next = *c->kt;
     bool found = false;
-    size_t ev_len = 0;
     imc_status st = imc_kt_client_update(next, &found, note, note_len, proof, proof_len);
-    bool keep = found && c->evidence_len == 0 &&
+    if (st == IMC_OK || !found)
+        return st;
+    uint8_t *ev = malloc(IMC_KT_EVIDENCE_MAX_BYTES);
+    size_t ev_len = 0;
+    bool keep = ev != NULL && c->evidence_len == 0 &&
                 imc_kt_client_evidence(ev, IMC_KT_EVIDENCE_MAX_BYTES, &ev_len, next) == IMC_OK;
     imc_status wst = IMC_OK;
-    if ((st == IMC_OK || found) && c->store.ops != NULL) {
+    if (c->store.ops != NULL) {
         void *txn = NULL;
         wst = c->store.ops->begin(c->store.self, true, &txn);
         if (wst == IMC_OK) {
@@ -1140,18 +1212,48 @@ imc_status imc_dircache_kt_update(imc_dircache *c, bool *evidence, const uint8_t
                 c->store.ops->abort(txn);
         }
     }
-    if (wst == IMC_OK && (st == IMC_OK || found)) {
+    if (wst == IMC_OK) {
         *c->kt = *next;
         if (keep) {
             memcpy(c->evidence, ev, ev_len);
             c->evidence_len = ev_len;
         }
+        if (evidence != NULL)
+            *evidence = true;
     }
-    if (evidence != NULL)
-        *evidence = wst == IMC_OK && found;
-    free(next);
     free(ev);
     return wst != IMC_OK ? IMC_ERR_IO : st;
+}
+
+imc_status imc_dircache_kt_update(imc_dircache *c, bool *evidence, const uint8_t *note,
+                                  size_t note_len, const uint8_t *proof, size_t proof_len)
+{
+    if (evidence != NULL)
+        *evidence = false;
+    if (c == NULL || note == NULL)
+        return IMC_ERR_ARG;
+    if (c->kt == NULL)
+        return IMC_ERR_UNSUPPORTED;
+    imc_kt_client *next = malloc(sizeof *next);
+    if (next == NULL)
+        return IMC_ERR_NOMEM;
+    imc_status st = kt_advance(c, next, evidence, note, note_len, proof, proof_len);
+    if (st == IMC_OK && c->store.ops != NULL) {
+        void *txn = NULL;
+        st = c->store.ops->begin(c->store.self, true, &txn);
+        if (st == IMC_OK) {
+            st = put_kt(c, txn, next, false);
+            if (st == IMC_OK)
+                st = c->store.ops->commit(txn);
+            else
+                c->store.ops->abort(txn);
+        }
+        st = st != IMC_OK ? IMC_ERR_IO : st;
+    }
+    if (st == IMC_OK)
+        *c->kt = *next;
+    free(next);
+    return st;
 }
 
 imc_status imc_dircache_kt_checkpoint(imc_kt_checkpoint *cp, const imc_dircache *c)
