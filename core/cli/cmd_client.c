@@ -179,6 +179,68 @@ static const char *apply_error(imc_status st)
     }
 }
 
+static const char *kt_error(imc_status st, bool evidence)
+{
+    switch (st) {
+    case IMC_ERR_STALE:
+        return "refused: older than the checkpoint this state holds (a rollback)";
+    case IMC_ERR_AUTH:
+        return evidence ? "refused: the log contradicts a checkpoint it signed before; the two "
+                          "are kept as evidence ('imcore client evidence')"
+                        : "refused: not signed by the log key, too few valid witness "
+                          "cosignatures, or no valid consistency proof from the held checkpoint";
+    case IMC_ERR_MALFORMED: return "refused: the checkpoint or the proof does not parse";
+    case IMC_ERR_UNSUPPORTED:
+        return "this client state has no transparency log (client init --log-key)";
+    default: return imc_status_str(st);
+    }
+}
+
+static void put_checkpoint(const imc_kt_checkpoint *cp)
+{
+    printf("checkpoint %.*s size %llu epoch %llu root ", (int)cp->origin_len, cp->origin,
+           (unsigned long long)cp->size, (unsigned long long)cp->epoch);
+    cli_put_hex(stdout, cp->root, sizeof cp->root);
+    putchar('\n');
+}
+
+/* The entries of a verified answer, plain or with proofs. */
+typedef struct answer_iter {
+    bool proofs;
+    imc_dir_response r;
+    imc_dir_kt_lookup_response *kr;
+    imc_dir_kt_answer *ans;
+    size_t off;
+} answer_iter;
+
+static bool iter_start(answer_iter *it, bool proofs, const uint8_t *resp, size_t len)
+{
+    memset(it, 0, sizeof *it);
+    it->proofs = proofs;
+    if (!proofs)
+        return imc_dir_parse_response(&it->r, resp, len) == IMC_OK;
+    it->kr = malloc(sizeof *it->kr);
+    it->ans = malloc(sizeof *it->ans);
+    return it->kr != NULL && it->ans != NULL &&
+           imc_dir_kt_parse_lookup(it->kr, resp, len) == IMC_OK;
+}
+
+static bool iter_next(answer_iter *it, imc_dir_entry *e)
+{
+    if (!it->proofs)
+        return imc_dir_response_next(e, &it->off, &it->r) == IMC_OK;
+    if (imc_dir_kt_lookup_next(it->ans, &it->off, it->kr) != IMC_OK)
+        return false;
+    *e = it->ans->entry;
+    return true;
+}
+
+static void iter_end(answer_iter *it)
+{
+    free(it->kr);
+    free(it->ans);
+}
+
 static int run_apply(const cli_args *a)
 {
     const imc_backend *b = NULL;
@@ -191,7 +253,7 @@ static int run_apply(const cli_args *a)
     uint8_t *resp = NULL;
     size_t resp_len = 0;
     rc = cli_read_alloc(a->prog, "lookup answer", cli_get(a, "in", "-"),
-                        IMC_DIR_RESPONSE_MAX_BYTES(IMC_DIR_MAX_BATCH), &resp, &resp_len);
+                        IMC_DIR_KT_LOOKUP_RESPONSE_MAX_BYTES(IMC_DIR_MAX_BATCH), &resp, &resp_len);
     if (rc != CLI_CONTINUE)
         return rc;
     imc_dircache *c = NULL;
@@ -204,26 +266,41 @@ static int run_apply(const cli_args *a)
         rc = CLI_EXIT_FAIL;
     }
     size_t n = 0;
-    imc_status st = rc == CLI_CONTINUE ? imc_dircache_apply(c, ch, cap, &n, now, resp, resp_len)
-                                       : IMC_OK;
+    bool proofs = resp_len >= 2 && resp[1] == IMC_DIR_KIND_KT_LOOKUP_RESP, ev = false;
+    imc_status st = IMC_OK;
+    if (rc == CLI_CONTINUE)
+        st = proofs ? imc_dircache_apply_kt(c, ch, cap, &n, &ev, now, resp, resp_len)
+                    : imc_dircache_apply(c, ch, cap, &n, now, resp, resp_len);
     if (rc == CLI_CONTINUE && st != IMC_OK) {
-        cli_err(a->prog, "%s", apply_error(st));
+        if (!proofs && st == IMC_ERR_AUTH && imc_dircache_kt_enabled(c))
+            cli_err(a->prog, "refused: this state verifies the transparency log and the answer "
+                             "carries no proofs (ask for a lookup with proofs)");
+        else if (proofs && (st == IMC_ERR_STALE || ev || st == IMC_ERR_UNSUPPORTED))
+            cli_err(a->prog, "%s", kt_error(st, ev));
+        else if (proofs && st == IMC_ERR_AUTH)
+            cli_err(a->prog, "refused: the checkpoint (log signature, witness cosignatures, "
+                             "consistency) or an answer's proofs do not verify");
+        else
+            cli_err(a->prog, "%s", apply_error(st));
         rc = CLI_EXIT_FAIL;
     }
     if (rc == CLI_CONTINUE) {
         /* The entries again, for their handles (the answer verified above). */
-        imc_dir_response r;
-        size_t off = 0, entry = 0;
-        bool have = imc_dir_parse_response(&r, resp, resp_len) == IMC_OK &&
-                    imc_dir_response_next(e, &off, &r) == IMC_OK;
+        answer_iter it;
+        bool have = iter_start(&it, proofs, resp, resp_len) && iter_next(&it, e);
+        size_t entry = 0;
         for (size_t i = 0; i < n && have; i++) {
             while (entry < ch[i].entry && have) {
-                have = imc_dir_response_next(e, &off, &r) == IMC_OK;
+                have = iter_next(&it, e);
                 entry++;
             }
             if (have)
                 print_change(&ch[i], &e->rec);
         }
+        iter_end(&it);
+        imc_kt_checkpoint cp;
+        if (proofs && imc_dircache_kt_checkpoint(&cp, c) == IMC_OK)
+            put_checkpoint(&cp);
         printf("applied: global epoch %llu, %zu change%s\n",
                (unsigned long long)imc_dircache_global_epoch(c), n, n == 1 ? "" : "s");
         rc = fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
@@ -351,31 +428,6 @@ static int run_accept(const cli_args *a)
 }
 
 /* ---- checkpoint / evidence ------------------------------------------------ */
-
-static const char *kt_error(imc_status st, bool evidence)
-{
-    switch (st) {
-    case IMC_ERR_STALE:
-        return "refused: older than the checkpoint this state holds (a rollback)";
-    case IMC_ERR_AUTH:
-        return evidence ? "refused: the log contradicts a checkpoint it signed before; the two "
-                          "are kept as evidence ('imcore client evidence')"
-                        : "refused: not signed by the log key, too few valid witness "
-                          "cosignatures, or no valid consistency proof from the held checkpoint";
-    case IMC_ERR_MALFORMED: return "refused: the checkpoint or the proof does not parse";
-    case IMC_ERR_UNSUPPORTED:
-        return "this client state has no transparency log (client init --log-key)";
-    default: return imc_status_str(st);
-    }
-}
-
-static void put_checkpoint(const imc_kt_checkpoint *cp)
-{
-    printf("checkpoint %.*s size %llu epoch %llu root ", (int)cp->origin_len, cp->origin,
-           (unsigned long long)cp->size, (unsigned long long)cp->epoch);
-    cli_put_hex(stdout, cp->root, sizeof cp->root);
-    putchar('\n');
-}
 
 static int run_checkpoint(const cli_args *a)
 {
