@@ -306,6 +306,11 @@ static void list_evidence(void)
 static uint8_t g_entry[FX_RESP_MAX], g_leaf[IMC_DIR_KT_LEAF_MAX_BYTES], g_prev_leaf[32];
 static size_t g_entry_len, g_leaf_len;
 static uint64_t g_leaf_index;
+/* Every leaf of alice, by version (for audits). */
+#define MAX_V 8
+static uint8_t g_leaves[MAX_V + 1][IMC_DIR_KT_LEAF_MAX_BYTES];
+static size_t g_leaves_len[MAX_V + 1];
+static uint64_t g_leaves_index[MAX_V + 1];
 static uint8_t g_lookup[IMC_DIR_KT_LOOKUP_RESPONSE_MAX_BYTES(1)];
 static imc_dir_change g_ch[IMC_DIR_CHANGES_MAX_PER_ENTRY];
 #define CLI_CAP (sizeof g_ch / sizeof g_ch[0])
@@ -313,13 +318,15 @@ static imc_dir_change g_ch[IMC_DIR_CHANGES_MAX_PER_ENTRY];
 /* The directory applies version v of alice's list: g_entry is its signed
  * entry (global epoch = the log's new size), the log gets its leaf
  * (chained to the previous one) and the index its hash. */
-static void alice_version(kt_log *l, const uint8_t *dir_pk, const uint8_t *dir_sk, uint64_t v,
-                          size_t count, const imc_device_public *devs)
+static void alice_version_key(kt_log *l, const uint8_t *dir_pk, const uint8_t *dir_sk,
+                              uint64_t v, size_t count, const imc_device_public *devs,
+                              const uint8_t *account_sk)
 {
     static const char *const A = "alice@example.com";
     uint64_t size = 0;
     CHECK_OK(imc_kt_log_size(&size, &l->s));
-    fx_entry_spec sp = {A, v, size + 1, FX_NOW + v, count, devs, FX_SPEC_TAIL};
+    fx_entry_spec sp = {A, v, size + 1, FX_NOW + v, count, devs, account_sk, false, 0, false,
+                        NULL};
     g_entry_len = fx_build_response(g_entry, sizeof g_entry, B, dir_pk, dir_sk, &sp, 1);
     CHECK(g_entry_len != 0);
     imc_dir_response r;
@@ -337,10 +344,21 @@ static void alice_version(kt_log *l, const uint8_t *dir_pk, const uint8_t *dir_s
     memcpy(leaf.prev_leaf, g_prev_leaf, 32);
     CHECK_OK(imc_dir_kt_leaf_encode(g_leaf, sizeof g_leaf, &g_leaf_len, &leaf));
     CHECK_OK(imc_kt_log_append(&g_leaf_index, B, &l->s, g_leaf, g_leaf_len));
+    if (v <= MAX_V) {
+        memcpy(g_leaves[v], g_leaf, g_leaf_len);
+        g_leaves_len[v] = g_leaf_len;
+        g_leaves_index[v] = g_leaf_index;
+    }
     uint8_t key[32];
     CHECK_OK(imc_kt_leaf_hash(B, g_prev_leaf, g_leaf, g_leaf_len));
     CHECK_OK(imc_kt_index_key(B, key, (const uint8_t *)A, strlen(A)));
     CHECK_OK(imc_kt_index_put(B, &l->s, key, g_prev_leaf));
+}
+
+static void alice_version(kt_log *l, const uint8_t *dir_pk, const uint8_t *dir_sk, uint64_t v,
+                          size_t count, const imc_device_public *devs)
+{
+    alice_version_key(l, dir_pk, dir_sk, v, count, devs, NULL);
 }
 
 /* A lookup-with-proofs response for alice at the log's current size, for a
@@ -376,6 +394,53 @@ static size_t alice_lookup(kt_log *l, uint64_t known)
     imc_wire_write_bytes(&w, g_leaf, g_leaf_len);
     imc_wire_write_u16(&w, (uint16_t)il);
     imc_wire_write_bytes(&w, incl, il);
+    imc_wire_write_u16(&w, (uint16_t)ipl);
+    imc_wire_write_bytes(&w, ip, ipl);
+    CHECK_OK(imc_wire_writer_finish(&w, &len));
+    return len;
+}
+
+/* An audit response for alice from version since to the latest, for a
+ * client holding size `known` (docs/directory-format.md). */
+static uint8_t g_audit[IMC_DIR_KT_AUDIT_RESPONSE_MAX_BYTES];
+static size_t alice_audit(kt_log *l, uint64_t known, uint64_t since, uint64_t latest)
+{
+    static char note[NOTE_CAP];
+    static uint8_t proof[IMC_KT_LOG_PROOF_MAX_BYTES], incl[IMC_KT_LOG_PROOF_MAX_BYTES],
+        ip[IMC_KT_INDEX_PROOF_MAX_BYTES];
+    static imc_kt_index_proof index_proof;
+    uint64_t size = 0;
+    size_t nl = kt_log_note(note, sizeof note, l), pl = kt_log_proof(proof, sizeof proof, l, known);
+    size_t ipl = 0, len = 0;
+    CHECK_OK(imc_kt_log_size(&size, &l->s));
+    uint8_t key[32], value[32];
+    CHECK_OK(imc_kt_index_key(B, key, (const uint8_t *)"alice@example.com", 17));
+    CHECK_OK(imc_kt_index_prove(&index_proof, value, &l->s, key));
+    CHECK_OK(imc_kt_index_proof_encode(ip, sizeof ip, &ipl, &index_proof));
+    imc_writer w;
+    imc_wire_writer_init(&w, g_audit, sizeof g_audit);
+    imc_wire_write_u8(&w, IMC_DIR_VERSION);
+    imc_wire_write_u8(&w, IMC_DIR_KIND_KT_AUDIT_RESP);
+    imc_wire_write_u16(&w, (uint16_t)nl);
+    imc_wire_write_bytes(&w, (const uint8_t *)note, nl);
+    imc_wire_write_u16(&w, (uint16_t)pl);
+    imc_wire_write_bytes(&w, proof, pl);
+    imc_wire_write_u8(&w, 17);
+    imc_wire_write_bytes(&w, (const uint8_t *)"alice@example.com", 17);
+    imc_wire_write_u64(&w, since);
+    imc_wire_write_u64(&w, latest);
+    imc_wire_write_u16(&w, (uint16_t)(since > latest ? 0 : latest - since + 1));
+    for (uint64_t v = since; v <= latest; v++) {
+        imc_kt_log_proof p;
+        size_t il = 0;
+        CHECK_OK(imc_kt_log_prove_inclusion(&p, B, &l->s, g_leaves_index[v], size));
+        CHECK_OK(imc_kt_log_proof_encode(incl, sizeof incl, &il, &p));
+        imc_wire_write_u16(&w, (uint16_t)g_leaves_len[v]);
+        imc_wire_write_bytes(&w, g_leaves[v], g_leaves_len[v]);
+        imc_wire_write_u16(&w, (uint16_t)il);
+        imc_wire_write_bytes(&w, incl, il);
+    }
+    imc_wire_write_bytes(&w, value, 32);
     imc_wire_write_u16(&w, (uint16_t)ipl);
     imc_wire_write_bytes(&w, ip, ipl);
     CHECK_OK(imc_wire_writer_finish(&w, &len));
@@ -465,6 +530,91 @@ static void lookups_with_proofs(void)
     fx_rmdir(g_tmp);
 }
 
+/* The ghost add-then-revoke: the directory (with the account key, e.g. a
+ * stolen one) adds a ghost device at version 2 and revokes it at version
+ * 3. Alice's device, which saw versions 1 and 3, finds version 2 in its
+ * own audit; a version under another account key is flagged as such. */
+static void ghost_audit(void)
+{
+    kt_log l;
+    kt_log_open(&l, B, 12);
+    uint8_t dir_pk[32], dir_sk[32];
+    kt_keypair(B, 23, dir_pk, dir_sk);
+    memset(g_prev_leaf, 0, sizeof g_prev_leaf);
+    imc_device_keys d1, ghost;
+    CHECK_OK(fx_keys(&d1, B, 1, 1, 1));
+    CHECK_OK(fx_keys(&ghost, B, 1, 666, 1));
+    imc_device_public one[1] = {d1.pub}, haunted[2] = {d1.pub, ghost.pub};
+    CHECK(fx_tmpdir(g_tmp, sizeof g_tmp));
+    snprintf(g_state, sizeof g_state, "%s/client.mdb", g_tmp);
+    imc_kt_client_config cfg = config(&l, 0);
+    imc_dircache *c = open_cache(dir_pk, &cfg, IMC_OK);
+    const uint8_t *A = (const uint8_t *)"alice@example.com";
+    uint64_t since = 0;
+    CHECK_ST(imc_dircache_audit_since(&since, c, A, 17), IMC_ERR_NOT_FOUND);
+
+    alice_version(&l, dir_pk, dir_sk, 1, 1, one);
+    CHECK_OK(apply_kt(c, alice_lookup(&l, 0)));
+    CHECK_OK(imc_dircache_audit_since(&since, c, A, 17));
+    CHECK(since == 1);
+    alice_version(&l, dir_pk, dir_sk, 2, 2, haunted); /* the ghost */
+    alice_version(&l, dir_pk, dir_sk, 3, 1, one);     /* and gone again */
+    CHECK_OK(apply_kt(c, alice_lookup(&l, 1)));        /* alice sees version 3 */
+
+    imc_dir_audit_finding f[4];
+    size_t n = 0;
+    bool complete = false;
+    size_t len = alice_audit(&l, 3, 1, 3);
+    /* An audit that leaves a version out breaks the hash chain. */
+    static uint8_t keep[sizeof g_audit];
+    memcpy(keep, g_audit, len);
+    size_t bad = alice_audit(&l, 3, 2, 3);
+    FILE_UNCHANGED(imc_dircache_audit(c, f, 4, &n, &complete, NULL, false, A, 17, g_audit, bad),
+                   IMC_ERR_AUTH); /* not from the first version seen */
+    memcpy(g_audit, keep, len);
+    /* A leaf changed (the ghost version's list hash): its inclusion fails. */
+    size_t at = 0;
+    for (size_t i = 0; i + g_leaves_len[2] <= len && at == 0; i++)
+        if (memcmp(g_audit + i, g_leaves[2], g_leaves_len[2]) == 0)
+            at = i + g_leaves_len[2] - 40;
+    CHECK(at != 0);
+    g_audit[at] ^= 1;
+    FILE_UNCHANGED(imc_dircache_audit(c, f, 4, &n, &complete, NULL, false, A, 17, g_audit, len),
+                   IMC_ERR_AUTH);
+    g_audit[at] ^= 1;
+    CHECK_OK(imc_dircache_audit(c, f, 4, &n, &complete, NULL, false, A, 17, g_audit, len));
+    CHECK(n == 1 && complete && f[0].version == 2 && f[0].key_known);
+    /* Not acknowledged: the next audit reports it again. */
+    CHECK_OK(imc_dircache_audit_since(&since, c, A, 17));
+    CHECK(since == 1);
+    imc_dircache_free(c);
+    c = open_cache(dir_pk, NULL, IMC_OK); /* a restart keeps all of it */
+    CHECK_OK(imc_dircache_audit(c, f, 4, &n, &complete, NULL, true, A, 17, g_audit, len));
+    CHECK(n == 1 && f[0].version == 2);
+    CHECK_OK(imc_dircache_audit_since(&since, c, A, 17));
+    CHECK(since == 4);
+    /* Nothing new: a clean audit. */
+    len = alice_audit(&l, 3, 4, 3);
+    CHECK_OK(imc_dircache_audit(c, f, 4, &n, &complete, NULL, false, A, 17, g_audit, len));
+    CHECK(n == 0 && complete);
+    /* Version 4 under an account key alice's devices do not know. */
+    uint8_t other_pk[32], other_sk[32];
+    kt_keypair(B, 24, other_pk, other_sk);
+    alice_version_key(&l, dir_pk, dir_sk, 4, 1, one, other_sk);
+    len = alice_audit(&l, 3, 4, 4);
+    CHECK_OK(imc_dircache_audit(c, f, 4, &n, &complete, NULL, false, A, 17, g_audit, len));
+    CHECK(n == 1 && f[0].version == 4 && !f[0].key_known);
+    /* An audit of another handle than asked is refused. */
+    FILE_UNCHANGED(imc_dircache_audit(c, f, 4, &n, &complete, NULL, false,
+                                      (const uint8_t *)"bob@example.com", 15, g_audit, len),
+                   IMC_ERR_AUTH);
+    imc_dircache_free(c);
+    kt_log_close(&l);
+    imc_keys_wipe(&d1);
+    imc_keys_wipe(&ghost);
+    fx_rmdir(g_tmp);
+}
+
 int main(void)
 {
     B = kt_backend();
@@ -479,5 +629,6 @@ int main(void)
     rollback_and_split_view();
     list_evidence();
     lookups_with_proofs();
+    ghost_audit();
     return imc_test_end();
 }

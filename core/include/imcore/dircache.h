@@ -245,6 +245,42 @@ IMC_MUST_USE imc_status imc_dircache_kt_checkpoint(imc_kt_checkpoint *cp, const 
 IMC_MUST_USE imc_status imc_dircache_evidence(uint8_t *out, size_t out_cap, size_t *out_len,
                                               const imc_dircache *c);
 
+/* ---- Self-monitoring --------------------------------------------------------- */
+
+/* A version of an audited handle that this state did not see: no verified
+ * answer showed this list at this version. */
+typedef struct imc_dir_audit_finding {
+    uint64_t version;
+    uint8_t account_pk[IMC_DIR_ACCOUNT_PUBLIC_BYTES];
+    uint8_t list_hash[IMC_SHA256_BYTES];
+    bool key_known; /* account_pk is the handle's pinned account key */
+} imc_dir_audit_finding;
+
+/* The version an audit of handle starts from: one past the last audited
+ * version, or (never audited) the first version this state saw of it.
+ * IMC_ERR_NOT_FOUND if it never saw one; IMC_ERR_UNSUPPORTED without
+ * transparency or a state file. */
+IMC_MUST_USE imc_status imc_dircache_audit_since(uint64_t *since, const imc_dircache *c,
+                                                 const uint8_t *handle, size_t handle_len);
+
+/* Verifies an audit response for handle (imcore/dirkt.h; since must be
+ * imc_dircache_audit_since): its checkpoint as imc_dircache_kt_update
+ * does, then imc_dir_kt_audit_verify (every version, hash-chained from the
+ * last audited one, included in the log). Every version whose list this
+ * state never saw in a verified answer is a finding (out[0..*count), at
+ * most out_cap written, *count all of them). On success the new checkpoint
+ * is written, and the audit moves past the versions it covered when there
+ * are no findings or `acknowledge` is set (the user was told). IMC_OK even
+ * with findings; IMC_ERR_AUTH / _MALFORMED / _STALE as the checks say, and
+ * nothing changes but kept evidence. *complete: the answer reached the
+ * latest version (else audit again). Persistent caches with transparency
+ * only (else IMC_ERR_UNSUPPORTED). */
+IMC_MUST_USE imc_status imc_dircache_audit(imc_dircache *c, imc_dir_audit_finding *out,
+                                           size_t out_cap, size_t *count, bool *complete,
+                                           bool *evidence, bool acknowledge,
+                                           const uint8_t *handle, size_t handle_len,
+                                           const uint8_t *resp, size_t resp_len);
+
 /* ---- Inspection ----------------------------------------------------------- */
 
 uint64_t imc_dircache_global_epoch(const imc_dircache *c);

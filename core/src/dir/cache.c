@@ -319,6 +319,50 @@ static void keep_list_evidence(imc_dircache *c, const imc_dir_entry *e)
     free(ev);
 }
 
+/* ---- Self-monitoring records ------------------------------------------------ */
+
+#define SEEN_PREFIX "seen/"
+#define FIRST_PREFIX "first/"
+#define AUDIT_PREFIX "audit/"
+#define MONITOR_KEY_MAX (6 + IMC_MAX_HANDLE_BYTES + 8)
+
+/* prefix || handle (|| version, when `with_version`). */
+static size_t monitor_key(uint8_t out[MONITOR_KEY_MAX], const char *prefix, const uint8_t *h,
+                          size_t len, bool with_version, uint64_t version)
+{
+    size_t pl = strlen(prefix);
+    memcpy(out, prefix, pl);
+    memcpy(out + pl, h, len);
+    if (with_version)
+        imc_dir_store_be64(out + pl + len, version);
+    return pl + len + (with_version ? 8 : 0);
+}
+
+/* Every verified list version a state applies: "seen/" handle version ->
+ * SHA-256 of the list (what the log leaf commits to), and the first
+ * version seen of each handle, where its first audit starts. */
+static imc_status note_seen(imc_dircache *c, void *txn, const imc_dir_entry *e)
+{
+    uint8_t key[MONITOR_KEY_MAX], hash[IMC_SHA256_BYTES], v[8];
+    const uint8_t *val = NULL;
+    size_t vl = 0;
+    const uint8_t *h = e->rec.handle;
+    size_t hl = e->rec.handle_len;
+    imc_status st = imc_crypto_sha256(c->b, hash, e->list, e->list_len);
+    if (st == IMC_OK)
+        st = c->store.ops->put(txn, IMC_DIR_TABLE_META, key,
+                               monitor_key(key, SEEN_PREFIX, h, hl, true, e->rec.epoch), hash,
+                               sizeof hash);
+    size_t kl = monitor_key(key, FIRST_PREFIX, h, hl, false, 0);
+    if (st == IMC_OK)
+        st = c->store.ops->get(txn, IMC_DIR_TABLE_META, key, kl, &val, &vl);
+    if (st == IMC_ERR_NOT_FOUND) {
+        imc_dir_store_be64(v, e->rec.epoch);
+        st = c->store.ops->put(txn, IMC_DIR_TABLE_META, key, kl, v, sizeof v);
+    }
+    return st;
+}
+
 static void index_insert(imc_dircache *c, slot *s)
 {
     c->index[index_find(c, s->hash, s->rec.handle, s->rec.handle_len)] =
@@ -678,6 +722,8 @@ static imc_status stage_entry(imc_dircache *c, void *txn, size_t k, const imc_di
         s != NULL ? diff_records(NULL, 0, &s->rec, &e->rec, c->plan[k].account) : 1;
     imc_status st =
         put_contact(c, txn, c->plan[k].pinned, &e->rec, global, next_issued(s, e, changes));
+    if (st == IMC_OK && e->rec.epoch != 0)
+        st = note_seen(c, txn, e);
     /* The signed entry itself, for LIST evidence should the directory sign
      * another list for this version later. */
     uint8_t key[ENTRY_KEY_MAX];
@@ -1281,6 +1327,179 @@ imc_status imc_dircache_evidence(uint8_t *out, size_t out_cap, size_t *out_len,
     memcpy(out, c->evidence, c->evidence_len);
     *out_len = c->evidence_len;
     return IMC_OK;
+}
+
+/* ---- Self-monitoring --------------------------------------------------------- */
+
+/* Where the audit of h stands: *since, and (when audited before) the hash
+ * of the last audited leaf. */
+static imc_status audit_point(uint64_t *since, bool *have_prev, uint8_t prev[IMC_KT_HASH_BYTES],
+                              const imc_dircache *c, void *txn, const uint8_t *h, size_t hl)
+{
+    uint8_t key[MONITOR_KEY_MAX];
+    const uint8_t *v = NULL;
+    size_t n = 0;
+    *have_prev = false;
+    imc_status st = c->store.ops->get(txn, IMC_DIR_TABLE_META, key,
+                                      monitor_key(key, AUDIT_PREFIX, h, hl, false, 0), &v, &n);
+    if (st == IMC_OK) {
+        if (n != 8 + IMC_KT_HASH_BYTES)
+            return IMC_ERR_IO;
+        *since = imc_dir_load_be64(v) + 1;
+        memcpy(prev, v + 8, IMC_KT_HASH_BYTES);
+        *have_prev = true;
+        return IMC_OK;
+    }
+    if (st != IMC_ERR_NOT_FOUND)
+        return st;
+    st = c->store.ops->get(txn, IMC_DIR_TABLE_META, key,
+                           monitor_key(key, FIRST_PREFIX, h, hl, false, 0), &v, &n);
+    if (st == IMC_OK && n != 8)
+        return IMC_ERR_IO;
+    if (st == IMC_OK)
+        *since = imc_dir_load_be64(v);
+    return st;
+}
+
+imc_status imc_dircache_audit_since(uint64_t *since, const imc_dircache *c,
+                                    const uint8_t *handle, size_t handle_len)
+{
+    if (since == NULL || c == NULL || handle == NULL || handle_len > IMC_MAX_HANDLE_BYTES)
+        return IMC_ERR_ARG;
+    *since = 0;
+    if (c->kt == NULL || c->store.ops == NULL)
+        return IMC_ERR_UNSUPPORTED;
+    void *txn = NULL;
+    uint8_t prev[IMC_KT_HASH_BYTES];
+    bool have_prev = false;
+    imc_status st = c->store.ops->begin(c->store.self, false, &txn);
+    if (st != IMC_OK)
+        return st;
+    st = audit_point(since, &have_prev, prev, c, txn, handle, handle_len);
+    c->store.ops->abort(txn);
+    return st;
+}
+
+typedef struct audit_ctx {
+    imc_dircache *c;
+    void *txn;
+    const uint8_t *pinned;
+    imc_dir_audit_finding *out;
+    size_t cap, count;
+    uint64_t last_version;
+    uint8_t last_hash[IMC_KT_HASH_BYTES];
+    imc_status st;
+} audit_ctx;
+
+static int audit_leaf(void *vctx, const imc_dir_kt_leaf *leaf, uint64_t leaf_index,
+                      const uint8_t leaf_hash[IMC_KT_HASH_BYTES])
+{
+    (void)leaf_index;
+    audit_ctx *x = vctx;
+    uint8_t key[MONITOR_KEY_MAX];
+    const uint8_t *v = NULL;
+    size_t n = 0;
+    imc_status st = x->c->store.ops->get(
+        x->txn, IMC_DIR_TABLE_META, key,
+        monitor_key(key, SEEN_PREFIX, leaf->handle, leaf->handle_len, true, leaf->version), &v,
+        &n);
+    if (st != IMC_OK && st != IMC_ERR_NOT_FOUND) {
+        x->st = st;
+        return 1;
+    }
+    bool seen = st == IMC_OK && n == IMC_SHA256_BYTES &&
+                memcmp(v, leaf->list_hash, IMC_SHA256_BYTES) == 0;
+    if (!seen) {
+        if (x->count < x->cap) {
+            imc_dir_audit_finding *f = &x->out[x->count];
+            f->version = leaf->version;
+            memcpy(f->account_pk, leaf->account_pk, sizeof f->account_pk);
+            memcpy(f->list_hash, leaf->list_hash, sizeof f->list_hash);
+            f->key_known = !is_zero_key(x->pinned) &&
+                           memcmp(x->pinned, leaf->account_pk, IMC_DIR_ACCOUNT_PUBLIC_BYTES) == 0;
+        }
+        x->count++;
+    }
+    x->last_version = leaf->version;
+    memcpy(x->last_hash, leaf_hash, IMC_KT_HASH_BYTES);
+    return 0;
+}
+
+imc_status imc_dircache_audit(imc_dircache *c, imc_dir_audit_finding *out, size_t out_cap,
+                              size_t *count, bool *complete, bool *evidence, bool acknowledge,
+                              const uint8_t *handle, size_t handle_len, const uint8_t *resp,
+                              size_t resp_len)
+{
+    if (count != NULL)
+        *count = 0;
+    if (complete != NULL)
+        *complete = false;
+    if (evidence != NULL)
+        *evidence = false;
+    if (c == NULL || count == NULL || (out == NULL && out_cap != 0) || handle == NULL ||
+        handle_len == 0 || handle_len > IMC_MAX_HANDLE_BYTES)
+        return IMC_ERR_ARG;
+    if (c->kt == NULL || c->store.ops == NULL)
+        return IMC_ERR_UNSUPPORTED;
+    imc_dir_kt_audit_response *ar = malloc(sizeof *ar);
+    imc_kt_client *next = malloc(sizeof *next);
+    imc_status st = ar != NULL && next != NULL ? IMC_OK : IMC_ERR_NOMEM;
+    if (st == IMC_OK)
+        st = imc_dir_kt_parse_audit(ar, resp, resp_len);
+    if (st == IMC_OK && (ar->handle.len != handle_len ||
+                         memcmp(ar->handle.bytes, handle, handle_len) != 0))
+        st = IMC_ERR_AUTH; /* an answer about another handle */
+    if (st == IMC_OK)
+        st = kt_advance(c, next, evidence, ar->head.note, ar->head.note_len, ar->head.proof,
+                        ar->head.proof_len);
+    imc_kt_checkpoint cp;
+    if (st == IMC_OK)
+        st = imc_kt_client_checkpoint(&cp, next);
+    void *txn = NULL;
+    if (st == IMC_OK)
+        st = c->store.ops->begin(c->store.self, true, &txn);
+    if (st != IMC_OK) {
+        free(ar);
+        free(next);
+        return st;
+    }
+    uint64_t since = 0;
+    bool have_prev = false, done = false;
+    uint8_t prev[IMC_KT_HASH_BYTES];
+    st = audit_point(&since, &have_prev, prev, c, txn, handle, handle_len);
+    if (st == IMC_OK && ar->since != since)
+        st = IMC_ERR_AUTH; /* not the versions asked for */
+    const slot *s = find_slot(c, handle, handle_len);
+    static const uint8_t no_key[IMC_DIR_ACCOUNT_PUBLIC_BYTES];
+    audit_ctx x = {c, txn, s != NULL ? s->pinned : no_key, out, out_cap, 0, 0, {0}, IMC_OK};
+    if (st == IMC_OK)
+        st = imc_dir_kt_audit_verify(&done, c->b, &cp, ar, have_prev ? prev : NULL, audit_leaf,
+                                     &x);
+    if (st == IMC_ERR_AUTH && x.st != IMC_OK)
+        st = x.st;
+    if (st == IMC_OK)
+        st = put_kt(c, txn, next, false);
+    if (st == IMC_OK && ar->count != 0 && (x.count == 0 || acknowledge)) {
+        uint8_t key[MONITOR_KEY_MAX], v[8 + IMC_KT_HASH_BYTES];
+        imc_dir_store_be64(v, x.last_version);
+        memcpy(v + 8, x.last_hash, IMC_KT_HASH_BYTES);
+        st = c->store.ops->put(txn, IMC_DIR_TABLE_META, key,
+                               monitor_key(key, AUDIT_PREFIX, handle, handle_len, false, 0), v,
+                               sizeof v);
+    }
+    if (st == IMC_OK)
+        st = c->store.ops->commit(txn);
+    else
+        c->store.ops->abort(txn);
+    if (st == IMC_OK) {
+        *c->kt = *next;
+        *count = x.count;
+        if (complete != NULL)
+            *complete = done;
+    }
+    free(ar);
+    free(next);
+    return st;
 }
 
 /* ---- Inspection ----------------------------------------------------------- */
