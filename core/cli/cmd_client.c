@@ -523,6 +523,159 @@ static int run_evidence(const cli_args *a)
     return rc == CLI_CONTINUE ? CLI_EXIT_OK : rc;
 }
 
+/* ---- request / audit --------------------------------------------------------- */
+
+static int run_request(const cli_args *a)
+{
+    const imc_backend *b = NULL;
+    const char *out = cli_get(a, "out", "");
+    size_t nl = cli_count(a, "lookup");
+    bool head = cli_flag(a, "checkpoint"), audit = cli_get(a, "audit", NULL) != NULL;
+    int rc = cli_get_backend(a, &b);
+    if (rc == CLI_CONTINUE && (head ? 1 : 0) + (nl != 0 ? 1 : 0) + (audit ? 1 : 0) != 1) {
+        cli_err(a->prog, "give one of --checkpoint, --lookup H..., --audit H");
+        rc = CLI_EXIT_USAGE;
+    }
+    if (rc == CLI_CONTINUE && nl > IMC_DIR_MAX_BATCH) {
+        cli_err(a->prog, "at most %d --lookup", IMC_DIR_MAX_BATCH);
+        rc = CLI_EXIT_USAGE;
+    }
+    uint8_t(*names)[IMC_MAX_HANDLE_BYTES] = calloc(nl + 1, sizeof *names);
+    imc_dir_handle *hs = calloc(nl + 1, sizeof *hs);
+    if (rc == CLI_CONTINUE && (names == NULL || hs == NULL)) {
+        cli_err(a->prog, "out of memory");
+        rc = CLI_EXIT_FAIL;
+    }
+    for (size_t i = 0; i < nl && rc == CLI_CONTINUE; i++) {
+        rc = cli_normalise_handle(a->prog, "lookup", cli_get_nth(a, "lookup", i), names[i],
+                                  &hs[i].len);
+        hs[i].bytes = names[i];
+    }
+    if (rc == CLI_CONTINUE && audit) {
+        rc = cli_normalise_handle(a->prog, "audit", cli_get(a, "audit", ""), names[0], &hs[0].len);
+        hs[0].bytes = names[0];
+    }
+    if (rc == CLI_CONTINUE)
+        rc = cli_check_output(a, out);
+    imc_dircache *c = NULL;
+    if (rc == CLI_CONTINUE)
+        rc = cli_client_open(a->prog, b, cli_get(a, "state", ""), NULL, 0, 0, &c);
+    imc_kt_checkpoint cp;
+    uint64_t known = 0, since = 0;
+    imc_status st = IMC_OK;
+    if (rc == CLI_CONTINUE) {
+        st = imc_dircache_kt_checkpoint(&cp, c);
+        known = st == IMC_OK ? cp.size : 0;
+        st = st == IMC_ERR_NOT_FOUND ? IMC_OK : st;
+    }
+    if (rc == CLI_CONTINUE && st == IMC_OK && audit) {
+        st = imc_dircache_audit_since(&since, c, hs[0].bytes, hs[0].len);
+        if (st == IMC_ERR_NOT_FOUND) {
+            cli_err(a->prog, "%.*s: this state never saw a version of it: look it up first",
+                    (int)hs[0].len, (const char *)hs[0].bytes);
+            rc = CLI_EXIT_FAIL;
+        }
+    }
+    uint8_t *req = rc == CLI_CONTINUE ? malloc(IMC_DIR_KT_REQUEST_MAX_BYTES) : NULL;
+    size_t len = 0;
+    if (rc == CLI_CONTINUE && st == IMC_OK)
+        st = req == NULL ? IMC_ERR_NOMEM
+             : head      ? imc_dir_kt_encode_head(req, IMC_DIR_KT_REQUEST_MAX_BYTES, &len, known)
+             : audit     ? imc_dir_kt_encode_audit(req, IMC_DIR_KT_REQUEST_MAX_BYTES, &len, known,
+                                                   hs[0].bytes, hs[0].len, since)
+                         : imc_dir_kt_encode_lookup(req, IMC_DIR_KT_REQUEST_MAX_BYTES, &len, known,
+                                                    hs, nl);
+    if (rc == CLI_CONTINUE && st != IMC_OK) {
+        cli_err(a->prog, "%s", st == IMC_ERR_UNSUPPORTED ? kt_error(st, false)
+                               : st == IMC_ERR_MALFORMED ? "repeated --lookup handles"
+                                                         : imc_status_str(st));
+        rc = CLI_EXIT_FAIL;
+    }
+    if (rc == CLI_CONTINUE)
+        rc = cli_write_output(a, out, req, len, 0644);
+    if (rc == CLI_CONTINUE && audit)
+        fprintf(stderr, "%s: audit from version %llu, checkpoint size %llu held\n", a->prog,
+                (unsigned long long)since, (unsigned long long)known);
+    free(req);
+    free(names);
+    free(hs);
+    imc_dircache_free(c);
+    return rc == CLI_CONTINUE ? CLI_EXIT_OK : rc;
+}
+
+#define AUDIT_SHOWN 64 /* findings printed one by one */
+
+static int run_audit(const cli_args *a)
+{
+    const imc_backend *b = NULL;
+    uint8_t h[IMC_MAX_HANDLE_BYTES];
+    size_t h_len = 0;
+    int rc = cli_get_backend(a, &b);
+    if (rc == CLI_CONTINUE)
+        rc = cli_get_handle(a, "handle", h, &h_len);
+    uint8_t *resp = NULL;
+    size_t resp_len = 0;
+    if (rc == CLI_CONTINUE)
+        rc = cli_read_alloc(a->prog, "audit answer", cli_get(a, "in", "-"),
+                            IMC_DIR_KT_AUDIT_RESPONSE_MAX_BYTES, &resp, &resp_len);
+    imc_dircache *c = NULL;
+    if (rc == CLI_CONTINUE)
+        rc = cli_client_open(a->prog, b, cli_get(a, "state", ""), NULL, 0, 0, &c);
+    imc_dir_audit_finding *f = rc == CLI_CONTINUE ? calloc(AUDIT_SHOWN, sizeof *f) : NULL;
+    if (rc == CLI_CONTINUE && f == NULL) {
+        cli_err(a->prog, "out of memory");
+        rc = CLI_EXIT_FAIL;
+    }
+    size_t n = 0;
+    bool complete = false, ev = false;
+    uint64_t since = 0;
+    imc_status st = IMC_OK;
+    if (rc == CLI_CONTINUE) {
+        st = imc_dircache_audit_since(&since, c, h, h_len);
+        if (st == IMC_OK)
+            st = imc_dircache_audit(c, f, AUDIT_SHOWN, &n, &complete, &ev,
+                                    cli_flag(a, "acknowledge"), h, h_len, resp, resp_len);
+    }
+    if (rc == CLI_CONTINUE && st != IMC_OK) {
+        if (st == IMC_ERR_STALE || ev || st == IMC_ERR_UNSUPPORTED)
+            cli_err(a->prog, "%s", kt_error(st, ev));
+        else if (st == IMC_ERR_NOT_FOUND)
+            cli_err(a->prog, "%.*s: this state never saw a version of it", (int)h_len,
+                    (const char *)h);
+        else
+            cli_err(a->prog, "refused: the audit answer does not verify (another handle or "
+                             "starting version than asked, a version left out or changed, or "
+                             "a proof that fails): %s",
+                    imc_status_str(st));
+        rc = CLI_EXIT_FAIL;
+    }
+    if (rc == CLI_CONTINUE) {
+        for (size_t i = 0; i < n && i < AUDIT_SHOWN; i++) {
+            printf("WARNING: %.*s version %llu was not seen by this device: ", (int)h_len,
+                   (const char *)h, (unsigned long long)f[i].version);
+            fputs(f[i].key_known ? "signed by the pinned account key (a change made "
+                                   "elsewhere: another device, or a stolen account key); list "
+                                 : "signed by an ACCOUNT KEY THIS DEVICE DOES NOT KNOW; list ",
+                  stdout);
+            cli_put_hex(stdout, f[i].list_hash, sizeof f[i].list_hash);
+            putchar('\n');
+        }
+        if (n > AUDIT_SHOWN)
+            printf("WARNING: %zu more versions not seen\n", n - AUDIT_SHOWN);
+        printf("audit of %.*s from version %llu: %zu version%s not seen by this device%s%s\n",
+               (int)h_len, (const char *)h, (unsigned long long)since, n, n == 1 ? "" : "s",
+               complete ? "" : " (more to audit: run it again)",
+               n != 0 && !cli_flag(a, "acknowledge")
+                   ? "; reported again until --acknowledge"
+                   : "");
+        rc = fflush(stdout) != 0 ? CLI_EXIT_FAIL : n != 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+    }
+    free(f);
+    free(resp);
+    imc_dircache_free(c);
+    return rc;
+}
+
 /* ---- Command table ------------------------------------------------------------ */
 
 #define OPT_STATE {"state", CLI_OPT_VALUE, true, "DIR", "the client state directory"}
@@ -541,6 +694,22 @@ static const cli_opt checkpoint_opts[] = {
     {"in", CLI_OPT_VALUE, false, "FILE", "a checkpoint answer of the directory"},
     {"note", CLI_OPT_VALUE, false, "FILE", "or a signed checkpoint note (e.g. cosigned)"},
     {"proof", CLI_OPT_VALUE, false, "FILE", "with --note: consistency proof from the held size"},
+    OPT_BACKEND,
+};
+static const cli_opt request_opts[] = {
+    OPT_STATE,
+    {"out", CLI_OPT_VALUE, true, "FILE", "where to write the request"},
+    {"checkpoint", CLI_OPT_FLAG, false, NULL, "ask for the latest checkpoint"},
+    {"lookup", CLI_OPT_MULTI, false, "H", "ask for handles with proofs (repeat)"},
+    {"audit", CLI_OPT_VALUE, false, "H", "ask for the history of a handle (your own)"},
+    {"force", CLI_OPT_FLAG, false, NULL, "replace --out if it exists"},
+    OPT_BACKEND,
+};
+static const cli_opt audit_opts[] = {
+    OPT_STATE,
+    {"handle", CLI_OPT_VALUE, true, "H", "the audited handle (your own)"},
+    {"in", CLI_OPT_VALUE, false, "FILE", "the directory's audit answer"},
+    {"acknowledge", CLI_OPT_FLAG, false, NULL, "the versions reported were checked: move on"},
     OPT_BACKEND,
 };
 static const cli_opt evidence_opts[] = {
@@ -590,6 +759,29 @@ static const cli_cmd client_checkpoint = {
                "(the only write of a refusal). Prints the checkpoint held afterwards.\n",
     .run = run_checkpoint,
 };
+static const cli_cmd client_request = {
+    .name = "request",
+    .summary = "Write a transparency request: checkpoint, lookup with proofs, or audit",
+    .opts = request_opts,
+    .opt_count = CLI_ARRAY_LEN(request_opts),
+    .details = "The request names the checkpoint size this state holds (the answer proves\n"
+               "consistency from it) and, for --audit, the first version not yet audited.\n"
+               "The directory answers it; 'client apply', 'client checkpoint --in' or\n"
+               "'client audit' verify the answer.\n",
+    .run = run_request,
+};
+static const cli_cmd client_audit = {
+    .name = "audit",
+    .summary = "Self-monitoring: verify a handle's history and report versions not seen here",
+    .opts = audit_opts,
+    .opt_count = CLI_ARRAY_LEN(audit_opts),
+    .details = "Every version since the last audit must be in the log, hash-chained, under a\n"
+               "checkpoint this state accepts. A version whose list this device never saw in a\n"
+               "verified answer (a ghost device added and removed again, an account key it\n"
+               "does not know) is reported loudly and the exit status is 1; it is reported\n"
+               "again until --acknowledge. Exit 0: every version was seen here.\n",
+    .run = run_audit,
+};
 static const cli_cmd client_evidence = {
     .name = "evidence",
     .summary = "Export the evidence of directory misbehaviour this state kept",
@@ -628,13 +820,14 @@ static const cli_cmd client_accept = {
     .run = run_accept,
 };
 
-static const cli_cmd *const client_subs[] = {&client_init,       &client_apply,
-                                             &client_show,       &client_accept,
-                                             &client_checkpoint, &client_evidence};
+static const cli_cmd *const client_subs[] = {
+    &client_init,       &client_apply,   &client_show,  &client_accept,
+    &client_checkpoint, &client_request, &client_audit, &client_evidence};
 
 const cli_cmd cli_cmd_client = {
     .name = "client",
-    .summary = "Verifying directory client state: init|apply|show|accept|checkpoint|evidence",
+    .summary = "Verifying directory client state: init|apply|show|accept|checkpoint|request|"
+               "audit|evidence",
     .sub = client_subs,
     .sub_count = CLI_ARRAY_LEN(client_subs),
 };

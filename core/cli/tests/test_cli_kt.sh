@@ -171,4 +171,20 @@ run "verify-evidence bad key option" 2 "$I" verify-evidence --in split.ev --log-
 # The client still holds the honest size 7 and moves on along it.
 run "honest checkpoint still accepted" 0 "$I" client checkpoint --state alice.state --note c7w13 && has "held" out "size 7"
 
+# ---- requests carry the held checkpoint size and the audit point ------------------
+for c in checkpoint request audit evidence; do
+    run "client $c --help" 0 "$I" client $c --help && has "client $c --help" out "Usage: imcore client $c"
+done
+run "verify-evidence --help" 0 "$I" verify-evidence --help
+run "request --checkpoint" 0 "$I" client request --state alice.state --checkpoint --out req.bin
+if [ "$(od -An -tx1 -N10 req.bin | tr -d ' \n')" = "02430000000000000007" ]; then pass; else fail "request bytes $(od -An -tx1 req.bin)"; fi
+run "request --lookup" 0 "$I" client request --state alice.state --lookup Alice@Example.COM --lookup bob@example.com --out reql.bin
+run "request needs one kind" 2 "$I" client request --state alice.state --checkpoint --lookup a@example.com --out x.bin
+run "audit request for a handle never seen" 1 "$I" client request --state alice.state --audit alice@example.com --out x.bin &&
+    has "never seen" err "look it up first"
+"$I" client init --state plain.state --directory-key d.lmdb.pub >/dev/null || fail "plain client init"
+run "request on a state without a log" 1 "$I" client request --state plain.state --checkpoint --out x.bin &&
+    has "no log" err "no transparency log"
+[ ! -e x.bin ] && pass || fail "a refused request wrote x.bin"
+
 finish
