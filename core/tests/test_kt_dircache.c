@@ -615,6 +615,104 @@ static void ghost_audit(void)
     fx_rmdir(g_tmp);
 }
 
+/* Writes key = val into the meta table of the state file directly. */
+static void poke(const char *key, const uint8_t *val, size_t len)
+{
+    imc_dir_store st;
+    void *txn = NULL;
+    CHECK_OK(imc_dir_store_lmdb_open(&st, g_state, NULL));
+    CHECK_OK(st.ops->begin(st.self, true, &txn));
+    CHECK_OK(st.ops->put(txn, IMC_DIR_TABLE_META, (const uint8_t *)key, strlen(key), val, len));
+    CHECK_OK(st.ops->commit(txn));
+    imc_dir_store_close(&st);
+}
+
+static size_t peek(uint8_t *out, size_t cap, const char *key)
+{
+    imc_dir_store st;
+    void *txn = NULL;
+    const uint8_t *v = NULL;
+    size_t n = 0;
+    CHECK_OK(imc_dir_store_lmdb_open(&st, g_state, NULL));
+    CHECK_OK(st.ops->begin(st.self, false, &txn));
+    CHECK_OK(st.ops->get(txn, IMC_DIR_TABLE_META, (const uint8_t *)key, strlen(key), &v, &n));
+    CHECK(n <= cap);
+    if (n <= cap)
+        memcpy(out, v, n);
+    st.ops->abort(txn);
+    imc_dir_store_close(&st);
+    return n;
+}
+
+/* Every transparency record of the state file is read strictly: a corrupt
+ * one refuses the file (IMC_ERR_IO), one of another configuration or a
+ * file without transparency opened with a configuration IMC_ERR_AUTH. */
+static void corrupt_records(void)
+{
+    kt_log l;
+    kt_log_open(&l, B, 13);
+    uint8_t dir_pk[32], dir_sk[32];
+    kt_keypair(B, 25, dir_pk, dir_sk);
+    CHECK(fx_tmpdir(g_tmp, sizeof g_tmp));
+    snprintf(g_state, sizeof g_state, "%s/client.mdb", g_tmp);
+    imc_kt_client_config cfg = config(&l, 0);
+    imc_dircache *c = open_cache(dir_pk, NULL, IMC_OK); /* no transparency */
+    imc_dircache_free(c);
+    c = open_cache(dir_pk, &cfg, IMC_ERR_AUTH);
+    fx_rmdir(g_tmp);
+    CHECK(fx_tmpdir(g_tmp, sizeof g_tmp));
+    snprintf(g_state, sizeof g_state, "%s/client.mdb", g_tmp);
+    c = open_cache(dir_pk, &cfg, IMC_OK);
+    kt_log_append(&l, "h", 3);
+    static char note[NOTE_CAP];
+    size_t nl = kt_log_note(note, sizeof note, &l);
+    CHECK_OK(imc_dircache_kt_update(c, NULL, (const uint8_t *)note, nl, NULL, 0));
+    imc_dircache_free(c);
+    static uint8_t cfg_bytes[IMC_KT_CONFIG_MAX_BYTES], state[IMC_KT_CLIENT_STATE_MAX];
+    size_t cl = peek(cfg_bytes, sizeof cfg_bytes, "kt_config");
+    size_t sl = peek(state, sizeof state, "kt_state");
+    /* A state of another log (its checkpoint's signature fails). */
+    kt_log other;
+    static char onote[NOTE_CAP];
+    kt_log_open(&other, B, 14);
+    imc_kt_client oc;
+    imc_kt_client_config ocfg = config(&other, 0);
+    CHECK_OK(imc_kt_client_init(&oc, B, &ocfg));
+    kt_log_append(&other, "o", 2);
+    size_t onl = kt_log_note(onote, sizeof onote, &other);
+    CHECK_OK(imc_kt_client_update(&oc, NULL, (const uint8_t *)onote, onl, NULL, 0));
+    size_t ol = 0;
+    static uint8_t ostate[IMC_KT_CLIENT_STATE_MAX];
+    CHECK_OK(imc_kt_client_save(ostate, sizeof ostate, &ol, &oc));
+    poke("kt_state", ostate, ol);
+    c = open_cache(dir_pk, NULL, IMC_ERR_IO);
+    CHECK(c == NULL);
+    poke("kt_state", state, sl);
+    c = open_cache(dir_pk, NULL, IMC_OK); /* restored: opens again */
+    imc_dircache_free(c);
+    static const uint8_t junk[3] = {9, 9, 9};
+    const char *keys[] = {"kt_config", "kt_state", "evidence"};
+    for (size_t i = 0; i < 3; i++) {
+        poke(keys[i], junk, sizeof junk);
+        c = open_cache(dir_pk, NULL, IMC_ERR_IO);
+        poke("kt_config", cfg_bytes, cl);
+        poke("kt_state", state, sl);
+        if (i == 2) {
+            /* Evidence that proves nothing. */
+            static uint8_t ev[IMC_DIRCACHE_EVIDENCE_MAX_BYTES];
+            size_t el = 0;
+            CHECK_OK(imc_kt_evidence_encode(ev, sizeof ev, &el, IMC_KT_EVIDENCE_SAME_SIZE,
+                                            &l.key, (const uint8_t *)note, nl,
+                                            (const uint8_t *)note, nl, NULL, NULL));
+            poke("evidence", ev, el); /* the same text twice: no contradiction */
+            c = open_cache(dir_pk, NULL, IMC_ERR_IO);
+        }
+    }
+    kt_log_close(&other);
+    kt_log_close(&l);
+    fx_rmdir(g_tmp);
+}
+
 int main(void)
 {
     B = kt_backend();
@@ -630,5 +728,6 @@ int main(void)
     list_evidence();
     lookups_with_proofs();
     ghost_audit();
+    corrupt_records();
     return imc_test_end();
 }
