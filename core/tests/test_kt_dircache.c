@@ -30,14 +30,7 @@ static uint8_t g_ev[IMC_DIRCACHE_EVIDENCE_MAX_BYTES + 1];
 
 static imc_kt_client_config config(const kt_log *l, size_t threshold)
 {
-    imc_kt_client_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.log = l->key;
-    cfg.witness_count = 3;
-    for (int i = 0; i < 3; i++)
-        cfg.witnesses[i] = wkey[i];
-    cfg.threshold = threshold;
-    return cfg;
+    return kt_config(l, wkey, 3, threshold);
 }
 
 static imc_dircache *open_cache(const uint8_t *dir_pk, const imc_kt_client_config *cfg,
@@ -363,31 +356,41 @@ static void alice_version(kt_log *l, const uint8_t *dir_pk, const uint8_t *dir_s
 
 /* A lookup-with-proofs response for alice at the log's current size, for a
  * client that holds size `known` (docs/directory-format.md). */
-static size_t alice_lookup(kt_log *l, uint64_t known)
+/* The head every response starts with: the log's checkpoint note and the
+ * consistency proof from `known`; then alice's index proof into ip. */
+static void write_head(imc_writer *w, uint8_t *out, size_t cap, uint8_t kind, kt_log *l,
+                       uint64_t known, uint8_t value[32], uint8_t *ip, size_t *ipl)
 {
     static char note[NOTE_CAP];
-    static uint8_t proof[IMC_KT_LOG_PROOF_MAX_BYTES], incl[IMC_KT_LOG_PROOF_MAX_BYTES],
-        ip[IMC_KT_INDEX_PROOF_MAX_BYTES];
+    static uint8_t proof[IMC_KT_LOG_PROOF_MAX_BYTES];
     static imc_kt_index_proof index_proof;
+    size_t nl = kt_log_note(note, sizeof note, l), pl = kt_log_proof(proof, sizeof proof, l, known);
+    uint8_t key[32];
+    CHECK_OK(imc_kt_index_key(B, key, (const uint8_t *)"alice@example.com", 17));
+    CHECK_OK(imc_kt_index_prove(&index_proof, value, &l->s, key));
+    CHECK_OK(imc_kt_index_proof_encode(ip, IMC_KT_INDEX_PROOF_MAX_BYTES, ipl, &index_proof));
+    imc_wire_writer_init(w, out, cap);
+    imc_wire_write_u8(w, IMC_DIR_VERSION);
+    imc_wire_write_u8(w, kind);
+    imc_wire_write_u16(w, (uint16_t)nl);
+    imc_wire_write_bytes(w, (const uint8_t *)note, nl);
+    imc_wire_write_u16(w, (uint16_t)pl);
+    imc_wire_write_bytes(w, proof, pl);
+}
+
+static size_t alice_lookup(kt_log *l, uint64_t known)
+{
+    static uint8_t incl[IMC_KT_LOG_PROOF_MAX_BYTES], ip[IMC_KT_INDEX_PROOF_MAX_BYTES];
     imc_kt_log_proof p;
     uint64_t size = 0;
-    size_t nl = kt_log_note(note, sizeof note, l), pl = kt_log_proof(proof, sizeof proof, l, known);
     size_t il = 0, ipl = 0, len = 0;
+    uint8_t value[32];
     CHECK_OK(imc_kt_log_size(&size, &l->s));
     CHECK_OK(imc_kt_log_prove_inclusion(&p, B, &l->s, g_leaf_index, size));
     CHECK_OK(imc_kt_log_proof_encode(incl, sizeof incl, &il, &p));
-    uint8_t key[32];
-    CHECK_OK(imc_kt_index_key(B, key, (const uint8_t *)"alice@example.com", 17));
-    CHECK_OK(imc_kt_index_prove(&index_proof, NULL, &l->s, key));
-    CHECK_OK(imc_kt_index_proof_encode(ip, sizeof ip, &ipl, &index_proof));
     imc_writer w;
-    imc_wire_writer_init(&w, g_lookup, sizeof g_lookup);
-    imc_wire_write_u8(&w, IMC_DIR_VERSION);
-    imc_wire_write_u8(&w, IMC_DIR_KIND_KT_LOOKUP_RESP);
-    imc_wire_write_u16(&w, (uint16_t)nl);
-    imc_wire_write_bytes(&w, (const uint8_t *)note, nl);
-    imc_wire_write_u16(&w, (uint16_t)pl);
-    imc_wire_write_bytes(&w, proof, pl);
+    write_head(&w, g_lookup, sizeof g_lookup, IMC_DIR_KIND_KT_LOOKUP_RESP, l, known, value, ip,
+               &ipl);
     imc_wire_write_u16(&w, 1);
     imc_wire_write_bytes(&w, g_entry + 4, g_entry_len - 4); /* the entry of a 1-entry response */
     imc_wire_write_u16(&w, (uint16_t)g_leaf_len);
@@ -405,26 +408,13 @@ static size_t alice_lookup(kt_log *l, uint64_t known)
 static uint8_t g_audit[IMC_DIR_KT_AUDIT_RESPONSE_MAX_BYTES];
 static size_t alice_audit(kt_log *l, uint64_t known, uint64_t since, uint64_t latest)
 {
-    static char note[NOTE_CAP];
-    static uint8_t proof[IMC_KT_LOG_PROOF_MAX_BYTES], incl[IMC_KT_LOG_PROOF_MAX_BYTES],
-        ip[IMC_KT_INDEX_PROOF_MAX_BYTES];
-    static imc_kt_index_proof index_proof;
+    static uint8_t incl[IMC_KT_LOG_PROOF_MAX_BYTES], ip[IMC_KT_INDEX_PROOF_MAX_BYTES];
     uint64_t size = 0;
-    size_t nl = kt_log_note(note, sizeof note, l), pl = kt_log_proof(proof, sizeof proof, l, known);
     size_t ipl = 0, len = 0;
     CHECK_OK(imc_kt_log_size(&size, &l->s));
-    uint8_t key[32], value[32];
-    CHECK_OK(imc_kt_index_key(B, key, (const uint8_t *)"alice@example.com", 17));
-    CHECK_OK(imc_kt_index_prove(&index_proof, value, &l->s, key));
-    CHECK_OK(imc_kt_index_proof_encode(ip, sizeof ip, &ipl, &index_proof));
+    uint8_t value[32];
     imc_writer w;
-    imc_wire_writer_init(&w, g_audit, sizeof g_audit);
-    imc_wire_write_u8(&w, IMC_DIR_VERSION);
-    imc_wire_write_u8(&w, IMC_DIR_KIND_KT_AUDIT_RESP);
-    imc_wire_write_u16(&w, (uint16_t)nl);
-    imc_wire_write_bytes(&w, (const uint8_t *)note, nl);
-    imc_wire_write_u16(&w, (uint16_t)pl);
-    imc_wire_write_bytes(&w, proof, pl);
+    write_head(&w, g_audit, sizeof g_audit, IMC_DIR_KIND_KT_AUDIT_RESP, l, known, value, ip, &ipl);
     imc_wire_write_u8(&w, 17);
     imc_wire_write_bytes(&w, (const uint8_t *)"alice@example.com", 17);
     imc_wire_write_u64(&w, since);

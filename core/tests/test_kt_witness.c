@@ -45,14 +45,7 @@ static size_t text_len_of(const char *note, size_t len)
 
 static imc_kt_client_config config(const kt_log *l, size_t threshold)
 {
-    imc_kt_client_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.log = l->key;
-    cfg.witness_count = 3;
-    for (int i = 0; i < 3; i++)
-        cfg.witnesses[i] = wkey[i];
-    cfg.threshold = threshold;
-    return cfg;
+    return kt_config(l, wkey, 3, threshold);
 }
 
 static imc_kt_client c1, c2, c3, c4, restarted;
