@@ -6,6 +6,11 @@
  * store's invariants hold (imc_dir_check: records decode, device index and
  * records agree, per-handle epochs sum to the global epoch) and its digest
  * equals that of an in-memory directory that ran exactly the same updates.
+ * The check includes the transparency log (imc_dir_check replays every
+ * leaf and recomputes the index and both roots and the signed checkpoint),
+ * and a verifying client that keeps its checkpoint from round to round
+ * accepts each reopened directory's checkpoint only through a consistency
+ * proof: log, index and directory stay consistent across every kill.
  * Several rounds, each resuming where the last one died, alternating
  * synchronous and no-sync commits; the next round's writer also proves the
  * lock left by a writer killed holding it is recovered. */
@@ -14,6 +19,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include "imcore/dirkt.h"
 #include "kill_util.h"
 
 #define HANDLES 16
@@ -106,7 +112,27 @@ typedef struct reference {
     imc_dir_store store;
     imc_dir d;
     uint64_t done;
+    imc_kt_client client; /* the last checkpoint seen, across rounds */
 } reference;
+
+/* The reopened directory's checkpoint, from the client's size: accepted
+ * only if consistent with every earlier round's. */
+static void follow_checkpoint(const imc_backend *b, imc_dir *d, reference *ref, uint64_t g)
+{
+    static uint8_t resp[IMC_DIR_KT_HEAD_MAX_BYTES];
+    uint8_t req[16];
+    imc_kt_checkpoint cp;
+    size_t rn = 0, n = 0;
+    uint64_t known = imc_kt_client_checkpoint(&cp, &ref->client) == IMC_OK ? cp.size : 0;
+    imc_dir_kt_head h;
+    CHECK_OK(imc_dir_kt_encode_head(req, sizeof req, &rn, known));
+    CHECK_OK(imc_dir_serve(resp, sizeof resp, &n, d, 0, req, rn));
+    CHECK_OK(imc_dir_kt_parse_head(&h, resp, n));
+    CHECK_OK(imc_kt_client_update(&ref->client, NULL, h.note, h.note_len, h.proof, h.proof_len));
+    CHECK_OK(imc_kt_client_checkpoint(&cp, &ref->client));
+    CHECK(cp.size == g && cp.epoch == g);
+    (void)b;
+}
 
 static int round_trip(const imc_backend *b, const char *path, reference *ref, int round,
                       uint64_t *total)
@@ -148,6 +174,7 @@ static int round_trip(const imc_backend *b, const char *path, reference *ref, in
     CHECK_OK(imc_dir_global_epoch(&g, &d));
     CHECK(g == last || g == last + 1); /* every reported update, at most one more */
     CHECK_OK(imc_dir_check(&d));
+    follow_checkpoint(b, &d, ref, g);
     static imc_dir_record rec;
     static uint8_t resp[FX_RESP_MAX];
     int ok = 1;
@@ -183,6 +210,12 @@ int main(void)
     fx_dir_key(b, 0, pk, sk);
     CHECK_OK(imc_dir_store_mem_open(&ref.store, b, 0));
     CHECK_OK(imc_dir_init(&ref.d, b, ref.store, sk, NULL));
+    char vkey[IMC_KT_VKEY_MAX];
+    imc_kt_client_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    CHECK_OK(imc_dir_kt_vkey(vkey, &ref.d));
+    CHECK_OK(imc_kt_vkey_parse(&cfg.log, b, vkey, strlen(vkey)));
+    CHECK_OK(imc_kt_client_init(&ref.client, b, &cfg));
     uint64_t total = 0;
     for (int round = 0; round < ROUNDS; round++)
         if (!round_trip(b, path, &ref, round, &total))

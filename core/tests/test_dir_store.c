@@ -132,7 +132,9 @@ static void contract(const imc_dir_store *s)
     const uint8_t *v = NULL;
     size_t n = 0;
     CHECK_ST(s->ops->get(txn, IMC_DIR_TABLE_META, (const uint8_t *)"x", 0, &v, &n), IMC_ERR_ARG);
-    CHECK_ST(s->ops->get(txn, (imc_dir_table)7, (const uint8_t *)"x", 1, &v, &n), IMC_ERR_ARG);
+    CHECK_ST(s->ops->get(txn, (imc_dir_table)IMC_DIR_TABLE_COUNT, (const uint8_t *)"x", 1, &v,
+                         &n),
+             IMC_ERR_ARG);
     s->ops->abort(txn);
 }
 

@@ -30,6 +30,7 @@
 #include "imcore/backend.h"
 #include "imcore/crypto.h"
 #include "imcore/keys.h"
+#include "imcore/kt.h"
 #include "imcore/limits.h"
 #include "imcore/rng.h"
 #include "imcore/status.h"
@@ -287,8 +288,17 @@ typedef enum imc_dir_table {
     IMC_DIR_TABLE_META = 0,    /* "format", "pk", "epoch" */
     IMC_DIR_TABLE_HANDLES = 1, /* handle -> record */
     IMC_DIR_TABLE_DEVICES = 2, /* device id (8, big-endian) -> state, handle */
+    /* The transparency log and index (imcore/kt.h's four tables, in order),
+     * and each handle's leaves: SHA-256(handle) || version (8) -> leaf
+     * position (8) || leaf hash (32). */
+    IMC_DIR_TABLE_KT_META = 3,
+    IMC_DIR_TABLE_KT_NODES = 4,
+    IMC_DIR_TABLE_KT_LEAVES = 5,
+    IMC_DIR_TABLE_KT_INDEX = 6,
+    IMC_DIR_TABLE_KT_HISTORY = 7,
 } imc_dir_table;
-#define IMC_DIR_TABLE_COUNT 3
+#define IMC_DIR_TABLE_COUNT 8
+#define IMC_DIR_TABLE_BASE_COUNT 3 /* tables every store file has had */
 
 /* Called for each key/value of a table; a nonzero return stops the scan. */
 typedef int (*imc_dir_scan_fn)(void *ctx, const uint8_t *key, size_t key_len, const uint8_t *val,
@@ -357,6 +367,7 @@ typedef struct imc_dir {
     uint8_t pk_[IMC_DIR_PUBLIC_BYTES];
     uint8_t sk_[IMC_DIR_SECRET_BYTES];
     size_t max_devices_;
+    imc_kt_key log_key_; /* the directory key as the log's signer: name = origin */
 } imc_dir;
 
 /* A fresh directory signing key pair (rng NULL: the backend's CSPRNG). */
@@ -365,8 +376,11 @@ IMC_MUST_USE imc_status imc_dir_keygen(const imc_backend *b, imc_rng *rng,
                                        uint8_t sk[IMC_DIR_SECRET_BYTES]);
 
 /* Binds a service to a store and a signing key. An empty store is stamped
- * with the key's public half; a store stamped with another key is refused
- * (IMC_ERR_AUTH), one of another format version is IMC_ERR_UNSUPPORTED. */
+ * with the key's public half, the transparency log's origin ("imcore-dir/"
+ * and the first 8 key bytes in hex) and the checkpoint of the empty log; a
+ * store stamped with another key is refused
+ * (IMC_ERR_AUTH), one of another format version is IMC_ERR_UNSUPPORTED
+ * (format 2, from before the transparency log, among them). */
 IMC_MUST_USE imc_status imc_dir_init(imc_dir *d, const imc_backend *b, imc_dir_store store,
                                      const uint8_t sk[IMC_DIR_SECRET_BYTES],
                                      const imc_dir_options *opt);

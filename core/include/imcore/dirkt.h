@@ -225,6 +225,36 @@ IMC_MUST_USE imc_status imc_dir_kt_audit_verify(bool *complete, const imc_backen
                                                 const uint8_t *prev_hash, imc_dir_kt_leaf_fn fn,
                                                 void *ctx);
 
+/* ---- The directory's side ------------------------------------------------ */
+
+/* Answers a checkpoint, lookup-with-proofs or audit request (also reached
+ * through imc_dir_serve), from one read transaction. IMC_ERR_MALFORMED /
+ * IMC_ERR_LIMIT: the request does not parse; IMC_ERR_STALE: its known size
+ * is larger than the log; IMC_ERR_NO_SPACE; IMC_ERR_IO: the store. */
+IMC_MUST_USE imc_status imc_dir_kt_serve(uint8_t *out, size_t out_cap, size_t *out_len,
+                                         imc_dir *d, uint64_t now_ms, const uint8_t *in,
+                                         size_t in_len);
+
+/* The current signed checkpoint note (text, the directory's signature, any
+ * witness cosignatures added since), at most IMC_KT_MAX_NOTE_BYTES. */
+IMC_MUST_USE imc_status imc_dir_kt_checkpoint(uint8_t *out, size_t out_cap, size_t *out_len,
+                                              imc_dir *d);
+
+/* The directory's verifier key as a vkey (name = the log's origin), what
+ * clients and witnesses configure as the log key. */
+IMC_MUST_USE imc_status imc_dir_kt_vkey(char out[IMC_KT_VKEY_MAX], const imc_dir *d);
+
+/* Adds a witness's cosignature line (imc_kt_witness_cosign) over checkpoint
+ * text `text` to the stored note, after checking it verifies with witness
+ * (a cosignature key). IMC_ERR_STALE: text is not the current checkpoint
+ * (an update came in between: the witness cosigns the new one);
+ * IMC_ERR_EXISTS: this witness's line is there already; IMC_ERR_AUTH: it
+ * does not verify; IMC_ERR_MALFORMED: not a signature line;
+ * IMC_ERR_LIMIT: the note would exceed IMC_KT_MAX_NOTE_BYTES. */
+IMC_MUST_USE imc_status imc_dir_kt_add_cosignature(imc_dir *d, const imc_kt_key *witness,
+                                                   const uint8_t *text, size_t text_len,
+                                                   const uint8_t *line, size_t line_len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -27,7 +27,7 @@
 
 /* Stored values (docs/directory.md, "Storage"). */
 #define IMC_DIR_RECORD_FORMAT 2
-#define IMC_DIR_STORE_FORMAT 2
+#define IMC_DIR_STORE_FORMAT 3 /* 2: before the transparency log (refused) */
 #define IMC_DIR_DEVICE_ACTIVE 1
 #define IMC_DIR_DEVICE_REVOKED 2
 #define IMC_DIR_RECORD_MAX_BYTES (1 + 8 + 2 + IMC_DIR_LIST_MAX_BYTES)
@@ -36,6 +36,8 @@
 #define IMC_DIR_META_FORMAT "format"
 #define IMC_DIR_META_PK "pk"
 #define IMC_DIR_META_EPOCH "epoch"
+#define IMC_DIR_META_KT_ORIGIN "kt_origin" /* the log's origin */
+#define IMC_DIR_META_KT_NOTE "kt_note"     /* the signed checkpoint of the current epoch */
 
 /* ---- codec.c ----------------------------------------------------------- */
 
@@ -142,5 +144,46 @@ int imc_dir_devices_equal(const imc_dir_record *a, const imc_dir_record *b);
  * zero length leaves rec at epoch 0. Sets *bytes / *len to the list. */
 void imc_dir_read_list(imc_reader *r, imc_status *why, imc_dir_record *rec, const uint8_t **bytes,
                        size_t *len);
+
+/* ---- service.c: store access shared with kt_service.c ------------------- */
+
+IMC_MUST_USE imc_status imc_dir_get_global(const imc_dir *d, void *txn, uint64_t *epoch);
+/* The handle's record, or an empty one at epoch 0 if never registered. */
+IMC_MUST_USE imc_status imc_dir_load_record(const imc_dir *d, void *txn, imc_dir_record *rec,
+                                            const uint8_t *handle, size_t handle_len);
+/* The handle's epoch (0 if never registered), without decoding its list. */
+IMC_MUST_USE imc_status imc_dir_handle_epoch(uint64_t *epoch, const imc_dir *d, void *txn,
+                                             const uint8_t *handle, size_t handle_len);
+/* Appends the handle's signed lookup entry at `global` to w; *epoch
+ * receives the handle's epoch. */
+IMC_MUST_USE imc_status imc_dir_put_lookup_entry(imc_writer *w, const imc_dir *d, void *txn,
+                                                 uint64_t global, uint64_t now_ms,
+                                                 const imc_dir_handle *h, uint64_t *epoch);
+
+/* ---- kt_service.c: the transparency log over the directory's store ----- */
+
+/* An imc_kt_store over the directory's open transaction (the kt tables are
+ * IMC_DIR_TABLE_KT_META.. in imc_kt_table order). */
+typedef struct imc_dir_kt_ctx {
+    const imc_dir *d;
+    void *txn;
+} imc_dir_kt_ctx;
+imc_kt_store imc_dir_kt_store(imc_dir_kt_ctx *ctx, const imc_dir *d, void *txn);
+
+/* Appends the leaf of the handle's new record `next` (chained to the leaf
+ * of its previous version), sets its index value and history; the leaf's
+ * position must be `position` (the global epoch before the update). */
+IMC_MUST_USE imc_status imc_dir_kt_append(const imc_dir *d, void *txn, const imc_dir_record *next,
+                                          uint64_t position);
+/* Signs and stores the checkpoint of the log as it stands in txn, at epoch. */
+IMC_MUST_USE imc_status imc_dir_kt_publish(const imc_dir *d, void *txn, uint64_t epoch);
+/* A new store: sets d's log key from origin (NULL: the default), stores the
+ * origin and the checkpoint of the empty log. */
+IMC_MUST_USE imc_status imc_dir_kt_stamp(imc_dir *d, void *txn, const char *origin);
+/* An existing store: d's log key from the stored origin (want, if not NULL,
+ * must be it: else IMC_ERR_AUTH). */
+IMC_MUST_USE imc_status imc_dir_kt_load_origin(imc_dir *d, void *txn, const char *want);
+/* Replays the whole log against the directory (docs/transparency.md). */
+IMC_MUST_USE imc_status imc_dir_kt_check(const imc_dir *d, void *txn, uint64_t global);
 
 #endif

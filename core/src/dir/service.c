@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "dir/dir_impl.h"
+#include "imcore/dirkt.h"
 #include "imcore/suite.h"
 #include "imcore/util.h"
 
@@ -22,7 +23,7 @@ static const uint8_t PROBE_SK[IMC_DH_SECRET_MAX] = {
 
 /* ---- Store access ------------------------------------------------------- */
 
-static imc_status get_global(const imc_dir *d, void *txn, uint64_t *epoch)
+imc_status imc_dir_get_global(const imc_dir *d, void *txn, uint64_t *epoch)
 {
     const uint8_t *v = NULL;
     size_t n = 0;
@@ -43,7 +44,7 @@ static imc_status put_global(const imc_dir *d, void *txn, uint64_t epoch)
 
 /* The handle's record, or an empty one at epoch 0 if it was never
  * registered. */
-static imc_status load_record(const imc_dir *d, void *txn, imc_dir_record *rec,
+imc_status imc_dir_load_record(const imc_dir *d, void *txn, imc_dir_record *rec,
                               const uint8_t *handle, size_t handle_len)
 {
     const uint8_t *v = NULL;
@@ -277,9 +278,9 @@ static imc_status apply_update(const imc_dir *d, void *txn, const imc_dir_update
                                imc_dir_record *next)
 {
     uint64_t global = 0;
-    imc_status st = get_global(d, txn, &global);
+    imc_status st = imc_dir_get_global(d, txn, &global);
     if (st == IMC_OK)
-        st = load_record(d, txn, cur, u->handle.bytes, u->handle.len);
+        st = imc_dir_load_record(d, txn, cur, u->handle.bytes, u->handle.len);
     if (st != IMC_OK)
         return st;
     if (u->epoch != cur->epoch)
@@ -305,6 +306,10 @@ static imc_status apply_update(const imc_dir *d, void *txn, const imc_dir_update
         st = put_record(d, txn, next);
     if (st == IMC_OK)
         st = put_global(d, txn, global);
+    if (st == IMC_OK)
+        st = imc_dir_kt_append(d, txn, next, global - 1);
+    if (st == IMC_OK)
+        st = imc_dir_kt_publish(d, txn, global);
     return st;
 }
 
@@ -396,13 +401,18 @@ imc_status imc_dir_import(imc_dir *d, const imc_dir_record *recs, size_t n)
     uint64_t global = 0;
     imc_status st = d->store_.ops->begin(d->store_.self, true, &txn);
     if (st == IMC_OK) {
-        st = get_global(d, txn, &global);
+        st = imc_dir_get_global(d, txn, &global);
         if (st == IMC_OK && global > UINT64_MAX - n)
             st = IMC_ERR_LIMIT;
-        for (size_t i = 0; i < n && st == IMC_OK; i++)
+        for (size_t i = 0; i < n && st == IMC_OK; i++) {
             st = import_one(d, txn, &recs[i], rec);
+            if (st == IMC_OK)
+                st = imc_dir_kt_append(d, txn, rec, global + i);
+        }
         if (st == IMC_OK)
             st = put_global(d, txn, global + n);
+        if (st == IMC_OK)
+            st = imc_dir_kt_publish(d, txn, global + n);
         if (st == IMC_OK)
             st = d->store_.ops->commit(txn);
         else
@@ -433,24 +443,36 @@ static imc_status check_handles(const imc_dir_handle *handles, size_t count)
     return IMC_OK;
 }
 
-static imc_status lookup_one(imc_writer *w, const imc_dir *d, void *txn, uint64_t global,
-                             uint64_t now_ms, const imc_dir_handle *h)
+imc_status imc_dir_put_lookup_entry(imc_writer *w, const imc_dir *d, void *txn, uint64_t global,
+                                    uint64_t now_ms, const imc_dir_handle *h, uint64_t *epoch)
 {
     static const uint8_t no_devices[2] = {0, 0}; /* no list */
     const uint8_t *v = NULL;
     size_t n = 0;
+    *epoch = 0;
     imc_status st = d->store_.ops->get(txn, IMC_DIR_TABLE_HANDLES, h->bytes, h->len, &v, &n);
     if (st == IMC_ERR_NOT_FOUND)
         return put_signed_entry(w, d, h->bytes, h->len, 0, global, now_ms, no_devices, 2);
-    uint64_t epoch = 0;
     size_t tail = 0;
     if (st == IMC_OK)
-        st = imc_dir_record_tail(&epoch, &tail, v, n);
-    if (st == IMC_OK && epoch > global)
+        st = imc_dir_record_tail(epoch, &tail, v, n);
+    if (st == IMC_OK && *epoch > global)
         st = IMC_ERR_IO;
     if (st == IMC_OK)
-        st = put_signed_entry(w, d, h->bytes, h->len, epoch, global, now_ms, v + tail, n - tail);
+        st = put_signed_entry(w, d, h->bytes, h->len, *epoch, global, now_ms, v + tail, n - tail);
     return st;
+}
+
+imc_status imc_dir_handle_epoch(uint64_t *epoch, const imc_dir *d, void *txn,
+                                const uint8_t *handle, size_t handle_len)
+{
+    const uint8_t *v = NULL;
+    size_t n = 0, tail = 0;
+    *epoch = 0;
+    imc_status st = d->store_.ops->get(txn, IMC_DIR_TABLE_HANDLES, handle, handle_len, &v, &n);
+    if (st == IMC_ERR_NOT_FOUND)
+        return IMC_OK;
+    return st == IMC_OK ? imc_dir_record_tail(epoch, &tail, v, n) : st;
 }
 
 imc_status imc_dir_lookup_batch(uint8_t *out, size_t out_cap, size_t *out_len, imc_dir *d,
@@ -471,10 +493,12 @@ imc_status imc_dir_lookup_batch(uint8_t *out, size_t out_cap, size_t *out_len, i
     uint64_t global = 0;
     imc_writer w;
     imc_wire_writer_init(&w, out, out_cap);
-    st = get_global(d, txn, &global);
+    st = imc_dir_get_global(d, txn, &global);
     put_response_head(&w, count);
-    for (size_t i = 0; i < count && st == IMC_OK && !w.err; i++)
-        st = lookup_one(&w, d, txn, global, now_ms, &handles[i]);
+    for (size_t i = 0; i < count && st == IMC_OK && !w.err; i++) {
+        uint64_t epoch = 0;
+        st = imc_dir_put_lookup_entry(&w, d, txn, global, now_ms, &handles[i], &epoch);
+    }
     d->store_.ops->abort(txn);
     if (st == IMC_OK)
         st = imc_wire_writer_finish(&w, out_len);
@@ -504,6 +528,9 @@ imc_status imc_dir_serve(uint8_t *out, size_t out_cap, size_t *out_len, imc_dir 
         return IMC_ERR_MALFORMED;
     if (kind == IMC_DIR_KIND_UPDATE)
         return imc_dir_update(out, out_cap, out_len, d, now_ms, in, in_len);
+    if (kind == IMC_DIR_KIND_KT_HEAD || kind == IMC_DIR_KIND_KT_LOOKUP ||
+        kind == IMC_DIR_KIND_KT_AUDIT)
+        return imc_dir_kt_serve(out, out_cap, out_len, d, now_ms, in, in_len);
     if (kind != IMC_DIR_KIND_REQUEST)
         return IMC_ERR_MALFORMED;
     imc_dir_request req;
@@ -539,10 +566,10 @@ static imc_status check_stamp(const imc_dir *d, void *txn)
     if (st == IMC_OK && (n != IMC_DIR_PUBLIC_BYTES || !imc_ct_equal(v, d->pk_, n)))
         st = IMC_ERR_AUTH;
     uint64_t global = 0;
-    return st != IMC_OK ? st : get_global(d, txn, &global);
+    return st != IMC_OK ? st : imc_dir_get_global(d, txn, &global);
 }
 
-static imc_status stamp_store(const imc_dir *d)
+static imc_status stamp_store(imc_dir *d, const char *origin)
 {
     void *txn = NULL;
     imc_status st = d->store_.ops->begin(d->store_.self, true, &txn);
@@ -558,7 +585,11 @@ static imc_status stamp_store(const imc_dir *d)
         if (st == IMC_OK)
             st = put_global(d, txn, 0);
         if (st == IMC_OK)
+            st = imc_dir_kt_stamp(d, txn, origin);
+        if (st == IMC_OK)
             return d->store_.ops->commit(txn);
+    } else if (st == IMC_OK) {
+        st = imc_dir_kt_load_origin(d, txn, origin);
     }
     d->store_.ops->abort(txn);
     return st;
@@ -583,12 +614,15 @@ imc_status imc_dir_init(imc_dir *d, const imc_backend *b, imc_dir_store store,
     void *txn = NULL;
     if (st == IMC_OK)
         st = store.ops->begin(store.self, false, &txn);
+    const char *origin = NULL; /* the default, derived from the key */
     if (st == IMC_OK) {
         st = check_stamp(d, txn);
+        if (st == IMC_OK)
+            st = imc_dir_kt_load_origin(d, txn, origin);
         store.ops->abort(txn);
     }
     if (st == IMC_ERR_NOT_FOUND)
-        st = stamp_store(d);
+        st = stamp_store(d, origin);
     if (st != IMC_OK)
         imc_dir_wipe(d);
     return st;
@@ -625,7 +659,7 @@ imc_status imc_dir_global_epoch(uint64_t *epoch, imc_dir *d)
     imc_status st = d->store_.ops->begin(d->store_.self, false, &txn);
     if (st != IMC_OK)
         return st;
-    st = get_global(d, txn, epoch);
+    st = imc_dir_get_global(d, txn, epoch);
     d->store_.ops->abort(txn);
     return st;
 }
@@ -643,7 +677,7 @@ imc_status imc_dir_get(imc_dir_record *rec, imc_dir *d, const uint8_t *handle, s
     imc_status st = d->store_.ops->begin(d->store_.self, false, &txn);
     if (st != IMC_OK)
         return st;
-    st = load_record(d, txn, rec, handle, handle_len);
+    st = imc_dir_load_record(d, txn, rec, handle, handle_len);
     d->store_.ops->abort(txn);
     return st;
 }
@@ -836,7 +870,7 @@ imc_status imc_dir_check(imc_dir *d)
     }
     st = check_stamp(d, c->txn);
     if (st == IMC_OK)
-        st = get_global(d, c->txn, &c->global);
+        st = imc_dir_get_global(d, c->txn, &c->global);
     if (st == IMC_OK)
         st = d->store_.ops->scan(c->txn, IMC_DIR_TABLE_HANDLES, check_record, c);
     if (st == IMC_OK)
@@ -847,6 +881,8 @@ imc_status imc_dir_check(imc_dir *d)
         st = c->st;
     if (st == IMC_OK && (c->listed != c->active || c->epoch_sum != c->global))
         st = IMC_ERR_IO;
+    if (st == IMC_OK)
+        st = imc_dir_kt_check(d, c->txn, c->global);
     d->store_.ops->abort(c->txn);
     free(c);
     return st;

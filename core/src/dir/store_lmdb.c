@@ -1,5 +1,5 @@
 /* The LMDB directory store: one environment file (MDB_NOSUBDIR; the lock
- * file is path + "-lock") with three named databases, one per table.
+ * file is path + "-lock") with one named database per table.
  *
  * Durability: every write transaction is one mdb_txn_commit. LMDB writes
  * the new pages, then (unless no_sync) fsyncs them and then the meta page
@@ -22,8 +22,13 @@
 
 #define DEFAULT_MAP_BYTES ((size_t)64 << 30)
 
-static const char *const DB_NAMES[IMC_DIR_TABLE_COUNT] = {"meta", "handles", "devices"};
-static const imc_mdbfile_layout LAYOUT = {DB_NAMES, IMC_DIR_TABLE_COUNT};
+static const char *const DB_NAMES[IMC_DIR_TABLE_COUNT] = {
+    "meta", "handles", "devices", "kt_meta", "kt_nodes", "kt_leaves", "kt_index", "kt_history"};
+/* Files written before the transparency tables lack them: a writable open
+ * adds them (empty), and the directory then refuses the file by its format
+ * stamp with a clear error rather than as a foreign file. */
+static const imc_mdbfile_layout LAYOUT = {DB_NAMES, IMC_DIR_TABLE_COUNT,
+                                          IMC_DIR_TABLE_BASE_COUNT};
 
 typedef struct lmdb_store {
     MDB_env *env;
@@ -69,8 +74,11 @@ static imc_status lmdb_get(void *txn, imc_dir_table t, const uint8_t *key, size_
     if (txn == NULL || !table_ok(t) || key == NULL || key_len == 0 || val == NULL ||
         val_len == NULL)
         return IMC_ERR_ARG;
+    MDB_dbi dbi = store_of(txn)->dbi[t];
+    if (dbi == 0)
+        return IMC_ERR_NOT_FOUND; /* a table this read-only file does not have */
     MDB_val k = {key_len, (void *)(uintptr_t)key}, v = {0, NULL};
-    int rc = mdb_get(txn, store_of(txn)->dbi[t], &k, &v);
+    int rc = mdb_get(txn, dbi, &k, &v);
     if (rc != MDB_SUCCESS)
         return map_err(rc);
     *val = v.mv_data;
@@ -92,8 +100,11 @@ static imc_status lmdb_scan(void *txn, imc_dir_table t, imc_dir_scan_fn fn, void
 {
     if (txn == NULL || !table_ok(t) || fn == NULL)
         return IMC_ERR_ARG;
+    MDB_dbi dbi = store_of(txn)->dbi[t];
+    if (dbi == 0)
+        return IMC_OK; /* a table this read-only file does not have: empty */
     MDB_cursor *c = NULL;
-    int rc = mdb_cursor_open(txn, store_of(txn)->dbi[t], &c);
+    int rc = mdb_cursor_open(txn, dbi, &c);
     if (rc != MDB_SUCCESS)
         return map_err(rc == MDB_NOTFOUND ? EIO : rc);
     MDB_val k, v;

@@ -340,6 +340,18 @@ imc_status imc_dir_store_mem_open(imc_dir_store *store, const imc_backend *b,
         st = table_init(&s->tables[IMC_DIR_TABLE_HANDLES], expected_handles);
     if (st == IMC_OK)
         st = table_init(&s->tables[IMC_DIR_TABLE_DEVICES], expected_handles);
+    /* The log: about two nodes and one leaf per update; the index about
+     * two nodes per handle. */
+    if (st == IMC_OK)
+        st = table_init(&s->tables[IMC_DIR_TABLE_KT_META], 4);
+    if (st == IMC_OK)
+        st = table_init(&s->tables[IMC_DIR_TABLE_KT_NODES], 2 * expected_handles);
+    if (st == IMC_OK)
+        st = table_init(&s->tables[IMC_DIR_TABLE_KT_LEAVES], expected_handles);
+    if (st == IMC_OK)
+        st = table_init(&s->tables[IMC_DIR_TABLE_KT_INDEX], 2 * expected_handles);
+    if (st == IMC_OK)
+        st = table_init(&s->tables[IMC_DIR_TABLE_KT_HISTORY], expected_handles);
     if (st != IMC_OK) {
         mem_close(s);
         return st;

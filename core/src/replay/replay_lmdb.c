@@ -36,7 +36,7 @@
 #define FORMAT 1
 
 static const char *const TABLES[] = {"replay-meta", "replay-senders"};
-static const imc_mdbfile_layout LAYOUT = {TABLES, 2};
+static const imc_mdbfile_layout LAYOUT = {TABLES, 2, 0};
 
 struct imc_replay_db {
     MDB_env *env;

@@ -247,8 +247,16 @@ imc_status imc_mdbfile_open_tables(MDB_env *env, const imc_mdbfile_layout *layou
     imc_status st = IMC_OK;
     if (fresh && read_only)
         st = IMC_ERR_MALFORMED;
-    for (size_t t = 0; t < layout->table_count && rc == MDB_SUCCESS && st == IMC_OK; t++)
-        rc = mdb_dbi_open(txn, layout->tables[t], fresh ? MDB_CREATE : 0, &dbi[t]);
+    size_t required = layout->required != 0 ? layout->required : layout->table_count;
+    for (size_t t = 0; t < layout->table_count && rc == MDB_SUCCESS && st == IMC_OK; t++) {
+        bool added = t >= required; /* by a later version: created when missing */
+        unsigned flags = fresh || (added && !read_only) ? MDB_CREATE : 0;
+        rc = mdb_dbi_open(txn, layout->tables[t], flags, &dbi[t]);
+        if (rc == MDB_NOTFOUND && added && read_only) {
+            dbi[t] = 0;
+            rc = MDB_SUCCESS;
+        }
+    }
     if (rc == MDB_SUCCESS && st == IMC_OK)
         rc = mdb_txn_commit(txn);
     else if (txn != NULL)

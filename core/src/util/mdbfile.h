@@ -27,8 +27,12 @@
 #include "imcore/status.h"
 
 typedef struct imc_mdbfile_layout {
-    const char *const *tables; /* names of the named databases, all present */
+    const char *const *tables; /* names of the named databases */
     size_t table_count;
+    /* The first `required` tables must be present (0: all). The others were
+     * added by a later version: a writable open adds them to a file that
+     * lacks them; a read-only open leaves their dbi 0 (no such table). */
+    size_t required;
 } imc_mdbfile_layout;
 
 /* Checks the file at `path` before it is mapped, with plain reads.
@@ -44,7 +48,7 @@ IMC_MUST_USE imc_status imc_mdbfile_check(const char *path, bool *exists);
  * table of `layout` into dbi[0..table_count) in one transaction. A file
  * that holds no named database yet (just created) gets them, unless
  * read_only (then IMC_ERR_MALFORMED: there is nothing to read). A file
- * missing any of them belongs to something else: IMC_ERR_MALFORMED. Other
+ * missing any required one belongs to something else: IMC_ERR_MALFORMED. Other
  * LMDB failures: IMC_ERR_IO with errno set when LMDB gave a system error. */
 IMC_MUST_USE imc_status imc_mdbfile_open_tables(MDB_env *env, const imc_mdbfile_layout *layout,
                                                 bool read_only, MDB_dbi *dbi);
