@@ -605,6 +605,129 @@ static void ghost_audit(void)
     fx_rmdir(g_tmp);
 }
 
+/* ---- End to end with the directory itself --------------------------------- */
+
+static uint8_t g_req[IMC_DIR_KT_REQUEST_MAX_BYTES];
+static uint8_t g_resp[IMC_DIR_KT_AUDIT_RESPONSE_MAX_BYTES];
+
+/* Witnesses w[0] and w[1] fetch the directory's checkpoint with a proof
+ * from what they cosigned last, cosign it, and hand the lines back. */
+static void cosign_current(imc_dir *d, imc_kt_witness *w)
+{
+    for (int i = 0; i < 2; i++) {
+        imc_kt_checkpoint last;
+        uint64_t known = imc_kt_witness_last(&last, &w[i]) == IMC_OK ? last.size : 0;
+        size_t rl = 0, len = 0, ll = 0;
+        CHECK_OK(imc_dir_kt_encode_head(g_req, sizeof g_req, &rl, known));
+        CHECK_OK(imc_dir_serve(g_resp, sizeof g_resp, &len, d, FX_NOW, g_req, rl));
+        static imc_dir_kt_head h;
+        CHECK_OK(imc_dir_kt_parse_head(&h, g_resp, len));
+        char line[IMC_KT_COSIG_LINE_MAX];
+        CHECK_OK(imc_kt_witness_cosign(line, sizeof line, &ll, &w[i], h.note, h.note_len,
+                                       h.proof, h.proof_len, 1700000000));
+        static imc_kt_note n;
+        CHECK_OK(imc_kt_note_parse(&n, h.note, h.note_len));
+        CHECK_OK(imc_dir_kt_add_cosignature(d, &wkey[i], n.text, n.text_len,
+                                            (const uint8_t *)line, ll));
+    }
+}
+
+/* The client asks (request built from its state) and applies the answer. */
+static imc_status lookup_apply(imc_dir *d, imc_dircache *c, size_t *changes)
+{
+    imc_kt_checkpoint cp;
+    uint64_t known = imc_dircache_kt_checkpoint(&cp, c) == IMC_OK ? cp.size : 0;
+    imc_dir_handle h = fx_h("alice@example.com");
+    size_t rl = 0, len = 0;
+    CHECK_OK(imc_dir_kt_encode_lookup(g_req, sizeof g_req, &rl, known, &h, 1));
+    CHECK_OK(imc_dir_serve(g_resp, sizeof g_resp, &len, d, FX_NOW, g_req, rl));
+    return imc_dircache_apply_kt(c, g_ch, CLI_CAP, changes, NULL, FX_NOW, g_resp, len);
+}
+
+static imc_status audit(imc_dir *d, imc_dircache *c, imc_dir_audit_finding *f, size_t *n,
+                        bool ack)
+{
+    imc_kt_checkpoint cp;
+    uint64_t known = imc_dircache_kt_checkpoint(&cp, c) == IMC_OK ? cp.size : 0, since = 0;
+    const uint8_t *A = (const uint8_t *)"alice@example.com";
+    size_t rl = 0, len = 0;
+    CHECK_OK(imc_dircache_audit_since(&since, c, A, 17));
+    CHECK_OK(imc_dir_kt_encode_audit(g_req, sizeof g_req, &rl, known, A, 17, since));
+    CHECK_OK(imc_dir_serve(g_resp, sizeof g_resp, &len, d, FX_NOW, g_req, rl));
+    bool complete = false;
+    imc_status st = imc_dircache_audit(c, f, 4, n, &complete, NULL, ack, A, 17, g_resp, len);
+    CHECK(st != IMC_OK || complete);
+    return st;
+}
+
+/* The ghost add-then-revoke against the real directory, with a 2-of-3
+ * client: the account's own device sees versions 1 and 3 in its lookups
+ * and its audit reports version 2, also after a restart; a checkpoint
+ * without enough cosignatures is not accepted. */
+static void ghost_end_to_end(void)
+{
+    uint8_t pk[32], sk[32];
+    fx_dir_key(B, 7, pk, sk);
+    imc_dir_store ds;
+    static imc_dir d;
+    CHECK_OK(imc_dir_store_mem_open(&ds, B, 0));
+    CHECK_OK(imc_dir_init(&d, B, ds, sk, NULL));
+    char vkey[IMC_KT_VKEY_MAX];
+    CHECK_OK(imc_dir_kt_vkey(vkey, &d));
+    kt_log l; /* only its key matters here */
+    memset(&l, 0, sizeof l);
+    CHECK_OK(imc_kt_vkey_parse(&l.key, B, vkey, strlen(vkey)));
+    static imc_kt_witness w[2];
+    for (int i = 0; i < 2; i++)
+        CHECK_OK(imc_kt_witness_init(&w[i], B, &wkey[i], wsk[i], &l.key));
+    imc_device_keys phone, ghost, tablet;
+    CHECK_OK(fx_keys(&phone, B, 1, 1, 1));
+    CHECK_OK(fx_keys(&ghost, B, 1, 666, 1));
+    CHECK_OK(fx_keys(&tablet, B, 1, 2, 1));
+    static uint8_t r[FX_RESP_MAX];
+    size_t rl = 0, n = 0;
+    CHECK(fx_tmpdir(g_tmp, sizeof g_tmp));
+    snprintf(g_state, sizeof g_state, "%s/client.mdb", g_tmp);
+    imc_kt_client_config cfg = config(&l, 2);
+    imc_dircache *c = open_cache(pk, &cfg, IMC_OK);
+
+    CHECK_OK(fx_register(r, &rl, &d, "alice@example.com", &phone));
+    FILE_UNCHANGED(lookup_apply(&d, c, &n), IMC_ERR_AUTH); /* no cosignature yet */
+    cosign_current(&d, w);
+    CHECK_OK(lookup_apply(&d, c, &n));
+    CHECK(n >= 2); /* account pinned, device 1 added */
+    CHECK_OK(fx_register(r, &rl, &d, "alice@example.com", &ghost)); /* version 2 */
+    CHECK_OK(fx_revoke(r, &rl, &d, "alice@example.com", 666));      /* version 3 */
+    cosign_current(&d, w);
+    CHECK_OK(lookup_apply(&d, c, &n));
+    CHECK(g_ch[0].kind == IMC_DIR_LIST_VERSION && g_ch[0].old_version == 1 &&
+          g_ch[0].new_version == 3 && n == 1);
+    imc_dir_audit_finding f[4];
+    CHECK_OK(audit(&d, c, f, &n, false));
+    CHECK(n == 1 && f[0].version == 2 && f[0].key_known);
+    imc_dircache_free(c);
+    c = open_cache(pk, NULL, IMC_OK);
+    CHECK_OK(audit(&d, c, f, &n, true)); /* still there after a restart; acknowledged */
+    CHECK(n == 1 && f[0].version == 2);
+    CHECK_OK(audit(&d, c, f, &n, false));
+    CHECK(n == 0);
+    /* Her own tablet, seen through a lookup: a clean audit. */
+    CHECK_OK(fx_register(r, &rl, &d, "alice@example.com", &tablet));
+    cosign_current(&d, w);
+    CHECK_OK(lookup_apply(&d, c, &n));
+    CHECK_OK(audit(&d, c, f, &n, false));
+    CHECK(n == 0);
+    imc_dircache_free(c);
+    imc_dir_wipe(&d);
+    imc_dir_store_close(&ds);
+    for (int i = 0; i < 2; i++)
+        imc_kt_witness_wipe(&w[i]);
+    imc_keys_wipe(&phone);
+    imc_keys_wipe(&ghost);
+    imc_keys_wipe(&tablet);
+    fx_rmdir(g_tmp);
+}
+
 /* Writes key = val into the meta table of the state file directly. */
 static void poke(const char *key, const uint8_t *val, size_t len)
 {
@@ -719,5 +842,6 @@ int main(void)
     lookups_with_proofs();
     ghost_audit();
     corrupt_records();
+    ghost_end_to_end();
     return imc_test_end();
 }
