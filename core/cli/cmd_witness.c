@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "imcore/dirkt.h"
 #include "imcore/kt.h"
 #include "imcore/util.h"
 #include "imcore/wire.h"
@@ -214,7 +215,7 @@ static int run_init(const cli_args *a)
  * its text parsed as a checkpoint). */
 static void explain_refusal(const cli_args *a, imc_status st, bool have,
                             const imc_kt_checkpoint *last, bool parsed, bool log_signed,
-                            const imc_kt_checkpoint *cp)
+                            bool have_proof, const imc_kt_checkpoint *cp)
 {
     unsigned long long ls = have ? (unsigned long long)last->size : 0;
     if (st == IMC_ERR_AUTH && parsed && !log_signed)
@@ -230,14 +231,12 @@ static void explain_refusal(const cli_args *a, imc_status st, bool have,
                 "refused: a second checkpoint for size %llu, which this witness already "
                 "cosigned with another root or epoch (a fork)",
                 ls);
-    else if (st == IMC_ERR_AUTH && parsed && have && cp->size > last->size &&
-             cli_get(a, "proof", NULL) != NULL)
+    else if (st == IMC_ERR_AUTH && parsed && have && cp->size > last->size && have_proof)
         cli_err(a->prog,
                 "refused: the proof is not a valid consistency proof from the cosigned size %llu "
                 "to %llu (not an extension of the log this witness has seen)",
                 ls, (unsigned long long)cp->size);
-    else if (st == IMC_ERR_MALFORMED && parsed && have && cp->size > last->size &&
-             cli_get(a, "proof", NULL) == NULL)
+    else if (st == IMC_ERR_MALFORMED && parsed && have && cp->size > last->size && !have_proof)
         cli_err(a->prog, "refused: a consistency proof from size %llu is needed (--proof FILE)",
                 ls);
     else if (st == IMC_ERR_MALFORMED)
@@ -263,13 +262,33 @@ static int run_cosign(const cli_args *a)
         rc = cli_check_output(a, out);
     if (rc != CLI_CONTINUE)
         return rc;
-    uint8_t note[IMC_KT_MAX_NOTE_BYTES + 1], proof[IMC_KT_LOG_PROOF_MAX_BYTES + 1];
+    const char *in = cli_get(a, "in", NULL), *note_path = cli_get(a, "checkpoint", NULL);
+    if ((in == NULL) == (note_path == NULL) || (in != NULL && cli_get(a, "proof", NULL) != NULL)) {
+        cli_err(a->prog, "give --in (the directory's checkpoint answer, which carries its proof) "
+                         "or --checkpoint NOTE [--proof P]");
+        return CLI_EXIT_USAGE;
+    }
+    uint8_t buf[IMC_DIR_KT_HEAD_MAX_BYTES + 1];
+    uint8_t proof_buf[IMC_KT_LOG_PROOF_MAX_BYTES + 1];
+    const uint8_t *note = buf, *proof = proof_buf;
     size_t note_len = 0, proof_len = 0;
-    rc = cli_read_into(a->prog, "checkpoint", cli_get(a, "checkpoint", ""), note, sizeof note,
-                       &note_len);
+    rc = cli_read_into(a->prog, in != NULL ? "checkpoint answer" : "checkpoint",
+                       in != NULL ? in : note_path, buf,
+                       in != NULL ? sizeof buf : IMC_KT_MAX_NOTE_BYTES + 1, &note_len);
     if (rc == CLI_CONTINUE && cli_get(a, "proof", NULL) != NULL)
-        rc = cli_read_into(a->prog, "consistency proof", cli_get(a, "proof", ""), proof,
-                           sizeof proof, &proof_len);
+        rc = cli_read_into(a->prog, "consistency proof", cli_get(a, "proof", ""), proof_buf,
+                           sizeof proof_buf, &proof_len);
+    imc_dir_kt_head head;
+    if (rc == CLI_CONTINUE && in != NULL) {
+        if (imc_dir_kt_parse_head(&head, buf, note_len) != IMC_OK) {
+            cli_err(a->prog, "refused: '%s' is not a checkpoint answer", in);
+            rc = CLI_EXIT_FAIL;
+        }
+        note = head.note;
+        note_len = head.note_len;
+        proof = head.proof;
+        proof_len = head.proof_len;
+    }
     if (rc != CLI_CONTINUE)
         return rc;
     witness_file *f = calloc(1, sizeof *f);
@@ -297,7 +316,7 @@ static int run_cosign(const cli_args *a)
     imc_status st = imc_kt_witness_cosign(line, sizeof line, &line_len, &f->w, note, note_len,
                                           proof_len != 0 ? proof : NULL, proof_len, now);
     if (st != IMC_OK) {
-        explain_refusal(a, st, have, &last, parsed, log_signed, &cp);
+        explain_refusal(a, st, have, &last, parsed, log_signed, proof_len != 0, &cp);
         rc = CLI_EXIT_FAIL;
     }
     /* The state first: a cosignature is published only once it is kept. */
@@ -369,7 +388,8 @@ static const cli_opt init_opts[] = {
 };
 static const cli_opt cosign_opts[] = {
     OPT_STATE,
-    {"checkpoint", CLI_OPT_VALUE, true, "FILE", "the log-signed checkpoint (a signed note)"},
+    {"in", CLI_OPT_VALUE, false, "FILE", "the directory's checkpoint answer (note and proof)"},
+    {"checkpoint", CLI_OPT_VALUE, false, "FILE", "or the log-signed checkpoint (a signed note)"},
     {"proof", CLI_OPT_VALUE, false, "FILE",
      "consistency proof from the last cosigned size (not for the first, or the same size)"},
     {"out", CLI_OPT_VALUE, false, "FILE", "the cosigned checkpoint (default: standard output)"},

@@ -9,6 +9,8 @@ usage:
   forge_kt.py vkey  KEY_FILE ORIGIN
   forge_kt.py note  KEY_FILE ORIGIN LEAVES EPOCH OUT   a signed checkpoint
   forge_kt.py proof LEAVES M OUT                       consistency proof M -> len(LEAVES)
+  forge_kt.py head  KEY_FILE ORIGIN LEAVES EPOCH M OUT a checkpoint answer: note and proof from M
+                                                       (docs/directory-format.md, "Responses")
 KEY_FILE holds the 32-byte Ed25519 seed (a directory's DB.key). LEAVES is
 a comma-separated list of leaf strings ("a,b,c"). The index root line is
 SHA-256 of the leaves joined, a stand-in (witnesses do not check it).
@@ -73,6 +75,19 @@ def parse_leaves(spec):
     return [x.encode() for x in spec.split(",")] if spec else []
 
 
+def note(key_file, origin, leaves, epoch):
+    sk, pk = key(key_file)
+    text = "%s\n%d\n%s\nindex %s\nepoch %d\n" % (
+        origin, len(leaves), b64(mth(leaves)), b64(H(b"".join(leaves))), epoch)
+    sig = sk.sign(text.encode())
+    return (text + "\n\u2014 %s %s\n" % (origin, b64(key_id(origin, pk) + sig))).encode()
+
+
+def proof(leaves, m):
+    path = subproof(m, leaves, True) if 0 < m < len(leaves) else []
+    return struct.pack(">BQQB", 2, m, len(leaves), len(path)) + b"".join(path)
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == "vkey":
@@ -80,18 +95,17 @@ def main():
         origin = sys.argv[3]
         print("%s+%s+%s" % (origin, key_id(origin, pk).hex(), b64(b"\x01" + pk)))
     elif cmd == "note":
-        sk, pk = key(sys.argv[2])
         origin, leaves, epoch, out = sys.argv[3], parse_leaves(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
-        text = "%s\n%d\n%s\nindex %s\nepoch %d\n" % (
-            origin, len(leaves), b64(mth(leaves)), b64(H(b"".join(leaves))), epoch)
-        sig = sk.sign(text.encode())
-        note = text + "\n\u2014 %s %s\n" % (origin, b64(key_id(origin, pk) + sig))
-        open(out, "wb").write(note.encode())
+        open(out, "wb").write(note(sys.argv[2], origin, leaves, epoch))
     elif cmd == "proof":
         leaves, m, out = parse_leaves(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-        path = subproof(m, leaves, True) if 0 < m < len(leaves) else []
-        body = struct.pack(">BQQB", 2, m, len(leaves), len(path)) + b"".join(path)
-        open(out, "wb").write(body)
+        open(out, "wb").write(proof(leaves, m))
+    elif cmd == "head":
+        origin, leaves, epoch = sys.argv[3], parse_leaves(sys.argv[4]), int(sys.argv[5])
+        m, out = int(sys.argv[6]), sys.argv[7]
+        n, p = note(sys.argv[2], origin, leaves, epoch), proof(leaves, m)
+        head = b"\x02c" + struct.pack(">H", len(n)) + n + struct.pack(">H", len(p)) + p
+        open(out, "wb").write(head)
     else:
         sys.exit("unknown command " + cmd)
 

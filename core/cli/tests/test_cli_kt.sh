@@ -108,6 +108,11 @@ run "not a note" 1 "$I" witness cosign --state w1.wit --checkpoint junk --out x
 same "refusals left the state" w1.wit w1.at5
 [ ! -e x ] && pass || fail "a refused cosign wrote x"
 run "the honest extension still works" 0 "$I" witness cosign --state w1.wit --checkpoint n7 --proof p5-7 --out c7
+# The directory's checkpoint answer (note and proof in one file) works too.
+FORGE head d.lmdb.key $ORIGIN a,b,c,d,e,f,g,h 8 7 head8
+run "cosign a checkpoint answer" 0 "$I" witness cosign --state w1.wit --in head8 --out c8 && has "c8" c8 "— w1.example.net "
+run "--in and --proof together" 2 "$I" witness cosign --state w1.wit --in head8 --proof p5-7 --out x
+run "neither --in nor --checkpoint" 2 "$I" witness cosign --state w1.wit --out x
 run "cosign output onto its input" 2 "$I" witness cosign --state w1.wit --checkpoint n7 --out n7 --force
 
 # ---- the verifying client: witnesses, threshold, rollback, split view ------------
@@ -170,6 +175,12 @@ run "truncated evidence" 1 "$I" verify-evidence --in short.ev && has "truncated"
 run "verify-evidence bad key option" 2 "$I" verify-evidence --in split.ev --log-key nope
 # The client still holds the honest size 7 and moves on along it.
 run "honest checkpoint still accepted" 0 "$I" client checkpoint --state alice.state --note c7w13 && has "held" out "size 7"
+FORGE head d.lmdb.key $ORIGIN a,b,c,d,e,f,g,h 8 7 head7-8
+cp alice.state/client.mdb held7b.mdb
+run "a checkpoint answer without cosignatures" 1 "$I" client checkpoint --state alice.state --in head7-8 &&
+    has "answer" err "too few valid witness"
+same "refused answer left client.mdb" alice.state/client.mdb held7b.mdb
+run "--in and --proof together" 2 "$I" client checkpoint --state alice.state --in head7-8 --proof p3-7
 
 # ---- requests carry the held checkpoint size and the audit point ------------------
 for c in checkpoint request audit evidence; do
