@@ -4,10 +4,10 @@
 # one append-only history and refuse a fork, a rollback and an inconsistent
 # proof with their state unchanged. A misbehaving log is played by
 # forge_kt.py with the directory's own key.
-# Usage: test_cli_kt.sh PATH/TO/imcore
+# Usage: test_cli_kt_client.sh PATH/TO/imcore
 set -u
 
-TEST_NAME=test_cli_kt
+TEST_NAME=test_cli_kt_client
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
