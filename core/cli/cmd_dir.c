@@ -1,5 +1,7 @@
 /* Directory commands: imcore dir init|register|rotate|revoke|account-rotate|
- * reset|lookup|export, on an LMDB directory file (docs/directory.md).
+ * reset|lookup|export|check|checkpoint|audit|add-cosignature, on an LMDB
+ * directory file (docs/directory.md; the transparency log:
+ * docs/transparency.md).
  *
  * The directory's Ed25519 key lives next to the database: DB.key (the
  * 32-byte secret seed, mode 0600) and DB.pub (the 32-byte public key that
@@ -16,6 +18,7 @@
 
 #include "cli.h"
 #include "imcore/dir.h"
+#include "imcore/dirkt.h"
 #include "imcore/util.h"
 
 #define PATH_MAX_LEN 4096
@@ -97,7 +100,10 @@ static int open_dir(const cli_args *a, dir_ctx *c, bool read_only)
         if (st != IMC_OK) {
             cli_err(a->prog, "'%s': %s", db,
                     st == IMC_ERR_AUTH ? "the key in the .key file is not this directory's key"
-                                       : imc_status_str(st));
+                    : st == IMC_ERR_UNSUPPORTED
+                        ? "the file is of another format (one from before the transparency "
+                          "log has no history to build it from: rebuild the directory)"
+                        : imc_status_str(st));
             imc_dir_store_close(&c->store);
             rc = CLI_EXIT_FAIL;
         }
@@ -140,8 +146,9 @@ static void print_record_text(FILE *out, const imc_dir_record *rec, uint64_t glo
     }
 }
 
-/* One JSON line per handle, in the convention of docs/cli.md ("JSON"). */
-static void print_record_json(FILE *out, const imc_dir_record *rec, uint64_t global)
+/* One JSON object per handle, in the convention of docs/cli.md ("JSON"),
+ * without its closing brace (callers may add fields). */
+static void print_record_json_fields(FILE *out, const imc_dir_record *rec, uint64_t global)
 {
     fputs("{\"handle\": ", out);
     cli_put_json_string(out, rec->handle, rec->handle_len);
@@ -165,7 +172,14 @@ static void print_record_json(FILE *out, const imc_dir_record *rec, uint64_t glo
         cli_put_hex(out, d->sig_pk, s != NULL ? s->sig_public_bytes : 0);
         fputs("\"}", out);
     }
-    fputs("]}\n", out);
+    fputs("]", out);
+}
+
+/* One JSON line per handle. */
+static void print_record_json(FILE *out, const imc_dir_record *rec, uint64_t global)
+{
+    print_record_json_fields(out, rec, global);
+    fputs("}\n", out);
 }
 
 /* Prints every entry of a signed response (verifying each with the
@@ -503,6 +517,357 @@ static int run_reset(const cli_args *a)
     return rc;
 }
 
+/* ---- Transparency (docs/transparency.md, "The directory's log") ------------- */
+
+/* Serves a transparency request on the open directory into a new buffer. */
+static imc_status kt_serve(dir_ctx *c, uint64_t now, const uint8_t *req, size_t req_len,
+                           size_t cap, uint8_t **resp, size_t *len)
+{
+    *resp = malloc(cap);
+    if (*resp == NULL)
+        return IMC_ERR_NOMEM;
+    imc_status st = imc_dir_serve(*resp, cap, len, &c->d, now, req, req_len);
+    if (st != IMC_OK) {
+        free(*resp);
+        *resp = NULL;
+    }
+    return st;
+}
+
+/* Checks a response's checkpoint as a client that holds none would: the
+ * note parses and carries the directory's log signature. *cp receives it. */
+static imc_status kt_check_head(dir_ctx *c, const imc_dir_kt_head *h, imc_kt_checkpoint *cp)
+{
+    char vkey[IMC_KT_VKEY_MAX];
+    imc_kt_client_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    imc_status st = imc_dir_kt_vkey(vkey, &c->d);
+    if (st == IMC_OK)
+        st = imc_kt_vkey_parse(&cfg.log, c->b, vkey, strlen(vkey));
+    imc_kt_client *cl = malloc(sizeof *cl);
+    if (st == IMC_OK && cl == NULL)
+        st = IMC_ERR_NOMEM;
+    if (st == IMC_OK)
+        st = imc_kt_client_init(cl, c->b, &cfg);
+    if (st == IMC_OK)
+        st = imc_kt_client_update(cl, NULL, h->note, h->note_len, NULL, 0);
+    if (st == IMC_OK)
+        st = imc_kt_client_checkpoint(cp, cl);
+    free(cl);
+    return st;
+}
+
+static int kt_known_size(const cli_args *a, uint64_t *known)
+{
+    return cli_get_u64(a, "known-size", 0, known);
+}
+
+/* dir lookup --proofs: the answers with their leaves and proofs, each
+ * verified against the response's checkpoint. */
+static int lookup_proofs(const cli_args *a, dir_ctx *c, uint64_t now, const imc_dir_handle *hs,
+                         size_t n)
+{
+    uint64_t known = 0;
+    int rc = kt_known_size(a, &known);
+    if (rc != CLI_CONTINUE)
+        return rc;
+    uint8_t *req = malloc(IMC_DIR_KT_REQUEST_MAX_BYTES), *resp = NULL;
+    size_t req_len = 0, len = 0;
+    imc_status st = req == NULL ? IMC_ERR_NOMEM
+                                : imc_dir_kt_encode_lookup(req, IMC_DIR_KT_REQUEST_MAX_BYTES,
+                                                           &req_len, known, hs, n);
+    if (st == IMC_OK)
+        st = kt_serve(c, now, req, req_len, IMC_DIR_KT_LOOKUP_RESPONSE_MAX_BYTES(n), &resp, &len);
+    free(req);
+    if (st != IMC_OK) {
+        cli_err(a->prog, "lookup failed: %s",
+                st == IMC_ERR_STALE ? "--known-size is larger than the directory's log"
+                                    : imc_status_str(st));
+        return CLI_EXIT_FAIL;
+    }
+    imc_dir_kt_lookup_response *r = malloc(sizeof *r);
+    imc_dir_kt_answer *ans = malloc(sizeof *ans);
+    imc_kt_checkpoint cp;
+    uint8_t pk[IMC_DIR_PUBLIC_BYTES];
+    imc_dir_public_key(pk, &c->d);
+    st = r == NULL || ans == NULL ? IMC_ERR_NOMEM : imc_dir_kt_parse_lookup(r, resp, len);
+    if (st == IMC_OK)
+        st = kt_check_head(c, &r->head, &cp);
+    bool json = cli_flag(a, "json");
+    size_t off = 0;
+    for (size_t i = 0; st == IMC_OK && i < r->count; i++) {
+        imc_dir_kt_leaf leaf;
+        uint64_t at = 0;
+        st = imc_dir_kt_lookup_next(ans, &off, r);
+        if (st == IMC_OK)
+            st = imc_dir_kt_answer_verify(&leaf, &at, c->b, pk, &cp, ans);
+        if (st != IMC_OK)
+            break;
+        const imc_dir_record *rec = &ans->entry.rec;
+        if (json) {
+            print_record_json_fields(stdout, rec, ans->entry.global_epoch);
+            fputs(", \"log_size\": ", stdout);
+            cli_put_json_u64(stdout, cp.size);
+            if (rec->epoch != 0) {
+                fputs(", \"leaf_index\": ", stdout);
+                cli_put_json_u64(stdout, at);
+            }
+            fputs("}\n", stdout);
+        } else {
+            print_record_text(stdout, rec, ans->entry.global_epoch);
+            if (rec->epoch != 0)
+                printf("  proofs: leaf %llu of a log of %llu, in the index\n",
+                       (unsigned long long)at, (unsigned long long)cp.size);
+            else
+                printf("  proofs: absent from the index of a log of %llu\n",
+                       (unsigned long long)cp.size);
+        }
+    }
+    free(r);
+    free(ans);
+    if (st != IMC_OK) {
+        cli_err(a->prog, "the directory's answer does not check: %s", imc_status_str(st));
+        free(resp);
+        return CLI_EXIT_FAIL;
+    }
+    const char *out = cli_get(a, "out", NULL);
+    rc = out != NULL ? cli_write_output(a, out, resp, len, 0644) : CLI_CONTINUE;
+    free(resp);
+    return rc;
+}
+
+static int run_checkpoint(const cli_args *a)
+{
+    uint64_t known = 0;
+    int rc = kt_known_size(a, &known);
+    const char *out = cli_get(a, "out", NULL);
+    if (rc == CLI_CONTINUE && out != NULL)
+        rc = cli_check_output(a, out);
+    dir_ctx c;
+    if (rc == CLI_CONTINUE)
+        rc = open_dir(a, &c, true);
+    if (rc != CLI_CONTINUE)
+        return rc;
+    uint8_t req[16], *resp = NULL;
+    size_t req_len = 0, len = 0;
+    imc_dir_kt_head h;
+    imc_kt_checkpoint cp;
+    char vkey[IMC_KT_VKEY_MAX];
+    imc_status st = imc_dir_kt_encode_head(req, sizeof req, &req_len, known);
+    if (st == IMC_OK)
+        st = kt_serve(&c, 0, req, req_len, IMC_DIR_KT_HEAD_MAX_BYTES, &resp, &len);
+    if (st == IMC_OK)
+        st = imc_dir_kt_parse_head(&h, resp, len);
+    if (st == IMC_OK)
+        st = kt_check_head(&c, &h, &cp);
+    if (st == IMC_OK)
+        st = imc_dir_kt_vkey(vkey, &c.d);
+    if (st != IMC_OK) {
+        cli_err(a->prog, "%s",
+                st == IMC_ERR_STALE ? "--known-size is larger than the directory's log"
+                                    : imc_status_str(st));
+        rc = CLI_EXIT_FAIL;
+    } else if (cli_flag(a, "vkey")) {
+        printf("%s\n", vkey);
+    } else if (cli_flag(a, "json")) {
+        fputs("{\"origin\": ", stdout);
+        cli_put_json_string(stdout, (const uint8_t *)cp.origin, cp.origin_len);
+        fputs(", \"size\": ", stdout);
+        cli_put_json_u64(stdout, cp.size);
+        fputs(", \"epoch\": ", stdout);
+        cli_put_json_u64(stdout, cp.epoch);
+        fputs(", \"root\": \"", stdout);
+        cli_put_hex(stdout, cp.root, sizeof cp.root);
+        fputs("\", \"index_root\": \"", stdout);
+        cli_put_hex(stdout, cp.index_root, sizeof cp.index_root);
+        fputs("\", \"vkey\": ", stdout);
+        cli_put_json_string(stdout, (const uint8_t *)vkey, strlen(vkey));
+        fputs(", \"note\": ", stdout);
+        cli_put_json_string(stdout, h.note, h.note_len);
+        fputs("}\n", stdout);
+    } else {
+        fwrite(h.note, 1, h.note_len, stdout);
+    }
+    if (rc == CLI_CONTINUE && out != NULL)
+        rc = cli_write_output(a, out, resp, len, 0644);
+    if (rc == CLI_CONTINUE && fflush(stdout) != 0)
+        rc = CLI_EXIT_FAIL;
+    free(resp);
+    close_dir(&c);
+    return rc;
+}
+
+/* Prints each verified leaf of an audit. */
+typedef struct audit_print {
+    bool json;
+    size_t count;
+} audit_print;
+
+static int print_leaf(void *ctx, const imc_dir_kt_leaf *leaf, uint64_t index,
+                      const uint8_t hash[IMC_KT_HASH_BYTES])
+{
+    audit_print *p = ctx;
+    p->count++;
+    if (p->json) {
+        fputs("{\"handle\": ", stdout);
+        cli_put_json_string(stdout, leaf->handle, leaf->handle_len);
+        fputs(", \"version\": ", stdout);
+        cli_put_json_u64(stdout, leaf->version);
+        fputs(", \"leaf_index\": ", stdout);
+        cli_put_json_u64(stdout, index);
+        fputs(", \"account_pk\": \"", stdout);
+        cli_put_hex(stdout, leaf->account_pk, sizeof leaf->account_pk);
+        fputs("\", \"list_hash\": \"", stdout);
+        cli_put_hex(stdout, leaf->list_hash, sizeof leaf->list_hash);
+        fputs("\", \"leaf_hash\": \"", stdout);
+        cli_put_hex(stdout, hash, IMC_KT_HASH_BYTES);
+        fputs("\"}\n", stdout);
+        return 0;
+    }
+    printf("%.*s version %llu leaf %llu account ", (int)leaf->handle_len,
+           (const char *)leaf->handle, (unsigned long long)leaf->version,
+           (unsigned long long)index);
+    cli_put_hex(stdout, leaf->account_pk, sizeof leaf->account_pk);
+    fputs(" list ", stdout);
+    cli_put_hex(stdout, leaf->list_hash, sizeof leaf->list_hash);
+    fputc('\n', stdout);
+    return 0;
+}
+
+static int run_audit(const cli_args *a)
+{
+    uint8_t h[IMC_MAX_HANDLE_BYTES];
+    size_t h_len = 0;
+    uint64_t known = 0, since = 1;
+    int rc = get_handle(a, cli_get(a, "handle", ""), h, &h_len);
+    if (rc == CLI_CONTINUE)
+        rc = kt_known_size(a, &known);
+    if (rc == CLI_CONTINUE)
+        rc = cli_get_u64(a, "since", 1, &since);
+    if (rc == CLI_CONTINUE && since == 0) {
+        cli_err(a->prog, "option --since: versions start at 1");
+        rc = CLI_EXIT_USAGE;
+    }
+    const char *out = cli_get(a, "out", NULL);
+    if (rc == CLI_CONTINUE && out != NULL)
+        rc = cli_check_output(a, out);
+    dir_ctx c;
+    if (rc == CLI_CONTINUE)
+        rc = open_dir(a, &c, true);
+    if (rc != CLI_CONTINUE)
+        return rc;
+    uint8_t req[16 + IMC_MAX_HANDLE_BYTES + 8], *resp = NULL;
+    size_t req_len = 0, len = 0;
+    imc_status st = imc_dir_kt_encode_audit(req, sizeof req, &req_len, known, h, h_len, since);
+    if (st == IMC_OK)
+        st = kt_serve(&c, 0, req, req_len, IMC_DIR_KT_AUDIT_RESPONSE_MAX_BYTES, &resp, &len);
+    imc_dir_kt_audit_response *r = malloc(sizeof *r);
+    imc_kt_checkpoint cp;
+    bool complete = false;
+    audit_print p = {cli_flag(a, "json"), 0};
+    if (st == IMC_OK && r == NULL)
+        st = IMC_ERR_NOMEM;
+    if (st == IMC_OK)
+        st = imc_dir_kt_parse_audit(r, resp, len);
+    if (st == IMC_OK)
+        st = kt_check_head(&c, &r->head, &cp);
+    if (st == IMC_OK)
+        st = imc_dir_kt_audit_verify(&complete, c.b, &cp, r, NULL, print_leaf, &p);
+    if (st != IMC_OK) {
+        cli_err(a->prog, "audit failed: %s",
+                st == IMC_ERR_STALE ? "--known-size is larger than the directory's log"
+                                    : imc_status_str(st));
+        rc = CLI_EXIT_FAIL;
+    } else {
+        fprintf(stderr, "%s: %zu leaves from version %llu, latest version %llu, log of %llu",
+                a->prog, p.count, (unsigned long long)since, (unsigned long long)r->latest,
+                (unsigned long long)cp.size);
+        if (complete)
+            fputs(", complete\n", stderr);
+        else
+            fprintf(stderr, ", more from --since %llu\n",
+                    (unsigned long long)(since + r->count));
+        if (out != NULL)
+            rc = cli_write_output(a, out, resp, len, 0644);
+        if (rc == CLI_CONTINUE && fflush(stdout) != 0)
+            rc = CLI_EXIT_FAIL;
+    }
+    free(r);
+    free(resp);
+    close_dir(&c);
+    return rc;
+}
+
+static int run_check(const cli_args *a)
+{
+    dir_ctx c;
+    int rc = open_dir(a, &c, true);
+    if (rc != CLI_CONTINUE)
+        return rc;
+    uint64_t global = 0;
+    imc_status st = imc_dir_check(&c.d);
+    if (st == IMC_OK)
+        st = imc_dir_global_epoch(&global, &c.d);
+    if (st != IMC_OK) {
+        cli_err(a->prog, "the directory does not check: %s", imc_status_str(st));
+        rc = CLI_EXIT_FAIL;
+    } else {
+        printf("consistent: global epoch %llu, a log of %llu leaves, index and checkpoint "
+               "recomputed from it\n",
+               (unsigned long long)global, (unsigned long long)global);
+        rc = fflush(stdout) == 0 ? CLI_CONTINUE : CLI_EXIT_FAIL;
+    }
+    close_dir(&c);
+    return rc;
+}
+
+static int run_add_cosignature(const cli_args *a)
+{
+    const imc_backend *b = NULL;
+    int rc = cli_get_backend(a, &b);
+    if (rc != CLI_CONTINUE)
+        return rc;
+    imc_kt_key wkey;
+    const char *vk = cli_get(a, "witness", "");
+    if (imc_kt_vkey_parse(&wkey, b, vk, strlen(vk)) != IMC_OK ||
+        wkey.type != IMC_KT_SIG_COSIGNATURE) {
+        cli_err(a->prog, "option --witness: not a witness (cosignature) vkey");
+        return CLI_EXIT_USAGE;
+    }
+    uint8_t *note = NULL, *line = NULL;
+    size_t note_len = 0, line_len = 0;
+    rc = cli_read_alloc(a->prog, "checkpoint", cli_get(a, "checkpoint", ""),
+                        IMC_KT_MAX_NOTE_BYTES, &note, &note_len);
+    if (rc == CLI_CONTINUE)
+        rc = cli_read_alloc(a->prog, "cosignature", cli_get(a, "cosignature", ""),
+                            IMC_KT_COSIG_LINE_MAX, &line, &line_len);
+    imc_kt_note *parsed = malloc(sizeof *parsed);
+    if (rc == CLI_CONTINUE && (parsed == NULL || imc_kt_note_parse(parsed, note, note_len) != IMC_OK)) {
+        cli_err(a->prog, "option --checkpoint: not a signed checkpoint note");
+        rc = CLI_EXIT_FAIL;
+    }
+    dir_ctx c;
+    if (rc == CLI_CONTINUE)
+        rc = open_dir(a, &c, false);
+    if (rc == CLI_CONTINUE) {
+        imc_status st = imc_dir_kt_add_cosignature(&c.d, &wkey, parsed->text, parsed->text_len,
+                                                   line, line_len);
+        if (st != IMC_OK) {
+            cli_err(a->prog, "%s",
+                    st == IMC_ERR_STALE    ? "the checkpoint is no longer the directory's current one"
+                    : st == IMC_ERR_EXISTS ? "this witness's cosignature is there already"
+                    : st == IMC_ERR_AUTH   ? "the cosignature does not verify with that witness key"
+                                           : imc_status_str(st));
+            rc = CLI_EXIT_FAIL;
+        }
+        close_dir(&c);
+    }
+    free(parsed);
+    free(note);
+    free(line);
+    return rc;
+}
+
 /* ---- lookup -------------------------------------------------------------------- */
 
 static int run_lookup(const cli_args *a)
@@ -533,6 +898,11 @@ static int run_lookup(const cli_args *a)
         rc = open_dir(a, &c, true);
     if (rc != CLI_CONTINUE)
         return rc;
+    if (cli_flag(a, "proofs")) {
+        rc = lookup_proofs(a, &c, now, hs, n);
+        close_dir(&c);
+        return rc;
+    }
     size_t cap = IMC_DIR_RESPONSE_MAX_BYTES(n), len = 0;
     uint8_t *resp = malloc(cap);
     imc_status st =
@@ -668,9 +1038,14 @@ static const cli_opt reset_opts[] = {
     OPT_NOW,
     OPT_BACKEND,
 };
+#define OPT_KNOWN                                                                                  \
+    {"known-size", CLI_OPT_VALUE, false, "N",                                                      \
+     "the log size of the checkpoint the client holds (default 0)"}
 static const cli_opt lookup_opts[] = {
     {"db", CLI_OPT_VALUE, true, "FILE", "the LMDB directory file (its key: FILE.key)"},
     {"handle", CLI_OPT_MULTI, true, "H", "a handle to look up (repeat for a batch, up to 256)"},
+    {"proofs", CLI_OPT_FLAG, false, NULL, "with transparency proofs against one checkpoint"},
+    OPT_KNOWN,
     OPT_OUT,
     OPT_FORCE,
     OPT_JSON,
@@ -678,6 +1053,34 @@ static const cli_opt lookup_opts[] = {
     OPT_BACKEND,
 };
 static const cli_opt export_opts[] = {OPT_DB, OPT_JSON, OPT_BACKEND};
+static const cli_opt checkpoint_opts[] = {
+    OPT_DB,
+    OPT_KNOWN,
+    {"vkey", CLI_OPT_FLAG, false, NULL, "print the log's verifier key instead"},
+    {"out", CLI_OPT_VALUE, false, "FILE",
+     "also write the checkpoint response (note and consistency proof)"},
+    OPT_FORCE,
+    {"json", CLI_OPT_FLAG, false, NULL, "print one JSON line"},
+    OPT_BACKEND,
+};
+static const cli_opt audit_opts[] = {
+    OPT_DB,
+    {"handle", CLI_OPT_VALUE, true, "H", "the handle whose history to audit"},
+    {"since", CLI_OPT_VALUE, false, "V", "the first version to report (default 1)"},
+    OPT_KNOWN,
+    {"out", CLI_OPT_VALUE, false, "FILE", "also write the audit response"},
+    OPT_FORCE,
+    {"json", CLI_OPT_FLAG, false, NULL, "print one JSON line per leaf"},
+    OPT_BACKEND,
+};
+static const cli_opt check_opts[] = {OPT_DB, OPT_BACKEND};
+static const cli_opt add_cosignature_opts[] = {
+    OPT_DB,
+    {"witness", CLI_OPT_VALUE, true, "VKEY", "the witness's verifier key"},
+    {"checkpoint", CLI_OPT_VALUE, true, "FILE", "the signed checkpoint the witness was given"},
+    {"cosignature", CLI_OPT_VALUE, true, "FILE", "the witness's cosignature line"},
+    OPT_BACKEND,
+};
 
 static const cli_cmd dir_init = {
     .name = "init",
@@ -755,14 +1158,58 @@ static const cli_cmd dir_export = {
     .run = run_export,
 };
 
-static const cli_cmd *const dir_subs[] = {&dir_init,   &dir_register,       &dir_rotate,
-                                          &dir_revoke, &dir_account_rotate, &dir_reset,
-                                          &dir_lookup, &dir_export};
+static const cli_cmd dir_checkpoint = {
+    .name = "checkpoint",
+    .summary = "Print the directory's signed checkpoint (transparency log head)",
+    .opts = checkpoint_opts,
+    .opt_count = CLI_ARRAY_LEN(checkpoint_opts),
+    .inputs = "db",
+    .details = "Prints the C2SP signed note: origin, log size, log root, index root, global\n"
+               "epoch, the directory's signature and any witness cosignatures. --vkey prints\n"
+               "the key clients and witnesses configure for the log. --out writes the checkpoint\n"
+               "response with a consistency proof from --known-size (docs/directory-format.md).\n",
+    .run = run_checkpoint,
+};
+static const cli_cmd dir_audit = {
+    .name = "audit",
+    .summary = "A handle's history: every log leaf from a version on, with proofs",
+    .opts = audit_opts,
+    .opt_count = CLI_ARRAY_LEN(audit_opts),
+    .inputs = "db",
+    .details = "Prints one line per version (account key and hash of the signed device list),\n"
+               "each verified: included in the log, chained to the one before, the last one the\n"
+               "handle's index value. A device reports versions it did not make. At most 256\n"
+               "per answer; the summary on standard error says where to go on.\n",
+    .run = run_audit,
+};
+static const cli_cmd dir_check = {
+    .name = "check",
+    .summary = "Check the directory and replay its whole transparency log against it",
+    .opts = check_opts,
+    .opt_count = CLI_ARRAY_LEN(check_opts),
+    .inputs = "db",
+    .run = run_check,
+};
+static const cli_cmd dir_add_cosignature = {
+    .name = "add-cosignature",
+    .summary = "Add a witness's cosignature to the current checkpoint",
+    .opts = add_cosignature_opts,
+    .opt_count = CLI_ARRAY_LEN(add_cosignature_opts),
+    .inputs = "db checkpoint cosignature",
+    .details = "The line must verify with --witness over the checkpoint's text, and that\n"
+               "checkpoint must still be the current one (the next update replaces it).\n",
+    .run = run_add_cosignature,
+};
+
+static const cli_cmd *const dir_subs[] = {
+    &dir_init,   &dir_register,   &dir_rotate, &dir_revoke, &dir_account_rotate,
+    &dir_reset,  &dir_lookup,     &dir_export, &dir_check,  &dir_checkpoint,
+    &dir_audit,  &dir_add_cosignature};
 
 const cli_cmd cli_cmd_dir = {
     .name = "dir",
     .summary = "Key directory on an LMDB file: init|register|rotate|revoke|account-rotate|"
-               "reset|lookup|export",
+               "reset|lookup|export|check|checkpoint|audit|add-cosignature",
     .sub = dir_subs,
     .sub_count = CLI_ARRAY_LEN(dir_subs),
 };
