@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Key transparency through the command line (docs/transparency.md), label
-# kt: witnesses ('imcore witness init|cosign|show') that cosign only along
-# one append-only history and refuse a fork, a rollback and an inconsistent
-# proof with their state unchanged. A misbehaving log is played by
-# forge_kt.py with the directory's own key.
+# kt, the client and witness side: witnesses ('imcore witness
+# init|cosign|show') that cosign only along one append-only history and
+# refuse a fork, a rollback and an inconsistent proof with their state
+# unchanged; a 2-of-3 client that refuses a fork cosigned by one colluding
+# witness and exports the evidence ('client evidence', 'verify-evidence');
+# a rollback after a restart refused with client.mdb byte-identical; and end
+# to end with the directory, the ghost add-then-revoke reported by the
+# victim's own audit. A misbehaving log is played by forge_kt.py with the
+# directory's own key.
 # Usage: test_cli_kt_client.sh PATH/TO/imcore
 set -u
 
@@ -197,5 +202,81 @@ run "audit request for a handle never seen" 1 "$I" client request --state alice.
 run "request on a state without a log" 1 "$I" client request --state plain.state --checkpoint --out x.bin &&
     has "no log" err "no transparency log"
 [ ! -e x.bin ] && pass || fail "a refused request wrote x.bin"
+
+# ---- end to end with the directory: 2 of 3 witnesses, lookups with proofs, -------
+# ---- and the ghost add-then-revoke found by the victim's own audit -----------------
+E=alice@example.com
+"$I" dir init --db e.lmdb >/dev/null || fail "dir init e"
+ELOG=$("$I" dir checkpoint --db e.lmdb --vkey)
+for w in ew1 ew2 ew3; do
+    "$I" witness init --state $w.wit --name $w.example.net --log-key "$ELOG" >$w.vkey || fail "init $w"
+done
+"$I" account keygen --out ea.acct >/dev/null || fail "account keygen"
+for d in "11 phone" "666 ghost" "12 tablet"; do
+    set -- $d
+    "$I" keygen --device-id "$1" --out "$2" >/dev/null || fail "keygen $2"
+done
+run "client init against the directory's log" 0 "$I" client init --state phone.state --directory-key e.lmdb.pub \
+    --log-key "$ELOG" --witness "$(cat ew1.vkey)" --witness "$(cat ew2.vkey)" --witness "$(cat ew3.vkey)" --threshold 2
+
+# The two honest witnesses cosign the directory's current checkpoint, each
+# from the size it cosigned last, and hand their lines to the directory.
+cosign_dir() {
+    for w in ew1 ew2; do
+        local known
+        known=$("$I" witness show --state $w.wit | sed -n 's/^last cosigned: size \([0-9]*\),.*/\1/p')
+        "$I" dir checkpoint --db e.lmdb --known-size "${known:-0}" --out $w.head --force >cur.note || fail "dir checkpoint"
+        "$I" witness cosign --state $w.wit --in $w.head --out $w.cos --force 2>/dev/null || fail "$w cosign"
+        tail -n 1 $w.cos >$w.line
+        "$I" dir add-cosignature --db e.lmdb --witness "$(cat $w.vkey)" --checkpoint cur.note \
+            --cosignature $w.line >/dev/null || fail "$w add-cosignature"
+    done
+}
+KNOWN=0
+# The phone looks its own handle up with proofs and applies the answer.
+lookup_apply() {
+    "$I" dir lookup --db e.lmdb --handle $E --proofs --known-size $KNOWN --out look.bin --force >/dev/null || fail "dir lookup --proofs"
+    run "$1" "$2" "$I" client apply --state phone.state --in look.bin
+    local k
+    k=$(sed -n 's/^checkpoint .* size \([0-9]*\) epoch.*/\1/p' out)
+    [ -n "$k" ] && KNOWN=$k
+    return 0
+}
+run "phone registers (version 1)" 0 "$I" dir register --db e.lmdb --handle $E --key phone.sec --account-key ea.acct
+cp phone.state/client.mdb before.mdb
+lookup_apply "an uncosigned checkpoint is refused" 1
+has "uncosigned" err "witness cosignatures"
+same "refusal left client.mdb" phone.state/client.mdb before.mdb
+cosign_dir
+lookup_apply "a cosigned lookup with proofs" 0 && has "pinned" out "account key pinned" && has "held" out "size 1"
+run "a plain answer is refused by a transparency state" 0 "$I" dir lookup --db e.lmdb --handle $E --out plain.bin
+run "plain apply" 1 "$I" client apply --state phone.state --in plain.bin && has "plain" err "carries no proofs"
+
+# The ghost: added with the account key and revoked again before the
+# phone's next lookup.
+run "ghost added (version 2)" 0 "$I" dir register --db e.lmdb --handle $E --key ghost.sec --account-key ea.acct
+run "ghost revoked (version 3)" 0 "$I" dir revoke --db e.lmdb --handle $E --device-id 666 --account-key ea.acct
+cosign_dir
+lookup_apply "the phone's next lookup" 0 && has "gap" out "version 1 -> 3 (1 versions in between were not seen here)"
+audit_phone() {
+    "$I" client request --state phone.state --audit $E --out areq.bin --force 2>since.txt || fail "audit request"
+    SINCE=$(sed -n 's/.*audit from version \([0-9]*\),.*/\1/p' since.txt)
+    "$I" dir audit --db e.lmdb --handle $E --since "$SINCE" --known-size $KNOWN --out aud.bin --force >/dev/null 2>&1 || fail "dir audit"
+    run "$1" "$2" "$I" client audit --state phone.state --handle $E --in aud.bin "${@:3}"
+}
+audit_phone "the victim's own audit reports the ghost version" 1 &&
+    has "ghost" out "WARNING: alice@example.com version 2 was not seen by this device" &&
+    has "pinned key" out "signed by the pinned account key"
+audit_phone "reported again (after a restart) until acknowledged" 1 --acknowledge && has "again" out "version 2"
+audit_phone "then a clean audit" 0 && has "clean" out "0 versions not seen"
+run "her own tablet (version 4)" 0 "$I" dir register --db e.lmdb --handle $E --key tablet.sec --account-key ea.acct
+cosign_dir
+lookup_apply "the tablet, seen" 0
+audit_phone "a clean audit after her own tablet" 0
+# A forged audit answer (another handle's) is refused, state unchanged.
+"$I" dir audit --db e.lmdb --handle bob@example.com --since 1 --known-size $KNOWN --out bob.bin >/dev/null 2>&1
+cp phone.state/client.mdb before.mdb
+run "an audit answer for another handle" 1 "$I" client audit --state phone.state --handle $E --in bob.bin
+same "refused audit left client.mdb" phone.state/client.mdb before.mdb
 
 finish
