@@ -98,7 +98,10 @@ typedef struct imc_dir_change {
  *   IMC_ERR_AUTH       an entry is not signed by the pinned directory key,
  *                      its device list is not signed by the account key it
  *                      names, or the directory signed two different device
- *                      lists for one handle epoch
+ *                      lists for one handle epoch (a persistent cache keeps
+ *                      the two as LIST evidence); or transparency is
+ *                      configured (answers must come with proofs:
+ *                      imc_dircache_apply_kt)
  *   IMC_ERR_STALE      the global epoch is below the highest seen (or equal
  *                      with an earlier issue time), a handle's epoch is
  *                      below the cached one, or the response is expired or
