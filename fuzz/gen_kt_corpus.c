@@ -1,7 +1,9 @@
 /* Seed generator for the kt targets (kt_note, kt_proof): genuine notes,
- * proofs, states and evidence of the fixed world in fuzz_kt_world.h.
+ * proofs, states and evidence of the fixed world in fuzz_kt_world.h; and
+ * for the directory's transparency targets (dir_kt_lookup, dir_kt_audit):
+ * genuine answers of the fixed directory in fuzz_dir_kt_world.h.
  *
- *   imc_gen_kt_corpus OUTDIR    writes files under OUTDIR/kt_note and OUTDIR/kt_proof
+ *   imc_gen_kt_corpus OUTDIR    writes files under OUTDIR/<target>
  *
  * Ed25519 is deterministic, so the seeds are byte-for-byte reproducible. */
 #define _POSIX_C_SOURCE 200809L
@@ -12,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fuzz_dir_kt_world.h"
 #include "fuzz_kt_world.h"
 #include "imcore/dir.h"
 
@@ -87,6 +90,47 @@ static void put(const char *target, const char *name, uint8_t sel, const void *p
         FUZZ_CHECK(fputc(sel, f) == sel, "write %s", path);
     FUZZ_CHECK(n == 0 || fwrite(p, 1, n, f) == n, "write %s", path);
     FUZZ_CHECK(fclose(f) == 0, "close %s", path);
+}
+
+/* Lookups with proofs of 1..3 handles from several known sizes, and
+ * audits of each handle from several versions, of the fixed directory. */
+static void dir_kt_seeds(void)
+{
+    dkt_world *w = dkt_world_get();
+    static uint8_t req[IMC_DIR_KT_REQUEST_MAX_BYTES], resp[IMC_DIR_KT_AUDIT_RESPONSE_MAX_BYTES];
+    char name[64];
+    imc_dir_handle hs[3];
+    for (unsigned h = 0; h < 3; h++)
+        hs[h].bytes = fuzz_dir_handle(h, &hs[h].len);
+    static const struct { unsigned first, count; uint64_t known; } lookups[] = {
+        {0, 1, 0}, {0, 3, 0}, {1, 1, 5}, {2, 1, 2}, {0, 2, 3}, {1, 2, 1},
+    };
+    for (size_t i = 0; i < sizeof lookups / sizeof lookups[0]; i++) {
+        size_t rn = 0;
+        FUZZ_CHECK(imc_dir_kt_encode_lookup(req, sizeof req, &rn, lookups[i].known,
+                                            &hs[lookups[i].first], lookups[i].count) == IMC_OK,
+                   "lookup request");
+        size_t n = dkt_serve(resp, sizeof resp, w, req, rn);
+        FUZZ_CHECK(n > 0, "lookup served");
+        snprintf(name, sizeof name, "lookup-%u-%u-from%llu", lookups[i].first, lookups[i].count,
+                 (unsigned long long)lookups[i].known);
+        put("dir_kt_lookup", name, 0xff, resp, n);
+    }
+    static const struct { unsigned h; uint64_t since, known; } audits[] = {
+        {0, 1, 0}, {0, 2, 4}, {0, 4, 0}, {0, 5, 5}, {1, 1, 0}, {2, 1, 3},
+    };
+    for (size_t i = 0; i < sizeof audits / sizeof audits[0]; i++) {
+        size_t rn = 0;
+        FUZZ_CHECK(imc_dir_kt_encode_audit(req, sizeof req, &rn, audits[i].known,
+                                           hs[audits[i].h].bytes, hs[audits[i].h].len,
+                                           audits[i].since) == IMC_OK,
+                   "audit request");
+        size_t n = dkt_serve(resp, sizeof resp, w, req, rn);
+        FUZZ_CHECK(n > 0, "audit served");
+        snprintf(name, sizeof name, "audit-%u-since%llu-from%llu", audits[i].h,
+                 (unsigned long long)audits[i].since, (unsigned long long)audits[i].known);
+        put("dir_kt_audit", name, 0xff, resp, n);
+    }
 }
 
 int main(int argc, char **argv)
@@ -187,6 +231,7 @@ int main(int argc, char **argv)
     FUZZ_CHECK(imc_kt_client_config_encode(buf, sizeof buf, &len, &cfg) == IMC_OK, "config");
     put("kt_proof", "client-config-no-witness", 5, buf, len);
     imc_kt_witness_wipe(&wi);
+    dir_kt_seeds();
     printf("kt seeds written to %s\n", outdir);
     return 0;
 }

@@ -700,6 +700,7 @@ static int run_checkpoint(const cli_args *a)
 /* Prints each verified leaf of an audit. */
 typedef struct audit_print {
     bool json;
+    uint64_t since; /* the first version to print */
     size_t count;
 } audit_print;
 
@@ -707,6 +708,8 @@ static int print_leaf(void *ctx, const imc_dir_kt_leaf *leaf, uint64_t index,
                       const uint8_t hash[IMC_KT_HASH_BYTES])
 {
     audit_print *p = ctx;
+    if (leaf->version < p->since)
+        return 0; /* the anchor below --since */
     p->count++;
     if (p->json) {
         fputs("{\"handle\": ", stdout);
@@ -756,15 +759,19 @@ static int run_audit(const cli_args *a)
         rc = open_dir(a, &c, true);
     if (rc != CLI_CONTINUE)
         return rc;
+    /* From the version before --since, inclusive: an answer with nothing
+     * after it is then still checked (the leaf of that version is the
+     * index value), as a device asks from the version it holds. */
+    uint64_t from = since > 1 ? since - 1 : 1;
     uint8_t req[16 + IMC_MAX_HANDLE_BYTES + 8], *resp = NULL;
     size_t req_len = 0, len = 0;
-    imc_status st = imc_dir_kt_encode_audit(req, sizeof req, &req_len, known, h, h_len, since);
+    imc_status st = imc_dir_kt_encode_audit(req, sizeof req, &req_len, known, h, h_len, from);
     if (st == IMC_OK)
         st = kt_serve(&c, 0, req, req_len, IMC_DIR_KT_AUDIT_RESPONSE_MAX_BYTES, &resp, &len);
     imc_dir_kt_audit_response *r = malloc(sizeof *r);
     imc_kt_checkpoint cp;
     bool complete = false;
-    audit_print p = {cli_flag(a, "json"), 0};
+    audit_print p = {cli_flag(a, "json"), since, 0};
     if (st == IMC_OK && r == NULL)
         st = IMC_ERR_NOMEM;
     if (st == IMC_OK)
@@ -773,7 +780,11 @@ static int run_audit(const cli_args *a)
         st = kt_check_head(&c, &r->head, &cp);
     if (st == IMC_OK)
         st = imc_dir_kt_audit_verify(&complete, c.b, &cp, r, NULL, print_leaf, &p);
-    if (st != IMC_OK) {
+    if (st == IMC_ERR_ARG) {
+        cli_err(a->prog, "--since %llu is beyond the handle's latest version %llu plus one",
+                (unsigned long long)since, (unsigned long long)r->latest);
+        rc = CLI_EXIT_FAIL;
+    } else if (st != IMC_OK) {
         cli_err(a->prog, "audit failed: %s",
                 st == IMC_ERR_STALE ? "--known-size is larger than the directory's log"
                                     : imc_status_str(st));
@@ -786,7 +797,7 @@ static int run_audit(const cli_args *a)
             fputs(", complete\n", stderr);
         else
             fprintf(stderr, ", more from --since %llu\n",
-                    (unsigned long long)(since + r->count));
+                    (unsigned long long)(from + r->count));
         if (out != NULL)
             rc = cli_write_output(a, out, resp, len, 0644);
         if (rc == CLI_CONTINUE && fflush(stdout) != 0)

@@ -265,6 +265,7 @@ static void audits(world *w, uint8_t ghost_hash[2][32], uint8_t own_hash[2][32])
     n = audit(w, g_audit, "alice@example.com", 5, client_size(w));
     CHECK_OK(check_audit(w, g_audit, n, v4, &s, &complete));
     CHECK(complete && s.count == 0);
+    CHECK_ST(check_audit(w, g_audit, n, NULL, &s, &complete), IMC_ERR_ARG); /* unanchored */
     CHECK_ST(check_audit(w, g_audit, n, v2, &s, &complete), IMC_ERR_AUTH);
     /* An unregistered handle: latest 0, absent from the index. */
     n = audit(w, g_audit, "carol@example.com", 1, client_size(w));

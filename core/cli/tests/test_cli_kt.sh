@@ -83,7 +83,9 @@ v = [json.loads(l) for l in open("out")]
 assert [x["version"] for x in v] == ["3", "4"] and all(len(x["list_hash"]) == 64 for x in v)' &&
     pass || fail "audit --json: $(cat out)"
 run "audit nothing new" 0 $DIR audit --db d.lmdb --handle alice@example.com --since 5 &&
-    lines "nothing new" out 0
+    lines "nothing new" out 0 && has "nothing new" err "0 leaves from version 5, latest version 4"
+run "audit beyond" 1 $DIR audit --db d.lmdb --handle alice@example.com --since 7 &&
+    one_line_error "beyond" "imcore dir audit: "
 run "audit unregistered" 0 $DIR audit --db d.lmdb --handle bob@example.com && lines "bob" out 0 &&
     has "bob" err "latest version 0"
 run "audit since 0" 2 $DIR audit --db d.lmdb --handle alice@example.com --since 0 &&

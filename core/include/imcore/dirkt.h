@@ -214,11 +214,13 @@ typedef int (*imc_dir_kt_leaf_fn)(void *ctx, const imc_dir_kt_leaf *leaf, uint64
  * index proof shows SHA-256(handle) -> index_value under cp->index_root
  * (absent when latest is 0); when the answer reaches latest, the last
  * leaf's hash is the index value, and when it is empty (since > latest),
- * since = latest + 1 and prev_hash, if given, is the index value. So no
- * version can be left out, reordered or taken from another handle.
+ * since = latest + 1 and prev_hash is the index value. So no version can
+ * be left out, reordered or taken from another handle. An empty answer for
+ * a registered handle cannot be checked without prev_hash: IMC_ERR_ARG
+ * (audit from the version you hold, inclusive, or pass its hash).
  * IMC_OK, IMC_ERR_AUTH or IMC_ERR_MALFORMED; *complete (may be NULL) says
  * whether the answer reached the latest version (else ask again from
- * since + count). */
+ * since + count; a partial answer does not prove latest). */
 IMC_MUST_USE imc_status imc_dir_kt_audit_verify(bool *complete, const imc_backend *b,
                                                 const imc_kt_checkpoint *cp,
                                                 const imc_dir_kt_audit_response *resp,

@@ -147,6 +147,8 @@ void imc_dir_read_list(imc_reader *r, imc_status *why, imc_dir_record *rec, cons
 
 /* ---- service.c: store access shared with kt_service.c ------------------- */
 
+/* 1 if d was initialised (a backend and a store). */
+int imc_dir_ready(const imc_dir *d);
 IMC_MUST_USE imc_status imc_dir_get_global(const imc_dir *d, void *txn, uint64_t *epoch);
 /* The handle's record, or an empty one at epoch 0 if never registered. */
 IMC_MUST_USE imc_status imc_dir_load_record(const imc_dir *d, void *txn, imc_dir_record *rec,

@@ -526,11 +526,14 @@ static imc_status audit_verify(bool *complete, const imc_backend *b, const imc_k
     if (st != IMC_OK)
         return st;
     if (resp->count == 0) {
-        /* Nothing after since - 1: that must be the latest version, whose
-         * hash the caller may know. */
+        /* Nothing after since - 1: that must be the latest version. Only
+         * the hash of that version (which the caller kept) ties "latest"
+         * to the index value, so without it an empty answer proves
+         * nothing but an unregistered handle. */
+        if (resp->latest != 0 && prev_hash == NULL)
+            return IMC_ERR_ARG;
         if (resp->since != resp->latest + 1 ||
-            (prev_hash != NULL && resp->latest != 0 &&
-             memcmp(prev_hash, resp->index_value, IMC_KT_HASH_BYTES) != 0))
+            (resp->latest != 0 && memcmp(prev_hash, resp->index_value, IMC_KT_HASH_BYTES) != 0))
             return IMC_ERR_AUTH;
         *complete = true;
         return IMC_OK;

@@ -206,17 +206,12 @@ imc_status imc_dir_kt_load_origin(imc_dir *d, void *txn, const char *want)
 
 /* ---- Public: the checkpoint, the vkey, cosignatures ------------------------- */
 
-static int dir_ready(const imc_dir *d)
-{
-    return d != NULL && d->b_ != NULL && d->store_.ops != NULL;
-}
-
 imc_status imc_dir_kt_checkpoint(uint8_t *out, size_t out_cap, size_t *out_len, imc_dir *d)
 {
     if (out_len == NULL)
         return IMC_ERR_ARG;
     *out_len = 0;
-    if (out == NULL || !dir_ready(d))
+    if (out == NULL || !imc_dir_ready(d))
         return IMC_ERR_ARG;
     imc_kt_note *parsed = malloc(sizeof *parsed);
     if (parsed == NULL)
@@ -242,7 +237,7 @@ imc_status imc_dir_kt_checkpoint(uint8_t *out, size_t out_cap, size_t *out_len, 
 
 imc_status imc_dir_kt_vkey(char out[IMC_KT_VKEY_MAX], const imc_dir *d)
 {
-    if (out == NULL || !dir_ready(d))
+    if (out == NULL || !imc_dir_ready(d))
         return IMC_ERR_ARG;
     return imc_kt_vkey_encode(out, &d->log_key_);
 }
@@ -277,7 +272,7 @@ static imc_status add_cosignature(const imc_dir *d, void *txn, const imc_kt_key 
 imc_status imc_dir_kt_add_cosignature(imc_dir *d, const imc_kt_key *witness, const uint8_t *text,
                                       size_t text_len, const uint8_t *line, size_t line_len)
 {
-    if (!dir_ready(d) || witness == NULL || witness->type != IMC_KT_SIG_COSIGNATURE ||
+    if (!imc_dir_ready(d) || witness == NULL || witness->type != IMC_KT_SIG_COSIGNATURE ||
         text == NULL || line == NULL || line_len == 0)
         return IMC_ERR_ARG;
     imc_kt_note *parsed = malloc(sizeof *parsed);
@@ -337,26 +332,26 @@ static uint8_t *room(imc_writer *w, size_t *cap)
     return p;
 }
 
-static imc_status put_log_proof(imc_writer *w, const imc_kt_log_proof *p)
+/* A proof, framed, encoded in place by enc. */
+typedef imc_status (*encode_fn)(uint8_t *out, size_t cap, size_t *len, const void *p);
+
+static imc_status encode_log_proof(uint8_t *out, size_t cap, size_t *len, const void *p)
 {
-    size_t start = frame_begin(w), cap = 0, n = 0;
-    uint8_t *at = room(w, &cap);
-    if (at == NULL)
-        return IMC_ERR_NO_SPACE;
-    imc_status st = imc_kt_log_proof_encode(at, cap, &n, p);
-    if (st == IMC_OK && imc_wire_write_reserve(w, n) == NULL)
-        st = IMC_ERR_NO_SPACE;
-    frame_end(w, start);
-    return st;
+    return imc_kt_log_proof_encode(out, cap, len, p);
 }
 
-static imc_status put_index_proof(imc_writer *w, const imc_kt_index_proof *p)
+static imc_status encode_index_proof(uint8_t *out, size_t cap, size_t *len, const void *p)
+{
+    return imc_kt_index_proof_encode(out, cap, len, p);
+}
+
+static imc_status put_proof(imc_writer *w, encode_fn enc, const void *p)
 {
     size_t start = frame_begin(w), cap = 0, n = 0;
     uint8_t *at = room(w, &cap);
     if (at == NULL)
         return IMC_ERR_NO_SPACE;
-    imc_status st = imc_kt_index_proof_encode(at, cap, &n, p);
+    imc_status st = enc(at, cap, &n, p);
     if (st == IMC_OK && imc_wire_write_reserve(w, n) == NULL)
         st = IMC_ERR_NO_SPACE;
     frame_end(w, start);
@@ -390,7 +385,7 @@ static imc_status put_head(imc_writer *w, const imc_dir *d, void *txn, const imc
     imc_wire_write_u8(w, IMC_DIR_VERSION);
     imc_wire_write_u8(w, kind);
     put_framed(w, note, n);
-    return put_log_proof(w, &wk->log);
+    return put_proof(w, encode_log_proof, &wk->log);
 }
 
 /* Leaf `index` framed, then its inclusion proof at the checkpoint. */
@@ -405,7 +400,7 @@ static imc_status put_leaf(imc_writer *w, const imc_dir *d, const imc_kt_store *
     if (st == IMC_OK)
         st = imc_kt_log_prove_inclusion(&wk->log, d->b_, ks, index, wk->cp.size);
     if (st == IMC_OK)
-        st = put_log_proof(w, &wk->log);
+        st = put_proof(w, encode_log_proof, &wk->log);
     return st == IMC_ERR_ARG || st == IMC_ERR_NOT_FOUND || st == IMC_ERR_MALFORMED ? IMC_ERR_IO
                                                                                     : st;
 }
@@ -416,7 +411,7 @@ static imc_status put_index(imc_writer *w, const imc_dir *d, const imc_kt_store 
     (void)d;
     imc_status st = imc_kt_index_prove(&wk->index, NULL, ks, key);
     if (st == IMC_OK)
-        st = put_index_proof(w, &wk->index);
+        st = put_proof(w, encode_index_proof, &wk->index);
     return st == IMC_ERR_ARG || st == IMC_ERR_MALFORMED ? IMC_ERR_IO : st;
 }
 
@@ -495,7 +490,7 @@ imc_status imc_dir_kt_serve(uint8_t *out, size_t out_cap, size_t *out_len, imc_d
     if (out_len == NULL)
         return IMC_ERR_ARG;
     *out_len = 0;
-    if (!dir_ready(d))
+    if (!imc_dir_ready(d))
         return IMC_ERR_ARG;
     serve_work *wk = malloc(sizeof *wk);
     if (wk == NULL)

@@ -313,7 +313,7 @@ static imc_status apply_update(const imc_dir *d, void *txn, const imc_dir_update
     return st;
 }
 
-static int dir_ready(const imc_dir *d)
+int imc_dir_ready(const imc_dir *d)
 {
     return d != NULL && d->b_ != NULL && d->store_.ops != NULL;
 }
@@ -324,7 +324,7 @@ imc_status imc_dir_update(uint8_t *out, size_t out_cap, size_t *out_len, imc_dir
     if (out_len == NULL)
         return IMC_ERR_ARG;
     *out_len = 0;
-    if (!dir_ready(d))
+    if (!imc_dir_ready(d))
         return IMC_ERR_ARG;
     /* The parsed update and two records: about 30 KB, kept off the stack. */
     typedef struct update_work {
@@ -392,7 +392,7 @@ static imc_status import_one(const imc_dir *d, void *txn, const imc_dir_record *
 
 imc_status imc_dir_import(imc_dir *d, const imc_dir_record *recs, size_t n)
 {
-    if (!dir_ready(d) || (recs == NULL && n != 0))
+    if (!imc_dir_ready(d) || (recs == NULL && n != 0))
         return IMC_ERR_ARG;
     imc_dir_record *rec = malloc(sizeof *rec);
     if (rec == NULL)
@@ -481,7 +481,7 @@ imc_status imc_dir_lookup_batch(uint8_t *out, size_t out_cap, size_t *out_len, i
     if (out_len == NULL)
         return IMC_ERR_ARG;
     *out_len = 0;
-    if (!dir_ready(d))
+    if (!imc_dir_ready(d))
         return IMC_ERR_ARG;
     imc_status st = check_handles(handles, count);
     if (st != IMC_OK)
@@ -652,7 +652,7 @@ void imc_dir_public_key(uint8_t pk[IMC_DIR_PUBLIC_BYTES], const imc_dir *d)
 
 imc_status imc_dir_global_epoch(uint64_t *epoch, imc_dir *d)
 {
-    if (epoch == NULL || !dir_ready(d))
+    if (epoch == NULL || !imc_dir_ready(d))
         return IMC_ERR_ARG;
     *epoch = 0;
     void *txn = NULL;
@@ -666,7 +666,7 @@ imc_status imc_dir_global_epoch(uint64_t *epoch, imc_dir *d)
 
 imc_status imc_dir_get(imc_dir_record *rec, imc_dir *d, const uint8_t *handle, size_t handle_len)
 {
-    if (rec == NULL || !dir_ready(d))
+    if (rec == NULL || !imc_dir_ready(d))
         return IMC_ERR_ARG;
     memset(rec, 0, sizeof *rec);
     if (handle_len > IMC_MAX_HANDLE_BYTES)
@@ -699,7 +699,7 @@ static int scan_one(void *vctx, const uint8_t *key, size_t key_len, const uint8_
 
 imc_status imc_dir_scan(imc_dir *d, imc_dir_record_fn fn, void *ctx)
 {
-    if (fn == NULL || !dir_ready(d))
+    if (fn == NULL || !imc_dir_ready(d))
         return IMC_ERR_ARG;
     scan_ctx *c = calloc(1, sizeof *c);
     if (c == NULL)
@@ -762,7 +762,7 @@ static int cmp_hash(const void *a, const void *b) { return memcmp(a, b, IMC_SHA2
 
 imc_status imc_dir_digest(uint8_t out[IMC_SHA256_BYTES], imc_dir *d)
 {
-    if (out == NULL || !dir_ready(d))
+    if (out == NULL || !imc_dir_ready(d))
         return IMC_ERR_ARG;
     digest_ctx *c = calloc(1, sizeof *c);
     if (c == NULL)
@@ -857,7 +857,7 @@ static int check_device(void *vctx, const uint8_t *key, size_t key_len, const ui
 
 imc_status imc_dir_check(imc_dir *d)
 {
-    if (!dir_ready(d))
+    if (!imc_dir_ready(d))
         return IMC_ERR_ARG;
     check_ctx *c = calloc(1, sizeof *c);
     if (c == NULL)
