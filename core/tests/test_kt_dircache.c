@@ -583,10 +583,16 @@ static void ghost_audit(void)
     CHECK(n == 1 && f[0].version == 2);
     CHECK_OK(imc_dircache_audit_since(&since, c, A, 17));
     CHECK(since == 4);
-    /* Nothing new: a clean audit. */
+    /* Nothing new: a clean audit, asked from 4 or from 3 (the anchor). */
     len = alice_audit(&l, 3, 4, 3);
     CHECK_OK(imc_dircache_audit(c, f, 4, &n, &complete, NULL, false, A, 17, g_audit, len));
     CHECK(n == 0 && complete);
+    len = alice_audit(&l, 3, 3, 3);
+    CHECK_OK(imc_dircache_audit(c, f, 4, &n, &complete, NULL, false, A, 17, g_audit, len));
+    CHECK(n == 0 && complete);
+    len = alice_audit(&l, 3, 2, 3); /* two versions back: not what was asked */
+    FILE_UNCHANGED(imc_dircache_audit(c, f, 4, &n, &complete, NULL, false, A, 17, g_audit, len),
+                   IMC_ERR_AUTH);
     /* Version 4 under an account key alice's devices do not know. */
     uint8_t other_pk[32], other_sk[32];
     kt_keypair(B, 24, other_pk, other_sk);

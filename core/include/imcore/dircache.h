@@ -266,10 +266,12 @@ typedef struct imc_dir_audit_finding {
 IMC_MUST_USE imc_status imc_dircache_audit_since(uint64_t *since, const imc_dircache *c,
                                                  const uint8_t *handle, size_t handle_len);
 
-/* Verifies an audit response for handle (imcore/dirkt.h; since must be
- * imc_dircache_audit_since): its checkpoint as imc_dircache_kt_update
- * does, then imc_dir_kt_audit_verify (every version, hash-chained from the
- * last audited one, included in the log). Every version whose list this
+/* Verifies an audit response for handle (imcore/dirkt.h) from
+ * imc_dircache_audit_since, or from the version before it as an anchor
+ * (which must then be the very leaf audited last, when there was one): its
+ * checkpoint as imc_dircache_kt_update does, then imc_dir_kt_audit_verify
+ * (every version, hash-chained from the last audited one, included in the
+ * log). Every version whose list this
  * state never saw in a verified answer is a finding (out[0..*count), at
  * most out_cap written, *count all of them). On success the new checkpoint
  * is written, and the audit moves past the versions it covered when there

@@ -1384,6 +1384,8 @@ typedef struct audit_ctx {
     imc_dircache *c;
     void *txn;
     const uint8_t *pinned;
+    uint64_t report_from; /* versions below: the anchor, never reported */
+    const uint8_t *anchor; /* the kept hash of version report_from - 1, or NULL */
     imc_dir_audit_finding *out;
     size_t cap, count;
     uint64_t last_version;
@@ -1396,6 +1398,18 @@ static int audit_leaf(void *vctx, const imc_dir_kt_leaf *leaf, uint64_t leaf_ind
 {
     (void)leaf_index;
     audit_ctx *x = vctx;
+    if (leaf->version < x->report_from) {
+        /* The anchor: the answer may start at the last audited version,
+         * which must be the leaf audited then. */
+        if (x->anchor != NULL && leaf->version + 1 == x->report_from &&
+            memcmp(leaf_hash, x->anchor, IMC_KT_HASH_BYTES) != 0) {
+            x->st = IMC_ERR_AUTH;
+            return 1;
+        }
+        x->last_version = leaf->version;
+        memcpy(x->last_hash, leaf_hash, IMC_KT_HASH_BYTES);
+        return 0;
+    }
     uint8_t key[MONITOR_KEY_MAX];
     const uint8_t *v = NULL;
     size_t n = 0;
@@ -1467,19 +1481,22 @@ imc_status imc_dircache_audit(imc_dircache *c, imc_dir_audit_finding *out, size_
     bool have_prev = false, done = false;
     uint8_t prev[IMC_KT_HASH_BYTES];
     st = audit_point(&since, &have_prev, prev, c, txn, handle, handle_len);
-    if (st == IMC_OK && ar->since != since)
+    /* From `since`, or from the version before it as an anchor. */
+    bool anchored = st == IMC_OK && since > 1 && ar->since == since - 1;
+    if (st == IMC_OK && ar->since != since && !anchored)
         st = IMC_ERR_AUTH; /* not the versions asked for */
     const slot *s = find_slot(c, handle, handle_len);
     static const uint8_t no_key[IMC_DIR_ACCOUNT_PUBLIC_BYTES];
-    audit_ctx x = {c, txn, s != NULL ? s->pinned : no_key, out, out_cap, 0, 0, {0}, IMC_OK};
+    audit_ctx x = {c,   txn, s != NULL ? s->pinned : no_key, since, have_prev ? prev : NULL,
+                   out, out_cap, 0, 0, {0}, IMC_OK};
     if (st == IMC_OK)
-        st = imc_dir_kt_audit_verify(&done, c->b, &cp, ar, have_prev ? prev : NULL, audit_leaf,
-                                     &x);
+        st = imc_dir_kt_audit_verify(&done, c->b, &cp, ar, have_prev && !anchored ? prev : NULL,
+                                     audit_leaf, &x);
     if (st == IMC_ERR_AUTH && x.st != IMC_OK)
         st = x.st;
     if (st == IMC_OK)
         st = put_kt(c, txn, next, false);
-    if (st == IMC_OK && ar->count != 0 && (x.count == 0 || acknowledge)) {
+    if (st == IMC_OK && x.last_version >= since && (x.count == 0 || acknowledge)) {
         uint8_t key[MONITOR_KEY_MAX], v[8 + IMC_KT_HASH_BYTES];
         imc_dir_store_be64(v, x.last_version);
         memcpy(v + 8, x.last_hash, IMC_KT_HASH_BYTES);
