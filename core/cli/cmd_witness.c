@@ -82,8 +82,10 @@ static imc_status decode_file(witness_file *f, const imc_backend *b, const uint8
     size_t sl = imc_wire_read_u16(&r);
     const uint8_t *state = imc_wire_read_bytes(&r, sl);
     imc_status st = imc_wire_reader_finish(&r);
+    /* A NUL inside a name would cut the string short: not canonical. */
     if (st == IMC_OK && (version != WITNESS_FILE_VERSION || nl > IMC_KT_MAX_NAME ||
-                         ll > IMC_KT_MAX_NAME))
+                         ll > IMC_KT_MAX_NAME || memchr(n, 0, nl) != NULL ||
+                         memchr(l, 0, ll) != NULL))
         st = IMC_ERR_MALFORMED;
     if (st == IMC_OK) {
         copy_name(name, n, nl);

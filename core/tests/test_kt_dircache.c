@@ -102,6 +102,9 @@ static void config_format(kt_log *l)
     enc[2] = ' ';
     CHECK_ST(imc_kt_client_config_parse(&back, B, enc, len), IMC_ERR_MALFORMED);
     enc[2] = (uint8_t)l->key.name[0];
+    enc[2 + nl - 1] = 0; /* a NUL inside the name (a string would end there) */
+    CHECK_ST(imc_kt_client_config_parse(&back, B, enc, len), IMC_ERR_MALFORMED);
+    enc[2 + nl - 1] = (uint8_t)l->key.name[nl - 1];
     enc[at_threshold] = 4; /* above the count */
     CHECK_ST(imc_kt_client_config_parse(&back, B, enc, len), IMC_ERR_MALFORMED);
     enc[at_threshold] = 2;

@@ -60,6 +60,14 @@ run "a state others can read is refused" 1 "$I" witness show --state w2.wit && h
 chmod 600 w2.wit
 head -c 40 w2.wit >trunc.wit && chmod 600 trunc.wit
 run "a truncated state is refused" 1 "$I" witness show --state trunc.wit && has "truncated" err "not a witness state file"
+python3 - w2.wit nul.wit <<'PYEOF'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+b[34 + b[33] - 1] = 0  # the last byte of the witness's name
+open(sys.argv[2], "wb").write(b)
+PYEOF
+chmod 600 nul.wit
+run "a NUL inside the name is refused" 1 "$I" witness show --state nul.wit && has "nul" err "not a witness state file"
 
 # ---- witness cosign: one history ------------------------------------------------
 FORGE note d.lmdb.key $ORIGIN a,b,c 3 n3

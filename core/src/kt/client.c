@@ -57,8 +57,8 @@ static imc_status read_key(imc_kt_key *k, const imc_backend *b, imc_reader *r, u
     size_t nl = imc_wire_read_u8(r);
     const uint8_t *n = imc_wire_read_bytes(r, nl);
     const uint8_t *pk = imc_wire_read_bytes(r, IMC_ED25519_PUBLIC_BYTES);
-    if (r->err || nl > IMC_KT_MAX_NAME)
-        return IMC_ERR_MALFORMED;
+    if (r->err || !imc_kt_name_ok(n, nl))
+        return IMC_ERR_MALFORMED; /* also a NUL inside, which the string would cut */
     memcpy(name, n, nl);
     name[nl] = '\0';
     imc_status st = imc_kt_key_init(k, b, name, type, pk);
