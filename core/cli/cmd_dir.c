@@ -59,6 +59,18 @@ static uint64_t now_ms(const cli_args *a, int *rc)
     return v;
 }
 
+/* Why imc_dir_init refused the file, in one line. */
+static int init_error(const cli_args *a, const char *db, imc_status st)
+{
+    cli_err(a->prog, "'%s': %s", db,
+            st == IMC_ERR_AUTH ? "the key in the .key file is not this directory's key"
+            : st == IMC_ERR_UNSUPPORTED
+                ? "the file is of another format (one from before the transparency "
+                  "log has no history to build it from: rebuild the directory)"
+                : imc_status_str(st));
+    return CLI_EXIT_FAIL;
+}
+
 /* Opens the directory of --db with its key; read-only for the commands
  * that only read (a read-only file or file system then still works). */
 static int open_dir(const cli_args *a, dir_ctx *c, bool read_only)
@@ -87,6 +99,17 @@ static int open_dir(const cli_args *a, dir_ctx *c, bool read_only)
         errno = 0;
         st = imc_dir_store_lmdb_open(&c->store, db, &opt);
         if (st == IMC_OK && !read_only) {
+            /* The file must be a directory of this format before it is
+             * opened for writing (which would add the tables of a newer
+             * format to an older file). */
+            imc_status ok = imc_dir_init(&c->d, c->b, c->store, sk, NULL);
+            imc_dir_wipe(&c->d);
+            if (ok != IMC_OK) {
+                rc = init_error(a, db, ok);
+                imc_dir_store_close(&c->store);
+                imc_wipe(sk, sizeof sk);
+                return rc;
+            }
             imc_dir_store_close(&c->store);
             opt.read_only = false;
             errno = 0;
@@ -98,14 +121,8 @@ static int open_dir(const cli_args *a, dir_ctx *c, bool read_only)
     if (rc == CLI_CONTINUE) {
         st = imc_dir_init(&c->d, c->b, c->store, sk, NULL);
         if (st != IMC_OK) {
-            cli_err(a->prog, "'%s': %s", db,
-                    st == IMC_ERR_AUTH ? "the key in the .key file is not this directory's key"
-                    : st == IMC_ERR_UNSUPPORTED
-                        ? "the file is of another format (one from before the transparency "
-                          "log has no history to build it from: rebuild the directory)"
-                        : imc_status_str(st));
+            rc = init_error(a, db, st);
             imc_dir_store_close(&c->store);
-            rc = CLI_EXIT_FAIL;
         }
     }
     imc_wipe(sk, sizeof sk);

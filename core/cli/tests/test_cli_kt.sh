@@ -94,6 +94,20 @@ run "audit bad handle" 2 $DIR audit --db d.lmdb --handle "not a handle"
 
 run "check" 0 $DIR check --db d.lmdb && has "check" out "consistent: global epoch 4, a log of 4 leaves"
 
+# A directory stamped with the format from before the log (2) is refused,
+# for reading and for writing, with one line (mdb_load rewrites the stamp).
+if command -v mdb_load >/dev/null; then
+    cp d.lmdb old.lmdb && cp d.lmdb.key old.lmdb.key
+    printf 'VERSION=3\nformat=print\ntype=btree\nHEADER=END\n format\n \\02\nDATA=END\n' |
+        mdb_load -n -s meta old.lmdb || fail "mdb_load"
+    run "format 2 lookup" 1 $DIR lookup --db old.lmdb --handle alice@example.com &&
+        one_line_error "format 2" "imcore dir lookup: " && has "format 2" err "before the transparency log"
+    cp old.lmdb old.copy
+    run "format 2 revoke" 1 $DIR revoke --db old.lmdb --handle alice@example.com --device-id 1 $AA &&
+        one_line_error "format 2 revoke" "imcore dir revoke: "
+    cmp -s old.lmdb old.copy && pass || fail "a refused old file was changed"
+fi
+
 # A witness cosignature (C2SP tlog-cosignature/v1, Ed25519), made in Python.
 python3 - <<'PY' >wit.out 2>wit.err
 import base64, hashlib, struct
