@@ -616,6 +616,8 @@ static int run_audit(const cli_args *a)
     uint8_t *resp = NULL;
     size_t resp_len = 0;
     if (rc == CLI_CONTINUE)
+        rc = cli_check_stdin(a, cli_get(a, "in", "-"), "audit answer");
+    if (rc == CLI_CONTINUE)
         rc = cli_read_alloc(a->prog, "audit answer", cli_get(a, "in", "-"),
                             IMC_DIR_KT_AUDIT_RESPONSE_MAX_BYTES, &resp, &resp_len);
     imc_dircache *c = NULL;
