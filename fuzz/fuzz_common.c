@@ -97,6 +97,16 @@ void fuzz_counts_print(void)
                 fprintf(stderr, "  %-32s %lu\n", names[i], events[j].count);
 }
 
+#ifdef IMC_FUZZ_CUSTOM_MUTATOR
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
+size_t fuzz_libfuzzer_bytes(uint8_t *data, size_t size, size_t max_size, void *ctx);
+size_t fuzz_libfuzzer_bytes(uint8_t *data, size_t size, size_t max_size, void *ctx)
+{
+    (void)ctx;
+    return LLVMFuzzerMutate(data, size, max_size);
+}
+#endif
+
 bool fuzz_plain_mutator(void)
 {
     static int v = -1;

@@ -157,6 +157,21 @@ const imc_device_keys *fuzz_dir_device(unsigned h, unsigned s, unsigned g);
  * reset moves to the next generation). */
 void fuzz_dir_account(unsigned h, unsigned g, uint8_t pk[32], uint8_t sk[32]);
 
+/* ---- A small deterministic generator for the mutators ------------------ */
+
+/* xorshift64: the mutators' choices, reproducible from libFuzzer's seed. */
+typedef struct fuzz_prng {
+    uint64_t s;
+} fuzz_prng;
+
+static inline uint32_t fuzz_prng_next(fuzz_prng *r)
+{
+    r->s ^= r->s << 13;
+    r->s ^= r->s >> 7;
+    r->s ^= r->s << 17;
+    return (uint32_t)(r->s >> 11);
+}
+
 /* ---- Reading structured choices from fuzzer bytes ---------------------- */
 
 typedef struct fuzz_input {

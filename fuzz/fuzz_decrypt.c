@@ -38,19 +38,7 @@ static uint8_t expect_plain[IMC_MAX_BODY_BYTES];
 
 /* libFuzzer's structure-aware hook (fuzz_forge.c does the work). */
 #ifdef IMC_FUZZ_CUSTOM_MUTATOR
-size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
-static size_t lf_bytes(uint8_t *data, size_t size, size_t max_size, void *ctx)
-{
-    (void)ctx;
-    return LLVMFuzzerMutate(data, size, max_size);
-}
-size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed);
-size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
-{
-    if (fuzz_plain_mutator())
-        return LLVMFuzzerMutate(data, size, max_size);
-    return fuzz_mutate_delivery(data, size, max_size, seed, lf_bytes, NULL);
-}
+FUZZ_CUSTOM_MUTATOR(fuzz_mutate_delivery)
 size_t LLVMFuzzerCustomCrossOver(const uint8_t *data1, size_t size1, const uint8_t *data2,
                                  size_t size2, uint8_t *out, size_t max_out_size,
                                  unsigned int seed);

@@ -16,9 +16,15 @@
 #include <string.h>
 
 #include "fuzz_common.h"
+#include "fuzz_dirforge.h"
 #include "imcore/dir.h"
 #include "imcore/dircache.h"
 #include "imcore/wire.h"
+
+/* libFuzzer's structure-aware hook (fuzz_dirforge.c does the work). */
+#ifdef IMC_FUZZ_CUSTOM_MUTATOR
+FUZZ_CUSTOM_MUTATOR(fuzz_mutate_dir_response)
+#endif
 
 static void put_device(imc_writer *w, const imc_device_public *d)
 {

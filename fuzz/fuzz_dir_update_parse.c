@@ -10,13 +10,22 @@
  * goes to a small in-memory directory where the fixed device of the fixed
  * handle is registered: whatever it returns, the store still passes
  * imc_dir_check, the global epoch never goes down, and a failed update
- * changes nothing (same digest). Seeds are real signed updates. */
+ * changes nothing (same digest), and an applied update is judged by the
+ * document (fuzz_dir_judge_update: chained, signed by the held account
+ * key, exactly its op's change, the device proofs). Seeds are real signed
+ * updates; the custom mutator (fuzz_dirforge.c) changes and re-signs them. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuzz_common.h"
+#include "fuzz_dirforge.h"
 #include "imcore/dir.h"
 #include "imcore/wire.h"
+
+/* libFuzzer's structure-aware hook (fuzz_dirforge.c does the work). */
+#ifdef IMC_FUZZ_CUSTOM_MUTATOR
+FUZZ_CUSTOM_MUTATOR(fuzz_mutate_dir_update)
+#endif
 
 static void put_device(imc_writer *w, const imc_device_public *d)
 {
@@ -135,6 +144,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint64_t g0 = 0, g1 = 0;
     FUZZ_CHECK(imc_dir_digest(before, &d) == IMC_OK, "digest");
     FUZZ_CHECK(imc_dir_global_epoch(&g0, &d) == IMC_OK, "global epoch");
+    static imc_dir_record rec_before, rec_after;
+    FUZZ_CHECK(imc_dir_get(&rec_before, &d, u.handle.bytes, u.handle.len) == IMC_OK, "get");
     size_t rlen = 0;
     st = imc_dir_update(resp, sizeof resp, &rlen, &d, FUZZ_TS_BASE + 1, data, size);
     FUZZ_CHECK(imc_dir_check(&d) == IMC_OK, "store inconsistent after update (%s)",
@@ -143,6 +154,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(imc_dir_global_epoch(&g1, &d) == IMC_OK, "global epoch");
     if (st == IMC_OK) {
         fuzz_count("dirupd.applied");
+        FUZZ_CHECK(imc_dir_get(&rec_after, &d, u.handle.bytes, u.handle.len) == IMC_OK, "get");
+        fuzz_dir_judge_update(dir_pk, &rec_before, &rec_after, &u);
         FUZZ_CHECK(g1 == g0 + 1, "applied update moved the global epoch %llu -> %llu",
                    (unsigned long long)g0, (unsigned long long)g1);
         imc_dir_response pr;

@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "imcore/util.h"
 #include "imcore/wire.h"
 
 #define LABEL(w, s) imc_wire_write_bytes((w), (const uint8_t *)(s), sizeof(s) - 1)
@@ -313,6 +314,152 @@ imc_status fuzz_msg_open_body(uint8_t *plain, size_t cap, size_t *plain_len, con
     return st;
 }
 
+/* ---- AES-GCM under two keys ------------------------------------------------ */
+
+/* GF(2^128) as GCM uses it (NIST SP 800-38D, 6.3): a block is a
+ * big-endian 128-bit string, bit 0 the most significant. */
+typedef struct gf128 {
+    uint64_t hi, lo;
+} gf128;
+
+static gf128 gf_load(const uint8_t b[16])
+{
+    gf128 x = {0, 0};
+    for (int i = 0; i < 8; i++) {
+        x.hi = x.hi << 8 | b[i];
+        x.lo = x.lo << 8 | b[8 + i];
+    }
+    return x;
+}
+
+static void gf_store(uint8_t b[16], gf128 x)
+{
+    for (int i = 7; i >= 0; i--, x.hi >>= 8, x.lo >>= 8) {
+        b[i] = (uint8_t)x.hi;
+        b[8 + i] = (uint8_t)x.lo;
+    }
+}
+
+static gf128 gf_add(gf128 a, gf128 b)
+{
+    gf128 r = {a.hi ^ b.hi, a.lo ^ b.lo};
+    return r;
+}
+
+static gf128 gf_mul(gf128 x, gf128 y)
+{
+    gf128 z = {0, 0}, v = y;
+    for (int i = 0; i < 128; i++) {
+        uint64_t bit = i < 64 ? x.hi >> (63 - i) & 1 : x.lo >> (127 - i) & 1;
+        if (bit)
+            z = gf_add(z, v);
+        uint64_t carry = v.lo & 1;
+        v.lo = v.lo >> 1 | v.hi << 63;
+        v.hi >>= 1;
+        if (carry)
+            v.hi ^= UINT64_C(0xe1) << 56;
+    }
+    return z;
+}
+
+/* x^(2^128 - 2) = x^-1 (x != 0): the product of x^(2^i), i = 1..127. */
+static gf128 gf_inv(gf128 x)
+{
+    gf128 r = {UINT64_C(1) << 63, 0}, t = x;
+    for (int i = 1; i < 128; i++) {
+        t = gf_mul(t, t);
+        r = gf_mul(r, t);
+    }
+    return r;
+}
+
+/* GHASH_H over the AD and ciphertext blocks (zero-padded) and the length
+ * block, as Horner's rule: each block's coefficient is a power of H. */
+static gf128 ghash(gf128 h, const uint8_t *ad, size_t ad_len, const uint8_t *c, size_t c_len)
+{
+    gf128 s = {0, 0};
+    uint8_t blk[16];
+    for (size_t pass = 0; pass < 2; pass++) {
+        const uint8_t *p = pass == 0 ? ad : c;
+        size_t n = pass == 0 ? ad_len : c_len;
+        for (size_t off = 0; off < n; off += 16) {
+            memset(blk, 0, sizeof blk);
+            memcpy(blk, p + off, n - off < 16 ? n - off : 16);
+            s = gf_mul(gf_add(s, gf_load(blk)), h);
+        }
+    }
+    gf128 len = {(uint64_t)ad_len * 8, (uint64_t)c_len * 8};
+    return gf_mul(gf_add(s, len), h);
+}
+
+/* H = E_K(0^128) and P = E_K(J0) of a key, from two tags of the AEAD
+ * itself (the public API has no block cipher): with no AD and no text the
+ * tag is P; with one zero AD block it is L * H + P, L the length block. */
+static imc_status gcm_secrets(gf128 *h, gf128 *p, const imc_backend *b, const uint8_t key[32])
+{
+    static const uint8_t zero[16];
+    uint8_t t0[16], t1[16];
+    imc_status st = imc_crypto_aead_seal(b, IMC_AEAD_AES256GCM, t0, sizeof t0, key, ZERO_NONCE,
+                                         sizeof ZERO_NONCE, NULL, 0, NULL, 0);
+    if (st == IMC_OK)
+        st = imc_crypto_aead_seal(b, IMC_AEAD_AES256GCM, t1, sizeof t1, key, ZERO_NONCE,
+                                  sizeof ZERO_NONCE, zero, sizeof zero, NULL, 0);
+    if (st != IMC_OK)
+        return st;
+    gf128 len = {128, 0};
+    *p = gf_load(t0);
+    *h = gf_mul(gf_add(gf_load(t1), *p), gf_inv(len));
+    return IMC_OK;
+}
+
+imc_status fuzz_msg_seal_body_two_keys(fuzz_msg *m, const uint8_t ck1[IMC_AEAD_KEY_BYTES],
+                                       const uint8_t ck2[IMC_AEAD_KEY_BYTES],
+                                       const uint8_t *plain, size_t plain_len)
+{
+    const imc_suite *s = imc_suite_get(m->suite);
+    if (s == NULL || s->aead != IMC_AEAD_AES256GCM || plain_len < 16)
+        return IMC_ERR_UNSUPPORTED;
+    imc_status st = fuzz_msg_seal_body(m, ck1, plain, plain_len);
+    uint8_t bk1[32], bk2[32], commit[32], ad[32 + SH_MAX];
+    gf128 h1, p1, h2, p2;
+    size_t ad_len = body_ad(ad, sizeof ad, m);
+    if (st == IMC_OK && ad_len == 0)
+        st = IMC_ERR_ARG;
+    if (st == IMC_OK)
+        st = fuzz_content_keys(m->suite, bk1, commit, ck1, m->mid);
+    if (st == IMC_OK)
+        st = fuzz_content_keys(m->suite, bk2, commit, ck2, m->mid);
+    if (st == IMC_OK)
+        st = gcm_secrets(&h1, &p1, be(m->suite), bk1);
+    if (st == IMC_OK)
+        st = gcm_secrets(&h2, &p2, be(m->suite), bk2);
+    if (st != IMC_OK)
+        return st;
+    /* Free the first ciphertext block X and solve
+     *   GHASH_H1(C) + P1 = GHASH_H2(C) + P2
+     * which is linear in X: with C0 the ciphertext with X = 0 and e its
+     * block's power,  X * (H1^e + H2^e) = GHASH_H1(C0) + GHASH_H2(C0) + P1 + P2. */
+    size_t c_len = m->body_ct_len - IMC_AEAD_TAG_BYTES;
+    uint8_t *c = m->body_ct;
+    memset(c, 0, 16);
+    size_t e = (c_len + 15) / 16 + 1; /* X, the blocks after it, the length block */
+    gf128 h1e = {UINT64_C(1) << 63, 0}, h2e = h1e;
+    for (size_t i = 0; i < e; i++) {
+        h1e = gf_mul(h1e, h1);
+        h2e = gf_mul(h2e, h2);
+    }
+    gf128 den = gf_add(h1e, h2e);
+    if (den.hi == 0 && den.lo == 0)
+        return IMC_ERR_CRYPTO;
+    gf128 rhs = gf_add(gf_add(ghash(h1, ad, ad_len, c, c_len), ghash(h2, ad, ad_len, c, c_len)),
+                       gf_add(p1, p2));
+    gf_store(c, gf_mul(rhs, gf_inv(den)));
+    gf_store(c + c_len, gf_add(ghash(h1, ad, ad_len, c, c_len), p1));
+    imc_wipe(bk1, sizeof bk1);
+    imc_wipe(bk2, sizeof bk2);
+    return IMC_OK;
+}
+
 /* "imcore/v2/sig" || suite || SH || SHA-256(body ct) || SHA-256("imcore/v2/recipients" || n || ids) */
 static size_t sig_input(uint8_t *out, size_t cap, const fuzz_msg *m)
 {
@@ -423,17 +570,9 @@ imc_status fuzz_msg_expect(uint8_t *plain, size_t cap, size_t *plain_len, int *s
 
 /* ---- The delivery mutator -------------------------------------------------- */
 
-typedef struct prng {
-    uint64_t s;
-} prng;
+typedef fuzz_prng prng;
 
-static uint32_t next(prng *r)
-{
-    r->s ^= r->s << 13;
-    r->s ^= r->s >> 7;
-    r->s ^= r->s << 17;
-    return (uint32_t)(r->s >> 11);
-}
+static uint32_t next(prng *r) { return fuzz_prng_next(r); }
 
 static void fill(prng *r, uint8_t *p, size_t n)
 {

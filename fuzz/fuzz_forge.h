@@ -86,6 +86,14 @@ IMC_MUST_USE imc_status fuzz_msg_unwrap(uint8_t ck[IMC_AEAD_KEY_BYTES], const fu
  * it now stands: the new body length is set first). */
 IMC_MUST_USE imc_status fuzz_msg_seal_body(fuzz_msg *m, const uint8_t ck[IMC_AEAD_KEY_BYTES],
                                            const uint8_t *plain, size_t plain_len);
+/* For an AES-GCM suite, a body that opens under the body keys of both ck1
+ * and ck2 (GCM is not key-committing: the first ciphertext block is
+ * solved so that both keys give the same tag); the plaintexts differ.
+ * IMC_ERR_UNSUPPORTED for other suites and bodies under one block. */
+IMC_MUST_USE imc_status fuzz_msg_seal_body_two_keys(fuzz_msg *m,
+                                                    const uint8_t ck1[IMC_AEAD_KEY_BYTES],
+                                                    const uint8_t ck2[IMC_AEAD_KEY_BYTES],
+                                                    const uint8_t *plain, size_t plain_len);
 IMC_MUST_USE imc_status fuzz_msg_open_body(uint8_t *plain, size_t cap, size_t *plain_len,
                                            const fuzz_msg *m,
                                            const uint8_t ck[IMC_AEAD_KEY_BYTES]);
@@ -109,6 +117,27 @@ IMC_MUST_USE imc_status fuzz_msg_expect(uint8_t *plain, size_t cap, size_t *plai
 /* Byte-level mutation the engine offers: libFuzzer's LLVMFuzzerMutate, or
  * the AFL++ library's own. Returns the new size. */
 typedef size_t (*fuzz_bytes_mutator)(uint8_t *data, size_t size, size_t max_size, void *ctx);
+
+#ifdef IMC_FUZZ_CUSTOM_MUTATOR
+/* libFuzzer's byte mutator (libFuzzer builds only), and a fuzz_bytes_mutator
+ * over it (fuzz_common.c). */
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
+size_t fuzz_libfuzzer_bytes(uint8_t *data, size_t size, size_t max_size, void *ctx);
+
+/* Defines a target's LLVMFuzzerCustomMutator as `mutate` (one of the
+ * structure-aware mutators here), or the plain byte mutator with
+ * IMC_FUZZ_PLAIN_MUTATOR=1. */
+#define FUZZ_CUSTOM_MUTATOR(mutate)                                                            \
+    size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,               \
+                                   unsigned int seed);                                         \
+    size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,               \
+                                   unsigned int seed)                                          \
+    {                                                                                          \
+        if (fuzz_plain_mutator())                                                              \
+            return LLVMFuzzerMutate(data, size, max_size);                                     \
+        return mutate(data, size, max_size, seed, fuzz_libfuzzer_bytes, NULL);                 \
+    }
+#endif
 
 /* Structure-aware mutation of a delivery in data[0..size) (capacity
  * max_size): decode, change fields, re-encrypt and usually re-sign with the

@@ -29,7 +29,11 @@
  * bytes 17-20 (position, value, which) become a plan: the commitment of
  * the real content key, of another key or random; the body sealed under
  * either key; per device, the real or the other key in its wrap; one
- * device's wrap bound to another sender's identity. The envelope is
+ * device's wrap bound to another sender's identity; for AES-GCM (bit 14
+ * of the plan, bodies of 16 bytes or more) a body that opens under both
+ * keys, with different plaintexts (GCM does not commit to its key: only
+ * the commitment stops two devices from reading two messages). The
+ * envelope is
  * re-signed. Invariants: each device accepts exactly when the document's
  * rules say so (fuzz_msg_expect), and every device that accepts gets the
  * same plaintext as every other device that accepts. */
@@ -156,7 +160,23 @@ static void malicious_sender(const imc_backend *b, uint32_t suite, uint32_t plan
         FUZZ_CHECK(fuzz_content_keys(suite, bk, evil.commitment, ck, evil.mid) == IMC_OK, "kdf");
         break;
     }
-    st = fuzz_msg_seal_body(&evil, (plan & 4) ? alt : ck, body, body_len);
+    st = IMC_ERR_UNSUPPORTED;
+    if ((plan >> 14) & 1) {
+        /* AES-GCM: one body that opens under both keys. */
+        st = fuzz_msg_seal_body_two_keys(&evil, ck, alt, body, body_len);
+        if (st == IMC_OK) {
+            size_t n1 = 0, n2 = 0;
+            FUZZ_CHECK(fuzz_msg_open_body(first_plain, sizeof first_plain, &n1, &evil, ck) ==
+                               IMC_OK &&
+                           fuzz_msg_open_body(want_plain, sizeof want_plain, &n2, &evil, alt) ==
+                               IMC_OK &&
+                           n1 == n2 && memcmp(first_plain, want_plain, n1) != 0,
+                       "the two-key body does not open under both keys");
+            fuzz_count("roundtrip.malicious-two-key-body");
+        }
+    }
+    if (st == IMC_ERR_UNSUPPORTED)
+        st = fuzz_msg_seal_body(&evil, (plan & 4) ? alt : ck, body, body_len);
     FUZZ_CHECK(st == IMC_OK, "seal: %s", imc_status_str(st));
     unsigned bound_elsewhere = (plan >> 11) & 7; /* device index + 1, 0: none */
     for (size_t i = 0; i < evil.n; i++) {

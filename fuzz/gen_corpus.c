@@ -191,6 +191,17 @@ static void gen_roundtrip(void)
                      (unsigned)mut);
             put("roundtrip", name, buf, n);
         }
+        /* Malicious senders (plan layout in fuzz_roundtrip.c): honest keys;
+         * devices 1 and 2 wrapped another key; the same with the AES-GCM
+         * body that opens under both keys. */
+        static const uint16_t plans[] = {0x0000, 0x0030, 0x4030, 0x4034};
+        for (size_t k = 0; k < sizeof plans / sizeof plans[0]; k++) {
+            size_t n = roundtrip_seed(buf, suite, 0, 0x07, 0, FUZZ_TS_BASE + 50, 200u + (unsigned)k,
+                                      7, plans[k], 0, 0, bodies[2], 43);
+            snprintf(name, sizeof name, "rt-%02u-s%u-malicious-%04x", idx++, (unsigned)suite,
+                     (unsigned)plans[k]);
+            put("roundtrip", name, buf, n);
+        }
     }
 }
 
@@ -527,6 +538,70 @@ static void gen_dir(void)
         4, 6, 1, 7, 1, 0, 5, 1, 0, 6, 0, 200, 0, 0, 2, 3, 0x80, 0, 7, 8, 0, 4, 6, 1,
     };
     put("dir_ops", "multi", seq_multi, sizeof seq_multi);
+
+    /* dir_malicious: a cache byte, then 12-byte responses [r0 r1 r2, then
+     * 3 bytes per entry] (layout in fuzz_dir_malicious.c). An honest
+     * history with account key changes, then lies. */
+    static const uint8_t lie_honest[] = {
+        2, /* capacity 3, in memory */
+        0x00, 3, 0x46, 0x02, 0x03, 0, 0, 0, 0, 0, 0, 0,          /* h0 epoch 1 */
+        0x04, 3, 0x46, 0x02, 0x01, 0, 0, 0, 0, 0, 0, 0,          /* h1 epoch 1 */
+        0x00, 3, 0x46, 0x02, 0x27, 0, 0, 0, 0, 0, 0, 0,          /* h0 epoch 2: added, changed */
+        0x02, 3, 0x46, 0x01, 0x27, 0, 0x02, 0x1f, 0, 0x04, 0x01, 0, /* all three handles */
+        0x00, 3, 0x46, 0x2a, 0x07, 0x00, 0, 0, 0, 0, 0, 0,       /* h0 account rotated 0 -> 1 */
+        0x00, 0x13, 0x46, 0x52, 0x01, 0, 0, 0, 0, 0, 0, 0,       /* h0 reset to key 2, accepted */
+        0x00, 3, 0x46, 0x32, 0x03, 0x02, 0, 0, 0, 0, 0, 0,       /* rotation signed by a stale key */
+    };
+    put("dir_malicious", "honest", lie_honest, sizeof lie_honest);
+    static const uint8_t lie_rollback[] = {
+        0, /* capacity 1: eviction */
+        0x00, 3, 0x46, 0x02, 0x03, 0, 0, 0, 0, 0, 0, 0, /* h0 epoch 1 */
+        0x00, 2, 0x46, 0x00, 0x03, 0, 0, 0, 0, 0, 0, 0, /* h0 rolled back */
+        0x00, 2, 0x46, 0x01, 0x01, 0, 0, 0, 0, 0, 0, 0, /* h0 forked at its epoch */
+        0x00, 3, 0x46, 0x02, 0x03, 0, 0, 0, 0, 0, 0, 0, /* h0 epoch 2 */
+        0x00, 2, 0x46, 0x81, 0x03, 0, 0, 0, 0, 0, 0, 0, /* fork: another previous list */
+        0x00, 2, 0x46, 0x09, 0x03, 0, 0, 0, 0, 0, 0, 0, /* fork: another account key */
+        0x00, 3, 0x46, 0x62, 0x03, 0, 0, 0, 0, 0, 0, 0, /* list signed by a wrong key */
+        0x10, 3, 0x46, 0x02, 0x03, 0, 0, 0, 0, 0, 0, 0, /* entry signed by a wrong key */
+        0x04, 0, 0x46, 0x02, 0x01, 0, 0, 0, 0, 0, 0, 0, /* global rollback */
+        0x04, 4, 0x46, 0x06, 0x01, 0, 0, 0, 0, 0, 0, 0, /* h1 evicts h0, versions omitted */
+        0x00, 2, 0x46, 0x00, 0x03, 0, 0, 0, 0, 0, 0, 0, /* h0 again, below what was evicted */
+        0x01, 2, 0x0e, 0x02, 0x03, 0, 0x02, 0x01, 0, 0, 0, 0, /* two handles, capacity 1 */
+        0x00, 2, 0xd0, 0x04, 0x03, 0, 0, 0, 0, 0, 0, 0, /* expired */
+        0x80, 2, 0x46, 0x05, 0x03, 0, 0, 0, 0, 0, 0, 0, /* epoch 0 with a list */
+    };
+    put("dir_malicious", "rollback-fork-evict", lie_rollback, sizeof lie_rollback);
+    static const uint8_t lie_persistent[] = {
+        0x0d, /* capacity 2, own handle 0, persistent */
+        0x00, 0x0b, 0x46, 0x02, 0x03, 0, 0, 0, 0, 0, 0, 0,          /* h0, reopened */
+        0x05, 0x0b, 0x46, 0x02, 0x01, 0, 0x02, 0x01, 0, 0, 0, 0,    /* h1 h2: limit */
+        0x04, 0x0b, 0x46, 0x02, 0x01, 0, 0, 0, 0, 0, 0, 0,          /* h1, reopened */
+        0x08, 0x0b, 0x46, 0x02, 0x01, 0, 0, 0, 0, 0, 0, 0,          /* h2: limit (no eviction) */
+        0x00, 0x23, 0x46, 0x52, 0x01, 0, 0, 0, 0, 0, 0, 0,          /* h0 reset, accept h1 */
+        0x00, 0x1b, 0x46, 0x01, 0x01, 0, 0, 0, 0, 0, 0, 0,          /* accept h0, reopened */
+    };
+    put("dir_malicious", "persistent", lie_persistent, sizeof lie_persistent);
+
+    /* dir_serve: [op, a, b] (layout in fuzz_dir_serve.c). Registers that
+     * grow the store, lookups, rotations, revocations (one refused), a
+     * stale epoch, a wrong account key, account rotation and reset, raw
+     * bytes. */
+    static const uint8_t serve_seq[] = {
+        2, 0, 0,    2, 0, 1,    2, 1, 0,    2, 2, 0,    2, 3, 0,    2, 4, 0,
+        2, 5, 0,    2, 6, 0,    2, 7, 0,    2, 8, 0,    2, 9, 0,    1, 0x0f, 0xff,
+        3, 0, 1,    3, 0, 2,    3, 1, 2,    2, 0, 0x80, 2, 0, 0x42, 1, 0, 3,
+        4, 0, 0,    2, 0, 3,    4, 1, 0x40, 5, 1, 2,    3, 1, 4,    1, 0, 3,
+        0, 5, 0,    1, 'Q', 0,  0, 4, 1,    1, 0, 1,    0, 2, 0,
+    };
+    put("dir_serve", "grow-lookup-update", serve_seq, sizeof serve_seq);
+    /* Bulk imports (one refused: the handle exists), raw handle lookups,
+     * an update into a buffer too small for its answer. */
+    static const uint8_t serve_import[] = {
+        6, 5, 2,    6, 6, 0,    7, 17, 0, 'u', 's', 'e', 'r', '5', '@', 'e', 'x', 'a', 'm', 'p',
+        'l', 'e', '.', 'o', 'r', 'g',    7, 5, 0, 'U', 's', 'e', 'r', '5',
+        0x82, 1, 0, 2, 1, 0,    3, 5, 0x08,    1, 0x3f, 0xff,
+    };
+    put("dir_serve", "import-raw-lookup-no-space", serve_import, sizeof serve_import);
 }
 
 /* ---- Replay state ------------------------------------------------------- */
@@ -576,6 +651,91 @@ static void gen_replay(void)
         p[4] = (uint8_t)(i * 37);
     }
     put("replay", "mixed", mixed, sizeof mixed);
+}
+
+/* ---- LMDB files ---------------------------------------------------------- */
+
+/* The bytes of the file at path (at most cap); its length. */
+static size_t slurp(uint8_t *out, size_t cap, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    FUZZ_CHECK(f != NULL, "cannot read %s", path);
+    size_t n = fread(out, 1, cap, f);
+    FUZZ_CHECK(fclose(f) == 0, "close %s", path);
+    return n;
+}
+
+/* mdb_file: directory stores as the library writes them (a fresh one and
+ * one with three accounts), the larger one cut to two pages and to one
+ * page less (the check then walks its trees). */
+static void gen_mdb(void)
+{
+    static uint8_t file[1 << 17];
+    char path[1024], lock[1040];
+    snprintf(path, sizeof path, "%s/gen-mdb.mdb", outdir);
+    snprintf(lock, sizeof lock, "%s-lock", path);
+    const imc_backend *b = fuzz_backend_for(1);
+    uint8_t pk[32], sk[32], apk[32], ask[32];
+    fuzz_dir_key(pk, sk);
+    for (unsigned accounts = 0; accounts <= FUZZ_DIR_HANDLES; accounts += FUZZ_DIR_HANDLES) {
+        (void)remove(path);
+        (void)remove(lock);
+        imc_dir_store store;
+        imc_dir d;
+        imc_dir_lmdb_options lo = {(size_t)1 << 20, true, false};
+        imc_status st = imc_dir_store_lmdb_open(&store, path, &lo);
+        FUZZ_CHECK(st == IMC_OK, "lmdb store: %s", imc_status_str(st));
+        st = imc_dir_init(&d, b, store, sk, NULL);
+        FUZZ_CHECK(st == IMC_OK, "dir_init: %s", imc_status_str(st));
+        for (unsigned h = 0; h < accounts; h++) {
+            static uint8_t upd[IMC_DIR_UPDATE_MAX_BYTES];
+            static uint8_t resp[IMC_DIR_RESPONSE_MAX_BYTES(1)];
+            size_t ulen = 0, rlen = 0;
+            fuzz_dir_account(h, 0, apk, ask);
+            st = imc_dir_sign_register(upd, sizeof upd, &ulen, b, pk, dir_cur(&d, h), ask,
+                                       fuzz_dir_device(h, 0, 0));
+            FUZZ_CHECK(st == IMC_OK, "sign_register: %s", imc_status_str(st));
+            st = imc_dir_update(resp, sizeof resp, &rlen, &d, FUZZ_TS_BASE, upd, ulen);
+            FUZZ_CHECK(st == IMC_OK, "register: %s", imc_status_str(st));
+        }
+        imc_dir_wipe(&d);
+        imc_dir_store_close(&store);
+        size_t n = slurp(file, sizeof file, path);
+        put("mdb_file", accounts == 0 ? "dir-store-fresh" : "dir-store-3-accounts", file, n);
+        if (accounts != 0) {
+            uint32_t psize = (uint32_t)file[40] | (uint32_t)file[41] << 8 |
+                             (uint32_t)file[42] << 16 | (uint32_t)file[43] << 24;
+            FUZZ_CHECK(psize >= 512 && n >= 3 * (size_t)psize, "LMDB page size %u", psize);
+            put("mdb_file", "dir-store-meta-pages-only", file, 2 * (size_t)psize);
+            put("mdb_file", "dir-store-one-page-short", file, n - psize);
+        }
+    }
+    imc_wipe(sk, sizeof sk);
+    imc_wipe(ask, sizeof ask);
+    (void)remove(path);
+    (void)remove(lock);
+}
+
+/* ---- The auto backend's profile ----------------------------------------- */
+
+/* auto_profile: profiles as scripts/auto-profile writes them, one with a
+ * comment and every primitive on the first backend, one naming a backend
+ * for a primitive it may lack, and one refused (a primitive twice). */
+static void gen_auto_profile(void)
+{
+    const fuzz_world *w = fuzz_world_get();
+    const char *bn = w->n_backends > 0 ? imc_backend_name(w->backends[0]) : "sodium";
+    const char *last = w->n_backends > 1 ? imc_backend_name(w->backends[w->n_backends - 1]) : bn;
+    char p[1024];
+    int n = snprintf(p, sizeof p, "# from a benchmark run\n");
+    for (size_t i = 0; i < IMC_BACKEND_PRIM_COUNT; i++)
+        n += snprintf(p + n, sizeof p - (size_t)n, "%s=%s\n",
+                      imc_backend_prim_name((imc_backend_prim)i), bn);
+    put("auto_profile", "every-primitive", (const uint8_t *)p, (size_t)n);
+    n = snprintf(p, sizeof p, "x25519=%s\nsha256=%s\necdsa-p256=%s\n", bn, last, last);
+    put("auto_profile", "two-libraries", (const uint8_t *)p, (size_t)n);
+    n = snprintf(p, sizeof p, "sha256=%s\nsha256=%s\n", bn, bn);
+    put("auto_profile", "twice", (const uint8_t *)p, (size_t)n);
 }
 
 /* ---- Key files ---------------------------------------------------------- */
@@ -672,6 +832,8 @@ int main(int argc, char **argv)
     gen_dir();
     gen_keys();
     gen_replay();
+    gen_mdb();
+    gen_auto_profile();
     if (w->n_backends >= 2)
         gen_backend_diff();
     fprintf(stderr, "gen-corpus: %lu files under %s\n", written, outdir);

@@ -11,13 +11,15 @@ set(IMC_FUZZ_TARGETS
   kt_note
   kt_proof
   replay
+  mdb_file
+  auto_profile
 )
 # The key-directory targets, once the directory module is in the library.
 if(EXISTS ${PROJECT_SOURCE_DIR}/core/include/imcore/dir.h
    AND EXISTS ${PROJECT_SOURCE_DIR}/core/include/imcore/dircache.h
    AND EXISTS ${PROJECT_SOURCE_DIR}/fuzz/fuzz_dir_ops.c)
   list(APPEND IMC_FUZZ_TARGETS dir_response_parse dir_update_parse dir_ops
-       dir_state_parse dir_kt_lookup dir_kt_audit)
+       dir_state_parse dir_malicious dir_serve dir_kt_lookup dir_kt_audit)
 endif()
 
 set(IMC_FUZZ_DIR ${PROJECT_SOURCE_DIR}/fuzz)

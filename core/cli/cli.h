@@ -48,7 +48,9 @@ typedef struct cli_opt {
 
 /* The help line of every --backend option: the list of backends this build
  * has (auto included) is appended when help is printed. */
-#define CLI_BACKEND_HELP "crypto backend (default: the first listed)"
+#define CLI_BACKEND_HELP                                                                       \
+    "crypto backend (default: the first listed; auto: each primitive on the library a "     \
+    "profile file named by IMC_AUTO_PROFILE gives, else the fastest timed at start-up)"
 
 #define CLI_MAX_OPTS 16 /* options per command, --help not counted */
 #define CLI_MAX_POS 4   /* positional arguments per command */

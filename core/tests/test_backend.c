@@ -1,5 +1,7 @@
 /* Backend registry, the policy layer's argument checks and negative cases,
  * the deterministic RNG and the suite table, on every backend built in. */
+#include <pthread.h>
+
 #include "test.h"
 
 #define MAXB 8
@@ -370,6 +372,71 @@ static void test_prepared(const imc_backend *b, const imc_backend *other)
     imc_rng_wipe(&rng);
 }
 
+/* ---- Prepared P-256 keys from several threads at once -------------------
+ * (a prepared key is read-only once made; Mbed TLS's keeps a table it must
+ * only read, see mbedtls.c): every thread gets the single-threaded bytes. */
+
+#define PT_THREADS 4
+#define PT_ROUNDS 8
+
+typedef struct pt_job {
+    const imc_backend *b;
+    const imc_prepared_key *sk, *pk;
+    const uint8_t *peer, *want_shared, *want_sig;
+    int bad;
+} pt_job;
+
+static void *pt_run(void *arg)
+{
+    pt_job *j = arg;
+    static const uint8_t msg[] = "threads";
+    for (int r = 0; r < PT_ROUNDS; r++) {
+        uint8_t z[32], sig[64];
+        j->bad |= imc_crypto_p256_ecdh_prepared(j->b, z, j->sk, j->peer) != IMC_OK ||
+                  memcmp(z, j->want_shared, 32) != 0;
+        j->bad |= imc_crypto_ecdsa_p256_sign_prepared(j->b, sig, j->sk, msg, sizeof msg) !=
+                      IMC_OK ||
+                  memcmp(sig, j->want_sig, 64) != 0;
+        j->bad |= imc_crypto_ecdsa_p256_verify_prepared(j->b, sig, j->pk, msg, sizeof msg) !=
+                  IMC_OK;
+    }
+    return NULL;
+}
+
+static void test_prepared_threads(const imc_backend *b)
+{
+    if ((imc_backend_caps(b) & (IMC_CAP_P256_ECDH | IMC_CAP_ECDSA_P256)) !=
+        (IMC_CAP_P256_ECDH | IMC_CAP_ECDSA_P256))
+        return;
+    static const uint8_t msg[] = "threads";
+    imc_rng rng;
+    imc_rng_init_deterministic(&rng, SEED, 11);
+    uint8_t sk[32], pk[65], peer_sk[32], peer[65], z[32], sig[64];
+    CHECK_OK(imc_crypto_p256_keygen(b, &rng, pk, sk));
+    CHECK_OK(imc_crypto_p256_keygen(b, &rng, peer, peer_sk));
+    CHECK_OK(imc_crypto_p256_ecdh(b, z, sk, peer));
+    CHECK_OK(imc_crypto_ecdsa_p256_sign(b, sig, sk, msg, sizeof msg));
+    imc_prepared_key *k = NULL, *kp = NULL;
+    CHECK_OK(imc_crypto_key_prepare(&k, b, IMC_KEY_P256_SECRET, sk, 32));
+    CHECK_OK(imc_crypto_key_prepare(&kp, b, IMC_KEY_P256_PUBLIC, pk, 65));
+    pthread_t t[PT_THREADS];
+    pt_job jobs[PT_THREADS];
+    int started[PT_THREADS] = {0};
+    for (int i = 0; i < PT_THREADS; i++) {
+        jobs[i] = (pt_job){b, k, kp, peer, z, sig, 0};
+        started[i] = k != NULL && kp != NULL && pthread_create(&t[i], NULL, pt_run, &jobs[i]) == 0;
+        CHECK(started[i]);
+    }
+    for (int i = 0; i < PT_THREADS; i++) {
+        if (started[i])
+            CHECK(pthread_join(t[i], NULL) == 0);
+        CHECK(!jobs[i].bad);
+    }
+    imc_crypto_key_free(k);
+    imc_crypto_key_free(kp);
+    imc_wipe(sk, sizeof sk);
+}
+
 int main(void)
 {
     const imc_backend *bs[MAXB];
@@ -400,6 +467,7 @@ int main(void)
         test_p256(b);
         test_hash(b);
         test_prepared(b, bs[(i + 1) % nb] != b ? bs[(i + 1) % nb] : NULL);
+        test_prepared_threads(b);
     }
     return imc_test_end();
 }

@@ -7,6 +7,8 @@
 
 #include <stdarg.h>
 
+#include "imcore/dirkt.h"
+
 #define OUT_MAX 65536
 
 typedef struct out {
@@ -50,6 +52,60 @@ static void dump(out *o, const uint8_t *p, size_t n)
         hex(o, p + i, n - i < 32 ? n - i : 32);
         put(o, "\n");
     }
+}
+
+/* The transparency part: alice's log leaf, the checkpoint, and a lookup
+ * with proofs for alice (registered) and carol (not). */
+static void render_kt(out *o, const imc_backend *b, imc_dir *d, const imc_dir_record *list)
+{
+    static uint8_t req[IMC_DIR_KT_REQUEST_MAX_BYTES], resp[IMC_DIR_KT_LOOKUP_RESPONSE_MAX_BYTES(2)];
+    imc_dir_handle hs[2] = {fx_h("alice@example.com"), fx_h("carol@example.com")};
+    size_t rn = 0, n = 0;
+    CHECK_OK(imc_dir_kt_encode_lookup(req, sizeof req, &rn, 0, hs, 2));
+    CHECK_OK(imc_dir_serve(resp, sizeof resp, &n, d, FX_NOW + 1000, req, rn));
+    static imc_dir_kt_lookup_response r;
+    static imc_dir_kt_answer a;
+    size_t off = 0;
+    CHECK_OK(imc_dir_kt_parse_lookup(&r, resp, n));
+    CHECK_OK(imc_dir_kt_lookup_next(&a, &off, &r));
+    CHECK(a.leaf != NULL && a.leaf_len == 2 + 18 + 8 + 96);
+    if (a.leaf == NULL || a.leaf_len != 2 + 18 + 8 + 96)
+        return;
+    uint8_t lh[32];
+    CHECK_OK(imc_dir_list_hash(lh, b, list));
+    CHECK(memcmp(a.leaf + 60, lh, 32) == 0);
+    put(o, "\nLog leaf 0: alice@example.com's version 1 (%zu bytes):\n", a.leaf_len);
+    const uint8_t *l = a.leaf;
+    field(o, l, 1, "version 2"), l += 1;
+    field(o, l, 1, "kind 'k'"), l += 1;
+    field(o, l, 18, "handle (17) alice@example.com"), l += 18;
+    field(o, l, 8, "version 1 (the handle's epoch)"), l += 8;
+    field(o, l, 32, "account public key"), l += 32;
+    field(o, l, 32, "list hash: SHA-256 of the device list above"), l += 32;
+    field(o, l, 32, "previous leaf hash (none: zero)");
+    uint8_t leaf_hash[32];
+    CHECK_OK(imc_kt_leaf_hash(b, leaf_hash, a.leaf, a.leaf_len));
+    put(o, "leaf hash H(0x00 || leaf), the log's root at size 1 and alice's index value:\n    ");
+    hex(o, leaf_hash, 32);
+    put(o, "\n\nCheckpoint after the update, signed by the directory key (%zu bytes):\n",
+        r.head.note_len);
+    for (size_t i = 0, start = 0; i < r.head.note_len; i++)
+        if (r.head.note[i] == '\n') {
+            put(o, "%s%.*s\n", i > start ? "    " : "", (int)(i - start),
+                (const char *)r.head.note + start);
+            start = i + 1;
+        }
+    put(o, "\nLookup with proofs for alice@example.com and carol@example.com, from size 0"
+           " (%zu bytes):\n", n);
+    dump(o, resp, n);
+    put(o, "  = 02 70 (version, 'p') || note length || the note || proof length (18) ||\n"
+           "    consistency proof 0 -> 1 (02, 0, 1, no hashes) || 0002 (two answers) ||\n"
+           "    alice: her signed entry || leaf length || leaf 0 || inclusion length (18) ||\n"
+           "    inclusion proof (01, leaf 0, size 1, no hashes) || index proof length (4) ||\n"
+           "    03 01 0000 (present, depth 0: her leaf is the whole index) ||\n"
+           "    carol: her signed entry (epoch 0, no list) || 0000 (no leaf) || 0000 (no proof) ||\n"
+           "    index proof length (68) || 03 03 0000 (absent: at depth 0 another key's leaf),\n"
+           "    alice's key SHA-256(\"alice@example.com\") and her value (the leaf hash)\n");
 }
 
 static size_t render(char *buf, size_t cap, const imc_backend *b)
@@ -159,7 +215,9 @@ static size_t render(char *buf, size_t cap, const imc_backend *b)
         put(&o, "%s %zu device%s %zu bytes", k ? "," : "", counts[k], counts[k] > 1 ? "s" : "",
             n);
     }
-    put(&o, "\n```\n");
+    put(&o, "\n");
+    render_kt(&o, b, &d, &list);
+    put(&o, "```\n");
     imc_dir_wipe(&d);
     imc_dir_store_close(&s);
     imc_keys_wipe(&dev);

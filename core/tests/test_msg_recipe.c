@@ -35,88 +35,107 @@ static void log_call(imc_prim prim, size_t len, size_t aux)
     }
 }
 
+/* The library backend that runs a primitive for `real` (itself, or its
+ * part when it is a composition such as auto). */
+#define PART(prim) imc_backend_part(real, IMC_BACKEND_PRIM_##prim)
+#define PART_AEAD(aead)                                                                          \
+    imc_backend_part(real, (aead) == IMC_AEAD_AES256GCM ? IMC_BACKEND_PRIM_AES256GCM             \
+                                                         : IMC_BACKEND_PRIM_CHACHA20POLY1305)
+
 static imc_status r_x25519_public(uint8_t *pk, const uint8_t *sk)
 {
     log_call(IMC_PRIM_DH_KEYGEN, 0, 0);
-    return real->x25519_public(pk, sk);
+    return PART(X25519)->x25519_public(pk, sk);
 }
 
 static imc_status r_p256_public(uint8_t *pk, const uint8_t *sk)
 {
     log_call(IMC_PRIM_DH_KEYGEN, 0, 0);
-    return real->p256_public(pk, sk);
+    return PART(P256_ECDH)->p256_public(pk, sk);
 }
 
 static imc_status r_x25519(uint8_t *shared, const uint8_t *sk, const uint8_t *pk)
 {
     log_call(IMC_PRIM_DH, 0, 0);
-    return real->x25519(shared, sk, pk);
+    return PART(X25519)->x25519(shared, sk, pk);
 }
 
 static imc_status r_p256_ecdh(uint8_t *shared, const uint8_t *sk, const uint8_t *pk)
 {
     log_call(IMC_PRIM_DH, 0, 0);
-    return real->p256_ecdh(shared, sk, pk);
+    return PART(P256_ECDH)->p256_ecdh(shared, sk, pk);
 }
 
 static imc_status r_ed25519_sign(uint8_t *sig, const uint8_t *sk, const uint8_t *pk,
                                  const uint8_t *msg, size_t len)
 {
     log_call(IMC_PRIM_SIGN, len, 0);
-    return real->ed25519_sign(sig, sk, pk, msg, len);
+    return PART(ED25519)->ed25519_sign(sig, sk, pk, msg, len);
 }
 
 static imc_status r_ed25519_verify(const uint8_t *sig, const uint8_t *pk, const uint8_t *msg,
                                    size_t len)
 {
     log_call(IMC_PRIM_VERIFY, len, 0);
-    return real->ed25519_verify(sig, pk, msg, len);
+    return PART(ED25519)->ed25519_verify(sig, pk, msg, len);
 }
 
 static imc_status r_ecdsa_sign(uint8_t *sig, const uint8_t *sk, const uint8_t *msg, size_t len)
 {
     log_call(IMC_PRIM_SIGN, len, 0);
-    return real->ecdsa_p256_sign(sig, sk, msg, len);
+    return PART(ECDSA_P256)->ecdsa_p256_sign(sig, sk, msg, len);
 }
 
 static imc_status r_ecdsa_verify(const uint8_t *sig, const uint8_t *pk, const uint8_t *msg,
                                  size_t len)
 {
     log_call(IMC_PRIM_VERIFY, len, 0);
-    return real->ecdsa_p256_verify(sig, pk, msg, len);
+    return PART(ECDSA_P256)->ecdsa_p256_verify(sig, pk, msg, len);
 }
 
 static imc_status r_seal(imc_aead aead, uint8_t *out, const uint8_t *key, const uint8_t *nonce,
                          const uint8_t *ad, size_t ad_len, const uint8_t *in, size_t in_len)
 {
     log_call(IMC_PRIM_AEAD_SEAL, in_len, ad_len);
-    return real->aead_seal(aead, out, key, nonce, ad, ad_len, in, in_len);
+    return PART_AEAD(aead)->aead_seal(aead, out, key, nonce, ad, ad_len, in, in_len);
 }
 
 static imc_status r_open(imc_aead aead, uint8_t *out, const uint8_t *key, const uint8_t *nonce,
                          const uint8_t *ad, size_t ad_len, const uint8_t *in, size_t in_len)
 {
     log_call(IMC_PRIM_AEAD_OPEN, in_len - IMC_AEAD_TAG_BYTES, ad_len);
-    return real->aead_open(aead, out, key, nonce, ad, ad_len, in, in_len);
+    return PART_AEAD(aead)->aead_open(aead, out, key, nonce, ad, ad_len, in, in_len);
 }
 
 static imc_status r_sha256(uint8_t *out, const uint8_t *in, size_t len)
 {
     log_call(IMC_PRIM_SHA256, len, 0);
-    return real->sha256(out, in, len);
+    return PART(SHA256)->sha256(out, in, len);
 }
 
 static imc_status r_hkdf(uint8_t *out, size_t out_len, const uint8_t *salt, size_t salt_len,
                          const uint8_t *ikm, size_t ikm_len, const uint8_t *info, size_t info_len)
 {
     log_call(IMC_PRIM_HKDF_SHA256, out_len, info_len);
-    return real->hkdf_sha256(out, out_len, salt, salt_len, ikm, ikm_len, info, info_len);
+    return PART(SHA256)->hkdf_sha256(out, out_len, salt, salt_len, ikm, ikm_len, info, info_len);
 }
+
+static uint32_t r_caps(void) { return imc_backend_caps(real); }
+static const char *r_version(void) { return imc_backend_version(real); }
+static imc_status r_random(uint8_t *out, size_t len) { return PART(RANDOM)->random(out, len); }
 
 static void recorder_for(const imc_backend *b)
 {
     real = b;
     rec = *b;
+    rec.composed = 0; /* a composition's parts are called through the recorder */
+    rec.caps = r_caps;
+    rec.version = r_version;
+    rec.random = r_random;
+    /* Prepared keys (encrypt prepares its ephemeral secret for several
+     * devices) run on the bytes, through the recorded plain calls. */
+    rec.key_import = NULL;
+    rec.key_free = NULL;
     rec.x25519_public = r_x25519_public;
     rec.p256_public = r_p256_public;
     rec.x25519 = r_x25519;

@@ -39,6 +39,7 @@ import tempfile
 
 sys.dont_write_bytecode = True  # no __pycache__ next to the scripts
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import auto_profile as autop  # noqa: E402  (same directory)
 import bench_instr as bi  # noqa: E402  (same directory)
 import bench_report as br  # noqa: E402
 from bench_select import ere_escape  # noqa: E402
@@ -124,7 +125,8 @@ def main():
                     help="also profile the primitive floors and print the ratios")
     ap.add_argument("--sim", action="store_true", help="cache and branch simulation (slower)")
     ap.add_argument("--auto-profile", metavar="JSON",
-                    help="results file for IMC_AUTO_PROFILE: pins the auto backend's choices, "
+                    help="results file whose floors pin the auto backend's choices (as "
+                         "scripts/auto-profile makes them), "
                          "which it otherwise times afresh in every process (and so may choose "
                          "differently for a path and for its floors)")
     ap.add_argument("--min-time", default="0.5",
@@ -141,8 +143,7 @@ def main():
         return 1
     recipes = br.recipes_of_binary(args.binary)
     env = dict(os.environ)
-    if args.auto_profile:
-        env["IMC_AUTO_PROFILE"] = os.path.abspath(args.auto_profile)
+    pinned = autop.pin_env(env, args.auto_profile) if args.auto_profile else None  # noqa: F841
     elif any(n.split("/")[1] == "auto" for n in names) and args.floors:
         print("bench_callgrind: note: auto's choices are timed in each process; use "
               "--auto-profile for comparable floors", file=sys.stderr)

@@ -34,6 +34,7 @@ import tempfile
 
 sys.dont_write_bytecode = True  # no __pycache__ next to the scripts
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import auto_profile as autop  # noqa: E402  (same directory)
 import bench_report as br  # noqa: E402  (same directory)
 import bench_select as bsel  # noqa: E402
 from bench_select import ere_escape  # noqa: E402
@@ -213,8 +214,7 @@ def cmd_measure(args):
     recipes = br.recipes_of_binary(args.binary)
     names = bsel.select(listed, "gate", "", True, recipes)
     env = dict(os.environ)
-    if args.auto_profile:
-        env["IMC_AUTO_PROFILE"] = os.path.abspath(args.auto_profile)
+    pinned = autop.pin_env(env, args.auto_profile) if args.auto_profile else None  # noqa: F841
     ir, errors = measure(args.binary, set(names), args.iterations, env, args.keep)
     missing = sorted(n for n in names if n not in ir)
     ctx = binary_context(args.binary, env)
@@ -406,7 +406,8 @@ def main():
     m.add_argument("binary")
     m.add_argument("--out", required=True)
     m.add_argument("--iterations", type=int, default=ITERATIONS)
-    m.add_argument("--auto-profile", help="IMC_AUTO_PROFILE for the auto backend's choices")
+    m.add_argument("--auto-profile", help="results file whose floors pin the auto backend's "
+                   "choices (made into a profile as scripts/auto-profile does)")
     m.add_argument("--keep", help="keep the callgrind parts in this (empty) directory")
     m.add_argument("--commit", help="the commit measured (default: HEAD, -dirty if modified)")
     g = sub.add_parser("gate")

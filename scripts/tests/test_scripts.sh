@@ -34,6 +34,35 @@ usage_error "compare: one file" "$cmp" empty.json
 usage_error "compare: bad --alpha" "$cmp" --alpha x empty.json empty.json
 usage_error "compare: --backends arity" "$cmp" --backends empty.json sodium
 
+ap="$root/scripts/auto-profile"
+usage_error "auto-profile: missing file" "$ap" missing.json
+usage_error "auto-profile: not JSON" "$ap" bad.json
+usage_error "auto-profile: not a benchmark file" "$ap" <(echo '[1]')
+usage_error "auto-profile: no floor rows" "$ap" empty.json
+# Per primitive, the library whose rows add up to less: openssl's X25519
+# (keygen + derive 3 + 3 against 1 + 9), sodium's random (medians win over
+# a failed row); a library without all of a primitive's rows does not count.
+row() { printf '{"name": "%s", "run_name": "%s", "run_type": "%s", "aggregate_name": "median", "real_time": %s, "time_unit": "us"%s}' "$1" "$1" "$2" "$3" "${4:-}"; }
+{
+    echo '{"benchmarks": ['
+    row prim/sodium/x25519-keygen aggregate 1; echo ,
+    row prim/sodium/x25519-derive aggregate 9; echo ,
+    row prim/openssl/x25519-keygen aggregate 3; echo ,
+    row prim/openssl/x25519-derive aggregate 3; echo ,
+    row prim/sodium/random/32 aggregate 2; echo ,
+    row prim/openssl/random/32 aggregate 1 ', "error_occurred": true'; echo ,
+    row prim/wolfssl/random/32 aggregate 5; echo ,
+    row prim/wolfssl/x25519-derive aggregate 0.1; echo ,
+    row prim/auto/random/32 aggregate 0.1
+    echo ']}'
+} >floor.json
+if "$ap" floor.json >profile.txt 2>"$tmp/err" &&
+    [ "$(grep -v '^#' profile.txt | tr '\n' ' ')" = "random=sodium x25519=openssl " ]; then
+    pass
+else
+    fail "auto-profile: $(cat profile.txt "$tmp/err" | head -c 400)"
+fi
+
 fz="$root/scripts/fuzz"
 usage_error "fuzz: unknown target" "$fz" --no-build --target bogus
 usage_error "fuzz: negative seconds" "$fz" --no-build --seconds -5

@@ -455,7 +455,12 @@ IMC_MUST_USE imc_status imc_dir_digest(uint8_t out[IMC_SHA256_BYTES], imc_dir *d
  * listed device is indexed as active under its handle and every active
  * index entry is listed; every revoked entry names a handle that does not
  * list it; no handle epoch exceeds the global epoch, and the handle epochs
- * sum to it (each update adds one to both). IMC_OK or IMC_ERR_IO. */
+ * sum to it (each update adds one to both); and the transparency log
+ * (docs/transparency.md, "The directory's log"): every leaf replayed from
+ * the first, each the history's entry for its handle and version, chained
+ * to the one before, the latest describing the stored list; the index and
+ * log roots rebuilt and equal to the stored ones and to the signed
+ * checkpoint. IMC_OK or IMC_ERR_IO. */
 IMC_MUST_USE imc_status imc_dir_check(imc_dir *d);
 
 #ifdef __cplusplus

@@ -126,6 +126,25 @@ IMC_MUST_USE imc_status imc_msg_write_delivery(uint8_t *out, size_t out_cap, siz
 
 /* ---- Encrypt ------------------------------------------------------------ */
 
+/* A device's own keys prepared on one backend for many messages (prepared
+ * keys, docs/backends.md): its DH secret and signing key imported once.
+ * Read-only once made: any number of threads may use it, with that backend
+ * only. The keys it was made from must outlive it. */
+typedef struct imc_msg_device {
+    const imc_device_keys *keys;
+    const imc_backend *backend;
+    imc_prepared_key *dh_sk;
+    imc_prepared_key *sig_sk;
+} imc_msg_device;
+
+/* Prepares keys on b. IMC_ERR_ARG for NULL arguments or keys of an unknown
+ * suite, IMC_ERR_UNSUPPORTED if b lacks the suite, or the status of
+ * imc_crypto_key_prepare; on failure *out is zeroed. */
+IMC_MUST_USE imc_status imc_msg_device_prepare(imc_msg_device *out, const imc_backend *b,
+                                               const imc_device_keys *keys);
+/* Frees and zeroes d (NULL or zeroed: nothing). */
+void imc_msg_device_free(imc_msg_device *d);
+
 typedef struct imc_msg_send {
     const uint8_t *sender_handle;
     size_t sender_handle_len;
@@ -151,6 +170,13 @@ typedef struct imc_msg_send {
 IMC_MUST_USE imc_status imc_msg_encrypt(uint8_t *out, size_t out_cap, size_t *out_len,
                                         const imc_backend *b, imc_rng *rng,
                                         const imc_msg_send *req);
+
+/* imc_msg_encrypt with the sender's keys prepared (imc_msg_device_prepare
+ * from req->sender), on the backend they were prepared on: the same bytes.
+ * IMC_ERR_ARG also when sender was not made from req->sender. */
+IMC_MUST_USE imc_status imc_msg_encrypt_prepared(uint8_t *out, size_t out_cap, size_t *out_len,
+                                                 imc_rng *rng, const imc_msg_device *sender,
+                                                 const imc_msg_send *req);
 
 /* ---- Fan-out (service side) -------------------------------------------- */
 
@@ -225,6 +251,15 @@ IMC_MUST_USE imc_status imc_msg_decrypt(uint8_t *out, size_t out_cap, imc_msg_re
                                         const imc_msg_peer *sender, imc_replay *replay,
                                         uint64_t now_ms, const uint8_t *delivery,
                                         size_t delivery_len);
+
+/* imc_msg_decrypt with this device's keys prepared (imc_msg_device_prepare),
+ * on the backend they were prepared on: the same answers. */
+IMC_MUST_USE imc_status imc_msg_decrypt_prepared(uint8_t *out, size_t out_cap,
+                                                 imc_msg_received *info,
+                                                 const imc_msg_device *me,
+                                                 const imc_msg_peer *sender,
+                                                 imc_replay *replay, uint64_t now_ms,
+                                                 const uint8_t *delivery, size_t delivery_len);
 
 #ifdef __cplusplus
 }

@@ -80,6 +80,23 @@ IMC_MUST_USE imc_status imc_suite_dh_keygen(const imc_suite *s, const imc_backen
                                             imc_rng *rng, uint8_t *pk, uint8_t *sk);
 IMC_MUST_USE imc_status imc_suite_dh(const imc_suite *s, const imc_backend *b, uint8_t *shared,
                                      const uint8_t *sk, const uint8_t *peer_pk);
+/* A DH secret used for several agreements (the ephemeral key of a message
+ * to many devices, a device's own key over many messages), prepared once
+ * (imc_crypto_key_prepare; free with imc_crypto_key_free), and an agreement
+ * with it: the same answers as imc_suite_dh. */
+IMC_MUST_USE imc_status imc_suite_dh_prepare(const imc_suite *s, const imc_backend *b,
+                                             imc_prepared_key **out, const uint8_t *sk);
+IMC_MUST_USE imc_status imc_suite_dh_prepared(const imc_suite *s, const imc_backend *b,
+                                              uint8_t *shared, const imc_prepared_key *sk,
+                                              const uint8_t *peer_pk);
+/* A signing key (secret sk with its public key pk) prepared on b for many
+ * signatures, and a signature with it: the same bytes as imc_suite_sign. */
+IMC_MUST_USE imc_status imc_suite_sig_prepare(const imc_suite *s, const imc_backend *b,
+                                              imc_prepared_key **out, const uint8_t *sk,
+                                              const uint8_t *pk);
+IMC_MUST_USE imc_status imc_suite_sign_prepared(const imc_suite *s, const imc_backend *b,
+                                                uint8_t *sig, const imc_prepared_key *sk,
+                                                const uint8_t *msg, size_t msg_len);
 /* The public key of a secret key (DH or signing), e.g. to check that a
  * loaded key pair is consistent. */
 IMC_MUST_USE imc_status imc_suite_dh_public(const imc_suite *s, const imc_backend *b, uint8_t *pk,

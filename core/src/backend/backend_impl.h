@@ -19,6 +19,11 @@
 
 struct imc_backend {
     const char *name;
+    /* A composition (compose.c) has no functions of its own: part[p] is the
+     * library backend that runs primitive p (imc_backend_unassigned when
+     * none does). A library backend leaves both zero. */
+    int composed;
+    const imc_backend *part[IMC_BACKEND_PRIM_COUNT];
     /* Called by every imc_backend_get(); must be idempotent, thread-safe and
      * cheap after the first call. Non-OK means the backend is unavailable.
      * May be NULL. */
@@ -114,9 +119,40 @@ static inline void imc_x25519_decode(uint8_t k[IMC_X25519_SECRET_BYTES],
     u[31] &= 127;
 }
 
-/* The composite "auto" (auto.c): each primitive on the fastest of the
- * other backends in the registry. */
+/* The registry's table named name[0..len), not initialised (so that the
+ * auto backend's own initialisation may look names up), or NULL. */
+const imc_backend *imc_backend_find(const char *name, size_t len);
+
+/* What a composition runs a primitive nobody was chosen for on: no
+ * capabilities, no functions. */
+extern const imc_backend imc_backend_unassigned;
+
+/* The backend that runs primitive p for b: b itself, or b's part. Every
+ * call into a vtable goes through this first (crypto.c, prepared.c). */
+static inline const imc_backend *imc_backend_part(const imc_backend *b, imc_backend_prim p)
+{
+    return b != NULL && b->composed ? b->part[p] : b;
+}
+
+/* 1 if b (a library backend or a composition) has every operation of
+ * primitive p usable on this CPU. */
+int imc_backend_has_prim(const imc_backend *b, imc_backend_prim p);
+
+/* A composition in place: the backend, then what only compositions have.
+ * imc_backend_composition is storage for one. */
+typedef struct imc_composed {
+    imc_backend head;
+    uint32_t caps;
+    char version[512];
+} imc_composed;
+
+/* Fills c's parts, caps and description from the choices (the checks of
+ * imc_backend_compose); c->head's name and init are left alone. On error c
+ * is unchanged. */
+imc_status imc_compose_fill(imc_composed *c, const imc_backend_choice *choices, size_t n);
+
+/* The composite "auto" (auto.c): a composition chosen at its first use. */
 #define IMC_WITH_AUTO 1
-extern const imc_backend imc_backend_auto;
+extern imc_composed imc_backend_auto;
 
 #endif

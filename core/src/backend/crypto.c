@@ -32,8 +32,11 @@ static imc_status fail_wipe(imc_status st, void *out, size_t n)
 
 imc_status imc_crypto_random(const imc_backend *b, uint8_t *out, size_t len)
 {
+    b = imc_backend_part(b, IMC_BACKEND_PRIM_RANDOM);
     if (b == NULL || !BUF_OK(out, len))
         return IMC_ERR_ARG;
+    if (b->random == NULL)
+        return IMC_ERR_UNSUPPORTED;
     return len == 0 ? IMC_OK : b->random(out, len);
 }
 
@@ -42,6 +45,7 @@ imc_status imc_crypto_random(const imc_backend *b, uint8_t *out, size_t len)
 imc_status imc_crypto_x25519_public(const imc_backend *b, uint8_t pk[IMC_X25519_PUBLIC_BYTES],
                                     const uint8_t sk[IMC_X25519_SECRET_BYTES])
 {
+    b = imc_backend_part(b, IMC_BACKEND_PRIM_X25519);
     imc_status st = NEED(b, IMC_CAP_X25519, x25519_public);
     if (st != IMC_OK || pk == NULL || sk == NULL)
         return st != IMC_OK ? st : IMC_ERR_ARG;
@@ -64,6 +68,7 @@ imc_status imc_crypto_x25519(const imc_backend *b, uint8_t shared[IMC_X25519_SHA
                              const uint8_t sk[IMC_X25519_SECRET_BYTES],
                              const uint8_t pk[IMC_X25519_PUBLIC_BYTES])
 {
+    b = imc_backend_part(b, IMC_BACKEND_PRIM_X25519);
     imc_status st = NEED(b, IMC_CAP_X25519, x25519);
     if (st != IMC_OK || shared == NULL || sk == NULL || pk == NULL)
         return st != IMC_OK ? st : IMC_ERR_ARG;
@@ -85,6 +90,7 @@ imc_status imc_crypto_x25519(const imc_backend *b, uint8_t shared[IMC_X25519_SHA
 imc_status imc_crypto_ed25519_public(const imc_backend *b, uint8_t pk[IMC_ED25519_PUBLIC_BYTES],
                                      const uint8_t sk[IMC_ED25519_SECRET_BYTES])
 {
+    b = imc_backend_part(b, IMC_BACKEND_PRIM_ED25519);
     imc_status st = NEED(b, IMC_CAP_ED25519, ed25519_public);
     if (st != IMC_OK || pk == NULL || sk == NULL)
         return st != IMC_OK ? st : IMC_ERR_ARG;
@@ -108,6 +114,7 @@ imc_status imc_crypto_ed25519_sign(const imc_backend *b, uint8_t sig[IMC_ED25519
                                    const uint8_t pk[IMC_ED25519_PUBLIC_BYTES],
                                    const uint8_t *msg, size_t msg_len)
 {
+    b = imc_backend_part(b, IMC_BACKEND_PRIM_ED25519);
     imc_status st = NEED(b, IMC_CAP_ED25519, ed25519_sign);
     if (st != IMC_OK || sig == NULL || sk == NULL || pk == NULL || !BUF_OK(msg, msg_len))
         return st != IMC_OK ? st : IMC_ERR_ARG;
@@ -120,6 +127,7 @@ imc_status imc_crypto_ed25519_verify(const imc_backend *b,
                                      const uint8_t pk[IMC_ED25519_PUBLIC_BYTES],
                                      const uint8_t *msg, size_t msg_len)
 {
+    b = imc_backend_part(b, IMC_BACKEND_PRIM_ED25519);
     imc_status st = NEED(b, IMC_CAP_ED25519, ed25519_verify);
     if (st != IMC_OK || sig == NULL || pk == NULL || !BUF_OK(msg, msg_len))
         return st != IMC_OK ? st : IMC_ERR_ARG;
@@ -133,6 +141,7 @@ imc_status imc_crypto_ed25519_verify(const imc_backend *b,
 imc_status imc_crypto_p256_public(const imc_backend *b, uint8_t pk[IMC_P256_PUBLIC_BYTES],
                                   const uint8_t sk[IMC_P256_SECRET_BYTES])
 {
+    b = imc_backend_part(b, IMC_BACKEND_PRIM_P256_ECDH);
     imc_status st = NEED(b, IMC_CAP_P256_ECDH, p256_public);
     if (st != IMC_OK || pk == NULL || sk == NULL)
         return st != IMC_OK ? st : IMC_ERR_ARG;
@@ -161,6 +170,7 @@ imc_status imc_crypto_p256_ecdh(const imc_backend *b, uint8_t shared[IMC_P256_SH
                                 const uint8_t sk[IMC_P256_SECRET_BYTES],
                                 const uint8_t pk[IMC_P256_PUBLIC_BYTES])
 {
+    b = imc_backend_part(b, IMC_BACKEND_PRIM_P256_ECDH);
     imc_status st = NEED(b, IMC_CAP_P256_ECDH, p256_ecdh);
     if (st != IMC_OK || shared == NULL || sk == NULL || pk == NULL)
         return st != IMC_OK ? st : IMC_ERR_ARG;
@@ -178,6 +188,7 @@ imc_status imc_crypto_ecdsa_p256_sign(const imc_backend *b,
                                       const uint8_t sk[IMC_P256_SECRET_BYTES],
                                       const uint8_t *msg, size_t msg_len)
 {
+    b = imc_backend_part(b, IMC_BACKEND_PRIM_ECDSA_P256);
     imc_status st = NEED(b, IMC_CAP_ECDSA_P256, ecdsa_p256_sign);
     if (st != IMC_OK || sig == NULL || sk == NULL || !BUF_OK(msg, msg_len))
         return st != IMC_OK ? st : IMC_ERR_ARG;
@@ -196,6 +207,7 @@ imc_status imc_crypto_ecdsa_p256_verify(const imc_backend *b,
                                         const uint8_t pk[IMC_P256_PUBLIC_BYTES],
                                         const uint8_t *msg, size_t msg_len)
 {
+    b = imc_backend_part(b, IMC_BACKEND_PRIM_ECDSA_P256);
     imc_status st = NEED(b, IMC_CAP_ECDSA_P256, ecdsa_p256_verify);
     if (st != IMC_OK || sig == NULL || pk == NULL || !BUF_OK(msg, msg_len))
         return st != IMC_OK ? st : IMC_ERR_ARG;
@@ -215,6 +227,13 @@ static uint32_t aead_cap(imc_aead aead)
     case IMC_AEAD_AES256GCM: return IMC_CAP_AES256GCM;
     }
     return 0;
+}
+
+/* The primitive of an AEAD; an unknown one resolves to ChaCha20-Poly1305's
+ * part, which aead_check() then refuses by the algorithm. */
+static imc_backend_prim aead_prim(imc_aead aead)
+{
+    return aead == IMC_AEAD_AES256GCM ? IMC_BACKEND_PRIM_AES256GCM : IMC_BACKEND_PRIM_CHACHA20POLY1305;
 }
 
 static imc_status aead_check(const imc_backend *b, imc_aead aead, int has_fn,
@@ -242,6 +261,7 @@ imc_status imc_crypto_aead_seal(const imc_backend *b, imc_aead aead, uint8_t *ou
                                 size_t nonce_len, const uint8_t *ad, size_t ad_len,
                                 const uint8_t *in, size_t in_len)
 {
+    b = imc_backend_part(b, aead_prim(aead));
     imc_status st = aead_check(b, aead, b != NULL && b->aead_seal != NULL, out, key, nonce,
                                nonce_len, ad, ad_len, in, in_len);
     if (st != IMC_OK)
@@ -257,6 +277,7 @@ imc_status imc_crypto_aead_open(const imc_backend *b, imc_aead aead, uint8_t *ou
                                 size_t nonce_len, const uint8_t *ad, size_t ad_len,
                                 const uint8_t *in, size_t in_len)
 {
+    b = imc_backend_part(b, aead_prim(aead));
     imc_status st = aead_check(b, aead, b != NULL && b->aead_open != NULL, out, key, nonce,
                                nonce_len, ad, ad_len, in, in_len);
     if (st != IMC_OK)
@@ -276,6 +297,7 @@ imc_status imc_crypto_aead_open(const imc_backend *b, imc_aead aead, uint8_t *ou
 imc_status imc_crypto_sha256(const imc_backend *b, uint8_t out[IMC_SHA256_BYTES],
                              const uint8_t *in, size_t in_len)
 {
+    b = imc_backend_part(b, IMC_BACKEND_PRIM_SHA256);
     imc_status st = NEED(b, IMC_CAP_SHA256, sha256);
     if (st != IMC_OK || out == NULL || !BUF_OK(in, in_len))
         return st != IMC_OK ? st : IMC_ERR_ARG;
@@ -286,6 +308,7 @@ imc_status imc_crypto_hmac_sha256(const imc_backend *b, uint8_t out[IMC_SHA256_B
                                   const uint8_t *key, size_t key_len, const uint8_t *msg,
                                   size_t msg_len)
 {
+    b = imc_backend_part(b, IMC_BACKEND_PRIM_SHA256);
     imc_status st = NEED(b, IMC_CAP_SHA256, hmac_sha256);
     if (st != IMC_OK || out == NULL || !BUF_OK(key, key_len) || !BUF_OK(msg, msg_len))
         return st != IMC_OK ? st : IMC_ERR_ARG;
@@ -296,6 +319,7 @@ imc_status imc_crypto_hkdf_sha256(const imc_backend *b, uint8_t *out, size_t out
                                   const uint8_t *salt, size_t salt_len, const uint8_t *ikm,
                                   size_t ikm_len, const uint8_t *info, size_t info_len)
 {
+    b = imc_backend_part(b, IMC_BACKEND_PRIM_SHA256);
     imc_status st = NEED(b, IMC_CAP_SHA256, hkdf_sha256);
     if (st != IMC_OK || out == NULL || !BUF_OK(salt, salt_len) || !BUF_OK(ikm, ikm_len) ||
         !BUF_OK(info, info_len))

@@ -6,10 +6,16 @@
  * would read as signed. P-256 ECDH is libgcrypt's ECDH "encryption" (the
  * scalar times the peer's point), ECDSA uses its RFC 6979 nonces (flag
  * rfc6979), the same as every other backend. libgcrypt wipes MPIs and
- * cipher handles when it frees them, but not ordinary S-expressions: the
- * private-key S-expressions built per call are freed unwiped (libgcrypt's
- * secure memory would wipe them, but it is a small fixed pool an
- * application must set up, not something a library should claim).
+ * cipher handles when it frees them, but an S-expression only when it lives
+ * in its secure memory, which it uses for one as soon as an argument does
+ * (an MPI flagged GCRYMPI_FLAG_SECURE, a %b buffer from gcry_malloc_secure).
+ * So every secret (private scalar, Ed25519 seed) enters libgcrypt that
+ * way, and gcry_sexp_release() wipes the S-expressions built from it.
+ * libgcrypt sets up its secure pool by itself (32 KiB, locked in memory
+ * where the process may); each call holds a few hundred bytes of it and
+ * returns them before it returns. test_backend_gcrypt checks, through
+ * libgcrypt's allocation hooks, that no secret byte string is left in
+ * memory it frees.
  *
  * IMC_GCRYPT_DISABLE_HWF, read once at initialisation, is passed to
  * GCRYCTL_DISABLE_HWF (e.g. "intel-avx2,intel-avx512" or "all"): the
@@ -52,6 +58,9 @@ static void gc_init_once(void)
         }
         if (gcry_check_version(GCRYPT_VERSION) == NULL)
             return;
+        /* No "using insecure memory" on stderr where mlock() is refused:
+         * the pool still wipes what it frees. */
+        (void)gcry_control(GCRYCTL_DISABLE_SECMEM_WARN, 0);
         (void)gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
     }
     gc_status = IMC_OK;
@@ -93,6 +102,34 @@ static gcry_mpi_t mpi_from(const uint8_t *p, size_t n)
     if (gcry_mpi_scan(&m, GCRYMPI_FMT_USG, p, n, NULL) != 0)
         m = NULL;
     return m;
+}
+
+/* The same for a secret: its limbs in libgcrypt's secure memory, so that
+ * S-expressions built from it are too (and are wiped when released). */
+static gcry_mpi_t secret_mpi_from(const uint8_t *p, size_t n)
+{
+    gcry_mpi_t m = mpi_from(p, n);
+    if (m != NULL)
+        gcry_mpi_set_flag(m, GCRYMPI_FLAG_SECURE); /* moves and wipes the limbs */
+    return m;
+}
+
+/* A copy of a 32-byte secret in libgcrypt's secure memory, for %b: an
+ * S-expression built from it is secure; free with secret_free(). */
+static uint8_t *secret_copy(const uint8_t sk[32])
+{
+    uint8_t *c = gcry_malloc_secure(32);
+    if (c != NULL)
+        memcpy(c, sk, 32);
+    return c;
+}
+
+static void secret_free(uint8_t *c)
+{
+    if (c != NULL) {
+        imc_wipe(c, 32);
+        gcry_free(c);
+    }
 }
 
 /* Writes MPI `name` of sexp into out[0..n), right-aligned; 0 on success. */
@@ -172,8 +209,10 @@ static imc_status gc_ed25519_public(uint8_t pk[IMC_ED25519_PUBLIC_BYTES],
     gcry_mpi_t q = NULL;
     unsigned nbits = 0;
     imc_status st = IMC_ERR_CRYPTO;
-    if (gcry_sexp_build(&key, NULL, "(private-key (ecc (curve Ed25519) (flags eddsa) (d %b)))",
-                        IMC_ED25519_SECRET_BYTES, sk) == 0 &&
+    uint8_t *d = secret_copy(sk);
+    if (d != NULL &&
+        gcry_sexp_build(&key, NULL, "(private-key (ecc (curve Ed25519) (flags eddsa) (d %b)))",
+                        IMC_ED25519_SECRET_BYTES, d) == 0 &&
         gcry_mpi_ec_new(&ctx, key, NULL) == 0 &&
         (q = gcry_mpi_ec_get_mpi("q@eddsa", ctx, 1)) != NULL) {
         const void *p = gcry_mpi_get_opaque(q, &nbits);
@@ -185,6 +224,7 @@ static imc_status gc_ed25519_public(uint8_t pk[IMC_ED25519_PUBLIC_BYTES],
     gcry_mpi_release(q);
     gcry_ctx_release(ctx);
     gcry_sexp_release(key);
+    secret_free(d);
     return st;
 }
 
@@ -197,9 +237,11 @@ static imc_status gc_ed25519_sign(uint8_t sig[IMC_ED25519_SIGNATURE_BYTES],
     if (gc_ed25519_key_crashes(pk))
         return IMC_ERR_CRYPTO;
     /* The public key goes in as given (q), as on every backend. */
-    int rc = gcry_sexp_build(&key, NULL,
+    uint8_t *d = secret_copy(sk);
+    int rc = d == NULL ||
+             gcry_sexp_build(&key, NULL,
                              "(private-key (ecc (curve Ed25519) (flags eddsa) (q %b) (d %b)))",
-                             IMC_ED25519_PUBLIC_BYTES, pk, IMC_ED25519_SECRET_BYTES, sk) != 0;
+                             IMC_ED25519_PUBLIC_BYTES, pk, IMC_ED25519_SECRET_BYTES, d) != 0;
     rc = rc || gcry_sexp_build(&data, NULL, "(data (flags eddsa) (hash-algo sha512) (value %b))",
                                (int)msg_len, nz(msg)) != 0;
     rc = rc || gcry_pk_sign(&out, data, key) != 0;
@@ -207,6 +249,7 @@ static imc_status gc_ed25519_sign(uint8_t sig[IMC_ED25519_SIGNATURE_BYTES],
     gcry_sexp_release(out);
     gcry_sexp_release(data);
     gcry_sexp_release(key);
+    secret_free(d);
     return rc ? IMC_ERR_CRYPTO : IMC_OK;
 }
 
@@ -263,7 +306,7 @@ static imc_status p256_mul(uint8_t point[IMC_P256_PUBLIC_BYTES],
                            const uint8_t pk[IMC_P256_PUBLIC_BYTES])
 {
     gcry_sexp_t key = NULL, data = NULL, out = NULL;
-    gcry_mpi_t d = mpi_from(sk, IMC_P256_SECRET_BYTES);
+    gcry_mpi_t d = secret_mpi_from(sk, IMC_P256_SECRET_BYTES);
     imc_status st = IMC_ERR_CRYPTO;
     if (d != NULL &&
         gcry_sexp_build(&key, NULL, "(public-key (ecc (curve \"NIST P-256\") (q %b)))",
@@ -308,7 +351,7 @@ static imc_status gc_ecdsa_p256_sign(uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES]
     uint8_t h[32];
     gcry_sexp_t key = NULL, data = NULL, out = NULL;
     gcry_md_hash_buffer(GCRY_MD_SHA256, h, nz(msg), msg_len);
-    gcry_mpi_t d = mpi_from(sk, IMC_P256_SECRET_BYTES);
+    gcry_mpi_t d = secret_mpi_from(sk, IMC_P256_SECRET_BYTES);
     int rc = d == NULL ||
              gcry_sexp_build(&key, NULL, "(private-key (ecc (curve \"NIST P-256\") (d %M)))",
                              d) != 0;

@@ -9,6 +9,9 @@
  * caller and for Mbed TLS's scalar-multiplication blinding, come from the
  * kernel (getrandom). ECDSA is RFC 6979 (mbedtls_ecdsa_sign_det_ext), the
  * same nonce the other backends use. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <mbedtls/chachapoly.h>
@@ -206,6 +209,154 @@ static imc_status mbed_ecdsa_p256_verify(const uint8_t sig[IMC_ECDSA_P256_SIGNAT
     return rc == 0 ? IMC_OK : IMC_ERR_AUTH;
 }
 
+/* ---- Prepared P-256 keys ----------------------------------------------- */
+
+/* A prepared P-256 key: the group, loaded once, and the scalar or the
+ * point. Mbed TLS keeps the fixed-base comb table for G in the group (grp.T)
+ * and computes it at the first multiplication of G, writing the group.
+ * Keeping the table is what makes a prepared key faster here (the plain
+ * calls rebuild it every time), but ECDH never multiplies G, so the table
+ * is built at the first signature or verification only (g_table_ready()),
+ * once, under the key's lock; afterwards the calls only read the group and
+ * any number of threads may use the key at once. */
+typedef struct p256_key {
+    p256 c; /* grp, and d (secret) or Q (public) */
+    pthread_mutex_t lock;
+    atomic_int g_table; /* 1 once grp.T holds the table for G */
+} p256_key;
+
+/* 0 once the key's group has its table for G (see above). */
+static int g_table_ready(p256_key *k)
+{
+    if (atomic_load_explicit(&k->g_table, memory_order_acquire))
+        return 0;
+    int rc = pthread_mutex_lock(&k->lock);
+    if (rc != 0)
+        return rc;
+    if (!atomic_load_explicit(&k->g_table, memory_order_relaxed)) {
+        static const uint8_t one[1] = {1};
+        mbedtls_ecp_point T;
+        mbedtls_mpi m;
+        mbedtls_ecp_point_init(&T);
+        mbedtls_mpi_init(&m);
+        rc = mbedtls_mpi_read_binary(&m, one, sizeof one);
+        /* 1 * G fills grp.T; any scalar would. */
+        rc = rc != 0 ? rc : mbedtls_ecp_mul(&k->c.grp, &T, &m, &k->c.grp.G, blind_rng, NULL);
+        if (rc == 0 && k->c.grp.T == NULL)
+            rc = MBEDTLS_ERR_ECP_BAD_INPUT_DATA;
+        if (rc == 0)
+            atomic_store_explicit(&k->g_table, 1, memory_order_release);
+        mbedtls_mpi_free(&m);
+        mbedtls_ecp_point_free(&T);
+    }
+    (void)pthread_mutex_unlock(&k->lock);
+    return rc;
+}
+
+static void p256_key_free(p256_key *k)
+{
+    if (k != NULL) {
+        (void)pthread_mutex_destroy(&k->lock);
+        p256_close(&k->c); /* mbedtls_mpi_free zeroizes d */
+        mbedtls_platform_zeroize(k, sizeof *k);
+        free(k);
+    }
+}
+
+static imc_status mbed_key_import(void **native, imc_key_kind kind, const uint8_t *raw)
+{
+    *native = NULL;
+    if (kind != IMC_KEY_P256_SECRET && kind != IMC_KEY_P256_PUBLIC)
+        return IMC_OK; /* X25519: nothing worth keeping beyond the bytes */
+    p256_key *k = calloc(1, sizeof *k);
+    if (k == NULL)
+        return IMC_ERR_NOMEM;
+    if (pthread_mutex_init(&k->lock, NULL) != 0) {
+        free(k);
+        return IMC_ERR_CRYPTO;
+    }
+    atomic_init(&k->g_table, 0);
+    int rc = p256_open(&k->c);
+    if (kind == IMC_KEY_P256_SECRET)
+        rc = rc != 0 ? rc : mbedtls_mpi_read_binary(&k->c.d, raw, IMC_P256_SECRET_BYTES);
+    else
+        rc = rc != 0 ? rc : p256_load_point(&k->c, raw);
+    if (rc != 0) {
+        p256_key_free(k);
+        return IMC_ERR_CRYPTO;
+    }
+    *native = k;
+    return IMC_OK;
+}
+
+static void mbed_key_free(imc_key_kind kind, void *native)
+{
+    (void)kind;
+    p256_key_free(native);
+}
+
+static imc_status mbed_p256_ecdh_prepared(uint8_t shared[IMC_P256_SHARED_BYTES], void *sk,
+                                          const uint8_t pk[IMC_P256_PUBLIC_BYTES])
+{
+    p256_key *k = sk;
+    mbedtls_ecp_point Q;
+    mbedtls_mpi z;
+    mbedtls_ecp_point_init(&Q);
+    mbedtls_mpi_init(&z);
+    imc_status st = IMC_ERR_CRYPTO;
+    if (mbedtls_ecp_point_read_binary(&k->c.grp, &Q, pk, IMC_P256_PUBLIC_BYTES) != 0 ||
+        mbedtls_ecp_check_pubkey(&k->c.grp, &Q) != 0)
+        st = IMC_ERR_WEAK_KEY;
+    else if (mbedtls_ecdh_compute_shared(&k->c.grp, &z, &Q, &k->c.d, blind_rng, NULL) == 0 &&
+             mbedtls_mpi_write_binary(&z, shared, IMC_P256_SHARED_BYTES) == 0)
+        st = IMC_OK;
+    mbedtls_mpi_free(&z);
+    mbedtls_ecp_point_free(&Q);
+    if (st != IMC_OK)
+        mbedtls_platform_zeroize(shared, IMC_P256_SHARED_BYTES);
+    return st;
+}
+
+static imc_status mbed_ecdsa_sign_prepared(uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES], void *sk,
+                                           const uint8_t raw_sk[32], const uint8_t *msg,
+                                           size_t msg_len)
+{
+    (void)raw_sk;
+    p256_key *k = sk;
+    uint8_t h[32];
+    mbedtls_mpi r, s;
+    mbedtls_mpi_init(&r);
+    mbedtls_mpi_init(&s);
+    int rc = mbedtls_sha256_ret(nz(msg), msg_len, h, 0);
+    rc = rc != 0 ? rc : g_table_ready(k);
+    rc = rc != 0 ? rc
+                 : mbedtls_ecdsa_sign_det_ext(&k->c.grp, &r, &s, &k->c.d, h, sizeof h,
+                                              MBEDTLS_MD_SHA256, blind_rng, NULL);
+    rc = rc != 0 ? rc : mbedtls_mpi_write_binary(&r, sig, 32);
+    rc = rc != 0 ? rc : mbedtls_mpi_write_binary(&s, sig + 32, 32);
+    mbedtls_mpi_free(&s);
+    mbedtls_mpi_free(&r);
+    return rc == 0 ? IMC_OK : IMC_ERR_CRYPTO;
+}
+
+static imc_status mbed_ecdsa_verify_prepared(const uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES],
+                                             void *pk, const uint8_t *msg, size_t msg_len)
+{
+    p256_key *k = pk;
+    uint8_t h[32];
+    mbedtls_mpi r, s;
+    mbedtls_mpi_init(&r);
+    mbedtls_mpi_init(&s);
+    int rc = mbedtls_sha256_ret(nz(msg), msg_len, h, 0);
+    rc = rc != 0 ? rc : g_table_ready(k);
+    rc = rc != 0 ? rc : mbedtls_mpi_read_binary(&r, sig, 32);
+    rc = rc != 0 ? rc : mbedtls_mpi_read_binary(&s, sig + 32, 32);
+    rc = rc != 0 ? rc : mbedtls_ecdsa_verify(&k->c.grp, h, sizeof h, &k->c.Q, &r, &s);
+    mbedtls_mpi_free(&s);
+    mbedtls_mpi_free(&r);
+    return rc == 0 ? IMC_OK : IMC_ERR_AUTH;
+}
+
 /* ---- AEAD -------------------------------------------------------------- */
 
 /* Both decryptions MAC the ciphertext block by block before decrypting it,
@@ -324,4 +475,9 @@ const imc_backend imc_backend_mbedtls = {
     .sha256 = mbed_sha256,
     .hmac_sha256 = mbed_hmac_sha256,
     .hkdf_sha256 = mbed_hkdf_sha256,
+    .key_import = mbed_key_import,
+    .key_free = mbed_key_free,
+    .p256_ecdh_prepared = mbed_p256_ecdh_prepared,
+    .ecdsa_p256_sign_prepared = mbed_ecdsa_sign_prepared,
+    .ecdsa_p256_verify_prepared = mbed_ecdsa_verify_prepared,
 };

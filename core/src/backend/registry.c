@@ -46,7 +46,7 @@ static const imc_backend *const registry[] = {
     &imc_backend_mbedtls,
 #endif
 #ifdef IMC_WITH_AUTO
-    &imc_backend_auto,
+    &imc_backend_auto.head,
 #endif
 };
 
@@ -62,6 +62,14 @@ static void names_init(void)
     for (size_t i = 0; i < REGISTRY_COUNT; i++)
         registry_names[i] = registry[i]->name;
     registry_names[REGISTRY_COUNT] = NULL;
+}
+
+const imc_backend *imc_backend_find(const char *name, size_t len)
+{
+    for (size_t i = 0; i < REGISTRY_COUNT; i++)
+        if (strlen(registry[i]->name) == len && memcmp(registry[i]->name, name, len) == 0)
+            return registry[i];
+    return NULL;
 }
 
 const imc_backend *imc_backend_get(const char *name)
@@ -91,7 +99,14 @@ const char *imc_backend_name(const imc_backend *b) { return b != NULL ? b->name 
 
 const char *imc_backend_version(const imc_backend *b)
 {
-    return b != NULL ? b->version() : "(none)";
+    if (b == NULL)
+        return "(none)";
+    return b->composed ? ((const imc_composed *)(const void *)b)->version : b->version();
 }
 
-uint32_t imc_backend_caps(const imc_backend *b) { return b != NULL ? b->caps() : 0; }
+uint32_t imc_backend_caps(const imc_backend *b)
+{
+    if (b == NULL)
+        return 0;
+    return b->composed ? ((const imc_composed *)(const void *)b)->caps : b->caps();
+}

@@ -39,13 +39,41 @@ static const uint8_t *nz(const uint8_t *p)
 static struct {
     imc_status status;
     int p256_idx; /* wolfCrypt's index of the P-256 curve */
+#ifdef FP_ECC
+    pthread_key_t fp_key; /* set in each thread that ran an ECC call */
+#endif
 } wolf;
 static pthread_once_t wolf_once = PTHREAD_ONCE_INIT;
+
+#ifdef FP_ECC
+/* wolfCrypt's fixed-point cache (FP_ECC) is thread-local and lives until
+ * wc_ecc_fp_free() runs in its thread: without this, every thread that ever
+ * ran a P-256 call leaked it on exit (about 2.5 MB per thread, found by
+ * LeakSanitizer in test_backend's four-thread test). A thread-specific key
+ * with a destructor frees it when such a thread exits. */
+static void fp_free_at_exit(void *unused)
+{
+    (void)unused;
+    wc_ecc_fp_free();
+}
+
+static void ecc_thread_used(void)
+{
+    if (pthread_getspecific(wolf.fp_key) == NULL)
+        (void)pthread_setspecific(wolf.fp_key, &wolf);
+}
+#else
+static void ecc_thread_used(void) {}
+#endif
 
 static void wolf_init_once(void)
 {
     wolf.p256_idx = wc_ecc_get_curve_idx(ECC_SECP256R1);
     wolf.status = wolfCrypt_Init() == 0 && wolf.p256_idx >= 0 ? IMC_OK : IMC_ERR_CRYPTO;
+#ifdef FP_ECC
+    if (wolf.status == IMC_OK && pthread_key_create(&wolf.fp_key, fp_free_at_exit) != 0)
+        wolf.status = IMC_ERR_CRYPTO;
+#endif
 }
 
 static imc_status wolf_init(void)
@@ -171,6 +199,7 @@ static int p256_public_key(ecc_key *key, const uint8_t pk[IMC_P256_PUBLIC_BYTES]
 static imc_status wolf_p256_public(uint8_t pk[IMC_P256_PUBLIC_BYTES],
                                    const uint8_t sk[IMC_P256_SECRET_BYTES])
 {
+    ecc_thread_used();
     ecc_key key;
     WC_RNG rng;
     word32 len = IMC_P256_PUBLIC_BYTES;
@@ -189,6 +218,7 @@ static imc_status wolf_p256_ecdh(uint8_t shared[IMC_P256_SHARED_BYTES],
                                  const uint8_t sk[IMC_P256_SECRET_BYTES],
                                  const uint8_t pk[IMC_P256_PUBLIC_BYTES])
 {
+    ecc_thread_used();
     ecc_key key, peer;
     WC_RNG rng;
     word32 len = IMC_P256_SHARED_BYTES;
@@ -218,6 +248,7 @@ static imc_status wolf_ecdsa_p256_sign(uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTE
                                        const uint8_t sk[IMC_P256_SECRET_BYTES],
                                        const uint8_t *msg, size_t msg_len)
 {
+    ecc_thread_used();
     uint8_t h[WC_SHA256_DIGEST_SIZE];
     ecc_key key;
     WC_RNG rng;
@@ -245,6 +276,7 @@ static imc_status wolf_ecdsa_p256_verify(const uint8_t sig[IMC_ECDSA_P256_SIGNAT
                                          const uint8_t pk[IMC_P256_PUBLIC_BYTES],
                                          const uint8_t *msg, size_t msg_len)
 {
+    ecc_thread_used();
     uint8_t h[WC_SHA256_DIGEST_SIZE];
     ecc_key key;
     mp_int r, s;

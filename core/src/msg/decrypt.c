@@ -74,14 +74,15 @@ static imc_status verify_signature(const imc_delivery *d, const imc_backend *b,
  * caller expects), derive the body key and check the commitment. */
 static imc_status unwrap(dec_secrets *sec, const imc_delivery *d, const imc_backend *b,
                          const imc_suite *s, const imc_device_keys *me,
-                         const imc_msg_peer *sender)
+                         const imc_prepared_key *dh_sk, const imc_msg_peer *sender)
 {
     const imc_msg_wrap_ctx ctx = {s, d->h.eph_pk, d->h.message_id, sec->sender_ctx};
     imc_status st = imc_msg_sender_context(sec->sender_ctx, b, s, sender->handle,
                                            sender->handle_len, sender->device->device_id,
                                            sender->device->sig_pk);
     if (st == IMC_OK)
-        st = imc_suite_dh(s, b, sec->z, me->dh_sk, d->h.eph_pk);
+        st = dh_sk != NULL ? imc_suite_dh_prepared(s, b, sec->z, dh_sk, d->h.eph_pk)
+                           : imc_suite_dh(s, b, sec->z, me->dh_sk, d->h.eph_pk);
     if (st == IMC_OK)
         st = imc_msg_derive_wrap_key(b, sec->wrap_key, &ctx, sec->z, me->pub.dh_pk,
                                      me->pub.device_id);
@@ -115,14 +116,15 @@ static imc_status open_body(uint8_t *out, size_t body_len, const dec_secrets *se
 /* Steps 1-6; any failure is IMC_ERR_AUTH. */
 static imc_status authenticate(uint8_t *out, size_t body_len, dec_secrets *sec,
                                const imc_delivery *d, const imc_backend *b,
-                               const imc_device_keys *me, const imc_msg_peer *sender)
+                               const imc_device_keys *me, const imc_prepared_key *dh_sk,
+                               const imc_msg_peer *sender)
 {
     const imc_suite *s = imc_suite_get(d->h.suite);
     imc_status st = addressed_to_me(d, me, sender) ? IMC_OK : IMC_ERR_AUTH;
     if (st == IMC_OK)
         st = verify_signature(d, b, s, sender);
     if (st == IMC_OK)
-        st = unwrap(sec, d, b, s, me, sender);
+        st = unwrap(sec, d, b, s, me, dh_sk, sender);
     if (st == IMC_OK)
         st = open_body(out, body_len, sec, d, b, s);
     return st == IMC_OK ? IMC_OK : IMC_ERR_AUTH;
@@ -143,7 +145,8 @@ static void fill_info(imc_msg_received *info, const imc_delivery *d, size_t body
 /* Everything but the wiping: parse, authenticate, check time and replay. */
 static imc_status decrypt(uint8_t *out, size_t out_cap, imc_msg_received *info,
                           const imc_backend *b, const imc_device_keys *me,
-                          const imc_msg_peer *sender, imc_replay *replay,
+                          const imc_prepared_key *dh_sk, const imc_msg_peer *sender,
+                          imc_replay *replay,
                           uint64_t now_ms, const uint8_t *delivery, size_t delivery_len)
 {
     imc_status st = check_args(out, out_cap, info, b, me, sender, delivery, delivery_len);
@@ -159,7 +162,7 @@ static imc_status decrypt(uint8_t *out, size_t out_cap, imc_msg_received *info,
 
     dec_secrets sec;
     memset(&sec, 0, sizeof sec);
-    st = authenticate(out, body_len, &sec, &d, b, me, sender);
+    st = authenticate(out, body_len, &sec, &d, b, me, dh_sk, sender);
     imc_wipe(&sec, sizeof sec);
     if (st == IMC_OK && replay != NULL) {
         imc_replay_msg m = {d.h.sender_handle, d.h.sender_handle_len, d.h.sender_device,
@@ -173,22 +176,47 @@ static imc_status decrypt(uint8_t *out, size_t out_cap, imc_msg_received *info,
     return st;
 }
 
-imc_status imc_msg_decrypt(uint8_t *out, size_t out_cap, imc_msg_received *info,
-                           const imc_backend *b, const imc_device_keys *me,
-                           const imc_msg_peer *sender, imc_replay *replay,
-                           uint64_t now_ms, const uint8_t *delivery, size_t delivery_len)
+/* Both entry points: dh_sk is me's DH secret prepared on b, or NULL. */
+static imc_status decrypt_wiping(uint8_t *out, size_t out_cap, imc_msg_received *info,
+                                 const imc_backend *b, const imc_device_keys *me,
+                                 const imc_prepared_key *dh_sk, const imc_msg_peer *sender,
+                                 imc_replay *replay, uint64_t now_ms, const uint8_t *delivery,
+                                 size_t delivery_len)
 {
     if (info != NULL)
         memset(info, 0, sizeof *info);
     /* Wiping out on failure would clobber the input: refuse up front. */
     if (overlaps(out, out_cap, delivery, delivery_len))
         return IMC_ERR_ARG;
-    imc_status st =
-        decrypt(out, out_cap, info, b, me, sender, replay, now_ms, delivery, delivery_len);
+    imc_status st = decrypt(out, out_cap, info, b, me, dh_sk, sender, replay, now_ms, delivery,
+                            delivery_len);
     if (st != IMC_OK) {
         imc_wipe(out, out_cap);
         if (info != NULL)
             memset(info, 0, sizeof *info);
     }
     return st;
+}
+
+imc_status imc_msg_decrypt(uint8_t *out, size_t out_cap, imc_msg_received *info,
+                           const imc_backend *b, const imc_device_keys *me,
+                           const imc_msg_peer *sender, imc_replay *replay,
+                           uint64_t now_ms, const uint8_t *delivery, size_t delivery_len)
+{
+    return decrypt_wiping(out, out_cap, info, b, me, NULL, sender, replay, now_ms, delivery,
+                          delivery_len);
+}
+
+imc_status imc_msg_decrypt_prepared(uint8_t *out, size_t out_cap, imc_msg_received *info,
+                                    const imc_msg_device *me, const imc_msg_peer *sender,
+                                    imc_replay *replay, uint64_t now_ms,
+                                    const uint8_t *delivery, size_t delivery_len)
+{
+    if (me == NULL || me->dh_sk == NULL) {
+        if (info != NULL)
+            memset(info, 0, sizeof *info);
+        return IMC_ERR_ARG;
+    }
+    return decrypt_wiping(out, out_cap, info, me->backend, me->keys, me->dh_sk, sender, replay,
+                          now_ms, delivery, delivery_len);
 }

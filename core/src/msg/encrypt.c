@@ -59,6 +59,7 @@ static imc_status check_request(const imc_msg_send *req, const imc_backend *b,
         req->sender->pub.device_id == 0 ||
         (req->body == NULL && req->body_len != 0))
         return IMC_ERR_ARG;
+
     if (req->sender_handle_len > IMC_MAX_HANDLE_BYTES || req->body_len > IMC_MAX_BODY_BYTES)
         return IMC_ERR_LIMIT;
     *suite = s;
@@ -201,13 +202,14 @@ static imc_status write_recipients(imc_writer *w, enc_public *pub, const imc_msg
 /* Step 5 for one device: its wrap. */
 static imc_status write_wrap(imc_writer *w, enc_secrets *sec, const enc_public *pub,
                              const imc_backend *b, const imc_suite *s,
-                             const imc_device_public *r)
+                             const imc_device_public *r, const imc_prepared_key *esk)
 {
     uint8_t *wrap = imc_wire_write_reserve(w, s->wrap_bytes);
     if (wrap == NULL)
         return IMC_ERR_NO_SPACE;
     const imc_msg_wrap_ctx ctx = {s, pub->epk, pub->mid, pub->sender_ctx};
-    imc_status st = imc_suite_dh(s, b, sec->z, sec->esk, r->dh_pk);
+    imc_status st = esk != NULL ? imc_suite_dh_prepared(s, b, sec->z, esk, r->dh_pk)
+                                : imc_suite_dh(s, b, sec->z, sec->esk, r->dh_pk);
     if (st == IMC_OK)
         st = imc_msg_derive_wrap_key(b, sec->wrap_key, &ctx, sec->z, r->dh_pk, r->device_id);
     if (st == IMC_OK)
@@ -223,16 +225,22 @@ static imc_status write_wraps(imc_writer *w, enc_secrets *sec, const enc_public 
                               const imc_backend *b, const imc_suite *s,
                               const imc_msg_send *req, const uint16_t *order)
 {
-    imc_status st = IMC_OK;
+    /* With several devices the ephemeral secret is imported into the
+     * backend's key object once (prepared keys, docs/backends.md); for one,
+     * importing would only add a copy. */
+    imc_prepared_key *esk = NULL;
+    imc_status st = req->recipient_count > 1 ? imc_suite_dh_prepare(s, b, &esk, sec->esk) : IMC_OK;
     for (size_t i = 0; i < req->recipient_count && st == IMC_OK; i++)
-        st = write_wrap(w, sec, pub, b, s, &req->recipients[order[i]]);
+        st = write_wrap(w, sec, pub, b, s, &req->recipients[order[i]], esk);
+    imc_crypto_key_free(esk);
     return st;
 }
 
 /* Step 6. */
 static imc_status write_signature(imc_writer *w, const enc_public *pub, const imc_backend *b,
-                                  const imc_suite *s, const imc_device_keys *sender,
-                                  const uint8_t *body_ct, size_t body_ct_len)
+                                  const imc_suite *s, const imc_msg_send *req,
+                                  const imc_prepared_key *sig_sk, const uint8_t *body_ct,
+                                  size_t body_ct_len)
 {
     uint8_t input[IMC_MSG_SIG_INPUT_MAX];
     size_t input_len = 0;
@@ -241,14 +249,18 @@ static imc_status write_signature(imc_writer *w, const enc_public *pub, const im
     uint8_t *sig = imc_wire_write_reserve(w, s->sig_bytes);
     if (st == IMC_OK && sig == NULL)
         st = IMC_ERR_NO_SPACE;
-    if (st == IMC_OK)
-        st = imc_suite_sign(s, b, sig, sender->sig_sk, sender->pub.sig_pk, input, input_len);
+    if (st == IMC_OK && sig_sk != NULL)
+        st = imc_suite_sign_prepared(s, b, sig, sig_sk, input, input_len);
+    else if (st == IMC_OK)
+        st = imc_suite_sign(s, b, sig, req->sender->sig_sk, req->sender->pub.sig_pk, input,
+                            input_len);
     return st;
 }
 
 static imc_status encrypt_into(imc_writer *w, enc_secrets *sec, enc_public *pub,
                                const imc_backend *b, imc_rng *rng, const imc_suite *s,
-                               const imc_msg_send *req, const uint16_t *order)
+                               const imc_msg_send *req, const imc_prepared_key *sig_sk,
+                               const uint16_t *order)
 {
     const uint8_t *body_ct = NULL;
     imc_status st = draw_message_keys(sec, pub, b, rng, s, req);
@@ -261,15 +273,17 @@ static imc_status encrypt_into(imc_writer *w, enc_secrets *sec, enc_public *pub,
     if (st == IMC_OK)
         st = write_wraps(w, sec, pub, b, s, req, order);
     if (st == IMC_OK)
-        st = write_signature(w, pub, b, s, req->sender, body_ct,
+        st = write_signature(w, pub, b, s, req, sig_sk, body_ct,
                              req->body_len + IMC_AEAD_TAG_BYTES);
     return st;
 }
 
 /* ---- API --------------------------------------------------------------- */
 
-imc_status imc_msg_encrypt(uint8_t *out, size_t out_cap, size_t *out_len, const imc_backend *b,
-                           imc_rng *rng, const imc_msg_send *req)
+/* Both entry points: sig_sk is the sender's signing key prepared on b, or
+ * NULL. */
+static imc_status encrypt(uint8_t *out, size_t out_cap, size_t *out_len, const imc_backend *b,
+                          imc_rng *rng, const imc_msg_send *req, const imc_prepared_key *sig_sk)
 {
     if (out_len == NULL)
         return IMC_ERR_ARG;
@@ -295,11 +309,28 @@ imc_status imc_msg_encrypt(uint8_t *out, size_t out_cap, size_t *out_len, const 
     memset(&pub, 0, sizeof pub);
     imc_writer w;
     imc_wire_writer_init(&w, out, size);
-    st = encrypt_into(&w, &sec, &pub, b, rng, s, req, order);
+    st = encrypt_into(&w, &sec, &pub, b, rng, s, req, sig_sk, order);
     if (st == IMC_OK)
         st = imc_wire_writer_finish(&w, out_len);
     imc_wipe(&sec, sizeof sec);
     if (st != IMC_OK)
         imc_wipe(out, w.len);
     return st;
+}
+
+imc_status imc_msg_encrypt(uint8_t *out, size_t out_cap, size_t *out_len, const imc_backend *b,
+                           imc_rng *rng, const imc_msg_send *req)
+{
+    return encrypt(out, out_cap, out_len, b, rng, req, NULL);
+}
+
+imc_status imc_msg_encrypt_prepared(uint8_t *out, size_t out_cap, size_t *out_len, imc_rng *rng,
+                                    const imc_msg_device *sender, const imc_msg_send *req)
+{
+    if (out_len != NULL)
+        *out_len = 0;
+    /* Prepared from this very sender (so its keys are req's). */
+    if (sender == NULL || req == NULL || sender->keys != req->sender || sender->sig_sk == NULL)
+        return IMC_ERR_ARG;
+    return encrypt(out, out_cap, out_len, sender->backend, rng, req, sender->sig_sk);
 }

@@ -6,7 +6,7 @@
  * bytes do not depend on the backend. */
 #include <string.h>
 
-#include "backend/backend_impl.h"
+#include "imcore/crypto.h"
 #include "imcore/rng.h"
 #include "imcore/util.h"
 
@@ -77,7 +77,7 @@ imc_status imc_rng_fill(imc_rng *rng, const imc_backend *b, uint8_t *out, size_t
     if (rng == NULL) {
         if (b == NULL)
             return IMC_ERR_ARG;
-        return len == 0 ? IMC_OK : b->random(out, len);
+        return imc_crypto_random(b, out, len);
     }
     while (len > 0) {
         if (rng->used_ >= 64) {

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "imcore/suite.h"
+#include "imcore/util.h"
 
 /* One table per DH algorithm and per signature algorithm. A new suite
  * picks its tables; a key-encapsulation suite would bring a table of its
@@ -11,6 +12,9 @@ struct imc_suite_dh_ops {
     imc_status (*pub)(const imc_backend *b, uint8_t *pk, const uint8_t *sk);
     imc_status (*agree)(const imc_backend *b, uint8_t *shared, const uint8_t *sk,
                         const uint8_t *peer_pk);
+    imc_key_kind secret_kind;
+    imc_status (*agree_prepared)(const imc_backend *b, uint8_t *shared,
+                                 const imc_prepared_key *sk, const uint8_t *peer_pk);
 };
 
 struct imc_suite_sig_ops {
@@ -20,6 +24,9 @@ struct imc_suite_sig_ops {
                        const uint8_t *msg, size_t msg_len);
     imc_status (*verify)(const imc_backend *b, const uint8_t *sig, const uint8_t *pk,
                          const uint8_t *msg, size_t msg_len);
+    imc_key_kind secret_kind; /* what imc_suite_sig_prepare makes */
+    imc_status (*sign_prepared)(const imc_backend *b, uint8_t *sig, const imc_prepared_key *sk,
+                                const uint8_t *msg, size_t msg_len);
 };
 
 /* ECDSA signs without the signer's public key; the table's signature is
@@ -35,12 +42,16 @@ static const imc_suite_dh_ops X25519_OPS = {
     .keygen = imc_crypto_x25519_keygen,
     .pub = imc_crypto_x25519_public,
     .agree = imc_crypto_x25519,
+    .secret_kind = IMC_KEY_X25519_SECRET,
+    .agree_prepared = imc_crypto_x25519_prepared,
 };
 
 static const imc_suite_dh_ops P256_OPS = {
     .keygen = imc_crypto_p256_keygen,
     .pub = imc_crypto_p256_public,
     .agree = imc_crypto_p256_ecdh,
+    .secret_kind = IMC_KEY_P256_SECRET,
+    .agree_prepared = imc_crypto_p256_ecdh_prepared,
 };
 
 static const imc_suite_sig_ops ED25519_OPS = {
@@ -48,6 +59,8 @@ static const imc_suite_sig_ops ED25519_OPS = {
     .pub = imc_crypto_ed25519_public,
     .sign = imc_crypto_ed25519_sign,
     .verify = imc_crypto_ed25519_verify,
+    .secret_kind = IMC_KEY_ED25519_SECRET,
+    .sign_prepared = imc_crypto_ed25519_sign_prepared,
 };
 
 static const imc_suite_sig_ops ECDSA_P256_OPS = {
@@ -55,6 +68,8 @@ static const imc_suite_sig_ops ECDSA_P256_OPS = {
     .pub = imc_crypto_p256_public,
     .sign = ecdsa_sign,
     .verify = imc_crypto_ecdsa_p256_verify,
+    .secret_kind = IMC_KEY_P256_SECRET,
+    .sign_prepared = imc_crypto_ecdsa_p256_sign_prepared,
 };
 
 /* The wrap of a DH suite: the content key sealed under the wrap key. */
@@ -135,6 +150,49 @@ imc_status imc_suite_dh(const imc_suite *s, const imc_backend *b, uint8_t *share
                         const uint8_t *sk, const uint8_t *peer_pk)
 {
     return s != NULL ? s->dh->agree(b, shared, sk, peer_pk) : IMC_ERR_ARG;
+}
+
+imc_status imc_suite_dh_prepare(const imc_suite *s, const imc_backend *b, imc_prepared_key **out,
+                                const uint8_t *sk)
+{
+    if (s == NULL) {
+        if (out != NULL)
+            *out = NULL;
+        return IMC_ERR_ARG;
+    }
+    return imc_crypto_key_prepare(out, b, s->dh->secret_kind, sk, s->dh_secret_bytes);
+}
+
+imc_status imc_suite_dh_prepared(const imc_suite *s, const imc_backend *b, uint8_t *shared,
+                                 const imc_prepared_key *sk, const uint8_t *peer_pk)
+{
+    return s != NULL ? s->dh->agree_prepared(b, shared, sk, peer_pk) : IMC_ERR_ARG;
+}
+
+imc_status imc_suite_sig_prepare(const imc_suite *s, const imc_backend *b,
+                                 imc_prepared_key **out, const uint8_t *sk, const uint8_t *pk)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (s == NULL || out == NULL || sk == NULL || pk == NULL)
+        return IMC_ERR_ARG;
+    if (s->sig->secret_kind == IMC_KEY_P256_SECRET)
+        return imc_crypto_key_prepare(out, b, IMC_KEY_P256_SECRET, sk, s->sig_secret_bytes);
+    /* Ed25519: the seed and its public key, as the plain call takes them. */
+    uint8_t kp[IMC_SIG_SECRET_MAX + IMC_SIG_PUBLIC_MAX];
+    memcpy(kp, sk, s->sig_secret_bytes);
+    memcpy(kp + s->sig_secret_bytes, pk, s->sig_public_bytes);
+    imc_status st = imc_crypto_key_prepare(out, b, s->sig->secret_kind, kp,
+                                           s->sig_secret_bytes + s->sig_public_bytes);
+    imc_wipe(kp, sizeof kp);
+    return st;
+}
+
+imc_status imc_suite_sign_prepared(const imc_suite *s, const imc_backend *b, uint8_t *sig,
+                                   const imc_prepared_key *sk, const uint8_t *msg,
+                                   size_t msg_len)
+{
+    return s != NULL ? s->sig->sign_prepared(b, sig, sk, msg, msg_len) : IMC_ERR_ARG;
 }
 
 imc_status imc_suite_dh_public(const imc_suite *s, const imc_backend *b, uint8_t *pk,
