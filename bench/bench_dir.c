@@ -502,7 +502,7 @@ static void apply_loop(imc_bench_state *st, const bench_arg *a, const char *path
     size_t cap = IMC_DIR_RESPONSE_MAX_BYTES(a->n), len = 0, nch = 0;
     uint8_t *resp = malloc(cap);
     imc_dircache *c = NULL;
-    imc_dircache_options o = {a->n, 3600000, 60000, NULL, 0, 0, path, false};
+    imc_dircache_options o = {a->n, 3600000, 60000, NULL, 0, 0, path, false, NULL};
     imc_status s = resp == NULL ? IMC_ERR_NOMEM : make_response(a, resp, cap, &len, pk);
     if (s == IMC_OK)
         s = imc_dircache_new(&c, a->b, pk, &o);

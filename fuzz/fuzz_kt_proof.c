@@ -1,13 +1,15 @@
 /* Target kt_proof: the binary formats of docs/transparency.md, selected by
  * the first byte: 0 log proof, 1 index proof, 2 evidence, 3 client state,
- * 4 witness state; the rest of the input is the bytes.
+ * 4 witness state, 5 client configuration; the rest of the input is the
+ * bytes.
  *
  * Log and index proofs: parse, then encode to the identical bytes
  * (canonical); a log proof that verifies against the honest log's root is
  * exactly the proof the log generates; an index proof that verifies for a
  * handle's key says what the index holds. Evidence: when it verifies, its
- * rules hold (SAME_SIZE: equal sizes; PREFIX: a smaller first size), and it
- * verifies again. States: a state that loads saves to the identical bytes.
+ * rules hold (SAME_SIZE: equal sizes; PREFIX: a smaller first size; LIST:
+ * a handle and a version), and it verifies again. States and
+ * configurations: what loads saves to the identical bytes.
  * Statuses are only the documented ones. Seeds: gen_kt_corpus.c. */
 #include <stdlib.h>
 #include <string.h>
@@ -91,7 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint8_t *d = data + 1;
     size_t n = size - 1;
     imc_status st;
-    switch (data[0] % 5) {
+    switch (data[0] % 6) {
     case 0: log_proof(w, d, n); break;
     case 1: index_proof(w, d, n); break;
     case 2: {
@@ -103,9 +105,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (st != IMC_OK)
             break;
         fuzz_count("evidence.verified");
-        FUZZ_CHECK(e.kind == IMC_KT_EVIDENCE_SAME_SIZE ? e.a.size == e.b.size
-                                                       : e.a.size < e.b.size && e.a.size > 0,
-                   "evidence rules");
+        if (e.kind == IMC_KT_EVIDENCE_LIST) {
+            fuzz_count("evidence.list.verified");
+            FUZZ_CHECK(e.version >= 1 && e.handle_len > 0, "list evidence rules");
+        } else {
+            FUZZ_CHECK(e.kind == IMC_KT_EVIDENCE_SAME_SIZE ? e.a.size == e.b.size
+                                                           : e.a.size < e.b.size && e.a.size > 0,
+                       "evidence rules");
+        }
         FUZZ_CHECK(imc_kt_evidence_verify(&again, w->b, d, n) == IMC_OK, "not repeatable");
         break;
     }
@@ -122,6 +129,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         st = imc_kt_client_save(out, sizeof out, &len, &c);
         FUZZ_CHECK(st == IMC_OK && len == n && memcmp(out, d, n) == 0,
                    "client state not canonical");
+        break;
+    }
+    case 5: {
+        static imc_kt_client_config cfg;
+        static uint8_t out[IMC_KT_CONFIG_MAX_BYTES];
+        st = imc_kt_client_config_parse(&cfg, w->b, d, n);
+        FUZZ_CHECK(st == IMC_OK || st == IMC_ERR_MALFORMED, "config: %s", imc_status_str(st));
+        if (st != IMC_OK)
+            break;
+        fuzz_count("config.parsed");
+        size_t len = 0;
+        st = imc_kt_client_config_encode(out, sizeof out, &len, &cfg);
+        FUZZ_CHECK(st == IMC_OK && len == n && memcmp(out, d, n) == 0, "config not canonical");
+        FUZZ_CHECK(cfg.threshold <= cfg.witness_count, "config threshold");
         break;
     }
     default: {

@@ -16,8 +16,65 @@
 
 #include "fuzz_dir_kt_world.h"
 #include "fuzz_kt_world.h"
+#include "imcore/dir.h"
 
 static const char *outdir;
+
+/* A directory under the log's key registers device `id` as alice's first
+ * device: its answer (a one-entry lookup response, version 1). Two ids
+ * give two different lists for one version: LIST evidence. */
+static size_t alice_v1(uint8_t *out, size_t cap, const kt_world *w, uint64_t id)
+{
+    imc_dir_store st;
+    static imc_dir d;
+    static imc_device_keys dev;
+    static imc_dir_record cur;
+    static uint8_t upd[IMC_DIR_UPDATE_MAX_BYTES];
+    uint8_t apk[IMC_DIR_ACCOUNT_PUBLIC_BYTES], ask[IMC_DIR_ACCOUNT_SECRET_BYTES], pk[32];
+    size_t ul = 0, len = 0;
+    imc_rng rng;
+    fuzz_rng(&rng, UINT64_C(0x6c697374) + id);
+    FUZZ_CHECK(imc_dir_store_mem_open(&st, w->b, 0) == IMC_OK, "dir store");
+    FUZZ_CHECK(imc_dir_init(&d, w->b, st, w->log_sk, NULL) == IMC_OK, "dir init");
+    imc_dir_public_key(pk, &d);
+    FUZZ_CHECK(imc_keys_generate(&dev, w->b, &rng, 1, id) == IMC_OK, "device keys");
+    FUZZ_CHECK(imc_dir_account_keygen(w->b, &rng, apk, ask) == IMC_OK, "account key");
+    memset(&cur, 0, sizeof cur);
+    memcpy(cur.handle, "alice@example.org", 17);
+    cur.handle_len = 17;
+    FUZZ_CHECK(imc_dir_sign_register(upd, sizeof upd, &ul, w->b, pk, &cur, ask, &dev) == IMC_OK,
+               "sign register");
+    FUZZ_CHECK(imc_dir_update(out, cap, &len, &d, KT_TIME * 1000, upd, ul) == IMC_OK, "register");
+    imc_dir_wipe(&d);
+    imc_dir_store_close(&st);
+    imc_keys_wipe(&dev);
+    return len;
+}
+
+/* LIST evidence, written by hand from docs/transparency.md "Evidence". */
+static size_t list_evidence(uint8_t *out, size_t cap, const kt_world *w)
+{
+    static uint8_t a[IMC_DIR_RESPONSE_MAX_BYTES(1)], b[IMC_DIR_RESPONSE_MAX_BYTES(1)];
+    size_t al = alice_v1(a, sizeof a, w, 1), bl = alice_v1(b, sizeof b, w, 2), n = 0;
+    FUZZ_CHECK(3 + w->log.name_len + 32 + 4 + al + bl <= cap, "list evidence size");
+    out[n++] = 1;
+    out[n++] = 3;
+    out[n++] = (uint8_t)w->log.name_len;
+    memcpy(out + n, w->log.name, w->log.name_len);
+    n += w->log.name_len;
+    memcpy(out + n, w->log.pk, 32);
+    n += 32;
+    out[n++] = (uint8_t)(al >> 8);
+    out[n++] = (uint8_t)al;
+    memcpy(out + n, a, al);
+    n += al;
+    out[n++] = (uint8_t)(bl >> 8);
+    out[n++] = (uint8_t)bl;
+    memcpy(out + n, b, bl);
+    n += bl;
+    FUZZ_CHECK(imc_kt_evidence_verify(NULL, w->b, out, n) == IMC_OK, "list evidence verifies");
+    return n;
+}
 
 static void put(const char *target, const char *name, uint8_t sel, const void *p, size_t n)
 {
@@ -164,6 +221,15 @@ int main(int argc, char **argv)
     FUZZ_CHECK(imc_kt_witness_save(buf, sizeof buf, &len, &wi) == IMC_OK, "witness save");
     put("kt_proof", "witness-state", 4, buf, len);
     put("kt_proof", "witness-state-empty", 4, "\x01\x00\x00", 3);
+    len = list_evidence(buf, sizeof buf, w);
+    put("kt_proof", "evidence-list", 2, buf, len);
+    imc_kt_client_config cfg = kt_world_config(w);
+    FUZZ_CHECK(imc_kt_client_config_encode(buf, sizeof buf, &len, &cfg) == IMC_OK, "config");
+    put("kt_proof", "client-config", 5, buf, len);
+    cfg.witness_count = 0;
+    cfg.threshold = 0;
+    FUZZ_CHECK(imc_kt_client_config_encode(buf, sizeof buf, &len, &cfg) == IMC_OK, "config");
+    put("kt_proof", "client-config-no-witness", 5, buf, len);
     imc_kt_witness_wipe(&wi);
     dir_kt_seeds();
     printf("kt seeds written to %s\n", outdir);

@@ -279,7 +279,7 @@ static int one_message(worker *w, uint64_t idx)
     const uint64_t ts = SCALE_T0_MS + idx, now_recv = ts + delay;
     const uint64_t sender_id = scale_device_id(sender, sender_k);
     imc_dircache_options copt = {(size_t)members, 0, 0, w->handle[n_to], SCALE_HANDLE_LEN,
-                                 sender_id, NULL, false};
+                                 sender_id, NULL, false, NULL};
     if (st == IMC_OK)
         st = imc_dircache_new(&cache, b, w->run->pop->dir_pk, &copt);
     if (st != IMC_OK)

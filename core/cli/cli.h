@@ -245,6 +245,8 @@ extern const cli_cmd cli_cmd_inspect;
 extern const cli_cmd cli_cmd_dir;
 extern const cli_cmd cli_cmd_account;
 extern const cli_cmd cli_cmd_client;
+extern const cli_cmd cli_cmd_witness;
+extern const cli_cmd cli_cmd_verify_evidence;
 
 #define CLI_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

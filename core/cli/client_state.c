@@ -25,6 +25,13 @@ int cli_client_open(const char *prog, const imc_backend *b, const char *dir,
                     const uint8_t *own_handle, size_t own_len, uint64_t own_device,
                     imc_dircache **out)
 {
+    return cli_client_open_kt(prog, b, dir, own_handle, own_len, own_device, NULL, out);
+}
+
+int cli_client_open_kt(const char *prog, const imc_backend *b, const char *dir,
+                       const uint8_t *own_handle, size_t own_len, uint64_t own_device,
+                       const imc_kt_client_config *kt, imc_dircache **out)
+{
     char pub[CLI_STATE_PATH_MAX], mdb[CLI_STATE_PATH_MAX];
     uint8_t pk[IMC_DIR_PUBLIC_BYTES + 1];
     size_t len = 0;
@@ -48,10 +55,12 @@ int cli_client_open(const char *prog, const imc_backend *b, const char *dir,
     o.own_handle_len = own_len;
     o.own_device_id = own_device;
     o.path = mdb;
+    o.kt = kt;
     imc_status st = imc_dircache_new(out, b, pk, &o);
     if (st != IMC_OK) {
         cli_err(prog, "cannot open the client state '%s': %s", mdb,
-                st == IMC_ERR_AUTH ? "it is pinned to another directory key"
+                st == IMC_ERR_AUTH ? "it is pinned to another directory key or transparency "
+                                     "configuration"
                                    : imc_status_str(st));
         return CLI_EXIT_FAIL;
     }

@@ -17,5 +17,10 @@ int cli_client_path(const char *prog, const char *dir, const char *file, char *o
 int cli_client_open(const char *prog, const imc_backend *b, const char *dir,
                     const uint8_t *own_handle, size_t own_len, uint64_t own_device,
                     imc_dircache **out);
+/* The same, creating the state with a transparency configuration (NULL:
+ * the one in the file, if any). */
+int cli_client_open_kt(const char *prog, const imc_backend *b, const char *dir,
+                       const uint8_t *own_handle, size_t own_len, uint64_t own_device,
+                       const imc_kt_client_config *kt, imc_dircache **out);
 
 #endif

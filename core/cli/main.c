@@ -22,6 +22,9 @@ static const cli_cmd *const COMMANDS[] = {
     &cli_cmd_dir,
     &cli_cmd_account,
     &cli_cmd_client,
+    /* key transparency */
+    &cli_cmd_witness,
+    &cli_cmd_verify_evidence,
 };
 
 static void print_commands(FILE *out, const char *prog, const cli_cmd *const *cmds, size_t n)

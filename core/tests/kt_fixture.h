@@ -108,6 +108,20 @@ static inline size_t kt_log_proof(uint8_t *out, size_t cap, kt_log *l, uint64_t 
     return len;
 }
 
+/* A client configuration for log l: witnesses w[0..n), threshold k. */
+static inline imc_kt_client_config kt_config(const kt_log *l, const imc_kt_key *w, size_t n,
+                                             size_t k)
+{
+    imc_kt_client_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.log = l->key;
+    cfg.witness_count = n;
+    for (size_t i = 0; i < n; i++)
+        cfg.witnesses[i] = w[i];
+    cfg.threshold = k;
+    return cfg;
+}
+
 static inline void kt_log_close(kt_log *l)
 {
     imc_kt_mem_close(l->mem);

@@ -101,7 +101,7 @@ static void teardown(world *w)
 
 static imc_dircache *alice_cache(world *w, size_t capacity)
 {
-    imc_dircache_options o = {capacity, TTL, SKEW, (const uint8_t *)ALICE, strlen(ALICE), 1, NULL, false};
+    imc_dircache_options o = {capacity, TTL, SKEW, (const uint8_t *)ALICE, strlen(ALICE), 1, NULL, false, NULL};
     imc_dircache *c = NULL;
     CHECK_OK(imc_dircache_new(&c, w->b, w->pk, &o));
     return c;
@@ -372,7 +372,7 @@ static void rejections(world *w)
 
     /* Bad options. */
     imc_dircache *c2 = NULL;
-    imc_dircache_options o = {0, 0, 0, (const uint8_t *)"Alice@example.com", 17, 1, NULL, false};
+    imc_dircache_options o = {0, 0, 0, (const uint8_t *)"Alice@example.com", 17, 1, NULL, false, NULL};
     CHECK_ST(imc_dircache_new(&c2, w->b, w->pk, &o), IMC_ERR_ARG);
     o.own_handle = (const uint8_t *)ALICE;
     o.own_device_id = 0;
@@ -413,7 +413,7 @@ static void eviction(world *w)
 
     /* Many handles through a small cache: the index stays consistent. */
     imc_dircache *big = NULL;
-    imc_dircache_options o = {8, TTL, SKEW, NULL, 0, 0, NULL, false};
+    imc_dircache_options o = {8, TTL, SKEW, NULL, 0, 0, NULL, false, NULL};
     CHECK_OK(imc_dircache_new(&big, w->b, w->pk, &o));
     if (big == NULL)
         return;

@@ -140,7 +140,7 @@ static void build_steps(const imc_backend *b)
     imc_dir_store_close(&g.store);
     /* The digest after every prefix of the steps, from a memory client. */
     imc_dircache *ref = NULL;
-    imc_dircache_options o = {64, 0, 0, NULL, 0, 0, NULL, false};
+    imc_dircache_options o = {64, 0, 0, NULL, 0, 0, NULL, false, NULL};
     CHECK_OK(imc_dircache_new(&ref, b, g.pk, &o));
     if (ref == NULL)
         return;
@@ -160,7 +160,7 @@ static imc_dircache *open_client(const imc_backend *b, const char *path, bool no
 {
     uint8_t pk[IMC_DIR_PUBLIC_BYTES], sk[IMC_DIR_SECRET_BYTES];
     fx_dir_key(b, 0, pk, sk);
-    imc_dircache_options o = {64, 0, 0, NULL, 0, 0, path, no_sync};
+    imc_dircache_options o = {64, 0, 0, NULL, 0, 0, path, no_sync, NULL};
     imc_dircache *c = NULL;
     return imc_dircache_new(&c, b, pk, &o) == IMC_OK ? c : NULL;
 }

@@ -135,7 +135,7 @@ static void run(const imc_backend *b, fx_store_kind kind, const char *tmp)
         CHECK_OK(fx_register(g_resp, &n, &w.d, HANDLES[OWNER[i]], &dv->keys));
         imc_dircache_options o = {
             16,    3600000, 60000, (const uint8_t *)HANDLES[OWNER[i]], strlen(HANDLES[OWNER[i]]),
-            IDS[i], NULL,  false};
+            IDS[i], NULL,  false, NULL};
         CHECK_OK(imc_dircache_new(&dv->cache, b, w.pk, &o));
         CHECK_OK(imc_replay_open(&dv->replay, NULL, NULL, b, NULL));
         if (dv->replay == NULL || dv->cache == NULL)

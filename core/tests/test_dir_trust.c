@@ -52,7 +52,7 @@ static size_t lookup(world *w, const char *h, uint8_t *out)
 static imc_dircache *alice_cache(world *w)
 {
     imc_dircache_options o = {64, TTL, 60000, (const uint8_t *)ALICE, strlen(ALICE), 1,
-                              w->state, false};
+                              w->state, false, NULL};
     imc_dircache *c = NULL;
     CHECK_OK(imc_dircache_new(&c, w->b, w->pk, &o));
     return c;
@@ -152,7 +152,7 @@ static void no_ghost_without_account(world *w, imc_dircache *c)
     len = fx_build_response(g_old, sizeof g_old, w->b, w->pk, w->sk, &spec, 1);
     imc_dircache *c2 = NULL;
     imc_dircache_options o = {8, TTL, 60000, (const uint8_t *)ALICE, strlen(ALICE), 1, NULL,
-                              false};
+                              false, NULL};
     CHECK_OK(imc_dircache_new(&c2, w->b, w->pk, &o));
     size_t l0 = lookup(w, BOB, g_resp);
     CHECK_OK(imc_dircache_apply(c2, NULL, 0, &n, w->now, g_resp, l0));
@@ -192,7 +192,7 @@ static void ghost_seen_by_own_device(world *w, imc_dircache *c)
      * devices, and a gap of two versions it is told about. */
     imc_dircache *c2 = NULL;
     imc_dircache_options o = {8, TTL, 60000, (const uint8_t *)ALICE, strlen(ALICE), 2, NULL,
-                              false};
+                              false, NULL};
     CHECK_OK(imc_dircache_new(&c2, w->b, w->pk, &o));
     CHECK_OK(imc_dircache_apply(c2, NULL, 0, &n, w->now, g_old, l0));
     size_t l1 = lookup(w, ALICE, g_resp);
@@ -417,7 +417,7 @@ static uint8_t g_orig[IMC_DIR_RECORD_MAX_BYTES + 64];
 static imc_status open_state(world *w)
 {
     imc_dircache *c = NULL;
-    imc_dircache_options o = {64, TTL, 60000, NULL, 0, 0, w->state, false};
+    imc_dircache_options o = {64, TTL, 60000, NULL, 0, 0, w->state, false, NULL};
     imc_status st = imc_dircache_new(&c, w->b, w->pk, &o);
     imc_dircache_free(c);
     return st;
@@ -437,7 +437,7 @@ static void state_file(world *w)
     uint8_t pk2[IMC_DIR_PUBLIC_BYTES], sk2[IMC_DIR_SECRET_BYTES];
     fx_dir_key(w->b, 9, pk2, sk2);
     imc_dircache *c = NULL;
-    imc_dircache_options o = {64, TTL, 60000, NULL, 0, 0, w->state, false};
+    imc_dircache_options o = {64, TTL, 60000, NULL, 0, 0, w->state, false, NULL};
     CHECK_ST(imc_dircache_new(&c, w->b, pk2, &o), IMC_ERR_AUTH);
     CHECK(c == NULL);
     o.capacity = 1; /* more handles stored than it can hold */

@@ -45,14 +45,7 @@ static size_t text_len_of(const char *note, size_t len)
 
 static imc_kt_client_config config(const kt_log *l, size_t threshold)
 {
-    imc_kt_client_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.log = l->key;
-    cfg.witness_count = 3;
-    for (int i = 0; i < 3; i++)
-        cfg.witnesses[i] = wkey[i];
-    cfg.threshold = threshold;
-    return cfg;
+    return kt_config(l, wkey, 3, threshold);
 }
 
 static imc_kt_client c1, c2, c3, c4, restarted;
@@ -300,11 +293,17 @@ static void witness_rules(void)
     imc_kt_witness again;
     CHECK_OK(imc_kt_witness_init(&again, B, &wkey[0], wsk[0], &l.key));
     CHECK_OK(imc_kt_witness_load(&again, st, sl));
+    imc_kt_checkpoint last;
+    CHECK_OK(imc_kt_witness_last(&last, &again));
+    CHECK(last.size == 3);
     size_t l7b = kt_log_note(n7, sizeof n7, &l);
     CHECK_OK(cosign(n7, &l7b, &again, proof, pl));
     CHECK_OK(imc_kt_witness_save(st, sizeof st, &sl, &again));
     CHECK_OK(imc_kt_witness_init(&again, B, &wkey[0], wsk[0], &l.key));
+    CHECK_ST(imc_kt_witness_last(&last, &again), IMC_ERR_NOT_FOUND); /* none before load */
     CHECK_OK(imc_kt_witness_load(&again, st, sl));
+    CHECK_OK(imc_kt_witness_last(&last, &again));
+    CHECK(last.size == 7);
     l3 = kt_log_note(n3, sizeof n3, &l); /* now the size-7 note; rebuild size 3 below */
     (void)l3;
     kt_log old;

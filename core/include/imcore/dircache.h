@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "imcore/dir.h"
+#include "imcore/kt.h"
 #include "imcore/msg.h"
 
 #ifdef __cplusplus
@@ -52,6 +53,11 @@ typedef struct imc_dircache_options {
      * changes anything in memory. */
     const char *path;
     bool no_sync; /* skip fsync at commit (safe against a killed process only) */
+    /* Key transparency (docs/transparency.md, "Clients"): the log's key,
+     * the witnesses and the threshold. A persistent cache stamps it into a
+     * new state file and afterwards takes it from the file (NULL here: the
+     * file's, if any; another one than the file's is IMC_ERR_AUTH). */
+    const imc_kt_client_config *kt;
 } imc_dircache_options;
 
 /* With opt->path: opens (or creates) the state file and loads it. A file
@@ -92,7 +98,10 @@ typedef struct imc_dir_change {
  *   IMC_ERR_AUTH       an entry is not signed by the pinned directory key,
  *                      its device list is not signed by the account key it
  *                      names, or the directory signed two different device
- *                      lists for one handle epoch
+ *                      lists for one handle epoch (a persistent cache keeps
+ *                      the two as LIST evidence); or transparency is
+ *                      configured (answers must come with proofs:
+ *                      imc_dircache_apply_kt)
  *   IMC_ERR_STALE      the global epoch is below the highest seen (or equal
  *                      with an earlier issue time), a handle's epoch is
  *                      below the cached one, or the response is expired or
@@ -107,6 +116,21 @@ typedef struct imc_dir_change {
 IMC_MUST_USE imc_status imc_dircache_apply(imc_dircache *c, imc_dir_change *changes,
                                            size_t changes_cap, size_t *change_count,
                                            uint64_t now_ms, const uint8_t *resp, size_t resp_len);
+
+/* With transparency configured, imc_dircache_apply refuses every response
+ * (IMC_ERR_AUTH: it carries no proofs) and this one is the way in: a
+ * lookup response with proofs (imcore/dirkt.h). Its checkpoint must be
+ * accepted by the transparency client (imc_dircache_kt_update's rules;
+ * evidence is kept as there), every answer must verify against that
+ * checkpoint (imc_dir_kt_answer_verify: the directory's signature, the
+ * leaf, its inclusion, the index proof; IMC_ERR_AUTH otherwise), and then
+ * the entries are applied as by imc_dircache_apply, with the new
+ * checkpoint in the same transaction. On failure nothing changes but kept
+ * evidence. */
+IMC_MUST_USE imc_status imc_dircache_apply_kt(imc_dircache *c, imc_dir_change *changes,
+                                              size_t changes_cap, size_t *change_count,
+                                              bool *evidence, uint64_t now_ms,
+                                              const uint8_t *resp, size_t resp_len);
 
 /* ---- Using the cache ---------------------------------------------------- */
 
@@ -186,6 +210,81 @@ IMC_MUST_USE imc_status imc_dircache_compare(imc_dir_mismatch *out, size_t out_c
                                              const imc_dircache *c, uint64_t now_ms,
                                              const imc_dir_handle *to, size_t n,
                                              const imc_device_public *list, size_t list_len);
+
+/* ---- Transparency and evidence -------------------------------------------- */
+
+/* Evidence a cache keeps: checkpoint evidence (imc_kt_client) or two
+ * directory-signed lists for one handle version (IMC_KT_EVIDENCE_LIST). */
+#define IMC_DIRCACHE_EVIDENCE_MAX_BYTES                                                            \
+    (IMC_KT_EVIDENCE_MAX_BYTES > 1 + 1 + 1 + IMC_KT_MAX_NAME + IMC_ED25519_PUBLIC_BYTES +         \
+                                     2 * (2 + IMC_DIR_RESPONSE_MAX_BYTES(1))                       \
+         ? IMC_KT_EVIDENCE_MAX_BYTES                                                               \
+         : 1 + 1 + 1 + IMC_KT_MAX_NAME + IMC_ED25519_PUBLIC_BYTES +                                \
+               2 * (2 + IMC_DIR_RESPONSE_MAX_BYTES(1)))
+
+/* Whether transparency is configured (options.kt, or the state file's). */
+bool imc_dircache_kt_enabled(const imc_dircache *c);
+
+/* Offers a log-signed checkpoint (and a consistency proof from the last
+ * verified one) to the cache's imc_kt_client (imc_kt_client_update's rules
+ * and statuses; IMC_ERR_UNSUPPORTED without transparency). On success the
+ * checkpoint is the cache's last one; a conflicting pair is kept as
+ * evidence (*evidence true) even though the call fails. A persistent cache
+ * writes the new state (or just the evidence) in one transaction before it
+ * changes memory (IMC_ERR_IO: nothing changed). */
+IMC_MUST_USE imc_status imc_dircache_kt_update(imc_dircache *c, bool *evidence,
+                                               const uint8_t *note, size_t note_len,
+                                               const uint8_t *proof, size_t proof_len);
+
+/* The last verified checkpoint (IMC_ERR_NOT_FOUND: none yet;
+ * IMC_ERR_UNSUPPORTED without transparency). */
+IMC_MUST_USE imc_status imc_dircache_kt_checkpoint(imc_kt_checkpoint *cp, const imc_dircache *c);
+
+/* The first evidence the cache kept (imc_kt_evidence_verify checks it):
+ * from a checkpoint conflict, or from apply meeting a second signed list
+ * for a cached handle version (persistent caches only: they keep each
+ * handle's last signed entry). IMC_ERR_NOT_FOUND if none. Evidence is
+ * the one thing a refused call writes. */
+IMC_MUST_USE imc_status imc_dircache_evidence(uint8_t *out, size_t out_cap, size_t *out_len,
+                                              const imc_dircache *c);
+
+/* ---- Self-monitoring --------------------------------------------------------- */
+
+/* A version of an audited handle that this state did not see: no verified
+ * answer showed this list at this version. */
+typedef struct imc_dir_audit_finding {
+    uint64_t version;
+    uint8_t account_pk[IMC_DIR_ACCOUNT_PUBLIC_BYTES];
+    uint8_t list_hash[IMC_SHA256_BYTES];
+    bool key_known; /* account_pk is the handle's pinned account key */
+} imc_dir_audit_finding;
+
+/* The version an audit of handle starts from: one past the last audited
+ * version, or (never audited) the first version this state saw of it.
+ * IMC_ERR_NOT_FOUND if it never saw one; IMC_ERR_UNSUPPORTED without
+ * transparency or a state file. */
+IMC_MUST_USE imc_status imc_dircache_audit_since(uint64_t *since, const imc_dircache *c,
+                                                 const uint8_t *handle, size_t handle_len);
+
+/* Verifies an audit response for handle (imcore/dirkt.h) from
+ * imc_dircache_audit_since, or from the version before it as an anchor
+ * (which must then be the very leaf audited last, when there was one): its
+ * checkpoint as imc_dircache_kt_update does, then imc_dir_kt_audit_verify
+ * (every version, hash-chained from the last audited one, included in the
+ * log). Every version whose list this
+ * state never saw in a verified answer is a finding (out[0..*count), at
+ * most out_cap written, *count all of them). On success the new checkpoint
+ * is written, and the audit moves past the versions it covered when there
+ * are no findings or `acknowledge` is set (the user was told). IMC_OK even
+ * with findings; IMC_ERR_AUTH / _MALFORMED / _STALE as the checks say, and
+ * nothing changes but kept evidence. *complete: the answer reached the
+ * latest version (else audit again). Persistent caches with transparency
+ * only (else IMC_ERR_UNSUPPORTED). */
+IMC_MUST_USE imc_status imc_dircache_audit(imc_dircache *c, imc_dir_audit_finding *out,
+                                           size_t out_cap, size_t *count, bool *complete,
+                                           bool *evidence, bool acknowledge,
+                                           const uint8_t *handle, size_t handle_len,
+                                           const uint8_t *resp, size_t resp_len);
 
 /* ---- Inspection ----------------------------------------------------------- */
 

@@ -24,6 +24,7 @@
 
 #include "imcore/backend.h"
 #include "imcore/crypto.h"
+#include "imcore/limits.h"
 #include "imcore/status.h"
 
 #ifdef __cplusplus
@@ -325,6 +326,8 @@ void imc_kt_witness_wipe(imc_kt_witness *w);
 IMC_MUST_USE imc_status imc_kt_witness_save(uint8_t *out, size_t out_cap, size_t *out_len,
                                             const imc_kt_witness *w);
 IMC_MUST_USE imc_status imc_kt_witness_load(imc_kt_witness *w, const uint8_t *in, size_t len);
+/* The last cosigned checkpoint, or IMC_ERR_NOT_FOUND before the first. */
+IMC_MUST_USE imc_status imc_kt_witness_last(imc_kt_checkpoint *cp, const imc_kt_witness *w);
 
 /* Verifies a signed checkpoint note from the log and a consistency proof
  * from the last cosigned size (ignored for the first checkpoint, may be
@@ -362,6 +365,21 @@ typedef struct imc_kt_client {
 IMC_MUST_USE imc_status imc_kt_client_init(imc_kt_client *c, const imc_backend *b,
                                            const imc_kt_client_config *cfg);
 
+/* A configuration's stored form: version (1) = 1 || log name length (1) ||
+ * log name || log public key (32) || threshold (1) || witness count (1) ||
+ * per witness: name length (1) || name || public key (32). The parser is
+ * strict: another version, a name that is not a key name, more than
+ * IMC_KT_MAX_WITNESSES witnesses, a threshold above the count, short or
+ * trailing bytes are IMC_ERR_MALFORMED. Key ids are recomputed. */
+#define IMC_KT_CONFIG_MAX_BYTES                                                                    \
+    (1 + (1 + IMC_KT_MAX_NAME + IMC_ED25519_PUBLIC_BYTES) + 1 + 1 +                                \
+     IMC_KT_MAX_WITNESSES * (1 + IMC_KT_MAX_NAME + IMC_ED25519_PUBLIC_BYTES))
+IMC_MUST_USE imc_status imc_kt_client_config_encode(uint8_t *out, size_t out_cap, size_t *out_len,
+                                                    const imc_kt_client_config *cfg);
+IMC_MUST_USE imc_status imc_kt_client_config_parse(imc_kt_client_config *cfg,
+                                                   const imc_backend *b, const uint8_t *in,
+                                                   size_t len);
+
 /* Offers a signed checkpoint and a consistency proof from the last
  * verified size (may be NULL for the first checkpoint or the same size).
  * IMC_OK: verified and now the client's last checkpoint (or equal to it).
@@ -394,18 +412,27 @@ IMC_MUST_USE imc_status imc_kt_client_load(imc_kt_client *c, const uint8_t *in, 
 typedef enum imc_kt_evidence_kind {
     IMC_KT_EVIDENCE_SAME_SIZE = 1, /* two texts for one tree size */
     IMC_KT_EVIDENCE_PREFIX = 2,    /* the larger tree's prefix has another root */
+    /* Two device lists of one handle with the same version and different
+     * content, each in a directory-signed lookup entry and signed by the
+     * account key it names (docs/directory-format.md). */
+    IMC_KT_EVIDENCE_LIST = 3,
 } imc_kt_evidence_kind;
 
 typedef struct imc_kt_evidence {
     imc_kt_evidence_kind kind;
-    imc_kt_key log;
-    imc_kt_checkpoint a, b; /* a.size <= b.size */
+    imc_kt_key log; /* LIST: the key that signed the entries */
+    imc_kt_checkpoint a, b; /* SAME_SIZE, PREFIX: a.size <= b.size */
+    uint8_t handle[IMC_MAX_HANDLE_BYTES]; /* LIST: the handle and the version */
+    size_t handle_len;
+    uint64_t version;
 } imc_kt_evidence;
 
 /* Parses and checks evidence: both notes carry a valid signature of the
  * log key stated inside, the same origin, and (SAME_SIZE) equal sizes and
  * different texts, or (PREFIX) a.size < b.size and a consistency proof from
- * (a.size, r') to b with r' != a.root. IMC_OK: e (may be NULL) describes
+ * (a.size, r') to b with r' != a.root; or (LIST) both are one-entry lookup
+ * responses signed by the stated key, for one handle and one list version,
+ * with different account-signed lists. IMC_OK: e (may be NULL) describes
  * the misbehaviour; the caller compares e->log with the key it trusts.
  * IMC_ERR_MALFORMED or IMC_ERR_AUTH otherwise. */
 IMC_MUST_USE imc_status imc_kt_evidence_verify(imc_kt_evidence *e, const imc_backend *b,

@@ -14,13 +14,17 @@
  *
  * Persistent state (docs/directory.md, "Client state"): the directory
  * store interface on an LMDB file, its meta table ("format", "dir_pk",
- * "anchor") and its handles table (handle -> contact value). */
+ * "anchor"; with transparency "kt_config" and "kt_state"; "evidence";
+ * "entry/" + handle: the last signed entry) and its handles table (handle
+ * -> contact value). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "dir/dir_impl.h"
 #include "imcore/dircache.h"
+#include "imcore/dirkt.h"
 #include "imcore/util.h"
+#include "kt/kt_impl.h"
 #include "util/siphash.h"
 
 #define DEFAULT_CAPACITY 256
@@ -30,6 +34,11 @@
 
 #define STATE_FORMAT 1
 #define META_KEY(k) (const uint8_t *)(k), (sizeof(k) - 1)
+#define ENTRY_PREFIX "entry/"
+#define ENTRY_KEY_MAX (sizeof ENTRY_PREFIX - 1 + IMC_MAX_HANDLE_BYTES)
+#define ONE_ENTRY_MAX IMC_DIR_RESPONSE_MAX_BYTES(1)
+/* The name LIST evidence carries when no log is configured. */
+#define DEFAULT_EVIDENCE_NAME "directory"
 
 typedef struct slot {
     bool used;
@@ -65,6 +74,16 @@ struct imc_dircache {
     } plan[IMC_DIR_MAX_BATCH];
     uint8_t contact[IMC_DIR_CONTACT_MAX_BYTES]; /* encoding buffer */
     imc_dir_contact staged;                     /* decoding / encoding scratch */
+    /* Transparency (NULL: none) and its encoded configuration. */
+    imc_kt_client *kt;
+    uint8_t kt_config[IMC_KT_CONFIG_MAX_BYTES];
+    size_t kt_config_len;
+    imc_kt_key evidence_key; /* name and key that LIST evidence states */
+    /* The first evidence kept; scratch for one signed entry. */
+    uint8_t *evidence;
+    size_t evidence_len;
+    uint8_t *one_entry;
+    bool conflict; /* apply's pass 1 met a second list for a cached version */
 };
 
 static bool is_zero_key(const uint8_t *k)
@@ -162,6 +181,188 @@ static imc_status put_anchor(imc_dircache *c, void *txn, uint64_t global, uint64
     return c->store.ops->put(txn, IMC_DIR_TABLE_META, META_KEY("anchor"), v, sizeof v);
 }
 
+/* ---- Transparency state and evidence (persistent part) ------------------ */
+
+static imc_status kt_advance(imc_dircache *c, imc_kt_client *next, bool *evidence,
+                             const uint8_t *note, size_t note_len, const uint8_t *proof,
+                             size_t proof_len);
+
+static size_t entry_key(uint8_t out[ENTRY_KEY_MAX], const uint8_t *h, size_t len)
+{
+    memcpy(out, ENTRY_PREFIX, sizeof ENTRY_PREFIX - 1);
+    memcpy(out + sizeof ENTRY_PREFIX - 1, h, len);
+    return sizeof ENTRY_PREFIX - 1 + len;
+}
+
+/* A verified entry as a lookup response of its own (self-contained, as
+ * LIST evidence states it) in c->one_entry; its length, 0 if it does not fit. */
+static size_t one_entry(imc_dircache *c, const imc_dir_entry *e)
+{
+    imc_writer w;
+    size_t len = 0;
+    imc_wire_writer_init(&w, c->one_entry, ONE_ENTRY_MAX);
+    imc_wire_write_u8(&w, IMC_DIR_VERSION);
+    imc_wire_write_u8(&w, IMC_DIR_KIND_RESPONSE);
+    imc_wire_write_u16(&w, 1);
+    imc_wire_write_bytes(&w, e->body, e->body_len);
+    imc_wire_write_bytes(&w, e->sig, IMC_DIR_SIGNATURE_BYTES);
+    return imc_wire_writer_finish(&w, &len) == IMC_OK ? len : 0;
+}
+
+/* The transparency state k (and, when `config`, the configuration). */
+static imc_status put_kt(imc_dircache *c, void *txn, const imc_kt_client *k, bool config)
+{
+    uint8_t *buf = malloc(IMC_KT_CLIENT_STATE_MAX);
+    size_t len = 0;
+    imc_status st = buf != NULL ? imc_kt_client_save(buf, IMC_KT_CLIENT_STATE_MAX, &len, k)
+                                : IMC_ERR_NOMEM;
+    if (st == IMC_OK)
+        st = c->store.ops->put(txn, IMC_DIR_TABLE_META, META_KEY("kt_state"), buf, len);
+    if (st == IMC_OK && config)
+        st = c->store.ops->put(txn, IMC_DIR_TABLE_META, META_KEY("kt_config"), c->kt_config,
+                               c->kt_config_len);
+    free(buf);
+    return st;
+}
+
+/* Sets up c->kt from a configuration (given, or read from the file). */
+static imc_status kt_setup(imc_dircache *c, const imc_kt_client_config *cfg)
+{
+    imc_status st = imc_kt_client_config_encode(c->kt_config, sizeof c->kt_config,
+                                                &c->kt_config_len, cfg);
+    if (st == IMC_OK && c->kt == NULL)
+        c->kt = malloc(sizeof *c->kt);
+    if (st == IMC_OK && c->kt == NULL)
+        st = IMC_ERR_NOMEM;
+    if (st == IMC_OK)
+        st = imc_kt_client_init(c->kt, c->b, cfg);
+    if (st == IMC_OK)
+        c->evidence_key = cfg->log;
+    return st;
+}
+
+/* Reads the transparency configuration and state and the evidence of an
+ * existing file. A configuration given to imc_dircache_new must be the
+ * file's. */
+static imc_status load_kt(imc_dircache *c, void *txn)
+{
+    const uint8_t *v = NULL;
+    size_t n = 0;
+    imc_status st = c->store.ops->get(txn, IMC_DIR_TABLE_META, META_KEY("kt_config"), &v, &n);
+    if (st == IMC_ERR_NOT_FOUND && c->kt != NULL)
+        return IMC_ERR_AUTH; /* a state file without transparency */
+    if (st == IMC_OK && c->kt != NULL &&
+        (n != c->kt_config_len || memcmp(v, c->kt_config, n) != 0))
+        return IMC_ERR_AUTH; /* configured with other keys */
+    if (st == IMC_OK && c->kt == NULL) {
+        imc_kt_client_config cfg;
+        st = imc_kt_client_config_parse(&cfg, c->b, v, n);
+        if (st == IMC_OK)
+            st = kt_setup(c, &cfg);
+        st = st == IMC_ERR_MALFORMED ? IMC_ERR_IO : st;
+    }
+    if (st == IMC_OK) {
+        st = c->store.ops->get(txn, IMC_DIR_TABLE_META, META_KEY("kt_state"), &v, &n);
+        if (st == IMC_OK && imc_kt_client_load(c->kt, v, n) != IMC_OK)
+            st = IMC_ERR_IO;
+        if (st != IMC_OK)
+            return st == IMC_ERR_NOT_FOUND ? IMC_ERR_IO : st;
+    } else if (st != IMC_ERR_NOT_FOUND) {
+        return st;
+    }
+    st = c->store.ops->get(txn, IMC_DIR_TABLE_META, META_KEY("evidence"), &v, &n);
+    if (st == IMC_ERR_NOT_FOUND)
+        return IMC_OK;
+    if (st == IMC_OK && (n > IMC_DIRCACHE_EVIDENCE_MAX_BYTES ||
+                         imc_kt_evidence_verify(NULL, c->b, v, n) != IMC_OK))
+        st = IMC_ERR_IO;
+    if (st == IMC_OK) {
+        memcpy(c->evidence, v, n);
+        c->evidence_len = n;
+    }
+    return st;
+}
+
+/* apply met a second signed list for the cached version of e's handle:
+ * the entry kept from before and e are LIST evidence, written on their own
+ * (the apply itself was refused). Best effort: without a kept entry (a
+ * state written before entries were kept) there is nothing to prove. */
+static void keep_list_evidence(imc_dircache *c, const imc_dir_entry *e)
+{
+    uint8_t key[ENTRY_KEY_MAX];
+    const uint8_t *old = NULL;
+    size_t old_len = 0, len = 0;
+    void *txn = NULL;
+    size_t now_len = one_entry(c, e);
+    if (now_len == 0 || c->store.ops->begin(c->store.self, true, &txn) != IMC_OK)
+        return;
+    imc_status st = c->store.ops->get(txn, IMC_DIR_TABLE_META, key,
+                                      entry_key(key, e->rec.handle, e->rec.handle_len), &old,
+                                      &old_len);
+    uint8_t *ev = malloc(IMC_DIRCACHE_EVIDENCE_MAX_BYTES);
+    if (st == IMC_OK)
+        st = ev != NULL ? IMC_OK : IMC_ERR_NOMEM;
+    if (st == IMC_OK)
+        st = imc_kt_evidence_encode(ev, IMC_DIRCACHE_EVIDENCE_MAX_BYTES, &len,
+                                    IMC_KT_EVIDENCE_LIST, &c->evidence_key, old, old_len,
+                                    c->one_entry, now_len, NULL, NULL);
+    if (st == IMC_OK)
+        st = imc_kt_evidence_verify(NULL, c->b, ev, len);
+    if (st == IMC_OK)
+        st = c->store.ops->put(txn, IMC_DIR_TABLE_META, META_KEY("evidence"), ev, len);
+    if (st == IMC_OK && c->store.ops->commit(txn) == IMC_OK) {
+        memcpy(c->evidence, ev, len);
+        c->evidence_len = len;
+    } else if (st != IMC_OK) {
+        c->store.ops->abort(txn);
+    }
+    free(ev);
+}
+
+/* ---- Self-monitoring records ------------------------------------------------ */
+
+#define SEEN_PREFIX "seen/"
+#define FIRST_PREFIX "first/"
+#define AUDIT_PREFIX "audit/"
+#define MONITOR_KEY_MAX (6 + IMC_MAX_HANDLE_BYTES + 8)
+
+/* prefix || handle (|| version, when `with_version`). */
+static size_t monitor_key(uint8_t out[MONITOR_KEY_MAX], const char *prefix, const uint8_t *h,
+                          size_t len, bool with_version, uint64_t version)
+{
+    size_t pl = strlen(prefix);
+    memcpy(out, prefix, pl);
+    memcpy(out + pl, h, len);
+    if (with_version)
+        imc_dir_store_be64(out + pl + len, version);
+    return pl + len + (with_version ? 8 : 0);
+}
+
+/* Every verified list version a state applies: "seen/" handle version ->
+ * SHA-256 of the list (what the log leaf commits to), and the first
+ * version seen of each handle, where its first audit starts. */
+static imc_status note_seen(imc_dircache *c, void *txn, const imc_dir_entry *e)
+{
+    uint8_t key[MONITOR_KEY_MAX], hash[IMC_SHA256_BYTES], v[8];
+    const uint8_t *val = NULL;
+    size_t vl = 0;
+    const uint8_t *h = e->rec.handle;
+    size_t hl = e->rec.handle_len;
+    imc_status st = imc_crypto_sha256(c->b, hash, e->list, e->list_len);
+    if (st == IMC_OK)
+        st = c->store.ops->put(txn, IMC_DIR_TABLE_META, key,
+                               monitor_key(key, SEEN_PREFIX, h, hl, true, e->rec.epoch), hash,
+                               sizeof hash);
+    size_t kl = monitor_key(key, FIRST_PREFIX, h, hl, false, 0);
+    if (st == IMC_OK)
+        st = c->store.ops->get(txn, IMC_DIR_TABLE_META, key, kl, &val, &vl);
+    if (st == IMC_ERR_NOT_FOUND) {
+        imc_dir_store_be64(v, e->rec.epoch);
+        st = c->store.ops->put(txn, IMC_DIR_TABLE_META, key, kl, v, sizeof v);
+    }
+    return st;
+}
+
 static void index_insert(imc_dircache *c, slot *s)
 {
     c->index[index_find(c, s->hash, s->rec.handle, s->rec.handle_len)] =
@@ -218,6 +419,8 @@ static imc_status load_state(imc_dircache *c)
                                    sizeof c->dir_pk);
         if (st == IMC_OK)
             st = put_anchor(c, txn, 0, 0);
+        if (st == IMC_OK && c->kt != NULL)
+            st = put_kt(c, txn, c->kt, true);
         if (st == IMC_OK)
             return c->store.ops->commit(txn);
         c->store.ops->abort(txn);
@@ -240,6 +443,8 @@ static imc_status load_state(imc_dircache *c)
         st = c->store.ops->scan(txn, IMC_DIR_TABLE_HANDLES, load_one, &l);
         if (st == IMC_OK)
             st = l.st;
+        if (st == IMC_OK)
+            st = load_kt(c, txn);
     }
     c->store.ops->abort(txn);
     return st == IMC_ERR_NOT_FOUND ? IMC_ERR_IO : st;
@@ -286,7 +491,17 @@ imc_status imc_dircache_new(imc_dircache **out, const imc_backend *b,
     c->index_mask = cells - 1;
     c->index = calloc(cells, sizeof *c->index);
     c->slots = calloc(c->capacity, sizeof *c->slots);
-    imc_status st = c->index != NULL && c->slots != NULL ? IMC_OK : IMC_ERR_NOMEM;
+    c->evidence = malloc(IMC_DIRCACHE_EVIDENCE_MAX_BYTES);
+    c->one_entry = malloc(ONE_ENTRY_MAX);
+    imc_status st = c->index != NULL && c->slots != NULL && c->evidence != NULL &&
+                            c->one_entry != NULL
+                        ? IMC_OK
+                        : IMC_ERR_NOMEM;
+    if (st == IMC_OK)
+        st = imc_kt_key_init(&c->evidence_key, b, DEFAULT_EVIDENCE_NAME, IMC_KT_SIG_ED25519,
+                             dir_pk);
+    if (st == IMC_OK && o.kt != NULL)
+        st = kt_setup(c, o.kt);
     if (st == IMC_OK)
         st = imc_crypto_random(b, c->hash_key, sizeof c->hash_key);
     if (st == IMC_OK && o.path != NULL) {
@@ -311,6 +526,9 @@ void imc_dircache_free(imc_dircache *c)
         imc_dir_store_close(&c->store);
     free(c->index);
     free(c->slots);
+    free(c->kt);
+    free(c->evidence);
+    free(c->one_entry);
     imc_wipe(c, sizeof *c);
     free(c);
 }
@@ -414,8 +632,10 @@ static imc_status plan_entry(apply_plan *p, imc_dircache *c, size_t k, const imc
     const slot *s = find_slot(c, e->rec.handle, e->rec.handle_len);
     if (s != NULL && e->rec.epoch < s->rec.epoch)
         return IMC_ERR_STALE;
-    if (s != NULL && e->rec.epoch == s->rec.epoch && !records_equal(&e->rec, &s->rec))
+    if (s != NULL && e->rec.epoch == s->rec.epoch && !records_equal(&e->rec, &s->rec)) {
+        c->conflict = true;
         return IMC_ERR_AUTH; /* two signed lists for one epoch */
+    }
     imc_status st = decide_account(c, k, s, e);
     if (st != IMC_OK)
         return st;
@@ -500,7 +720,21 @@ static imc_status stage_entry(imc_dircache *c, void *txn, size_t k, const imc_di
         global = s->global_epoch;
     size_t changes =
         s != NULL ? diff_records(NULL, 0, &s->rec, &e->rec, c->plan[k].account) : 1;
-    return put_contact(c, txn, c->plan[k].pinned, &e->rec, global, next_issued(s, e, changes));
+    imc_status st =
+        put_contact(c, txn, c->plan[k].pinned, &e->rec, global, next_issued(s, e, changes));
+    if (st == IMC_OK && e->rec.epoch != 0)
+        st = note_seen(c, txn, e);
+    /* The signed entry itself, for LIST evidence should the directory sign
+     * another list for this version later. */
+    uint8_t key[ENTRY_KEY_MAX];
+    size_t len = one_entry(c, e);
+    if (st == IMC_OK && len == 0)
+        st = IMC_ERR_NO_SPACE;
+    if (st == IMC_OK && e->rec.epoch != 0)
+        st = c->store.ops->put(txn, IMC_DIR_TABLE_META, key,
+                               entry_key(key, e->rec.handle, e->rec.handle_len), c->one_entry,
+                               len);
+    return st;
 }
 
 static imc_status check_time(const imc_dircache *c, const imc_dir_response *r, uint64_t now_ms)
@@ -533,14 +767,12 @@ static imc_status plan_all(apply_plan *p, imc_dircache *c, const imc_dir_respons
     return st;
 }
 
-imc_status imc_dircache_apply(imc_dircache *c, imc_dir_change *changes, size_t changes_cap,
-                              size_t *change_count, uint64_t now_ms, const uint8_t *resp,
-                              size_t resp_len)
+/* apply, and (kt_next not NULL) the transparency state that verified the
+ * response, written in the same transaction. */
+static imc_status apply_core(imc_dircache *c, imc_dir_change *changes, size_t changes_cap,
+                             size_t *change_count, uint64_t now_ms, const uint8_t *resp,
+                             size_t resp_len, const imc_kt_client *kt_next)
 {
-    if (change_count != NULL)
-        *change_count = 0;
-    if (c == NULL)
-        return IMC_ERR_ARG;
     imc_dir_response r;
     imc_status st = imc_dir_parse_response(&r, resp, resp_len);
     if (st == IMC_OK)
@@ -554,6 +786,7 @@ imc_status imc_dircache_apply(imc_dircache *c, imc_dir_change *changes, size_t c
             return st;
     }
     apply_plan p = {0, 0, 0, false};
+    c->conflict = false;
     st = plan_all(&p, c, &r, txn);
     size_t own_cached =
         c->own_handle_len != 0 && find_slot(c, c->own_handle, c->own_handle_len) != NULL;
@@ -568,12 +801,16 @@ imc_status imc_dircache_apply(imc_dircache *c, imc_dir_change *changes, size_t c
     if (txn != NULL) {
         if (st == IMC_OK && newer)
             st = put_anchor(c, txn, r.global_epoch, r.issued_ms);
+        if (st == IMC_OK && kt_next != NULL)
+            st = put_kt(c, txn, kt_next, false);
         if (st == IMC_OK)
             st = c->store.ops->commit(txn);
         else
             c->store.ops->abort(txn);
     }
     imc_dir_entry *e = &c->scratch;
+    if (st == IMC_ERR_AUTH && c->conflict && txn != NULL && c->evidence_len == 0)
+        keep_list_evidence(c, e); /* e: the entry pass 1 stopped at */
     if (st == IMC_OK) {
         c->generation++;
         /* Every handle of the response already cached is kept: mark them
@@ -598,10 +835,82 @@ imc_status imc_dircache_apply(imc_dircache *c, imc_dir_change *changes, size_t c
             c->global_epoch = r.global_epoch;
             c->anchor_issued = r.issued_ms;
         }
+        if (kt_next != NULL)
+            *c->kt = *kt_next;
         if (change_count != NULL)
             *change_count = changes != NULL ? n : p.changes;
     }
     imc_wipe(e, sizeof *e);
+    return st;
+}
+
+imc_status imc_dircache_apply(imc_dircache *c, imc_dir_change *changes, size_t changes_cap,
+                              size_t *change_count, uint64_t now_ms, const uint8_t *resp,
+                              size_t resp_len)
+{
+    if (change_count != NULL)
+        *change_count = 0;
+    if (c == NULL)
+        return IMC_ERR_ARG;
+    if (c->kt != NULL)
+        return IMC_ERR_AUTH; /* no proofs: imc_dircache_apply_kt */
+    return apply_core(c, changes, changes_cap, change_count, now_ms, resp, resp_len, NULL);
+}
+
+imc_status imc_dircache_apply_kt(imc_dircache *c, imc_dir_change *changes, size_t changes_cap,
+                                 size_t *change_count, bool *evidence, uint64_t now_ms,
+                                 const uint8_t *resp, size_t resp_len)
+{
+    if (change_count != NULL)
+        *change_count = 0;
+    if (evidence != NULL)
+        *evidence = false;
+    if (c == NULL)
+        return IMC_ERR_ARG;
+    if (c->kt == NULL)
+        return IMC_ERR_UNSUPPORTED;
+    imc_dir_kt_lookup_response *lr = malloc(sizeof *lr);
+    imc_dir_kt_answer *ans = malloc(sizeof *ans);
+    imc_kt_client *next = malloc(sizeof *next);
+    size_t cap = IMC_DIR_RESPONSE_MAX_BYTES(IMC_DIR_MAX_BATCH), len = 0, off = 0;
+    uint8_t *plain = malloc(cap);
+    imc_status st = lr != NULL && ans != NULL && next != NULL && plain != NULL ? IMC_OK
+                                                                               : IMC_ERR_NOMEM;
+    if (st == IMC_OK)
+        st = imc_dir_kt_parse_lookup(lr, resp, resp_len);
+    if (st == IMC_OK) {
+        /* The checkpoint first (it may yield evidence even when refused). */
+        st = kt_advance(c, next, evidence, lr->head.note, lr->head.note_len, lr->head.proof,
+                        lr->head.proof_len);
+    }
+    imc_kt_checkpoint cp;
+    if (st == IMC_OK)
+        st = imc_kt_client_checkpoint(&cp, next);
+    /* Every answer against that checkpoint; their entries, as a plain
+     * lookup response, then go through apply. */
+    imc_writer w;
+    imc_wire_writer_init(&w, plain, cap);
+    imc_wire_write_u8(&w, IMC_DIR_VERSION);
+    imc_wire_write_u8(&w, IMC_DIR_KIND_RESPONSE);
+    imc_wire_write_u16(&w, (uint16_t)(st == IMC_OK ? lr->count : 0));
+    for (size_t i = 0; st == IMC_OK && i < lr->count; i++) {
+        st = imc_dir_kt_lookup_next(ans, &off, lr);
+        if (st == IMC_OK &&
+            imc_dir_kt_answer_verify(NULL, NULL, c->b, c->dir_pk, &cp, ans) != IMC_OK)
+            st = IMC_ERR_AUTH;
+        if (st == IMC_OK) {
+            imc_wire_write_bytes(&w, ans->entry.body, ans->entry.body_len);
+            imc_wire_write_bytes(&w, ans->entry.sig, IMC_DIR_SIGNATURE_BYTES);
+        }
+    }
+    if (st == IMC_OK)
+        st = imc_wire_writer_finish(&w, &len);
+    if (st == IMC_OK)
+        st = apply_core(c, changes, changes_cap, change_count, now_ms, plain, len, next);
+    free(lr);
+    free(ans);
+    free(next);
+    free(plain);
     return st;
 }
 
@@ -911,6 +1220,303 @@ imc_status imc_dircache_compare(imc_dir_mismatch *out, size_t out_cap, size_t *c
     }
     *count = m.count;
     return m.count > out_cap ? IMC_ERR_NO_SPACE : IMC_OK;
+}
+
+/* ---- Transparency --------------------------------------------------------- */
+
+bool imc_dircache_kt_enabled(const imc_dircache *c) { return c != NULL && c->kt != NULL; }
+
+/* Offers a checkpoint to a copy of the transparency state: next is the
+ * state after it. On success nothing is written (the caller writes next);
+ * on a refusal that found evidence, the evidence (and the state that
+ * holds it) is written and kept in memory at once. */
+static imc_status kt_advance(imc_dircache *c, imc_kt_client *next, bool *evidence,
+                             const uint8_t *note, size_t note_len, const uint8_t *proof,
+                             size_t proof_len)
+{
+    *next = *c->kt;
+    bool found = false;
+    imc_status st = imc_kt_client_update(next, &found, note, note_len, proof, proof_len);
+    if (st == IMC_OK || !found)
+        return st;
+    uint8_t *ev = malloc(IMC_KT_EVIDENCE_MAX_BYTES);
+    size_t ev_len = 0;
+    bool keep = ev != NULL && c->evidence_len == 0 &&
+                imc_kt_client_evidence(ev, IMC_KT_EVIDENCE_MAX_BYTES, &ev_len, next) == IMC_OK;
+    imc_status wst = IMC_OK;
+    if (c->store.ops != NULL) {
+        void *txn = NULL;
+        wst = c->store.ops->begin(c->store.self, true, &txn);
+        if (wst == IMC_OK) {
+            wst = put_kt(c, txn, next, false);
+            if (wst == IMC_OK && keep)
+                wst = c->store.ops->put(txn, IMC_DIR_TABLE_META, META_KEY("evidence"), ev,
+                                        ev_len);
+            if (wst == IMC_OK)
+                wst = c->store.ops->commit(txn);
+            else
+                c->store.ops->abort(txn);
+        }
+    }
+    if (wst == IMC_OK) {
+        *c->kt = *next;
+        if (keep) {
+            memcpy(c->evidence, ev, ev_len);
+            c->evidence_len = ev_len;
+        }
+        if (evidence != NULL)
+            *evidence = true;
+    }
+    free(ev);
+    return wst != IMC_OK ? IMC_ERR_IO : st;
+}
+
+imc_status imc_dircache_kt_update(imc_dircache *c, bool *evidence, const uint8_t *note,
+                                  size_t note_len, const uint8_t *proof, size_t proof_len)
+{
+    if (evidence != NULL)
+        *evidence = false;
+    if (c == NULL || note == NULL)
+        return IMC_ERR_ARG;
+    if (c->kt == NULL)
+        return IMC_ERR_UNSUPPORTED;
+    imc_kt_client *next = malloc(sizeof *next);
+    if (next == NULL)
+        return IMC_ERR_NOMEM;
+    imc_status st = kt_advance(c, next, evidence, note, note_len, proof, proof_len);
+    if (st == IMC_OK && c->store.ops != NULL) {
+        void *txn = NULL;
+        st = c->store.ops->begin(c->store.self, true, &txn);
+        if (st == IMC_OK) {
+            st = put_kt(c, txn, next, false);
+            if (st == IMC_OK)
+                st = c->store.ops->commit(txn);
+            else
+                c->store.ops->abort(txn);
+        }
+        st = st != IMC_OK ? IMC_ERR_IO : st;
+    }
+    if (st == IMC_OK)
+        *c->kt = *next;
+    free(next);
+    return st;
+}
+
+imc_status imc_dircache_kt_checkpoint(imc_kt_checkpoint *cp, const imc_dircache *c)
+{
+    if (cp == NULL || c == NULL)
+        return IMC_ERR_ARG;
+    if (c->kt == NULL) {
+        memset(cp, 0, sizeof *cp);
+        return IMC_ERR_UNSUPPORTED;
+    }
+    return imc_kt_client_checkpoint(cp, c->kt);
+}
+
+imc_status imc_dircache_evidence(uint8_t *out, size_t out_cap, size_t *out_len,
+                                 const imc_dircache *c)
+{
+    if (out_len != NULL)
+        *out_len = 0;
+    if (out == NULL || out_len == NULL || c == NULL)
+        return IMC_ERR_ARG;
+    if (c->evidence_len == 0)
+        return IMC_ERR_NOT_FOUND;
+    if (out_cap < c->evidence_len)
+        return IMC_ERR_NO_SPACE;
+    memcpy(out, c->evidence, c->evidence_len);
+    *out_len = c->evidence_len;
+    return IMC_OK;
+}
+
+/* ---- Self-monitoring --------------------------------------------------------- */
+
+/* Where the audit of h stands: *since, and (when audited before) the hash
+ * of the last audited leaf. */
+static imc_status audit_point(uint64_t *since, bool *have_prev, uint8_t prev[IMC_KT_HASH_BYTES],
+                              const imc_dircache *c, void *txn, const uint8_t *h, size_t hl)
+{
+    uint8_t key[MONITOR_KEY_MAX];
+    const uint8_t *v = NULL;
+    size_t n = 0;
+    *have_prev = false;
+    imc_status st = c->store.ops->get(txn, IMC_DIR_TABLE_META, key,
+                                      monitor_key(key, AUDIT_PREFIX, h, hl, false, 0), &v, &n);
+    if (st == IMC_OK) {
+        if (n != 8 + IMC_KT_HASH_BYTES)
+            return IMC_ERR_IO;
+        *since = imc_dir_load_be64(v) + 1;
+        memcpy(prev, v + 8, IMC_KT_HASH_BYTES);
+        *have_prev = true;
+        return IMC_OK;
+    }
+    if (st != IMC_ERR_NOT_FOUND)
+        return st;
+    st = c->store.ops->get(txn, IMC_DIR_TABLE_META, key,
+                           monitor_key(key, FIRST_PREFIX, h, hl, false, 0), &v, &n);
+    if (st == IMC_OK && n != 8)
+        return IMC_ERR_IO;
+    if (st == IMC_OK)
+        *since = imc_dir_load_be64(v);
+    return st;
+}
+
+imc_status imc_dircache_audit_since(uint64_t *since, const imc_dircache *c,
+                                    const uint8_t *handle, size_t handle_len)
+{
+    if (since == NULL || c == NULL || handle == NULL || handle_len > IMC_MAX_HANDLE_BYTES)
+        return IMC_ERR_ARG;
+    *since = 0;
+    if (c->kt == NULL || c->store.ops == NULL)
+        return IMC_ERR_UNSUPPORTED;
+    void *txn = NULL;
+    uint8_t prev[IMC_KT_HASH_BYTES];
+    bool have_prev = false;
+    imc_status st = c->store.ops->begin(c->store.self, false, &txn);
+    if (st != IMC_OK)
+        return st;
+    st = audit_point(since, &have_prev, prev, c, txn, handle, handle_len);
+    c->store.ops->abort(txn);
+    return st;
+}
+
+typedef struct audit_ctx {
+    imc_dircache *c;
+    void *txn;
+    const uint8_t *pinned;
+    uint64_t report_from; /* versions below: the anchor, never reported */
+    const uint8_t *anchor; /* the kept hash of version report_from - 1, or NULL */
+    imc_dir_audit_finding *out;
+    size_t cap, count;
+    uint64_t last_version;
+    uint8_t last_hash[IMC_KT_HASH_BYTES];
+    imc_status st;
+} audit_ctx;
+
+static int audit_leaf(void *vctx, const imc_dir_kt_leaf *leaf, uint64_t leaf_index,
+                      const uint8_t leaf_hash[IMC_KT_HASH_BYTES])
+{
+    (void)leaf_index;
+    audit_ctx *x = vctx;
+    if (leaf->version < x->report_from) {
+        /* The anchor: the answer may start at the last audited version,
+         * which must be the leaf audited then. */
+        if (x->anchor != NULL && leaf->version + 1 == x->report_from &&
+            memcmp(leaf_hash, x->anchor, IMC_KT_HASH_BYTES) != 0) {
+            x->st = IMC_ERR_AUTH;
+            return 1;
+        }
+        x->last_version = leaf->version;
+        memcpy(x->last_hash, leaf_hash, IMC_KT_HASH_BYTES);
+        return 0;
+    }
+    uint8_t key[MONITOR_KEY_MAX];
+    const uint8_t *v = NULL;
+    size_t n = 0;
+    imc_status st = x->c->store.ops->get(
+        x->txn, IMC_DIR_TABLE_META, key,
+        monitor_key(key, SEEN_PREFIX, leaf->handle, leaf->handle_len, true, leaf->version), &v,
+        &n);
+    if (st != IMC_OK && st != IMC_ERR_NOT_FOUND) {
+        x->st = st;
+        return 1;
+    }
+    bool seen = st == IMC_OK && n == IMC_SHA256_BYTES &&
+                memcmp(v, leaf->list_hash, IMC_SHA256_BYTES) == 0;
+    if (!seen) {
+        if (x->count < x->cap) {
+            imc_dir_audit_finding *f = &x->out[x->count];
+            f->version = leaf->version;
+            memcpy(f->account_pk, leaf->account_pk, sizeof f->account_pk);
+            memcpy(f->list_hash, leaf->list_hash, sizeof f->list_hash);
+            f->key_known = !is_zero_key(x->pinned) &&
+                           memcmp(x->pinned, leaf->account_pk, IMC_DIR_ACCOUNT_PUBLIC_BYTES) == 0;
+        }
+        x->count++;
+    }
+    x->last_version = leaf->version;
+    memcpy(x->last_hash, leaf_hash, IMC_KT_HASH_BYTES);
+    return 0;
+}
+
+imc_status imc_dircache_audit(imc_dircache *c, imc_dir_audit_finding *out, size_t out_cap,
+                              size_t *count, bool *complete, bool *evidence, bool acknowledge,
+                              const uint8_t *handle, size_t handle_len, const uint8_t *resp,
+                              size_t resp_len)
+{
+    if (count != NULL)
+        *count = 0;
+    if (complete != NULL)
+        *complete = false;
+    if (evidence != NULL)
+        *evidence = false;
+    if (c == NULL || count == NULL || (out == NULL && out_cap != 0) || handle == NULL ||
+        handle_len == 0 || handle_len > IMC_MAX_HANDLE_BYTES)
+        return IMC_ERR_ARG;
+    if (c->kt == NULL || c->store.ops == NULL)
+        return IMC_ERR_UNSUPPORTED;
+    imc_dir_kt_audit_response *ar = malloc(sizeof *ar);
+    imc_kt_client *next = malloc(sizeof *next);
+    imc_status st = ar != NULL && next != NULL ? IMC_OK : IMC_ERR_NOMEM;
+    if (st == IMC_OK)
+        st = imc_dir_kt_parse_audit(ar, resp, resp_len);
+    if (st == IMC_OK && (ar->handle.len != handle_len ||
+                         memcmp(ar->handle.bytes, handle, handle_len) != 0))
+        st = IMC_ERR_AUTH; /* an answer about another handle */
+    if (st == IMC_OK)
+        st = kt_advance(c, next, evidence, ar->head.note, ar->head.note_len, ar->head.proof,
+                        ar->head.proof_len);
+    imc_kt_checkpoint cp;
+    if (st == IMC_OK)
+        st = imc_kt_client_checkpoint(&cp, next);
+    void *txn = NULL;
+    if (st == IMC_OK)
+        st = c->store.ops->begin(c->store.self, true, &txn);
+    if (st != IMC_OK) {
+        free(ar);
+        free(next);
+        return st;
+    }
+    uint64_t since = 0;
+    bool have_prev = false, done = false;
+    uint8_t prev[IMC_KT_HASH_BYTES];
+    st = audit_point(&since, &have_prev, prev, c, txn, handle, handle_len);
+    /* From `since`, or from the version before it as an anchor. */
+    bool anchored = st == IMC_OK && since > 1 && ar->since == since - 1;
+    if (st == IMC_OK && ar->since != since && !anchored)
+        st = IMC_ERR_AUTH; /* not the versions asked for */
+    const slot *s = find_slot(c, handle, handle_len);
+    static const uint8_t no_key[IMC_DIR_ACCOUNT_PUBLIC_BYTES];
+    audit_ctx x = {c,   txn, s != NULL ? s->pinned : no_key, since, have_prev ? prev : NULL,
+                   out, out_cap, 0, 0, {0}, IMC_OK};
+    if (st == IMC_OK)
+        st = imc_dir_kt_audit_verify(&done, c->b, &cp, ar, have_prev && !anchored ? prev : NULL,
+                                     audit_leaf, &x);
+    if (st == IMC_ERR_AUTH && x.st != IMC_OK)
+        st = x.st;
+    if (st == IMC_OK)
+        st = put_kt(c, txn, next, false);
+    if (st == IMC_OK && x.last_version >= since && (x.count == 0 || acknowledge)) {
+        uint8_t key[MONITOR_KEY_MAX], v[8 + IMC_KT_HASH_BYTES];
+        imc_dir_store_be64(v, x.last_version);
+        memcpy(v + 8, x.last_hash, IMC_KT_HASH_BYTES);
+        st = c->store.ops->put(txn, IMC_DIR_TABLE_META, key,
+                               monitor_key(key, AUDIT_PREFIX, handle, handle_len, false, 0), v,
+                               sizeof v);
+    }
+    if (st == IMC_OK)
+        st = c->store.ops->commit(txn);
+    else
+        c->store.ops->abort(txn);
+    if (st == IMC_OK) {
+        *c->kt = *next;
+        *count = x.count;
+        if (complete != NULL)
+            *complete = done;
+    }
+    free(ar);
+    free(next);
+    return st;
 }
 
 /* ---- Inspection ----------------------------------------------------------- */

@@ -24,6 +24,74 @@ imc_status imc_kt_client_init(imc_kt_client *c, const imc_backend *b,
     return IMC_OK;
 }
 
+imc_status imc_kt_client_config_encode(uint8_t *out, size_t out_cap, size_t *out_len,
+                                       const imc_kt_client_config *cfg)
+{
+    if (out_len != NULL)
+        *out_len = 0;
+    if (out == NULL || out_len == NULL || cfg == NULL ||
+        cfg->witness_count > IMC_KT_MAX_WITNESSES || cfg->threshold > cfg->witness_count)
+        return IMC_ERR_ARG;
+    imc_writer w;
+    imc_wire_writer_init(&w, out, out_cap);
+    imc_wire_write_u8(&w, IMC_KT_STATE_VERSION);
+    const imc_kt_key *k = &cfg->log;
+    for (size_t i = 0; i <= cfg->witness_count; i++) {
+        imc_wire_write_u8(&w, (uint8_t)k->name_len);
+        imc_wire_write_bytes(&w, (const uint8_t *)k->name, k->name_len);
+        imc_wire_write_bytes(&w, k->pk, sizeof k->pk);
+        if (i == 0) {
+            imc_wire_write_u8(&w, (uint8_t)cfg->threshold);
+            imc_wire_write_u8(&w, (uint8_t)cfg->witness_count);
+        }
+        if (i < cfg->witness_count)
+            k = &cfg->witnesses[i];
+    }
+    return imc_wire_writer_finish(&w, out_len);
+}
+
+/* One key of a stored configuration: name length || name || public key. */
+static imc_status read_key(imc_kt_key *k, const imc_backend *b, imc_reader *r, uint8_t type)
+{
+    char name[IMC_KT_MAX_NAME + 1];
+    size_t nl = imc_wire_read_u8(r);
+    const uint8_t *n = imc_wire_read_bytes(r, nl);
+    const uint8_t *pk = imc_wire_read_bytes(r, IMC_ED25519_PUBLIC_BYTES);
+    if (r->err || !imc_kt_name_ok(n, nl))
+        return IMC_ERR_MALFORMED; /* also a NUL inside, which the string would cut */
+    memcpy(name, n, nl);
+    name[nl] = '\0';
+    imc_status st = imc_kt_key_init(k, b, name, type, pk);
+    return st == IMC_ERR_ARG ? IMC_ERR_MALFORMED : st;
+}
+
+imc_status imc_kt_client_config_parse(imc_kt_client_config *cfg, const imc_backend *b,
+                                      const uint8_t *in, size_t len)
+{
+    if (cfg == NULL || (in == NULL && len != 0))
+        return IMC_ERR_ARG;
+    memset(cfg, 0, sizeof *cfg);
+    imc_kt_client_config c;
+    memset(&c, 0, sizeof c);
+    imc_reader r;
+    imc_wire_reader_init(&r, in, len);
+    imc_status st = imc_wire_read_u8(&r) == IMC_KT_STATE_VERSION ? IMC_OK : IMC_ERR_MALFORMED;
+    if (st == IMC_OK)
+        st = read_key(&c.log, b, &r, IMC_KT_SIG_ED25519);
+    c.threshold = imc_wire_read_u8(&r);
+    c.witness_count = imc_wire_read_u8(&r);
+    if (st == IMC_OK && (r.err || c.witness_count > IMC_KT_MAX_WITNESSES ||
+                         c.threshold > c.witness_count))
+        st = IMC_ERR_MALFORMED;
+    for (size_t i = 0; i < c.witness_count && st == IMC_OK; i++)
+        st = read_key(&c.witnesses[i], b, &r, IMC_KT_SIG_COSIGNATURE);
+    if (st == IMC_OK && imc_wire_reader_finish(&r) != IMC_OK)
+        st = IMC_ERR_MALFORMED;
+    if (st == IMC_OK)
+        *cfg = c;
+    return st;
+}
+
 /* Valid cosignatures of distinct configured witnesses; IMC_ERR_AUTH as
  * soon as a configured witness's line fails to verify. */
 static imc_status count_cosignatures(size_t *valid, const imc_kt_client *c, const imc_kt_note *n)

@@ -82,6 +82,17 @@ imc_status imc_kt_witness_load(imc_kt_witness *w, const uint8_t *in, size_t len)
     return IMC_OK;
 }
 
+imc_status imc_kt_witness_last(imc_kt_checkpoint *cp, const imc_kt_witness *w)
+{
+    if (cp == NULL || w == NULL)
+        return IMC_ERR_ARG;
+    memset(cp, 0, sizeof *cp);
+    if (!w->have_)
+        return IMC_ERR_NOT_FOUND;
+    *cp = w->last_;
+    return IMC_OK;
+}
+
 imc_status imc_kt_witness_cosign(char *out, size_t out_cap, size_t *out_len, imc_kt_witness *w,
                                  const uint8_t *note, size_t note_len, const uint8_t *proof,
                                  size_t proof_len, uint64_t now_s)
