@@ -51,6 +51,8 @@ typedef struct cli_opt {
 #define CLI_BACKEND_HELP                                                                       \
     "crypto backend (default: the first listed; auto: each primitive on the library a "     \
     "profile file named by IMC_AUTO_PROFILE gives, else the fastest timed at start-up)"
+/* The --backend option itself, as every command declares it. */
+#define CLI_OPT_BACKEND {"backend", CLI_OPT_VALUE, false, "NAME", CLI_BACKEND_HELP}
 
 #define CLI_MAX_OPTS 16 /* options per command, --help not counted */
 #define CLI_MAX_POS 4   /* positional arguments per command */

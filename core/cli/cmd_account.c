@@ -59,7 +59,7 @@ static int run_keygen(const cli_args *a)
 
 static const cli_opt keygen_opts[] = {
     {"out", CLI_OPT_VALUE, true, "FILE", "the account key file to create (and FILE.pub)"},
-    {"backend", CLI_OPT_VALUE, false, "NAME", "sodium|openssl (default sodium)"},
+    CLI_OPT_BACKEND,
 };
 
 static const cli_cmd account_keygen = {

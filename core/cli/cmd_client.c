@@ -681,7 +681,6 @@ static int run_audit(const cli_args *a)
 /* ---- Command table ------------------------------------------------------------ */
 
 #define OPT_STATE {"state", CLI_OPT_VALUE, true, "DIR", "the client state directory"}
-#define OPT_BACKEND {"backend", CLI_OPT_VALUE, false, "NAME", "sodium|openssl (default sodium)"}
 
 static const cli_opt init_opts[] = {
     OPT_STATE,
@@ -689,14 +688,14 @@ static const cli_opt init_opts[] = {
     {"log-key", CLI_OPT_VALUE, false, "VKEY", "the directory's transparency-log verifier key"},
     {"witness", CLI_OPT_MULTI, false, "VKEY", "a witness's verifier key (repeat, up to 16)"},
     {"threshold", CLI_OPT_VALUE, false, "K", "cosignatures needed (default: every witness)"},
-    OPT_BACKEND,
+    CLI_OPT_BACKEND,
 };
 static const cli_opt checkpoint_opts[] = {
     OPT_STATE,
     {"in", CLI_OPT_VALUE, false, "FILE", "a checkpoint answer of the directory"},
     {"note", CLI_OPT_VALUE, false, "FILE", "or a signed checkpoint note (e.g. cosigned)"},
     {"proof", CLI_OPT_VALUE, false, "FILE", "with --note: consistency proof from the held size"},
-    OPT_BACKEND,
+    CLI_OPT_BACKEND,
 };
 static const cli_opt request_opts[] = {
     OPT_STATE,
@@ -705,37 +704,37 @@ static const cli_opt request_opts[] = {
     {"lookup", CLI_OPT_MULTI, false, "H", "ask for handles with proofs (repeat)"},
     {"audit", CLI_OPT_VALUE, false, "H", "ask for the history of a handle (your own)"},
     {"force", CLI_OPT_FLAG, false, NULL, "replace --out if it exists"},
-    OPT_BACKEND,
+    CLI_OPT_BACKEND,
 };
 static const cli_opt audit_opts[] = {
     OPT_STATE,
     {"handle", CLI_OPT_VALUE, true, "H", "the audited handle (your own)"},
     {"in", CLI_OPT_VALUE, false, "FILE", "the directory's audit answer"},
     {"acknowledge", CLI_OPT_FLAG, false, NULL, "the versions reported were checked: move on"},
-    OPT_BACKEND,
+    CLI_OPT_BACKEND,
 };
 static const cli_opt evidence_opts[] = {
     OPT_STATE,
     {"out", CLI_OPT_VALUE, true, "FILE", "where to write the evidence"},
     {"force", CLI_OPT_FLAG, false, NULL, "replace --out if it exists"},
-    OPT_BACKEND,
+    CLI_OPT_BACKEND,
 };
 static const cli_opt apply_opts[] = {
     OPT_STATE,
     {"in", CLI_OPT_VALUE, false, "FILE", "the answer of 'imcore dir lookup|register ... --out'"},
     {"now", CLI_OPT_VALUE, false, "MS", "this device's clock, ms since 1970 (default: now)"},
-    OPT_BACKEND,
+    CLI_OPT_BACKEND,
 };
 static const cli_opt show_opts[] = {
     OPT_STATE,
     {"handle", CLI_OPT_VALUE, true, "H", "the account to show"},
     {"me", CLI_OPT_VALUE, false, "H", "your own handle: also show the safety number"},
-    OPT_BACKEND,
+    CLI_OPT_BACKEND,
 };
 static const cli_opt accept_opts[] = {
     OPT_STATE,
     {"handle", CLI_OPT_VALUE, true, "H", "the account whose new key you checked"},
-    OPT_BACKEND,
+    CLI_OPT_BACKEND,
 };
 
 static const cli_cmd client_init = {

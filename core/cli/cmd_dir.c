@@ -998,7 +998,6 @@ static int run_export(const cli_args *a)
 
 /* Options shared by the subcommands (one line each: the help is short). */
 #define OPT_DB {"db", CLI_OPT_VALUE, true, "FILE", "the LMDB directory file (key: FILE.key)"}
-#define OPT_BACKEND {"backend", CLI_OPT_VALUE, false, "NAME", CLI_BACKEND_HELP}
 #define OPT_NOW {"now", CLI_OPT_VALUE, false, "MS", "issue time, ms since 1970 (default: now)"}
 #define OPT_OUT {"out", CLI_OPT_VALUE, false, "FILE", "also write the signed answer to FILE"}
 #define OPT_FORCE {"force", CLI_OPT_FLAG, false, NULL, "replace --out if it exists"}
@@ -1008,7 +1007,7 @@ static int run_export(const cli_args *a)
 #define OPT_ACCOUNT                                                                                \
     {"account-key", CLI_OPT_VALUE, true, "FILE", "the account key file (it signs the device list)"}
 
-static const cli_opt init_opts[] = {OPT_DB, OPT_BACKEND};
+static const cli_opt init_opts[] = {OPT_DB, CLI_OPT_BACKEND};
 static const cli_opt register_opts[] = {
     OPT_DB,
     OPT_HANDLE,
@@ -1019,7 +1018,7 @@ static const cli_opt register_opts[] = {
     OPT_FORCE,
     OPT_JSON,
     OPT_NOW,
-    OPT_BACKEND,
+    CLI_OPT_BACKEND,
 };
 static const cli_opt rotate_opts[] = {
     OPT_DB,
@@ -1031,7 +1030,7 @@ static const cli_opt rotate_opts[] = {
     OPT_FORCE,
     OPT_JSON,
     OPT_NOW,
-    OPT_BACKEND,
+    CLI_OPT_BACKEND,
 };
 static const cli_opt revoke_opts[] = {
     OPT_DB,
@@ -1042,7 +1041,7 @@ static const cli_opt revoke_opts[] = {
     OPT_FORCE,
     OPT_JSON,
     OPT_NOW,
-    OPT_BACKEND,
+    CLI_OPT_BACKEND,
 };
 static const cli_opt account_rotate_opts[] = {
     OPT_DB,
@@ -1053,7 +1052,7 @@ static const cli_opt account_rotate_opts[] = {
     OPT_FORCE,
     OPT_JSON,
     OPT_NOW,
-    OPT_BACKEND,
+    CLI_OPT_BACKEND,
 };
 static const cli_opt reset_opts[] = {
     OPT_DB,
@@ -1064,7 +1063,7 @@ static const cli_opt reset_opts[] = {
     OPT_FORCE,
     OPT_JSON,
     OPT_NOW,
-    OPT_BACKEND,
+    CLI_OPT_BACKEND,
 };
 #define OPT_KNOWN                                                                                  \
     {"known-size", CLI_OPT_VALUE, false, "N",                                                      \
@@ -1078,9 +1077,9 @@ static const cli_opt lookup_opts[] = {
     OPT_FORCE,
     OPT_JSON,
     OPT_NOW,
-    OPT_BACKEND,
+    CLI_OPT_BACKEND,
 };
-static const cli_opt export_opts[] = {OPT_DB, OPT_JSON, OPT_BACKEND};
+static const cli_opt export_opts[] = {OPT_DB, OPT_JSON, CLI_OPT_BACKEND};
 static const cli_opt checkpoint_opts[] = {
     OPT_DB,
     OPT_KNOWN,
@@ -1089,7 +1088,7 @@ static const cli_opt checkpoint_opts[] = {
      "also write the checkpoint response (note and consistency proof)"},
     OPT_FORCE,
     {"json", CLI_OPT_FLAG, false, NULL, "print one JSON line"},
-    OPT_BACKEND,
+    CLI_OPT_BACKEND,
 };
 static const cli_opt audit_opts[] = {
     OPT_DB,
@@ -1099,15 +1098,15 @@ static const cli_opt audit_opts[] = {
     {"out", CLI_OPT_VALUE, false, "FILE", "also write the audit response"},
     OPT_FORCE,
     {"json", CLI_OPT_FLAG, false, NULL, "print one JSON line per leaf"},
-    OPT_BACKEND,
+    CLI_OPT_BACKEND,
 };
-static const cli_opt check_opts[] = {OPT_DB, OPT_BACKEND};
+static const cli_opt check_opts[] = {OPT_DB, CLI_OPT_BACKEND};
 static const cli_opt add_cosignature_opts[] = {
     OPT_DB,
     {"witness", CLI_OPT_VALUE, true, "VKEY", "the witness's verifier key"},
     {"checkpoint", CLI_OPT_VALUE, true, "FILE", "the signed checkpoint the witness was given"},
     {"cosignature", CLI_OPT_VALUE, true, "FILE", "the witness's cosignature line"},
-    OPT_BACKEND,
+    CLI_OPT_BACKEND,
 };
 
 static const cli_cmd dir_init = {

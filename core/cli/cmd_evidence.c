@@ -114,7 +114,7 @@ static const cli_opt verify_opts[] = {
     {"in", CLI_OPT_VALUE, false, "FILE", "the evidence file (default: standard input)"},
     {"log-key", CLI_OPT_VALUE, false, "VKEY", "the log key you trust: the evidence must be its"},
     {"directory-key", CLI_OPT_VALUE, false, "FILE", "or the directory public key (DB.pub)"},
-    {"backend", CLI_OPT_VALUE, false, "NAME", CLI_BACKEND_HELP},
+    CLI_OPT_BACKEND,
 };
 
 const cli_cmd cli_cmd_verify_evidence = {

@@ -153,7 +153,7 @@ static const cli_opt keygen_opts[] = {
     {"device-id", CLI_OPT_VALUE, true, "N", "the device's 64-bit id in the key directory"},
     {"out", CLI_OPT_VALUE, true, "PREFIX", "write PREFIX.sec (mode 0600) and PREFIX.pub"},
     {"suite", CLI_OPT_VALUE, false, "S", "suite name, short name or id (default 1)"},
-    {"backend", CLI_OPT_VALUE, false, "NAME", CLI_BACKEND_HELP},
+    CLI_OPT_BACKEND,
     {"force", CLI_OPT_FLAG, false, NULL, "overwrite existing key files"},
 };
 

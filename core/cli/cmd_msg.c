@@ -179,7 +179,7 @@ static const cli_opt encrypt_opts[] = {
     {"in", CLI_OPT_VALUE, false, "FILE", "the message body, '-' for standard input (default)"},
     {"out", CLI_OPT_VALUE, false, "FILE", "the envelope, '-' for standard output (default)"},
     {"timestamp", CLI_OPT_VALUE, false, "MS", "milliseconds since the epoch (default: now)"},
-    {"backend", CLI_OPT_VALUE, false, "NAME", CLI_BACKEND_HELP},
+    CLI_OPT_BACKEND,
     {"force", CLI_OPT_FLAG, false, NULL, "replace --out if it exists"},
 };
 
@@ -465,7 +465,7 @@ static const cli_opt decrypt_opts[] = {
     {"state", CLI_OPT_VALUE, false, "DIR",
      "this device's state directory (created if missing): replays refused across runs;\n"
      "sender taken from its verified client state without --sender"},
-    {"backend", CLI_OPT_VALUE, false, "NAME", CLI_BACKEND_HELP},
+    CLI_OPT_BACKEND,
     {"force", CLI_OPT_FLAG, false, NULL, "replace --out if it exists"},
 };
 

@@ -379,14 +379,13 @@ static int run_show(const cli_args *a)
 /* ---- Command table ------------------------------------------------------------ */
 
 #define OPT_STATE {"state", CLI_OPT_VALUE, true, "FILE", "the witness state file (key and state)"}
-#define OPT_BACKEND {"backend", CLI_OPT_VALUE, false, "NAME", CLI_BACKEND_HELP}
 
 static const cli_opt init_opts[] = {
     OPT_STATE,
     {"name", CLI_OPT_VALUE, true, "NAME", "the witness's key name (e.g. witness.example.net)"},
     {"log-key", CLI_OPT_VALUE, true, "VKEY", "the log's verifier key (NAME+ID+BASE64)"},
     {"force", CLI_OPT_FLAG, false, NULL, "replace an existing state file"},
-    OPT_BACKEND,
+    CLI_OPT_BACKEND,
 };
 static const cli_opt cosign_opts[] = {
     OPT_STATE,
@@ -397,9 +396,9 @@ static const cli_opt cosign_opts[] = {
     {"out", CLI_OPT_VALUE, false, "FILE", "the cosigned checkpoint (default: standard output)"},
     {"force", CLI_OPT_FLAG, false, NULL, "replace --out if it exists"},
     {"time", CLI_OPT_VALUE, false, "S", "cosignature time, s since 1970 (default: now)"},
-    OPT_BACKEND,
+    CLI_OPT_BACKEND,
 };
-static const cli_opt show_opts[] = {OPT_STATE, OPT_BACKEND};
+static const cli_opt show_opts[] = {OPT_STATE, CLI_OPT_BACKEND};
 
 static const cli_cmd witness_init = {
     .name = "init",
