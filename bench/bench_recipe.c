@@ -23,7 +23,8 @@ int imc_bench_step_name(char *out, size_t cap, const imc_suite *s, const imc_rec
         n = snprintf(out, cap, "%s", x ? "x25519-keygen" : "p256-keygen");
         break;
     case IMC_PRIM_DH:
-        n = snprintf(out, cap, "%s", x ? "x25519-derive" : "p256-ecdh");
+        n = snprintf(out, cap, "%s%s", x ? "x25519-derive" : "p256-ecdh",
+                     st->aux ? "-prepared" : "");
         break;
     case IMC_PRIM_HKDF_SHA256:
         n = snprintf(out, cap, "hkdf-sha256/%zu/info:%zu", st->len, st->aux);

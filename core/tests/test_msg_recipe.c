@@ -60,6 +60,28 @@ static imc_status r_x25519(uint8_t *shared, const uint8_t *sk, const uint8_t *pk
     return PART(X25519)->x25519(shared, sk, pk);
 }
 
+/* Prepared DH secrets (encrypt prepares its ephemeral secret for more
+ * than one device): the "native object" is the prepared key's own bytes, so
+ * the prepared calls are recorded as such (aux 1) and run the plain ones. */
+static imc_status r_key_import(void **native, imc_key_kind kind, const uint8_t *raw)
+{
+    *native = kind == IMC_KEY_X25519_SECRET || kind == IMC_KEY_P256_SECRET ? (void *)(uintptr_t)raw
+                                                                            : NULL;
+    return IMC_OK;
+}
+
+static imc_status r_x25519_prepared(uint8_t *shared, void *sk, const uint8_t *pk)
+{
+    log_call(IMC_PRIM_DH, 0, 1);
+    return PART(X25519)->x25519(shared, sk, pk);
+}
+
+static imc_status r_p256_ecdh_prepared(uint8_t *shared, void *sk, const uint8_t *pk)
+{
+    log_call(IMC_PRIM_DH, 0, 1);
+    return PART(P256_ECDH)->p256_ecdh(shared, sk, pk);
+}
+
 static imc_status r_p256_ecdh(uint8_t *shared, const uint8_t *sk, const uint8_t *pk)
 {
     log_call(IMC_PRIM_DH, 0, 0);
@@ -132,10 +154,15 @@ static void recorder_for(const imc_backend *b)
     rec.caps = r_caps;
     rec.version = r_version;
     rec.random = r_random;
-    /* Prepared keys (encrypt prepares its ephemeral secret for several
-     * devices) run on the bytes, through the recorded plain calls. */
-    rec.key_import = NULL;
+    rec.key_import = r_key_import;
     rec.key_free = NULL;
+    rec.x25519_prepared = r_x25519_prepared;
+    rec.p256_ecdh_prepared = r_p256_ecdh_prepared;
+    /* Other prepared keys: the plain calls on their bytes. */
+    rec.ed25519_sign_prepared = NULL;
+    rec.ed25519_verify_prepared = NULL;
+    rec.ecdsa_p256_sign_prepared = NULL;
+    rec.ecdsa_p256_verify_prepared = NULL;
     rec.x25519_public = r_x25519_public;
     rec.p256_public = r_p256_public;
     rec.x25519 = r_x25519;

@@ -28,7 +28,7 @@ typedef enum imc_msg_path {
 /* A primitive of imcore/crypto.h; the suite says which algorithm. */
 typedef enum imc_prim {
     IMC_PRIM_DH_KEYGEN = 1, /* X25519 or P-256 key pair */
-    IMC_PRIM_DH,            /* X25519 or P-256 ECDH */
+    IMC_PRIM_DH,            /* X25519 or P-256 ECDH; aux: 1 = with a prepared secret */
     IMC_PRIM_HKDF_SHA256,   /* len: output bytes; aux: info bytes (ikm 32, no salt) */
     IMC_PRIM_AEAD_SEAL,     /* len: plaintext bytes; aux: AD bytes */
     IMC_PRIM_AEAD_OPEN,     /* len: plaintext bytes; aux: AD bytes */

@@ -86,7 +86,9 @@ imc_status imc_msg_recipe(imc_recipe_step steps[IMC_RECIPE_MAX_STEPS], size_t *c
         step(steps, &n, IMC_PRIM_HKDF_SHA256, 1, l.content_okm, l.content_info);
         step(steps, &n, IMC_PRIM_SHA256, 1, l.sender_ctx_input, 0);
         step(steps, &n, IMC_PRIM_AEAD_SEAL, 1, body_len, l.body_ad);
-        step(steps, &n, IMC_PRIM_DH, devices, 0, 0);
+        /* For more than one device the ephemeral secret is prepared once
+         * (imcore/crypto.h prepared keys) and every DH uses it. */
+        step(steps, &n, IMC_PRIM_DH, devices, 0, devices > 1);
         step(steps, &n, IMC_PRIM_HKDF_SHA256, devices, l.wrap_key, l.wrap_info);
         step(steps, &n, IMC_PRIM_AEAD_SEAL, devices, l.wrapped, 0);
         step(steps, &n, IMC_PRIM_SHA256, 1, body_ct, 0);
