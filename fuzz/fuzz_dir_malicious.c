@@ -723,7 +723,9 @@ static void one_response(const uint8_t op[OP_BYTES])
             continue;
         }
         held++;
-        if (!in_resp[h] && mh[h].issued < min_kept)
+        /* Only handles that could have gone bound the victims: not those of
+         * the response, not the own handle. */
+        if (!in_resp[h] && !(own && h == 0) && mh[h].issued < min_kept)
             min_kept = mh[h].issued;
     }
     size_t want_held = used + fresh_handles < capacity ? used + fresh_handles : capacity;
