@@ -29,6 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#define BENCH_TOOL_NAME "imcore-bench-dir-kt"
+#include "bench_tool.h"
 #include "imcore/dir.h"
 #include "imcore/dirkt.h"
 
@@ -58,17 +60,6 @@ static span since(span s)
     return e;
 }
 
-static void die(const char *what, imc_status st)
-{
-    fprintf(stderr, "imcore-bench-dir-kt: %s: %s\n", what, imc_status_str(st));
-    exit(1);
-}
-#define TRY(what, expr)                                                                            \
-    do {                                                                                           \
-        imc_status st_ = (expr);                                                                   \
-        if (st_ != IMC_OK)                                                                         \
-            die(what, st_);                                                                        \
-    } while (0)
 
 static void report(const char *name, double v, const char *unit)
 {

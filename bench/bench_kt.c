@@ -19,6 +19,8 @@
 #include <string.h>
 #include <time.h>
 
+#define BENCH_TOOL_NAME "imcore-bench-kt"
+#include "bench_tool.h"
 #include "imcore/kt.h"
 
 static double now_s(void)
@@ -28,17 +30,6 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static void die(const char *what, imc_status st)
-{
-    fprintf(stderr, "imcore-bench-kt: %s: %s\n", what, imc_status_str(st));
-    exit(1);
-}
-#define TRY(what, expr)                                                                            \
-    do {                                                                                           \
-        imc_status st_ = (expr);                                                                   \
-        if (st_ != IMC_OK)                                                                         \
-            die(what, st_);                                                                        \
-    } while (0)
 
 /* xorshift64*: the sample positions (not security relevant). */
 static uint64_t rnd_state = 0x9e3779b97f4a7c15u;
