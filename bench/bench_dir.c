@@ -355,6 +355,33 @@ static void bm_batch(imc_bench_state *st, void *arg)
 
 /* Registrations of new devices under new handles, signed before the timed
  * loop (fixed iteration count: each update can be applied once). */
+/* The timed part of the update benchmarks: applies the pool of pre-signed
+ * updates (prepared with status `prepared`, `prep` naming that step), one
+ * per iteration, and frees the buffers. */
+static void apply_updates(imc_bench_state *st, fixture *fx, imc_status prepared, const char *prep,
+                          const char *what, uint8_t (*upd)[IMC_DIR_UPDATE_MAX_BYTES],
+                          size_t *upd_len, size_t pool, uint8_t *out)
+{
+    size_t i = 0, len = 0;
+    if (ok(st, prep, prepared)) {
+        while (imc_bench_keep_running(st)) {
+            if (i == pool) {
+                imc_bench_skip(st, "ran out of signed updates");
+                break;
+            }
+            if (!ok(st, what,
+                    imc_dir_update(out, IMC_DIR_RESPONSE_MAX_BYTES(1), &len, &fx->d, 1, upd[i],
+                                   upd_len[i])))
+                break;
+            i++;
+        }
+    }
+    imc_bench_set_items_processed(st, imc_bench_iterations(st));
+    free(upd);
+    free(upd_len);
+    free(out);
+}
+
 static void bm_register(imc_bench_state *st, void *arg)
 {
     bench_arg *a = arg;
@@ -393,24 +420,7 @@ static void bm_register(imc_bench_state *st, void *arg)
     free(cur);
     imc_wipe(ask, sizeof ask);
     imc_rng_wipe(&rng);
-    size_t i = 0, len = 0;
-    if (ok(st, "sign", s)) {
-        while (imc_bench_keep_running(st)) {
-            if (i == pool) {
-                imc_bench_skip(st, "ran out of signed updates");
-                break;
-            }
-            if (!ok(st, "register",
-                    imc_dir_update(out, IMC_DIR_RESPONSE_MAX_BYTES(1), &len, &fx->d, 1, upd[i],
-                                   upd_len[i])))
-                break;
-            i++;
-        }
-    }
-    imc_bench_set_items_processed(st, imc_bench_iterations(st));
-    free(upd);
-    free(upd_len);
-    free(out);
+    apply_updates(st, fx, s, "sign", "register", upd, upd_len, pool, out);
 }
 
 /* ---- Client --------------------------------------------------------------------------- */
@@ -589,24 +599,8 @@ static void bm_trust_update(imc_bench_state *st, void *arg, int op)
     imc_status s = upd == NULL || upd_len == NULL || out == NULL
                        ? IMC_ERR_NOMEM
                        : prepare_trust(a, fx, op, pool, upd, upd_len);
-    size_t i = 0, len = 0;
-    if (ok(st, "prepare", s)) {
-        while (imc_bench_keep_running(st)) {
-            if (i == pool) {
-                imc_bench_skip(st, "ran out of signed updates");
-                break;
-            }
-            if (!ok(st, op == TRUST_ROTATE ? "rotate" : "revoke",
-                    imc_dir_update(out, IMC_DIR_RESPONSE_MAX_BYTES(1), &len, &fx->d, 1, upd[i],
-                                   upd_len[i])))
-                break;
-            i++;
-        }
-    }
-    imc_bench_set_items_processed(st, imc_bench_iterations(st));
-    free(upd);
-    free(upd_len);
-    free(out);
+    apply_updates(st, fx, s, "prepare", op == TRUST_ROTATE ? "rotate" : "revoke", upd, upd_len,
+                  pool, out);
 }
 
 static void bm_rotate(imc_bench_state *st, void *arg) { bm_trust_update(st, arg, TRUST_ROTATE); }
