@@ -14,7 +14,7 @@ recipe as the timed ratio: the library's, imcore-bench --imc_recipes, kept
 in the measurement file). Instruction counts do not depend on the load of
 the machine.
 
-  bench_instr.py measure BINARY --out FILE [--auto-profile JSON]
+  bench_instr.py measure BINARY --out FILE [--auto-profile JSON] [--only REGEX]
   bench_instr.py gate CURRENT.json BASELINE.json     exit 1 when a path moved
   bench_instr.py table FILE [--markdown]
 
@@ -63,6 +63,8 @@ PRIM_FN = [
     ("p256-ecdh-prepared", "imc_crypto_p256_ecdh_prepared"),
     ("ed25519-sign-prepared", "imc_crypto_ed25519_sign_prepared"),
     ("ecdsa-p256-sign-prepared", "imc_crypto_ecdsa_p256_sign_prepared"),
+    ("ed25519-verify-prepared", "imc_crypto_ed25519_verify_prepared"),
+    ("ecdsa-p256-verify-prepared", "imc_crypto_ecdsa_p256_verify_prepared"),
     ("x25519-keygen", "imc_crypto_x25519_keygen"), ("x25519-derive", "imc_crypto_x25519"),
     ("ed25519-keygen", "imc_crypto_ed25519_keygen"),
     ("p256-keygen", "imc_crypto_p256_keygen"), ("p256-ecdh", "imc_crypto_p256_ecdh"),
@@ -213,6 +215,8 @@ def cmd_measure(args):
                             text=True, check=True).stdout.split()
     recipes = br.recipes_of_binary(args.binary)
     names = bsel.select(listed, "gate", "", True, recipes)
+    if args.only:
+        names = [n for n in listed if re.search(args.only, n)]
     env = dict(os.environ)
     pinned = autop.pin_env(env, args.auto_profile) if args.auto_profile else None  # noqa: F841
     ir, errors = measure(args.binary, set(names), args.iterations, env, args.keep)
@@ -410,6 +414,8 @@ def main():
                    "choices (made into a profile as scripts/auto-profile does)")
     m.add_argument("--keep", help="keep the callgrind parts in this (empty) directory")
     m.add_argument("--commit", help="the commit measured (default: HEAD, -dirty if modified)")
+    m.add_argument("--only", help="measure the benchmarks whose names match this regular "
+                   "expression instead of the gate set (not for the gate)")
     g = sub.add_parser("gate")
     g.add_argument("current")
     g.add_argument("baseline")

@@ -8,8 +8,30 @@
  * needs per key; one is built per P-256 call. ECDSA uses wolfSSL's own
  * deterministic nonce (RFC 6979; checked byte for byte against the other
  * backends by the RFC 6979 known answers). Random bytes for callers come
- * from the kernel. */
+ * from the kernel.
+ *
+ * Prepared keys (imcore/crypto.h) hold wolfCrypt's key objects, and how
+ * they may be shared follows from what wolfCrypt 5.5 writes during a call:
+ * - P-256 secret: an ecc_key with its own blinding generator (WC_RNG).
+ *   ECDH and signing write the key (its state machine, and the
+ *   deterministic nonce it keeps in key->sign_k) and draw from the
+ *   generator, so neither may run twice at once: each prepared secret has a
+ *   mutex, and threads sharing one key take turns (each gets the
+ *   single-threaded bytes; threads with keys of their own never wait).
+ *   Preparing saves the generator's set-up (a DRBG instantiation with its
+ *   health test, the dearest part of a plain call) and the import.
+ * - P-256 public: an ecc_key with the point, checked on the curve once.
+ *   Verification only reads it (wc_ecc_verify_hash_ex), so it is shared
+ *   without a lock.
+ * - Ed25519: an ed25519_key (seed and public key, or the public key). In
+ *   this build (no WOLFSSL_ED25519_PERSISTENT_SHA) signing and verifying
+ *   only read it, so it is shared without a lock; with that option the key
+ *   carries a hash state and stays on raw bytes instead.
+ * - X25519: no object. The plain call hands the raw scalar to
+ *   wc_curve25519_generic(); a curve25519_key would add a public-key check
+ *   per call and run the same ladder. */
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <wolfssl/options.h>
@@ -138,24 +160,53 @@ static imc_status wolf_ed25519_public(uint8_t pk[IMC_ED25519_PUBLIC_BYTES],
     return rc == 0 ? IMC_OK : IMC_ERR_CRYPTO;
 }
 
+/* Imports the key pair (sk, pk), or the public key pk alone when sk is
+ * NULL, into an initialised key; 0 on success. "Trusted": the public key is
+ * taken as given, as on every backend, rather than recomputed from the
+ * seed. */
+static int ed25519_import(ed25519_key *key, const uint8_t *sk,
+                          const uint8_t pk[IMC_ED25519_PUBLIC_BYTES])
+{
+    if (sk == NULL)
+        return wc_ed25519_import_public(pk, IMC_ED25519_PUBLIC_BYTES, key);
+    return wc_ed25519_import_private_key_ex(sk, IMC_ED25519_SECRET_BYTES, pk,
+                                            IMC_ED25519_PUBLIC_BYTES, key, 1);
+}
+
+static imc_status ed25519_sign_key(uint8_t sig[IMC_ED25519_SIGNATURE_BYTES], ed25519_key *key,
+                                   const uint8_t *msg, size_t msg_len)
+{
+    word32 len = IMC_ED25519_SIGNATURE_BYTES;
+    if (msg_len > 0xffffffffu)
+        return IMC_ERR_ARG;
+    int rc = wc_ed25519_sign_msg(nz(msg), (word32)msg_len, sig, &len, key);
+    return rc == 0 && len == IMC_ED25519_SIGNATURE_BYTES ? IMC_OK : IMC_ERR_CRYPTO;
+}
+
+/* Any failure is IMC_ERR_AUTH. */
+static imc_status ed25519_verify_key(const uint8_t sig[IMC_ED25519_SIGNATURE_BYTES],
+                                     ed25519_key *key, const uint8_t *msg, size_t msg_len)
+{
+    int res = 0;
+    if (msg_len > 0xffffffffu)
+        return IMC_ERR_AUTH;
+    int rc = wc_ed25519_verify_msg(sig, IMC_ED25519_SIGNATURE_BYTES, nz(msg), (word32)msg_len,
+                                   &res, key);
+    return rc == 0 && res == 1 ? IMC_OK : IMC_ERR_AUTH;
+}
+
 static imc_status wolf_ed25519_sign(uint8_t sig[IMC_ED25519_SIGNATURE_BYTES],
                                     const uint8_t sk[IMC_ED25519_SECRET_BYTES],
                                     const uint8_t pk[IMC_ED25519_PUBLIC_BYTES],
                                     const uint8_t *msg, size_t msg_len)
 {
     ed25519_key key;
-    word32 len = IMC_ED25519_SIGNATURE_BYTES;
-    if (msg_len > 0xffffffffu)
-        return IMC_ERR_ARG;
     if (wc_ed25519_init(&key) != 0)
         return IMC_ERR_CRYPTO;
-    /* "Trusted": the public key is taken as given, as on every backend,
-     * rather than recomputed from the seed. */
-    int rc = wc_ed25519_import_private_key_ex(sk, IMC_ED25519_SECRET_BYTES, pk,
-                                              IMC_ED25519_PUBLIC_BYTES, &key, 1);
-    rc = rc != 0 ? rc : wc_ed25519_sign_msg(nz(msg), (word32)msg_len, sig, &len, &key);
-    wc_ed25519_free(&key);
-    return rc == 0 && len == IMC_ED25519_SIGNATURE_BYTES ? IMC_OK : IMC_ERR_CRYPTO;
+    imc_status st = ed25519_import(&key, sk, pk) == 0 ? ed25519_sign_key(sig, &key, msg, msg_len)
+                                                      : IMC_ERR_CRYPTO;
+    wc_ed25519_free(&key); /* wipes */
+    return st;
 }
 
 static imc_status wolf_ed25519_verify(const uint8_t sig[IMC_ED25519_SIGNATURE_BYTES],
@@ -163,17 +214,13 @@ static imc_status wolf_ed25519_verify(const uint8_t sig[IMC_ED25519_SIGNATURE_BY
                                       const uint8_t *msg, size_t msg_len)
 {
     ed25519_key key;
-    int res = 0;
-    if (msg_len > 0xffffffffu)
-        return IMC_ERR_AUTH;
     if (wc_ed25519_init(&key) != 0)
         return IMC_ERR_AUTH;
-    int rc = wc_ed25519_import_public(pk, IMC_ED25519_PUBLIC_BYTES, &key);
-    rc = rc != 0 ? rc
-                 : wc_ed25519_verify_msg(sig, IMC_ED25519_SIGNATURE_BYTES, nz(msg),
-                                         (word32)msg_len, &res, &key);
+    imc_status st = ed25519_import(&key, NULL, pk) == 0
+                        ? ed25519_verify_key(sig, &key, msg, msg_len)
+                        : IMC_ERR_AUTH;
     wc_ed25519_free(&key);
-    return rc == 0 && res == 1 ? IMC_OK : IMC_ERR_AUTH;
+    return st;
 }
 
 /* ---- P-256 ------------------------------------------------------------- */
@@ -214,34 +261,67 @@ static imc_status wolf_p256_public(uint8_t pk[IMC_P256_PUBLIC_BYTES],
     return rc == 0 && len == IMC_P256_PUBLIC_BYTES ? IMC_OK : IMC_ERR_CRYPTO;
 }
 
+/* shared = x(key * pk) for a key made by p256_private(); shared is wiped
+ * on failure. */
+static imc_status p256_ecdh_key(uint8_t shared[IMC_P256_SHARED_BYTES], ecc_key *key,
+                                const uint8_t pk[IMC_P256_PUBLIC_BYTES])
+{
+    ecc_key peer;
+    word32 len = IMC_P256_SHARED_BYTES;
+    imc_status st = IMC_ERR_CRYPTO;
+    if (wc_ecc_init(&peer) == 0) {
+        if (p256_public_key(&peer, pk) != 0)
+            st = IMC_ERR_WEAK_KEY;
+        else if (wc_ecc_shared_secret(key, &peer, shared, &len) == 0 &&
+                 len == IMC_P256_SHARED_BYTES)
+            st = IMC_OK;
+        wc_ecc_free(&peer);
+    }
+    if (st != IMC_OK)
+        imc_wipe(shared, IMC_P256_SHARED_BYTES);
+    return st;
+}
+
 static imc_status wolf_p256_ecdh(uint8_t shared[IMC_P256_SHARED_BYTES],
                                  const uint8_t sk[IMC_P256_SECRET_BYTES],
                                  const uint8_t pk[IMC_P256_PUBLIC_BYTES])
 {
     ecc_thread_used();
-    ecc_key key, peer;
+    ecc_key key;
     WC_RNG rng;
-    word32 len = IMC_P256_SHARED_BYTES;
     imc_status st = IMC_ERR_CRYPTO;
     if (wc_InitRng(&rng) != 0)
         return IMC_ERR_CRYPTO;
-    int have_key = wc_ecc_init(&key) == 0, have_peer = wc_ecc_init(&peer) == 0;
-    if (have_key && have_peer) {
-        if (p256_public_key(&peer, pk) != 0)
-            st = IMC_ERR_WEAK_KEY;
-        else if (p256_private(&key, &rng, sk) == 0 &&
-                 wc_ecc_shared_secret(&key, &peer, shared, &len) == 0 &&
-                 len == IMC_P256_SHARED_BYTES)
-            st = IMC_OK;
-    }
-    if (have_peer)
-        wc_ecc_free(&peer);
-    if (have_key)
+    if (wc_ecc_init(&key) == 0) {
+        if (p256_private(&key, &rng, sk) == 0)
+            st = p256_ecdh_key(shared, &key, pk);
         wc_ecc_free(&key);
+    }
     wc_FreeRng(&rng);
     if (st != IMC_OK)
         imc_wipe(shared, IMC_P256_SHARED_BYTES);
     return st;
+}
+
+/* Deterministic ECDSA (the key has wc_ecc_set_deterministic) with the
+ * key's generator rng for blinding. */
+static imc_status ecdsa_sign_key(uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES], ecc_key *key,
+                                 WC_RNG *rng, const uint8_t *msg, size_t msg_len)
+{
+    uint8_t h[WC_SHA256_DIGEST_SIZE];
+    mp_int r, s;
+    if (msg_len > 0xffffffffu)
+        return IMC_ERR_ARG;
+    if (wc_Sha256Hash(nz(msg), (word32)msg_len, h) != 0)
+        return IMC_ERR_CRYPTO;
+    int rc = mp_init(&r);
+    rc = rc != 0 ? rc : mp_init(&s);
+    rc = rc != 0 ? rc : wc_ecc_sign_hash_ex(h, sizeof h, rng, key, &r, &s);
+    rc = rc != 0 ? rc : mp_to_unsigned_bin_len(&r, sig, 32);
+    rc = rc != 0 ? rc : mp_to_unsigned_bin_len(&s, sig + 32, 32);
+    mp_forcezero(&r);
+    mp_forcezero(&s);
+    return rc == 0 ? IMC_OK : IMC_ERR_CRYPTO;
 }
 
 static imc_status wolf_ecdsa_p256_sign(uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES],
@@ -249,36 +329,25 @@ static imc_status wolf_ecdsa_p256_sign(uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTE
                                        const uint8_t *msg, size_t msg_len)
 {
     ecc_thread_used();
-    uint8_t h[WC_SHA256_DIGEST_SIZE];
     ecc_key key;
     WC_RNG rng;
-    mp_int r, s;
-    if (msg_len > 0xffffffffu)
-        return IMC_ERR_ARG;
-    if (wc_Sha256Hash(nz(msg), (word32)msg_len, h) != 0 || wc_InitRng(&rng) != 0)
+    imc_status st = IMC_ERR_CRYPTO;
+    if (wc_InitRng(&rng) != 0)
         return IMC_ERR_CRYPTO;
-    int rc = mp_init(&r);
-    rc = rc != 0 ? rc : mp_init(&s);
-    rc = rc != 0 ? rc : wc_ecc_init(&key);
-    rc = rc != 0 ? rc : p256_private(&key, &rng, sk);
-    rc = rc != 0 ? rc : wc_ecc_set_deterministic(&key, 1);
-    rc = rc != 0 ? rc : wc_ecc_sign_hash_ex(h, sizeof h, &rng, &key, &r, &s);
-    rc = rc != 0 ? rc : mp_to_unsigned_bin_len(&r, sig, 32);
-    rc = rc != 0 ? rc : mp_to_unsigned_bin_len(&s, sig + 32, 32);
-    wc_ecc_free(&key);
-    mp_forcezero(&r);
-    mp_forcezero(&s);
+    if (wc_ecc_init(&key) == 0) {
+        if (p256_private(&key, &rng, sk) == 0 && wc_ecc_set_deterministic(&key, 1) == 0)
+            st = ecdsa_sign_key(sig, &key, &rng, msg, msg_len);
+        wc_ecc_free(&key);
+    }
     wc_FreeRng(&rng);
-    return rc == 0 ? IMC_OK : IMC_ERR_CRYPTO;
+    return st;
 }
 
-static imc_status wolf_ecdsa_p256_verify(const uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES],
-                                         const uint8_t pk[IMC_P256_PUBLIC_BYTES],
-                                         const uint8_t *msg, size_t msg_len)
+/* Any failure is IMC_ERR_AUTH. Only reads the key. */
+static imc_status ecdsa_verify_key(const uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES],
+                                   ecc_key *key, const uint8_t *msg, size_t msg_len)
 {
-    ecc_thread_used();
     uint8_t h[WC_SHA256_DIGEST_SIZE];
-    ecc_key key;
     mp_int r, s;
     int res = 0;
     if (msg_len > 0xffffffffu || wc_Sha256Hash(nz(msg), (word32)msg_len, h) != 0)
@@ -287,15 +356,25 @@ static imc_status wolf_ecdsa_p256_verify(const uint8_t sig[IMC_ECDSA_P256_SIGNAT
     rc = rc != 0 ? rc : mp_init(&s);
     rc = rc != 0 ? rc : mp_read_unsigned_bin(&r, sig, 32);
     rc = rc != 0 ? rc : mp_read_unsigned_bin(&s, sig + 32, 32);
-    rc = rc != 0 ? rc : wc_ecc_init(&key);
-    if (rc == 0) {
-        rc = p256_public_key(&key, pk);
-        rc = rc != 0 ? rc : wc_ecc_verify_hash_ex(&r, &s, h, sizeof h, &res, &key);
-        wc_ecc_free(&key);
-    }
+    rc = rc != 0 ? rc : wc_ecc_verify_hash_ex(&r, &s, h, sizeof h, &res, key);
     mp_clear(&r);
     mp_clear(&s);
     return rc == 0 && res == 1 ? IMC_OK : IMC_ERR_AUTH;
+}
+
+static imc_status wolf_ecdsa_p256_verify(const uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES],
+                                         const uint8_t pk[IMC_P256_PUBLIC_BYTES],
+                                         const uint8_t *msg, size_t msg_len)
+{
+    ecc_thread_used();
+    ecc_key key;
+    imc_status st = IMC_ERR_AUTH;
+    if (wc_ecc_init(&key) == 0) {
+        if (p256_public_key(&key, pk) == 0)
+            st = ecdsa_verify_key(sig, &key, msg, msg_len);
+        wc_ecc_free(&key);
+    }
+    return st;
 }
 
 /* ---- AEAD -------------------------------------------------------------- */
@@ -404,6 +483,158 @@ static imc_status wolf_hkdf_sha256(uint8_t *out, size_t out_len, const uint8_t *
                : IMC_ERR_CRYPTO;
 }
 
+/* ---- Prepared keys ----------------------------------------------------- */
+
+/* A prepared P-256 key (see the top of this file): the generator and the
+ * lock exist for secret keys only; the flags say what was set up. */
+typedef struct wolf_p256_key {
+    ecc_key key;
+    WC_RNG rng;
+    pthread_mutex_t lock;
+    int have_key, have_rng, have_lock;
+} wolf_p256_key;
+
+/* Frees what k has, wiped. */
+static void wolf_p256_key_free(wolf_p256_key *k)
+{
+    if (k->have_key)
+        wc_ecc_free(&k->key); /* wipes the scalar */
+    if (k->have_rng)
+        wc_FreeRng(&k->rng);
+    if (k->have_lock)
+        (void)pthread_mutex_destroy(&k->lock);
+    imc_wipe(k, sizeof *k);
+    free(k);
+}
+
+/* A P-256 key from a scalar (secret) or 04 || x || y, or NULL. */
+static wolf_p256_key *wolf_p256_key_new(const uint8_t *raw, int secret)
+{
+    wolf_p256_key *k = calloc(1, sizeof *k);
+    if (k == NULL)
+        return NULL;
+    int ok = (k->have_key = wc_ecc_init(&k->key) == 0);
+    if (ok && secret) {
+        ok = (k->have_rng = wc_InitRng(&k->rng) == 0) &&
+             (k->have_lock = pthread_mutex_init(&k->lock, NULL) == 0) &&
+             p256_private(&k->key, &k->rng, raw) == 0 &&
+             wc_ecc_set_deterministic(&k->key, 1) == 0;
+    } else if (ok) {
+        ok = p256_public_key(&k->key, raw) == 0;
+    }
+    if (!ok) {
+        wolf_p256_key_free(k);
+        return NULL;
+    }
+    return k;
+}
+
+#ifndef WOLFSSL_ED25519_PERSISTENT_SHA
+/* An Ed25519 key pair (seed || pk) or public key, or NULL. */
+static ed25519_key *wolf_ed25519_key_new(const uint8_t *raw, int secret)
+{
+    ed25519_key *k = malloc(sizeof *k);
+    if (k == NULL)
+        return NULL;
+    if (wc_ed25519_init(k) != 0) {
+        free(k);
+        return NULL;
+    }
+    if (secret ? ed25519_import(k, raw, raw + IMC_ED25519_SECRET_BYTES)
+               : ed25519_import(k, NULL, raw)) {
+        wc_ed25519_free(k);
+        free(k);
+        return NULL;
+    }
+    return k;
+}
+#endif
+
+static imc_status wolf_key_import(void **native, imc_key_kind kind, const uint8_t *raw)
+{
+    *native = NULL;
+    imc_status fail = IMC_ERR_CRYPTO;
+    switch (kind) {
+    case IMC_KEY_X25519_SECRET: return IMC_OK; /* raw bytes (see the top) */
+    case IMC_KEY_ED25519_SECRET:
+    case IMC_KEY_ED25519_PUBLIC:
+#ifdef WOLFSSL_ED25519_PERSISTENT_SHA
+        return IMC_OK;
+#else
+        *native = wolf_ed25519_key_new(raw, kind == IMC_KEY_ED25519_SECRET);
+        break;
+#endif
+    case IMC_KEY_P256_SECRET:
+        ecc_thread_used();
+        *native = wolf_p256_key_new(raw, 1);
+        break;
+    case IMC_KEY_P256_PUBLIC:
+        ecc_thread_used();
+        *native = wolf_p256_key_new(raw, 0);
+        fail = IMC_ERR_WEAK_KEY; /* the one way this import fails on input */
+        break;
+    }
+    return *native != NULL ? IMC_OK : fail;
+}
+
+static void wolf_key_free(imc_key_kind kind, void *native)
+{
+    if (kind == IMC_KEY_P256_SECRET || kind == IMC_KEY_P256_PUBLIC) {
+        wolf_p256_key_free(native);
+        return;
+    }
+    wc_ed25519_free(native); /* wipes */
+    free(native);
+}
+
+static imc_status wolf_ed25519_sign_prepared(uint8_t sig[IMC_ED25519_SIGNATURE_BYTES], void *sk,
+                                             const uint8_t *msg, size_t msg_len)
+{
+    return ed25519_sign_key(sig, sk, msg, msg_len);
+}
+
+static imc_status wolf_ed25519_verify_prepared(const uint8_t sig[IMC_ED25519_SIGNATURE_BYTES],
+                                               void *pk, const uint8_t *msg, size_t msg_len)
+{
+    return ed25519_verify_key(sig, pk, msg, msg_len);
+}
+
+/* The secret's two calls take its lock (see the top of this file). */
+static imc_status wolf_p256_ecdh_prepared(uint8_t shared[IMC_P256_SHARED_BYTES], void *sk,
+                                          const uint8_t pk[IMC_P256_PUBLIC_BYTES])
+{
+    ecc_thread_used();
+    wolf_p256_key *k = sk;
+    if (pthread_mutex_lock(&k->lock) != 0) {
+        imc_wipe(shared, IMC_P256_SHARED_BYTES);
+        return IMC_ERR_CRYPTO;
+    }
+    imc_status st = p256_ecdh_key(shared, &k->key, pk);
+    (void)pthread_mutex_unlock(&k->lock);
+    return st;
+}
+
+static imc_status wolf_ecdsa_sign_prepared(uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES], void *sk,
+                                           const uint8_t raw_sk[IMC_P256_SECRET_BYTES],
+                                           const uint8_t *msg, size_t msg_len)
+{
+    (void)raw_sk;
+    ecc_thread_used();
+    wolf_p256_key *k = sk;
+    if (pthread_mutex_lock(&k->lock) != 0)
+        return IMC_ERR_CRYPTO;
+    imc_status st = ecdsa_sign_key(sig, &k->key, &k->rng, msg, msg_len);
+    (void)pthread_mutex_unlock(&k->lock);
+    return st;
+}
+
+static imc_status wolf_ecdsa_verify_prepared(const uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES],
+                                             void *pk, const uint8_t *msg, size_t msg_len)
+{
+    ecc_thread_used();
+    return ecdsa_verify_key(sig, &((wolf_p256_key *)pk)->key, msg, msg_len);
+}
+
 const imc_backend imc_backend_wolfssl = {
     .name = "wolfssl",
     .init = wolf_init,
@@ -424,4 +655,11 @@ const imc_backend imc_backend_wolfssl = {
     .sha256 = wolf_sha256,
     .hmac_sha256 = wolf_hmac_sha256,
     .hkdf_sha256 = wolf_hkdf_sha256,
+    .key_import = wolf_key_import,
+    .key_free = wolf_key_free,
+    .ed25519_sign_prepared = wolf_ed25519_sign_prepared,
+    .ed25519_verify_prepared = wolf_ed25519_verify_prepared,
+    .p256_ecdh_prepared = wolf_p256_ecdh_prepared,
+    .ecdsa_p256_sign_prepared = wolf_ecdsa_sign_prepared,
+    .ecdsa_p256_verify_prepared = wolf_ecdsa_verify_prepared,
 };
