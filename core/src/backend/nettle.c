@@ -8,6 +8,7 @@
  * handed to Nettle through its random-function parameter: ecdsa_sign()
  * reads the nonce as 32 big-endian bytes and keeps it when it is in
  * [1, n-1], which an RFC 6979 nonce always is. */
+#include <stdlib.h>
 #include <string.h>
 
 #include <gmp.h>
@@ -163,27 +164,36 @@ static imc_status ntl_p256_public(uint8_t pk[IMC_P256_PUBLIC_BYTES],
     return IMC_OK;
 }
 
-static imc_status ntl_p256_ecdh(uint8_t shared[IMC_P256_SHARED_BYTES],
-                                   const uint8_t sk[IMC_P256_SECRET_BYTES],
-                                   const uint8_t pk[IMC_P256_PUBLIC_BYTES])
+/* shared = x(key * pk); IMC_ERR_WEAK_KEY for a point off the curve. */
+static imc_status p256_ecdh_key(uint8_t shared[IMC_P256_SHARED_BYTES],
+                                const struct ecc_scalar *key,
+                                const uint8_t pk[IMC_P256_PUBLIC_BYTES])
 {
     struct ecc_point peer, r;
-    struct ecc_scalar key;
     uint8_t full[IMC_P256_PUBLIC_BYTES];
     if (!p256_point_load(&peer, pk)) {
         ecc_point_clear(&peer);
         return IMC_ERR_WEAK_KEY;
     }
-    p256_scalar_load(&key, sk);
     ecc_point_init(&r, nettle_get_secp_256r1());
-    ecc_point_mul(&r, &key, &peer);
+    ecc_point_mul(&r, key, &peer);
     p256_point_store(full, &r);
     memcpy(shared, full + 1, IMC_P256_SHARED_BYTES);
     imc_wipe(full, sizeof full);
     ecc_point_clear(&r);
     ecc_point_clear(&peer);
-    p256_scalar_free(&key);
     return IMC_OK;
+}
+
+static imc_status ntl_p256_ecdh(uint8_t shared[IMC_P256_SHARED_BYTES],
+                                   const uint8_t sk[IMC_P256_SECRET_BYTES],
+                                   const uint8_t pk[IMC_P256_PUBLIC_BYTES])
+{
+    struct ecc_scalar key;
+    p256_scalar_load(&key, sk);
+    imc_status st = p256_ecdh_key(shared, &key, pk);
+    p256_scalar_free(&key);
+    return st;
 }
 
 /* The "random" function ecdsa_sign() draws its nonce from: hands out the
@@ -197,9 +207,11 @@ static void give_nonce(void *ctx, size_t len, uint8_t *dst)
 static imc_status ntl_hmac_sha256(uint8_t out[IMC_SHA256_BYTES], const uint8_t *key,
                                      size_t key_len, const uint8_t *msg, size_t msg_len);
 
-static imc_status ntl_ecdsa_p256_sign(uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES],
-                                         const uint8_t sk[IMC_P256_SECRET_BYTES],
-                                         const uint8_t *msg, size_t msg_len)
+/* ECDSA with key (the scalar sk) and the RFC 6979 nonce for sk. */
+static imc_status ecdsa_sign_key(uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES],
+                                 const struct ecc_scalar *key,
+                                 const uint8_t sk[IMC_P256_SECRET_BYTES], const uint8_t *msg,
+                                 size_t msg_len)
 {
     uint8_t h[SHA256_DIGEST_SIZE], k[IMC_P256_SECRET_BYTES];
     struct sha256_ctx sha;
@@ -208,40 +220,116 @@ static imc_status ntl_ecdsa_p256_sign(uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES
     sha256_digest(&sha, sizeof h, h);
     if (imc_rfc6979_p256_k(k, sk, h, ntl_hmac_sha256) != IMC_OK)
         return IMC_ERR_CRYPTO;
-    struct ecc_scalar key;
     struct dsa_signature s;
-    p256_scalar_load(&key, sk);
     dsa_signature_init(&s);
-    ecdsa_sign(&key, k, give_nonce, sizeof h, h, &s);
+    ecdsa_sign(key, k, give_nonce, sizeof h, h, &s);
     nettle_mpz_get_str_256(32, sig, s.r);
     nettle_mpz_get_str_256(32, sig + 32, s.s);
     dsa_signature_clear(&s);
-    p256_scalar_free(&key);
     imc_wipe(k, sizeof k);
     return IMC_OK;
+}
+
+static imc_status ntl_ecdsa_p256_sign(uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES],
+                                         const uint8_t sk[IMC_P256_SECRET_BYTES],
+                                         const uint8_t *msg, size_t msg_len)
+{
+    struct ecc_scalar key;
+    p256_scalar_load(&key, sk);
+    imc_status st = ecdsa_sign_key(sig, &key, sk, msg, msg_len);
+    p256_scalar_free(&key);
+    return st;
+}
+
+static imc_status ecdsa_verify_point(const uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES],
+                                     const struct ecc_point *pub, const uint8_t *msg,
+                                     size_t msg_len)
+{
+    uint8_t h[SHA256_DIGEST_SIZE];
+    struct sha256_ctx sha;
+    struct dsa_signature s;
+    sha256_init(&sha);
+    sha256_update(&sha, msg_len, nz(msg));
+    sha256_digest(&sha, sizeof h, h);
+    dsa_signature_init(&s);
+    nettle_mpz_set_str_256_u(s.r, 32, sig);
+    nettle_mpz_set_str_256_u(s.s, 32, sig + 32);
+    int ok = ecdsa_verify(pub, sizeof h, h, &s);
+    dsa_signature_clear(&s);
+    return ok ? IMC_OK : IMC_ERR_AUTH;
 }
 
 static imc_status ntl_ecdsa_p256_verify(const uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES],
                                            const uint8_t pk[IMC_P256_PUBLIC_BYTES],
                                            const uint8_t *msg, size_t msg_len)
 {
-    uint8_t h[SHA256_DIGEST_SIZE];
-    struct sha256_ctx sha;
     struct ecc_point pub;
-    struct dsa_signature s;
-    int ok = p256_point_load(&pub, pk);
-    dsa_signature_init(&s);
-    if (ok) {
-        sha256_init(&sha);
-        sha256_update(&sha, msg_len, nz(msg));
-        sha256_digest(&sha, sizeof h, h);
-        nettle_mpz_set_str_256_u(s.r, 32, sig);
-        nettle_mpz_set_str_256_u(s.s, 32, sig + 32);
-        ok = ecdsa_verify(&pub, sizeof h, h, &s);
-    }
-    dsa_signature_clear(&s);
+    imc_status st = p256_point_load(&pub, pk) ? ecdsa_verify_point(sig, &pub, msg, msg_len)
+                                              : IMC_ERR_AUTH;
     ecc_point_clear(&pub);
-    return ok ? IMC_OK : IMC_ERR_AUTH;
+    return st;
+}
+
+/* ---- Prepared P-256 keys ----------------------------------------------- */
+
+/* The scalar or the point, converted and (for a point) checked on the
+ * curve once: what the plain calls above do per call. Nettle's operations
+ * take both as const and keep their scratch on the caller's stack or in
+ * fresh allocations, so any number of threads may use one at once. X25519
+ * and Ed25519 have no key objects in Nettle (curve25519_mul and
+ * ed25519_sha512_sign take the raw bytes), so those keys stay raw bytes. */
+typedef union ntl_p256_key {
+    struct ecc_scalar scalar;
+    struct ecc_point point;
+} ntl_p256_key;
+
+static imc_status ntl_key_import(void **native, imc_key_kind kind, const uint8_t *raw)
+{
+    *native = NULL;
+    if (kind != IMC_KEY_P256_SECRET && kind != IMC_KEY_P256_PUBLIC)
+        return IMC_OK;
+    ntl_p256_key *k = malloc(sizeof *k);
+    if (k == NULL)
+        return IMC_ERR_NOMEM;
+    if (kind == IMC_KEY_P256_SECRET) {
+        p256_scalar_load(&k->scalar, raw);
+    } else if (!p256_point_load(&k->point, raw)) {
+        ecc_point_clear(&k->point);
+        free(k);
+        return IMC_ERR_WEAK_KEY;
+    }
+    *native = k;
+    return IMC_OK;
+}
+
+static void ntl_key_free(imc_key_kind kind, void *native)
+{
+    ntl_p256_key *k = native;
+    if (kind == IMC_KEY_P256_SECRET)
+        p256_scalar_free(&k->scalar); /* wipes the limbs */
+    else
+        ecc_point_clear(&k->point);
+    imc_wipe(k, sizeof *k);
+    free(k);
+}
+
+static imc_status ntl_p256_ecdh_prepared(uint8_t shared[IMC_P256_SHARED_BYTES], void *sk,
+                                         const uint8_t pk[IMC_P256_PUBLIC_BYTES])
+{
+    return p256_ecdh_key(shared, &((ntl_p256_key *)sk)->scalar, pk);
+}
+
+static imc_status ntl_ecdsa_sign_prepared(uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES], void *sk,
+                                          const uint8_t raw_sk[IMC_P256_SECRET_BYTES],
+                                          const uint8_t *msg, size_t msg_len)
+{
+    return ecdsa_sign_key(sig, &((ntl_p256_key *)sk)->scalar, raw_sk, msg, msg_len);
+}
+
+static imc_status ntl_ecdsa_verify_prepared(const uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES],
+                                            void *pk, const uint8_t *msg, size_t msg_len)
+{
+    return ecdsa_verify_point(sig, &((ntl_p256_key *)pk)->point, msg, msg_len);
 }
 
 /* ---- AEAD -------------------------------------------------------------- */
@@ -389,4 +477,9 @@ const imc_backend imc_backend_nettle = {
     .sha256 = ntl_sha256,
     .hmac_sha256 = ntl_hmac_sha256,
     .hkdf_sha256 = ntl_hkdf_sha256,
+    .key_import = ntl_key_import,
+    .key_free = ntl_key_free,
+    .p256_ecdh_prepared = ntl_p256_ecdh_prepared,
+    .ecdsa_p256_sign_prepared = ntl_ecdsa_sign_prepared,
+    .ecdsa_p256_verify_prepared = ntl_ecdsa_verify_prepared,
 };
