@@ -228,49 +228,80 @@ static imc_status gc_ed25519_public(uint8_t pk[IMC_ED25519_PUBLIC_BYTES],
     return st;
 }
 
+/* The key pair (sk, pk) or the public key pk alone (sk NULL) as an
+ * S-expression, the seed in secure memory; 0 on success. The public key
+ * goes in as given (q), as on every backend. */
+static int ed25519_key_sexp(gcry_sexp_t *key, const uint8_t *sk,
+                            const uint8_t pk[IMC_ED25519_PUBLIC_BYTES])
+{
+    *key = NULL;
+    if (sk == NULL)
+        return gcry_sexp_build(key, NULL, "(public-key (ecc (curve Ed25519) (flags eddsa) (q %b)))",
+                               IMC_ED25519_PUBLIC_BYTES, pk) != 0;
+    uint8_t *d = secret_copy(sk);
+    int rc = d == NULL ||
+             gcry_sexp_build(key, NULL,
+                             "(private-key (ecc (curve Ed25519) (flags eddsa) (q %b) (d %b)))",
+                             IMC_ED25519_PUBLIC_BYTES, pk, IMC_ED25519_SECRET_BYTES, d) != 0;
+    secret_free(d);
+    return rc;
+}
+
+static imc_status ed25519_sign_sexp(uint8_t sig[IMC_ED25519_SIGNATURE_BYTES], gcry_sexp_t key,
+                                    const uint8_t *msg, size_t msg_len)
+{
+    gcry_sexp_t data = NULL, out = NULL;
+    int rc = gcry_sexp_build(&data, NULL, "(data (flags eddsa) (hash-algo sha512) (value %b))",
+                             (int)msg_len, nz(msg)) != 0;
+    rc = rc || gcry_pk_sign(&out, data, key) != 0;
+    rc = rc || sexp_data_out(out, "r", sig, 32) || sexp_data_out(out, "s", sig + 32, 32);
+    gcry_sexp_release(out);
+    gcry_sexp_release(data);
+    return rc ? IMC_ERR_CRYPTO : IMC_OK;
+}
+
+/* Any failure is IMC_ERR_AUTH. */
+static imc_status ed25519_verify_sexp(const uint8_t sig[IMC_ED25519_SIGNATURE_BYTES],
+                                      gcry_sexp_t key, const uint8_t *msg, size_t msg_len)
+{
+    gcry_sexp_t data = NULL, s = NULL;
+    int rc = gcry_sexp_build(&data, NULL, "(data (flags eddsa) (hash-algo sha512) (value %b))",
+                             (int)msg_len, nz(msg)) != 0;
+    rc = rc || gcry_sexp_build(&s, NULL, "(sig-val (eddsa (r %b) (s %b)))", 32, sig, 32,
+                               sig + 32) != 0;
+    rc = rc || gcry_pk_verify(s, data, key) != 0;
+    gcry_sexp_release(s);
+    gcry_sexp_release(data);
+    return rc ? IMC_ERR_AUTH : IMC_OK;
+}
+
 static imc_status gc_ed25519_sign(uint8_t sig[IMC_ED25519_SIGNATURE_BYTES],
                                   const uint8_t sk[IMC_ED25519_SECRET_BYTES],
                                   const uint8_t pk[IMC_ED25519_PUBLIC_BYTES],
                                   const uint8_t *msg, size_t msg_len)
 {
-    gcry_sexp_t key = NULL, data = NULL, out = NULL;
+    gcry_sexp_t key = NULL;
     if (gc_ed25519_key_crashes(pk))
         return IMC_ERR_CRYPTO;
-    /* The public key goes in as given (q), as on every backend. */
-    uint8_t *d = secret_copy(sk);
-    int rc = d == NULL ||
-             gcry_sexp_build(&key, NULL,
-                             "(private-key (ecc (curve Ed25519) (flags eddsa) (q %b) (d %b)))",
-                             IMC_ED25519_PUBLIC_BYTES, pk, IMC_ED25519_SECRET_BYTES, d) != 0;
-    rc = rc || gcry_sexp_build(&data, NULL, "(data (flags eddsa) (hash-algo sha512) (value %b))",
-                               (int)msg_len, nz(msg)) != 0;
-    rc = rc || gcry_pk_sign(&out, data, key) != 0;
-    rc = rc || sexp_data_out(out, "r", sig, 32) || sexp_data_out(out, "s", sig + 32, 32);
-    gcry_sexp_release(out);
-    gcry_sexp_release(data);
-    gcry_sexp_release(key);
-    secret_free(d);
-    return rc ? IMC_ERR_CRYPTO : IMC_OK;
+    imc_status st = ed25519_key_sexp(&key, sk, pk) == 0
+                        ? ed25519_sign_sexp(sig, key, msg, msg_len)
+                        : IMC_ERR_CRYPTO;
+    gcry_sexp_release(key); /* secure: wiped */
+    return st;
 }
 
 static imc_status gc_ed25519_verify(const uint8_t sig[IMC_ED25519_SIGNATURE_BYTES],
                                     const uint8_t pk[IMC_ED25519_PUBLIC_BYTES],
                                     const uint8_t *msg, size_t msg_len)
 {
-    gcry_sexp_t key = NULL, data = NULL, s = NULL;
+    gcry_sexp_t key = NULL;
     if (gc_ed25519_key_crashes(pk))
         return IMC_ERR_AUTH;
-    int rc = gcry_sexp_build(&key, NULL, "(public-key (ecc (curve Ed25519) (flags eddsa) (q %b)))",
-                             IMC_ED25519_PUBLIC_BYTES, pk) != 0;
-    rc = rc || gcry_sexp_build(&data, NULL, "(data (flags eddsa) (hash-algo sha512) (value %b))",
-                               (int)msg_len, nz(msg)) != 0;
-    rc = rc || gcry_sexp_build(&s, NULL, "(sig-val (eddsa (r %b) (s %b)))", 32, sig, 32,
-                               sig + 32) != 0;
-    rc = rc || gcry_pk_verify(s, data, key) != 0;
-    gcry_sexp_release(s);
-    gcry_sexp_release(data);
+    imc_status st = ed25519_key_sexp(&key, NULL, pk) == 0
+                        ? ed25519_verify_sexp(sig, key, msg, msg_len)
+                        : IMC_ERR_AUTH;
     gcry_sexp_release(key);
-    return rc ? IMC_ERR_AUTH : IMC_OK;
+    return st;
 }
 
 /* ---- P-256 ------------------------------------------------------------- */
@@ -299,28 +330,64 @@ static int on_curve(gcry_sexp_t key)
     return ok;
 }
 
-/* point = sk * pk (04 || x || y). IMC_ERR_WEAK_KEY for a point off the
- * curve or one libgcrypt refuses. */
-static imc_status p256_mul(uint8_t point[IMC_P256_PUBLIC_BYTES],
-                           const uint8_t sk[IMC_P256_SECRET_BYTES],
-                           const uint8_t pk[IMC_P256_PUBLIC_BYTES])
+/* The scalar sk as ECDH "plaintext" (data) or as an ECDSA private key
+ * (key), built from a secure MPI, so in secure memory; 0 on success. */
+static int p256_data_sexp(gcry_sexp_t *data, const uint8_t sk[IMC_P256_SECRET_BYTES])
 {
-    gcry_sexp_t key = NULL, data = NULL, out = NULL;
     gcry_mpi_t d = secret_mpi_from(sk, IMC_P256_SECRET_BYTES);
+    *data = NULL;
+    int rc = d == NULL || gcry_sexp_build(data, NULL, "(data (flags raw) (value %M))", d) != 0;
+    gcry_mpi_release(d);
+    return rc;
+}
+
+static int p256_private_sexp(gcry_sexp_t *key, const uint8_t sk[IMC_P256_SECRET_BYTES])
+{
+    gcry_mpi_t d = secret_mpi_from(sk, IMC_P256_SECRET_BYTES);
+    *key = NULL;
+    int rc = d == NULL ||
+             gcry_sexp_build(key, NULL, "(private-key (ecc (curve \"NIST P-256\") (d %M)))", d) != 0;
+    gcry_mpi_release(d);
+    return rc;
+}
+
+static int p256_public_sexp(gcry_sexp_t *key, const uint8_t pk[IMC_P256_PUBLIC_BYTES])
+{
+    *key = NULL;
+    return gcry_sexp_build(key, NULL, "(public-key (ecc (curve \"NIST P-256\") (q %b)))",
+                           IMC_P256_PUBLIC_BYTES, pk) != 0;
+}
+
+/* point = d * pk (04 || x || y) for the scalar d as made by
+ * p256_data_sexp(). IMC_ERR_WEAK_KEY for a point off the curve or one
+ * libgcrypt refuses. */
+static imc_status p256_mul_data(uint8_t point[IMC_P256_PUBLIC_BYTES], gcry_sexp_t data,
+                                const uint8_t pk[IMC_P256_PUBLIC_BYTES])
+{
+    gcry_sexp_t key = NULL, out = NULL;
     imc_status st = IMC_ERR_CRYPTO;
-    if (d != NULL &&
-        gcry_sexp_build(&key, NULL, "(public-key (ecc (curve \"NIST P-256\") (q %b)))",
-                        IMC_P256_PUBLIC_BYTES, pk) == 0 &&
-        gcry_sexp_build(&data, NULL, "(data (flags raw) (value %M))", d) == 0) {
+    if (p256_public_sexp(&key, pk) == 0) {
         if (!on_curve(key) || gcry_pk_encrypt(&out, data, key) != 0)
             st = IMC_ERR_WEAK_KEY;
         else if (sexp_data_out(out, "s", point, IMC_P256_PUBLIC_BYTES) == 0)
             st = IMC_OK;
     }
     gcry_sexp_release(out);
-    gcry_sexp_release(data);
     gcry_sexp_release(key);
-    gcry_mpi_release(d);
+    if (st != IMC_OK)
+        imc_wipe(point, IMC_P256_PUBLIC_BYTES);
+    return st;
+}
+
+/* point = sk * pk. */
+static imc_status p256_mul(uint8_t point[IMC_P256_PUBLIC_BYTES],
+                           const uint8_t sk[IMC_P256_SECRET_BYTES],
+                           const uint8_t pk[IMC_P256_PUBLIC_BYTES])
+{
+    gcry_sexp_t data = NULL;
+    imc_status st = p256_data_sexp(&data, sk) == 0 ? p256_mul_data(point, data, pk)
+                                                    : IMC_ERR_CRYPTO;
+    gcry_sexp_release(data); /* secure: wiped */
     if (st != IMC_OK)
         imc_wipe(point, IMC_P256_PUBLIC_BYTES);
     return st;
@@ -332,61 +399,170 @@ static imc_status gc_p256_public(uint8_t pk[IMC_P256_PUBLIC_BYTES],
     return p256_mul(pk, sk, P256_G) == IMC_OK ? IMC_OK : IMC_ERR_CRYPTO;
 }
 
-static imc_status gc_p256_ecdh(uint8_t shared[IMC_P256_SHARED_BYTES],
-                               const uint8_t sk[IMC_P256_SECRET_BYTES],
-                               const uint8_t pk[IMC_P256_PUBLIC_BYTES])
+/* shared = x(data * pk). */
+static imc_status p256_ecdh_data(uint8_t shared[IMC_P256_SHARED_BYTES], gcry_sexp_t data,
+                                 const uint8_t pk[IMC_P256_PUBLIC_BYTES])
 {
     uint8_t point[IMC_P256_PUBLIC_BYTES];
-    imc_status st = p256_mul(point, sk, pk);
+    imc_status st = p256_mul_data(point, data, pk);
     if (st == IMC_OK)
         memcpy(shared, point + 1, IMC_P256_SHARED_BYTES);
     imc_wipe(point, sizeof point);
     return st;
 }
 
-static imc_status gc_ecdsa_p256_sign(uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES],
-                                     const uint8_t sk[IMC_P256_SECRET_BYTES], const uint8_t *msg,
-                                     size_t msg_len)
+static imc_status gc_p256_ecdh(uint8_t shared[IMC_P256_SHARED_BYTES],
+                               const uint8_t sk[IMC_P256_SECRET_BYTES],
+                               const uint8_t pk[IMC_P256_PUBLIC_BYTES])
+{
+    gcry_sexp_t data = NULL;
+    imc_status st = p256_data_sexp(&data, sk) == 0 ? p256_ecdh_data(shared, data, pk)
+                                                    : IMC_ERR_CRYPTO;
+    gcry_sexp_release(data);
+    return st;
+}
+
+static imc_status ecdsa_sign_sexp(uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES], gcry_sexp_t key,
+                                  const uint8_t *msg, size_t msg_len)
 {
     uint8_t h[32];
-    gcry_sexp_t key = NULL, data = NULL, out = NULL;
+    gcry_sexp_t data = NULL, out = NULL;
     gcry_md_hash_buffer(GCRY_MD_SHA256, h, nz(msg), msg_len);
-    gcry_mpi_t d = secret_mpi_from(sk, IMC_P256_SECRET_BYTES);
-    int rc = d == NULL ||
-             gcry_sexp_build(&key, NULL, "(private-key (ecc (curve \"NIST P-256\") (d %M)))",
-                             d) != 0;
-    rc = rc || gcry_sexp_build(&data, NULL, "(data (flags rfc6979) (hash sha256 %b))",
-                               (int)sizeof h, h) != 0;
+    int rc = gcry_sexp_build(&data, NULL, "(data (flags rfc6979) (hash sha256 %b))",
+                             (int)sizeof h, h) != 0;
     rc = rc || gcry_pk_sign(&out, data, key) != 0;
     rc = rc || sexp_mpi_out(out, "r", sig, 32) || sexp_mpi_out(out, "s", sig + 32, 32);
     gcry_sexp_release(out);
     gcry_sexp_release(data);
-    gcry_sexp_release(key);
-    gcry_mpi_release(d);
     return rc ? IMC_ERR_CRYPTO : IMC_OK;
 }
 
-static imc_status gc_ecdsa_p256_verify(const uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES],
-                                       const uint8_t pk[IMC_P256_PUBLIC_BYTES],
-                                       const uint8_t *msg, size_t msg_len)
+static imc_status gc_ecdsa_p256_sign(uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES],
+                                     const uint8_t sk[IMC_P256_SECRET_BYTES], const uint8_t *msg,
+                                     size_t msg_len)
+{
+    gcry_sexp_t key = NULL;
+    imc_status st = p256_private_sexp(&key, sk) == 0 ? ecdsa_sign_sexp(sig, key, msg, msg_len)
+                                                      : IMC_ERR_CRYPTO;
+    gcry_sexp_release(key);
+    return st;
+}
+
+/* Any failure is IMC_ERR_AUTH. */
+static imc_status ecdsa_verify_sexp(const uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES],
+                                    gcry_sexp_t key, const uint8_t *msg, size_t msg_len)
 {
     uint8_t h[32];
-    gcry_sexp_t key = NULL, data = NULL, s = NULL;
+    gcry_sexp_t data = NULL, s = NULL;
     gcry_md_hash_buffer(GCRY_MD_SHA256, h, nz(msg), msg_len);
     gcry_mpi_t r = mpi_from(sig, 32), sv = mpi_from(sig + 32, 32);
-    int rc = r == NULL || sv == NULL ||
-             gcry_sexp_build(&key, NULL, "(public-key (ecc (curve \"NIST P-256\") (q %b)))",
-                             IMC_P256_PUBLIC_BYTES, pk) != 0;
+    int rc = r == NULL || sv == NULL;
     rc = rc || gcry_sexp_build(&data, NULL, "(data (flags raw) (hash sha256 %b))", (int)sizeof h,
                                h) != 0;
     rc = rc || gcry_sexp_build(&s, NULL, "(sig-val (ecdsa (r %M) (s %M)))", r, sv) != 0;
     rc = rc || gcry_pk_verify(s, data, key) != 0;
     gcry_sexp_release(s);
     gcry_sexp_release(data);
-    gcry_sexp_release(key);
     gcry_mpi_release(r);
     gcry_mpi_release(sv);
     return rc ? IMC_ERR_AUTH : IMC_OK;
+}
+
+static imc_status gc_ecdsa_p256_verify(const uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES],
+                                       const uint8_t pk[IMC_P256_PUBLIC_BYTES],
+                                       const uint8_t *msg, size_t msg_len)
+{
+    gcry_sexp_t key = NULL;
+    imc_status st = p256_public_sexp(&key, pk) == 0 ? ecdsa_verify_sexp(sig, key, msg, msg_len)
+                                                     : IMC_ERR_AUTH;
+    gcry_sexp_release(key);
+    return st;
+}
+
+/* ---- Prepared keys ----------------------------------------------------- */
+
+/* The S-expressions the plain calls above build per call, built once:
+ * libgcrypt has no other key object its public-key calls take. A secret
+ * one lives in secure memory (wiped when released). gcry_pk_* only read
+ * them, so any number of threads may use one at once. X25519 has nothing
+ * to prepare (gcry_ecc_mul_point takes the raw scalar). An Ed25519 key
+ * libgcrypt would abort on (gc_ed25519_key_crashes) stays raw bytes, so
+ * that the plain call refuses it as before. */
+typedef struct gc_key {
+    gcry_sexp_t a; /* Ed25519: the key; P-256 secret: ECDH data; P-256 public: the key */
+    gcry_sexp_t b; /* P-256 secret: the ECDSA private key */
+} gc_key;
+
+static void gc_key_free(imc_key_kind kind, void *native)
+{
+    (void)kind;
+    gc_key *k = native;
+    gcry_sexp_release(k->a);
+    gcry_sexp_release(k->b);
+    imc_wipe(k, sizeof *k);
+    free(k);
+}
+
+static imc_status gc_key_import(void **native, imc_key_kind kind, const uint8_t *raw)
+{
+    *native = NULL;
+    if (kind == IMC_KEY_X25519_SECRET ||
+        (kind == IMC_KEY_ED25519_SECRET && gc_ed25519_key_crashes(raw + IMC_ED25519_SECRET_BYTES)) ||
+        (kind == IMC_KEY_ED25519_PUBLIC && gc_ed25519_key_crashes(raw)))
+        return IMC_OK;
+    gc_key *k = calloc(1, sizeof *k);
+    if (k == NULL)
+        return IMC_ERR_NOMEM;
+    int rc = 1;
+    switch (kind) {
+    case IMC_KEY_X25519_SECRET: break;
+    case IMC_KEY_ED25519_SECRET:
+        rc = ed25519_key_sexp(&k->a, raw, raw + IMC_ED25519_SECRET_BYTES);
+        break;
+    case IMC_KEY_ED25519_PUBLIC: rc = ed25519_key_sexp(&k->a, NULL, raw); break;
+    case IMC_KEY_P256_SECRET:
+        rc = p256_data_sexp(&k->a, raw) || p256_private_sexp(&k->b, raw);
+        break;
+    case IMC_KEY_P256_PUBLIC: rc = p256_public_sexp(&k->a, raw); break;
+    }
+    if (rc) {
+        gc_key_free(kind, k);
+        return IMC_ERR_CRYPTO;
+    }
+    *native = k;
+    return IMC_OK;
+}
+
+static imc_status gc_ed25519_sign_prepared(uint8_t sig[IMC_ED25519_SIGNATURE_BYTES], void *sk,
+                                           const uint8_t *msg, size_t msg_len)
+{
+    return ed25519_sign_sexp(sig, ((gc_key *)sk)->a, msg, msg_len);
+}
+
+static imc_status gc_ed25519_verify_prepared(const uint8_t sig[IMC_ED25519_SIGNATURE_BYTES],
+                                             void *pk, const uint8_t *msg, size_t msg_len)
+{
+    return ed25519_verify_sexp(sig, ((gc_key *)pk)->a, msg, msg_len);
+}
+
+static imc_status gc_p256_ecdh_prepared(uint8_t shared[IMC_P256_SHARED_BYTES], void *sk,
+                                        const uint8_t pk[IMC_P256_PUBLIC_BYTES])
+{
+    return p256_ecdh_data(shared, ((gc_key *)sk)->a, pk);
+}
+
+static imc_status gc_ecdsa_sign_prepared(uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES], void *sk,
+                                         const uint8_t raw_sk[IMC_P256_SECRET_BYTES],
+                                         const uint8_t *msg, size_t msg_len)
+{
+    (void)raw_sk;
+    return ecdsa_sign_sexp(sig, ((gc_key *)sk)->b, msg, msg_len);
+}
+
+static imc_status gc_ecdsa_verify_prepared(const uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES],
+                                           void *pk, const uint8_t *msg, size_t msg_len)
+{
+    return ecdsa_verify_sexp(sig, ((gc_key *)pk)->a, msg, msg_len);
 }
 
 /* ---- AEAD -------------------------------------------------------------- */
@@ -542,4 +718,11 @@ const imc_backend imc_backend_gcrypt = {
     .sha256 = gc_sha256,
     .hmac_sha256 = gc_hmac_sha256,
     .hkdf_sha256 = gc_hkdf_sha256,
+    .key_import = gc_key_import,
+    .key_free = gc_key_free,
+    .ed25519_sign_prepared = gc_ed25519_sign_prepared,
+    .ed25519_verify_prepared = gc_ed25519_verify_prepared,
+    .p256_ecdh_prepared = gc_p256_ecdh_prepared,
+    .ecdsa_p256_sign_prepared = gc_ecdsa_sign_prepared,
+    .ecdsa_p256_verify_prepared = gc_ecdsa_verify_prepared,
 };
