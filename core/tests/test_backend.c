@@ -278,16 +278,24 @@ static void test_agreement(const imc_backend *bs[], size_t nb)
     }
 }
 
+/* What a backend's prepared calls answered in test_prepared(), for
+ * comparison with the other backends: the keys come from the deterministic
+ * RNG (one stream per primitive), so they are the same on every backend. */
+typedef struct prepared_out {
+    int x25519, ed25519, p256_ecdh, ecdsa;
+    uint8_t x25519_shared[32], ed25519_sig[64], p256_shared[32], ecdsa_sig[64];
+} prepared_out;
+
 /* Prepared keys give the plain calls' answers, byte for byte, and refuse
- * what they refuse. */
-static void test_prepared(const imc_backend *b, const imc_backend *other)
+ * what they refuse (every policy rule on the prepared path: test_kat_policy). */
+static void test_prepared(const imc_backend *b, const imc_backend *other, prepared_out *o)
 {
     imc_rng rng;
-    imc_rng_init_deterministic(&rng, SEED, 7);
     uint32_t caps = imc_backend_caps(b);
     const uint8_t msg[] = "prepared";
     imc_prepared_key *k = NULL, *kp = NULL;
     uint8_t raw[64];
+    memset(o, 0, sizeof *o);
     CHECK_ST(imc_crypto_key_prepare(NULL, b, IMC_KEY_X25519_SECRET, raw, 32), IMC_ERR_ARG);
     CHECK_ST(imc_crypto_key_prepare(&k, b, (imc_key_kind)9, raw, 32), IMC_ERR_ARG);
     CHECK_ST(imc_crypto_key_prepare(&k, b, IMC_KEY_X25519_SECRET, raw, 31), IMC_ERR_ARG);
@@ -295,12 +303,15 @@ static void test_prepared(const imc_backend *b, const imc_backend *other)
     imc_crypto_key_free(NULL);
     if (caps & IMC_CAP_X25519) {
         uint8_t sk[32], pk[32], peer_sk[32], peer[32], a[32], c[32];
+        imc_rng_init_deterministic(&rng, SEED, 7);
         CHECK_OK(imc_crypto_x25519_keygen(b, &rng, pk, sk));
         CHECK_OK(imc_crypto_x25519_keygen(b, &rng, peer, peer_sk));
         CHECK_OK(imc_crypto_key_prepare(&k, b, IMC_KEY_X25519_SECRET, sk, 32));
         CHECK_OK(imc_crypto_x25519(b, a, sk, peer));
         CHECK_OK(imc_crypto_x25519_prepared(b, c, k, peer));
         CHECK(memcmp(a, c, 32) == 0);
+        memcpy(o->x25519_shared, c, 32);
+        o->x25519 = 1;
         uint8_t low[32] = {1};
         memset(c, 0xaa, sizeof c);
         CHECK_ST(imc_crypto_x25519_prepared(b, c, k, low), IMC_ERR_WEAK_KEY);
@@ -313,6 +324,7 @@ static void test_prepared(const imc_backend *b, const imc_backend *other)
     }
     if (caps & IMC_CAP_ED25519) {
         uint8_t pk[32], sig[64], sig2[64];
+        imc_rng_init_deterministic(&rng, SEED, 8);
         CHECK_OK(imc_crypto_ed25519_keygen(b, &rng, raw + 32, raw));
         memcpy(pk, raw + 32, 32);
         CHECK_OK(imc_crypto_key_prepare(&k, b, IMC_KEY_ED25519_SECRET, raw, 64));
@@ -320,6 +332,8 @@ static void test_prepared(const imc_backend *b, const imc_backend *other)
         CHECK_OK(imc_crypto_ed25519_sign(b, sig, raw, pk, msg, sizeof msg));
         CHECK_OK(imc_crypto_ed25519_sign_prepared(b, sig2, k, msg, sizeof msg));
         CHECK(memcmp(sig, sig2, 64) == 0);
+        memcpy(o->ed25519_sig, sig2, 64);
+        o->ed25519 = 1;
         CHECK_OK(imc_crypto_ed25519_verify_prepared(b, sig, kp, msg, sizeof msg));
         CHECK_ST(imc_crypto_ed25519_verify_prepared(b, sig, kp, msg, 3), IMC_ERR_AUTH);
         CHECK_ST(imc_crypto_ed25519_verify_prepared(b, sig, k, msg, sizeof msg), IMC_ERR_ARG);
@@ -332,6 +346,7 @@ static void test_prepared(const imc_backend *b, const imc_backend *other)
     if ((caps & (IMC_CAP_P256_ECDH | IMC_CAP_ECDSA_P256)) ==
         (IMC_CAP_P256_ECDH | IMC_CAP_ECDSA_P256)) {
         uint8_t sk[32], pk[65], peer_sk[32], peer[65], a[32], c[32], sig[64], sig2[64];
+        imc_rng_init_deterministic(&rng, SEED, 9);
         CHECK_OK(imc_crypto_p256_keygen(b, &rng, pk, sk));
         CHECK_OK(imc_crypto_p256_keygen(b, &rng, peer, peer_sk));
         CHECK_OK(imc_crypto_key_prepare(&k, b, IMC_KEY_P256_SECRET, sk, 32));
@@ -342,6 +357,15 @@ static void test_prepared(const imc_backend *b, const imc_backend *other)
         CHECK_OK(imc_crypto_ecdsa_p256_sign(b, sig, sk, msg, sizeof msg));
         CHECK_OK(imc_crypto_ecdsa_p256_sign_prepared(b, sig2, k, msg, sizeof msg));
         CHECK(memcmp(sig, sig2, 64) == 0);
+        memcpy(o->p256_shared, c, 32);
+        memcpy(o->ecdsa_sig, sig2, 64);
+        o->p256_ecdh = o->ecdsa = 1;
+        /* A prepared key gives the same answer every time (wolfSSL's keeps
+         * per-call state in its key object). */
+        CHECK_OK(imc_crypto_ecdsa_p256_sign_prepared(b, sig2, k, msg, sizeof msg));
+        CHECK(memcmp(sig, sig2, 64) == 0);
+        CHECK_OK(imc_crypto_p256_ecdh_prepared(b, c, k, peer));
+        CHECK(memcmp(a, c, 32) == 0);
         CHECK_OK(imc_crypto_ecdsa_p256_verify_prepared(b, sig, kp, msg, sizeof msg));
         CHECK_ST(imc_crypto_ecdsa_p256_verify_prepared(b, sig, kp, msg, 2), IMC_ERR_AUTH);
         /* The high-S twin is refused on the prepared path too. */
@@ -372,59 +396,136 @@ static void test_prepared(const imc_backend *b, const imc_backend *other)
     imc_rng_wipe(&rng);
 }
 
-/* ---- Prepared P-256 keys from several threads at once -------------------
- * (a prepared key is read-only once made; Mbed TLS's keeps a table it must
- * only read, see mbedtls.c): every thread gets the single-threaded bytes. */
+/* The first backend with a primitive sets the reference (*ref_have);
+ * every other one must give its bytes. */
+static void agree(const char *name, const char *what, int have, const uint8_t *got,
+                  int *ref_have, uint8_t *ref, size_t n)
+{
+    if (!have)
+        return;
+    if (!*ref_have) {
+        memcpy(ref, got, n);
+        *ref_have = 1;
+        return;
+    }
+    if (memcmp(ref, got, n) != 0)
+        fprintf(stderr, "%s: prepared %s differs from the first backend's\n", name, what);
+    CHECK(memcmp(ref, got, n) == 0);
+}
+
+static void check_prepared_agree(prepared_out *ref, const prepared_out *o, const char *name)
+{
+    agree(name, "X25519", o->x25519, o->x25519_shared, &ref->x25519, ref->x25519_shared, 32);
+    agree(name, "Ed25519 sign", o->ed25519, o->ed25519_sig, &ref->ed25519, ref->ed25519_sig, 64);
+    agree(name, "P-256 ECDH", o->p256_ecdh, o->p256_shared, &ref->p256_ecdh, ref->p256_shared,
+          32);
+    agree(name, "ECDSA sign", o->ecdsa, o->ecdsa_sig, &ref->ecdsa, ref->ecdsa_sig, 64);
+}
+
+/* ---- Prepared keys from several threads at once -----------------------
+ * (a prepared key may be shared: Mbed TLS's keeps a table it must only
+ * read, wolfSSL's P-256 secret takes a lock, see their files): every thread
+ * gets the single-threaded bytes, for every kind of key the backend has. */
 
 #define PT_THREADS 4
 #define PT_ROUNDS 8
 
-typedef struct pt_job {
+static const uint8_t PT_MSG[] = "threads";
+
+/* The shared keys and the answers expected from them (NULL: not there). */
+typedef struct pt_keys {
     const imc_backend *b;
-    const imc_prepared_key *sk, *pk;
-    const uint8_t *peer, *want_shared, *want_sig;
+    imc_prepared_key *x_sk, *ed_sk, *ed_pk, *p_sk, *p_pk;
+    uint8_t x_peer[32], x_shared[32], ed_sig[64], p_peer[65], p_shared[32], p_sig[64];
+} pt_keys;
+
+typedef struct pt_job {
+    const pt_keys *keys;
     int bad;
 } pt_job;
 
 static void *pt_run(void *arg)
 {
     pt_job *j = arg;
-    static const uint8_t msg[] = "threads";
+    const pt_keys *k = j->keys;
+    const imc_backend *b = k->b;
     for (int r = 0; r < PT_ROUNDS; r++) {
         uint8_t z[32], sig[64];
-        j->bad |= imc_crypto_p256_ecdh_prepared(j->b, z, j->sk, j->peer) != IMC_OK ||
-                  memcmp(z, j->want_shared, 32) != 0;
-        j->bad |= imc_crypto_ecdsa_p256_sign_prepared(j->b, sig, j->sk, msg, sizeof msg) !=
-                      IMC_OK ||
-                  memcmp(sig, j->want_sig, 64) != 0;
-        j->bad |= imc_crypto_ecdsa_p256_verify_prepared(j->b, sig, j->pk, msg, sizeof msg) !=
-                  IMC_OK;
+        if (k->x_sk != NULL)
+            j->bad |= imc_crypto_x25519_prepared(b, z, k->x_sk, k->x_peer) != IMC_OK ||
+                      memcmp(z, k->x_shared, 32) != 0;
+        if (k->ed_sk != NULL)
+            j->bad |= imc_crypto_ed25519_sign_prepared(b, sig, k->ed_sk, PT_MSG, sizeof PT_MSG) !=
+                          IMC_OK ||
+                      memcmp(sig, k->ed_sig, 64) != 0 ||
+                      imc_crypto_ed25519_verify_prepared(b, sig, k->ed_pk, PT_MSG,
+                                                         sizeof PT_MSG) != IMC_OK;
+        if (k->p_sk != NULL)
+            j->bad |= imc_crypto_p256_ecdh_prepared(b, z, k->p_sk, k->p_peer) != IMC_OK ||
+                      memcmp(z, k->p_shared, 32) != 0 ||
+                      imc_crypto_ecdsa_p256_sign_prepared(b, sig, k->p_sk, PT_MSG,
+                                                          sizeof PT_MSG) != IMC_OK ||
+                      memcmp(sig, k->p_sig, 64) != 0 ||
+                      imc_crypto_ecdsa_p256_verify_prepared(b, sig, k->p_pk, PT_MSG,
+                                                            sizeof PT_MSG) != IMC_OK;
     }
     return NULL;
 }
 
 static void test_prepared_threads(const imc_backend *b)
 {
-    if ((imc_backend_caps(b) & (IMC_CAP_P256_ECDH | IMC_CAP_ECDSA_P256)) !=
-        (IMC_CAP_P256_ECDH | IMC_CAP_ECDSA_P256))
-        return;
-    static const uint8_t msg[] = "threads";
+    uint32_t caps = imc_backend_caps(b);
     imc_rng rng;
     imc_rng_init_deterministic(&rng, SEED, 11);
-    uint8_t sk[32], pk[65], peer_sk[32], peer[65], z[32], sig[64];
-    CHECK_OK(imc_crypto_p256_keygen(b, &rng, pk, sk));
-    CHECK_OK(imc_crypto_p256_keygen(b, &rng, peer, peer_sk));
-    CHECK_OK(imc_crypto_p256_ecdh(b, z, sk, peer));
-    CHECK_OK(imc_crypto_ecdsa_p256_sign(b, sig, sk, msg, sizeof msg));
-    imc_prepared_key *k = NULL, *kp = NULL;
-    CHECK_OK(imc_crypto_key_prepare(&k, b, IMC_KEY_P256_SECRET, sk, 32));
-    CHECK_OK(imc_crypto_key_prepare(&kp, b, IMC_KEY_P256_PUBLIC, pk, 65));
+    pt_keys k;
+    memset(&k, 0, sizeof k);
+    k.b = b;
+    if (caps & IMC_CAP_X25519) {
+        uint8_t sk[32], pk[32], peer_sk[32];
+        CHECK_OK(imc_crypto_x25519_keygen(b, &rng, pk, sk));
+        CHECK_OK(imc_crypto_x25519_keygen(b, &rng, k.x_peer, peer_sk));
+        CHECK_OK(imc_crypto_x25519(b, k.x_shared, sk, k.x_peer));
+        CHECK_OK(imc_crypto_key_prepare(&k.x_sk, b, IMC_KEY_X25519_SECRET, sk, 32));
+        imc_wipe(sk, sizeof sk);
+    }
+    if (caps & IMC_CAP_ED25519) {
+        uint8_t pair[64];
+        CHECK_OK(imc_crypto_ed25519_keygen(b, &rng, pair + 32, pair));
+        CHECK_OK(imc_crypto_ed25519_sign(b, k.ed_sig, pair, pair + 32, PT_MSG, sizeof PT_MSG));
+        CHECK_OK(imc_crypto_key_prepare(&k.ed_sk, b, IMC_KEY_ED25519_SECRET, pair, 64));
+        CHECK_OK(imc_crypto_key_prepare(&k.ed_pk, b, IMC_KEY_ED25519_PUBLIC, pair + 32, 32));
+        imc_wipe(pair, sizeof pair);
+    }
+    if ((caps & (IMC_CAP_P256_ECDH | IMC_CAP_ECDSA_P256)) ==
+        (IMC_CAP_P256_ECDH | IMC_CAP_ECDSA_P256)) {
+        uint8_t sk[32], pk[65], peer_sk[32];
+        CHECK_OK(imc_crypto_p256_keygen(b, &rng, pk, sk));
+        CHECK_OK(imc_crypto_p256_keygen(b, &rng, k.p_peer, peer_sk));
+        CHECK_OK(imc_crypto_p256_ecdh(b, k.p_shared, sk, k.p_peer));
+        CHECK_OK(imc_crypto_ecdsa_p256_sign(b, k.p_sig, sk, PT_MSG, sizeof PT_MSG));
+        CHECK_OK(imc_crypto_key_prepare(&k.p_sk, b, IMC_KEY_P256_SECRET, sk, 32));
+        CHECK_OK(imc_crypto_key_prepare(&k.p_pk, b, IMC_KEY_P256_PUBLIC, pk, 65));
+        imc_wipe(sk, sizeof sk);
+    }
+    imc_rng_wipe(&rng);
+    /* A key whose preparation failed (reported above) is left out; its
+     * pair, if any, too. */
+    if (k.ed_sk == NULL || k.ed_pk == NULL) {
+        imc_crypto_key_free(k.ed_sk);
+        imc_crypto_key_free(k.ed_pk);
+        k.ed_sk = k.ed_pk = NULL;
+    }
+    if (k.p_sk == NULL || k.p_pk == NULL) {
+        imc_crypto_key_free(k.p_sk);
+        imc_crypto_key_free(k.p_pk);
+        k.p_sk = k.p_pk = NULL;
+    }
     pthread_t t[PT_THREADS];
     pt_job jobs[PT_THREADS];
     int started[PT_THREADS] = {0};
     for (int i = 0; i < PT_THREADS; i++) {
-        jobs[i] = (pt_job){b, k, kp, peer, z, sig, 0};
-        started[i] = k != NULL && kp != NULL && pthread_create(&t[i], NULL, pt_run, &jobs[i]) == 0;
+        jobs[i] = (pt_job){&k, 0};
+        started[i] = pthread_create(&t[i], NULL, pt_run, &jobs[i]) == 0;
         CHECK(started[i]);
     }
     for (int i = 0; i < PT_THREADS; i++) {
@@ -432,9 +533,11 @@ static void test_prepared_threads(const imc_backend *b)
             CHECK(pthread_join(t[i], NULL) == 0);
         CHECK(!jobs[i].bad);
     }
-    imc_crypto_key_free(k);
-    imc_crypto_key_free(kp);
-    imc_wipe(sk, sizeof sk);
+    imc_crypto_key_free(k.x_sk);
+    imc_crypto_key_free(k.ed_sk);
+    imc_crypto_key_free(k.ed_pk);
+    imc_crypto_key_free(k.p_sk);
+    imc_crypto_key_free(k.p_pk);
 }
 
 int main(void)
@@ -449,6 +552,8 @@ int main(void)
         return imc_test_end();
     test_suites(bs, nb);
     test_agreement(bs, nb);
+    prepared_out ref;
+    memset(&ref, 0, sizeof ref);
     for (size_t i = 0; i < nb; i++) {
         const imc_backend *b = bs[i];
         printf("backend %s (%s), caps 0x%02x\n", imc_backend_name(b), imc_backend_version(b),
@@ -466,7 +571,9 @@ int main(void)
             CHECK_ST(imc_crypto_ed25519_public(b, k, k), IMC_ERR_UNSUPPORTED);
         test_p256(b);
         test_hash(b);
-        test_prepared(b, bs[(i + 1) % nb] != b ? bs[(i + 1) % nb] : NULL);
+        prepared_out got;
+        test_prepared(b, bs[(i + 1) % nb] != b ? bs[(i + 1) % nb] : NULL, &got);
+        check_prepared_agree(&ref, &got, imc_backend_name(b));
         test_prepared_threads(b);
     }
     return imc_test_end();

@@ -7,10 +7,10 @@
  * the backend, reaches: libgcrypt's own code calls its internal one). When
  * a block is freed, the hooks look in it for the secrets the test used (the
  * Ed25519 seed and the P-256 scalar, as raw bytes). Every private-key
- * operation of the backend runs; then no ordinary block from the backend's
- * gcry_sexp_build() may hold a secret: those S-expressions must live in
- * secure memory, which libgcrypt's pool wipes on every free (the hooks do
- * the same). libgcrypt's own internal copies are counted and printed, not
+ * operation of the backend runs, plain and with the key prepared; then no
+ * ordinary block from the backend's gcry_sexp_build() may hold a secret:
+ * those S-expressions must live in secure memory, which libgcrypt's pool
+ * wipes on every free (the hooks do the same). libgcrypt's own internal copies are counted and printed, not
  * checked: they are libgcrypt's (docs/backends.md). */
 #define _GNU_SOURCE /* memmem, dladdr */
 
@@ -198,6 +198,15 @@ int main(void)
     CHECK_OK(imc_crypto_ecdsa_p256_sign(b, sig, scalar, msg, sizeof msg));
     CHECK_OK(imc_crypto_ecdsa_p256_verify(b, sig, pk, msg, sizeof msg));
     CHECK(secure_allocs >= before + 3);
+    /* The prepared scalar's S-expressions live until the key is freed. */
+    imc_prepared_key *ps = NULL, *pp = NULL;
+    CHECK_OK(imc_crypto_key_prepare(&ps, b, IMC_KEY_P256_SECRET, scalar, sizeof scalar));
+    CHECK_OK(imc_crypto_key_prepare(&pp, b, IMC_KEY_P256_PUBLIC, pk, 65));
+    CHECK_OK(imc_crypto_p256_ecdh_prepared(b, shared, ps, pk));
+    CHECK_OK(imc_crypto_ecdsa_p256_sign_prepared(b, sig, ps, msg, sizeof msg));
+    CHECK_OK(imc_crypto_ecdsa_p256_verify_prepared(b, sig, pp, msg, sizeof msg));
+    imc_crypto_key_free(ps);
+    imc_crypto_key_free(pp);
 
     printf("freed blocks holding a secret: %lu from the backend's gcry_sexp_build in ordinary "
            "memory, %lu secure (which the pool wipes), %lu libgcrypt's own internal copies\n",

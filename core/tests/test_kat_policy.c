@@ -9,7 +9,9 @@
  *      zeros, ECDH returns a secret) and one that fails everything with
  *      IMC_ERR_CRYPTO ("broken"). With them the result can only come from
  *      the core, which proves the rule does not depend on what a library
- *      happens to do. */
+ *      happens to do.
+ * Ways 2 and 3 run every DH and verification rule on the prepared-key path
+ * too (the *_both helpers below), which must answer as the plain call. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -453,6 +455,88 @@ static void policy_functions(void)
     check_true("ECDSA normalise n - 1 gives 1", sig[63] == 1 && imc_ct_is_zero(sig + 32, 31));
 }
 
+/* ---- the prepared path ----------------------------------------------------
+ * Every X25519, P-256 ECDH and verification below runs twice: plainly, and
+ * with the key prepared (imc_crypto_key_prepare, then the *_prepared call),
+ * on the same backend. The prepared call must give the plain call's status,
+ * the same output when both succeed and a wiped one when they fail. A key
+ * that cannot be prepared (a P-256 point in the wrong form or off the
+ * curve, a scalar out of range) must be one the plain call refuses too. */
+
+static void check_prepared(const char *what, imc_status plain, imc_status prep_st,
+                           imc_status use_st, const uint8_t *out, const uint8_t *out2, size_t n)
+{
+    char label[96];
+    snprintf(label, sizeof label, "%s, key prepared", what);
+    if (prep_st != IMC_OK) {
+        check_true(label, plain != IMC_OK);
+        return;
+    }
+    check_st(label, use_st, plain);
+    if (out == NULL)
+        return;
+    if (plain == IMC_OK && use_st == IMC_OK)
+        check_true(label, memcmp(out, out2, n) == 0);
+    else
+        check_true(label, imc_ct_is_zero(out2, n));
+}
+
+static imc_status x25519_both(const imc_backend *b, uint8_t out[32], const uint8_t sk[32],
+                              const uint8_t pk[32])
+{
+    imc_status plain = imc_crypto_x25519(b, out, sk, pk), use = IMC_ERR_ARG;
+    imc_prepared_key *k = NULL;
+    uint8_t out2[32];
+    memset(out2, 0xaa, sizeof out2);
+    imc_status prep = imc_crypto_key_prepare(&k, b, IMC_KEY_X25519_SECRET, sk, 32);
+    if (prep == IMC_OK)
+        use = imc_crypto_x25519_prepared(b, out2, k, pk);
+    check_prepared("X25519", plain, prep, use, out, out2, sizeof out2);
+    imc_crypto_key_free(k);
+    return plain;
+}
+
+static imc_status p256_ecdh_both(const imc_backend *b, uint8_t out[32], const uint8_t sk[32],
+                                 const uint8_t pk[65])
+{
+    imc_status plain = imc_crypto_p256_ecdh(b, out, sk, pk), use = IMC_ERR_ARG;
+    imc_prepared_key *k = NULL;
+    uint8_t out2[32];
+    memset(out2, 0xaa, sizeof out2);
+    imc_status prep = imc_crypto_key_prepare(&k, b, IMC_KEY_P256_SECRET, sk, 32);
+    if (prep == IMC_OK)
+        use = imc_crypto_p256_ecdh_prepared(b, out2, k, pk);
+    check_prepared("P-256 ECDH", plain, prep, use, out, out2, sizeof out2);
+    imc_crypto_key_free(k);
+    return plain;
+}
+
+static imc_status ed25519_verify_both(const imc_backend *b, const uint8_t sig[64],
+                                      const uint8_t pk[32], const uint8_t *msg, size_t len)
+{
+    imc_status plain = imc_crypto_ed25519_verify(b, sig, pk, msg, len), use = IMC_ERR_ARG;
+    imc_prepared_key *k = NULL;
+    imc_status prep = imc_crypto_key_prepare(&k, b, IMC_KEY_ED25519_PUBLIC, pk, 32);
+    if (prep == IMC_OK)
+        use = imc_crypto_ed25519_verify_prepared(b, sig, k, msg, len);
+    check_prepared("Ed25519 verify", plain, prep, use, NULL, NULL, 0);
+    imc_crypto_key_free(k);
+    return plain;
+}
+
+static imc_status ecdsa_verify_both(const imc_backend *b, const uint8_t sig[64],
+                                    const uint8_t pk[65], const uint8_t *msg, size_t len)
+{
+    imc_status plain = imc_crypto_ecdsa_p256_verify(b, sig, pk, msg, len), use = IMC_ERR_ARG;
+    imc_prepared_key *k = NULL;
+    imc_status prep = imc_crypto_key_prepare(&k, b, IMC_KEY_P256_PUBLIC, pk, 65);
+    if (prep == IMC_OK)
+        use = imc_crypto_ecdsa_p256_verify_prepared(b, sig, k, msg, len);
+    check_prepared("ECDSA verify", plain, prep, use, NULL, NULL, 0);
+    imc_crypto_key_free(k);
+    return plain;
+}
+
 /* ---- 2 and 3. the rules through the API ---------------------------------- */
 
 /* X25519: low-order peer keys are IMC_ERR_WEAK_KEY with the output wiped;
@@ -467,7 +551,7 @@ static void rule_x25519(const imc_backend *b, int fake)
             unhex32(pk, X25519_LOW[i]);
             pk[31] |= (uint8_t)(top << 7);
             memset(out, 0xaa, sizeof out);
-            check_st("X25519 low-order peer key", imc_crypto_x25519(b, out, sk, pk),
+            check_st("X25519 low-order peer key", x25519_both(b, out, sk, pk),
                      IMC_ERR_WEAK_KEY);
             check_true("X25519 output wiped", imc_ct_is_zero(out, sizeof out));
         }
@@ -475,14 +559,14 @@ static void rule_x25519(const imc_backend *b, int fake)
     if (b == &PERMISSIVE) {
         memset(pk, 0, sizeof pk);
         pk[0] = 9;
-        check_st("X25519 all-zero result from the library", imc_crypto_x25519(b, out, sk, pk),
+        check_st("X25519 all-zero result from the library", x25519_both(b, out, sk, pk),
                  IMC_ERR_WEAK_KEY);
     }
     if (b == &BROKEN) {
         memset(pk, 0, sizeof pk);
         pk[0] = 9;
         memset(out, 0xaa, sizeof out);
-        check_st("X25519 library failure passed on", imc_crypto_x25519(b, out, sk, pk),
+        check_st("X25519 library failure passed on", x25519_both(b, out, sk, pk),
                  IMC_ERR_CRYPTO);
         check_true("X25519 output wiped after a library failure", imc_ct_is_zero(out, 32));
     }
@@ -499,7 +583,7 @@ static void rule_ed25519(const imc_backend *b, int fake)
     check_st("Ed25519 public", imc_crypto_ed25519_public(b, pk, seed), IMC_OK);
     check_st("Ed25519 sign", imc_crypto_ed25519_sign(b, sig, seed, pk, msg, sizeof msg), IMC_OK);
     if (!fake)
-        check_st("Ed25519 genuine signature", imc_crypto_ed25519_verify(b, sig, pk, msg, sizeof msg),
+        check_st("Ed25519 genuine signature", ed25519_verify_both(b, sig, pk, msg, sizeof msg),
                  IMC_OK);
     else
         memset(sig + 32, 0x01, 32); /* a canonical S for the fake's signature */
@@ -514,14 +598,14 @@ static void rule_ed25519(const imc_backend *b, int fake)
         bad_sig[32 + i] = (uint8_t)v;
         carry = v >> 8;
     }
-    check_st("Ed25519 S + L", imc_crypto_ed25519_verify(b, bad_sig, pk, msg, sizeof msg),
+    check_st("Ed25519 S + L", ed25519_verify_both(b, bad_sig, pk, msg, sizeof msg),
              IMC_ERR_AUTH);
     memcpy(bad_sig, sig, 64);
     unhex32(bad_sig + 32, ED25519_L);
-    check_st("Ed25519 S = L", imc_crypto_ed25519_verify(b, bad_sig, pk, msg, sizeof msg),
+    check_st("Ed25519 S = L", ed25519_verify_both(b, bad_sig, pk, msg, sizeof msg),
              IMC_ERR_AUTH);
     memset(bad_sig + 32, 0xff, 32);
-    check_st("Ed25519 S = 2^256 - 1", imc_crypto_ed25519_verify(b, bad_sig, pk, msg, sizeof msg),
+    check_st("Ed25519 S = 2^256 - 1", ed25519_verify_both(b, bad_sig, pk, msg, sizeof msg),
              IMC_ERR_AUTH);
 
     /* Small-order A and R, each sign bit. */
@@ -530,18 +614,18 @@ static void rule_ed25519(const imc_backend *b, int fake)
             unhex32(bad_pk, ED25519_SMALL[i]);
             bad_pk[31] |= (uint8_t)(top << 7);
             check_st("Ed25519 small-order A",
-                     imc_crypto_ed25519_verify(b, sig, bad_pk, msg, sizeof msg), IMC_ERR_AUTH);
+                     ed25519_verify_both(b, sig, bad_pk, msg, sizeof msg), IMC_ERR_AUTH);
             memcpy(bad_sig, sig, 64);
             memcpy(bad_sig, bad_pk, 32);
             check_st("Ed25519 small-order R",
-                     imc_crypto_ed25519_verify(b, bad_sig, pk, msg, sizeof msg), IMC_ERR_AUTH);
+                     ed25519_verify_both(b, bad_sig, pk, msg, sizeof msg), IMC_ERR_AUTH);
         }
     }
     /* Non-canonical A that is not of small order: y = p + 2 .. p + 18. */
     unhex32(bad_pk, "efffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
     for (unsigned k = 2; k <= 18; k++) {
         check_st("Ed25519 non-canonical A",
-                 imc_crypto_ed25519_verify(b, sig, bad_pk, msg, sizeof msg), IMC_ERR_AUTH);
+                 ed25519_verify_both(b, sig, bad_pk, msg, sizeof msg), IMC_ERR_AUTH);
         add_small(bad_pk, 1, 1);
     }
     /* The forgery the small-order rule exists for: with A of small order,
@@ -554,11 +638,11 @@ static void rule_ed25519(const imc_backend *b, int fake)
         unhex32(bad_pk, ED25519_SMALL[i]);
         for (uint8_t m = 0; m < 8; m++)
             check_st("Ed25519 forged signature under a small-order key",
-                     imc_crypto_ed25519_verify(b, forged, bad_pk, &m, 1), IMC_ERR_AUTH);
+                     ed25519_verify_both(b, forged, bad_pk, &m, 1), IMC_ERR_AUTH);
     }
     if (b == &BROKEN)
         check_st("Ed25519 library failure is IMC_ERR_AUTH",
-                 imc_crypto_ed25519_verify(b, sig, pk, msg, sizeof msg), IMC_ERR_AUTH);
+                 ed25519_verify_both(b, sig, pk, msg, sizeof msg), IMC_ERR_AUTH);
 }
 
 static void rule_p256(const imc_backend *b, int fake)
@@ -568,12 +652,12 @@ static void rule_p256(const imc_backend *b, int fake)
     memset(sk, 0, sizeof sk);
     sk[31] = 7;
     check_st("P-256 public", imc_crypto_p256_public(b, pk, sk), IMC_OK);
-    check_st("P-256 ECDH with itself", imc_crypto_p256_ecdh(b, out, sk, pk), IMC_OK);
+    check_st("P-256 ECDH with itself", p256_ecdh_both(b, out, sk, pk), IMC_OK);
     check_st("ECDSA sign", imc_crypto_ecdsa_p256_sign(b, sig, sk, msg, sizeof msg), IMC_OK);
     check_true("ECDSA sign output is low-S", imc_policy_ecdsa_p256_s_low(sig));
     if (fake)
         memset(sig, 0x01, sizeof sig); /* r and s in range for the fake */
-    check_st("ECDSA verify", imc_crypto_ecdsa_p256_verify(b, sig, pk, msg, sizeof msg),
+    check_st("ECDSA verify", ecdsa_verify_both(b, sig, pk, msg, sizeof msg),
              b == &BROKEN ? IMC_ERR_AUTH : IMC_OK);
 
     /* Public key form: prefixes, and x or y >= p. */
@@ -582,31 +666,39 @@ static void rule_p256(const imc_backend *b, int fake)
         memcpy(bad, pk, sizeof bad);
         bad[0] = prefixes[i];
         memset(out, 0xaa, sizeof out);
-        check_st("P-256 ECDH, prefix not 04", imc_crypto_p256_ecdh(b, out, sk, bad),
+        check_st("P-256 ECDH, prefix not 04", p256_ecdh_both(b, out, sk, bad),
                  IMC_ERR_WEAK_KEY);
         check_true("P-256 ECDH output wiped", imc_ct_is_zero(out, sizeof out));
         check_st("ECDSA verify, prefix not 04",
-                 imc_crypto_ecdsa_p256_verify(b, sig, bad, msg, sizeof msg), IMC_ERR_AUTH);
+                 ecdsa_verify_both(b, sig, bad, msg, sizeof msg), IMC_ERR_AUTH);
     }
     for (int coord = 0; coord < 2; coord++) {
         memcpy(bad, pk, sizeof bad);
         unhex32(bad + 1 + 32 * coord, P256_P);
-        check_st("P-256 ECDH, coordinate = p", imc_crypto_p256_ecdh(b, out, sk, bad),
+        check_st("P-256 ECDH, coordinate = p", p256_ecdh_both(b, out, sk, bad),
                  IMC_ERR_WEAK_KEY);
         check_st("ECDSA verify, coordinate = p",
-                 imc_crypto_ecdsa_p256_verify(b, sig, bad, msg, sizeof msg), IMC_ERR_AUTH);
+                 ecdsa_verify_both(b, sig, bad, msg, sizeof msg), IMC_ERR_AUTH);
         memset(bad + 1 + 32 * coord, 0xff, 32);
-        check_st("P-256 ECDH, coordinate = 2^256 - 1", imc_crypto_p256_ecdh(b, out, sk, bad),
+        check_st("P-256 ECDH, coordinate = 2^256 - 1", p256_ecdh_both(b, out, sk, bad),
                  IMC_ERR_WEAK_KEY);
     }
     if (!fake) {
         /* Off the curve: the backend's own check, same status. */
         memcpy(bad, pk, sizeof bad);
         bad[64] ^= 1;
-        check_st("P-256 ECDH, point off the curve", imc_crypto_p256_ecdh(b, out, sk, bad),
+        check_st("P-256 ECDH, point off the curve", p256_ecdh_both(b, out, sk, bad),
                  IMC_ERR_WEAK_KEY);
         check_st("ECDSA verify, point off the curve",
-                 imc_crypto_ecdsa_p256_verify(b, sig, bad, msg, sizeof msg), IMC_ERR_AUTH);
+                 ecdsa_verify_both(b, sig, bad, msg, sizeof msg), IMC_ERR_AUTH);
+        /* The point at infinity has no affine encoding; its usual stand-in,
+         * 04 || 0 || 0, is not on the curve (y^2 = b there). */
+        memset(bad, 0, sizeof bad);
+        bad[0] = 0x04;
+        check_st("P-256 ECDH, 04 || 0 || 0 (infinity)", p256_ecdh_both(b, out, sk, bad),
+                 IMC_ERR_WEAK_KEY);
+        check_st("ECDSA verify, 04 || 0 || 0 (infinity)",
+                 ecdsa_verify_both(b, sig, bad, msg, sizeof msg), IMC_ERR_AUTH);
     }
 
     /* Scalars outside [1, n - 1]. */
@@ -623,7 +715,7 @@ static void rule_p256(const imc_backend *b, int fake)
         snprintf(what, sizeof what, "P-256 public of scalar %s", names[k]);
         check_st(what, imc_crypto_p256_public(b, bad, s), IMC_ERR_WEAK_KEY);
         snprintf(what, sizeof what, "P-256 ECDH with scalar %s", names[k]);
-        check_st(what, imc_crypto_p256_ecdh(b, out, s, pk), IMC_ERR_ARG);
+        check_st(what, p256_ecdh_both(b, out, s, pk), IMC_ERR_ARG);
         snprintf(what, sizeof what, "ECDSA sign with scalar %s", names[k]);
         check_st(what, imc_crypto_ecdsa_p256_sign(b, sig, s, msg, sizeof msg), IMC_ERR_ARG);
     }
@@ -637,13 +729,13 @@ static void rule_p256(const imc_backend *b, int fake)
         memcpy(bsig, good, 64);
         memset(bsig + 32 * half, 0, 32);
         check_st(half ? "ECDSA s = 0" : "ECDSA r = 0",
-                 imc_crypto_ecdsa_p256_verify(b, bsig, pk, msg, sizeof msg), IMC_ERR_AUTH);
+                 ecdsa_verify_both(b, bsig, pk, msg, sizeof msg), IMC_ERR_AUTH);
         unhex32(bsig + 32 * half, P256_N);
         check_st(half ? "ECDSA s = n" : "ECDSA r = n",
-                 imc_crypto_ecdsa_p256_verify(b, bsig, pk, msg, sizeof msg), IMC_ERR_AUTH);
+                 ecdsa_verify_both(b, bsig, pk, msg, sizeof msg), IMC_ERR_AUTH);
         memset(bsig + 32 * half, 0xff, 32);
         check_st(half ? "ECDSA s = 2^256 - 1" : "ECDSA r = 2^256 - 1",
-                 imc_crypto_ecdsa_p256_verify(b, bsig, pk, msg, sizeof msg), IMC_ERR_AUTH);
+                 ecdsa_verify_both(b, bsig, pk, msg, sizeof msg), IMC_ERR_AUTH);
     }
     if (!fake) {
         /* Low-S: sign gives s <= n / 2 on every backend, and n - s, the
@@ -660,7 +752,7 @@ static void rule_p256(const imc_backend *b, int fake)
             neg[32 + i] = (uint8_t)(d + (borrow ? 256 : 0));
         }
         check_st("ECDSA with s replaced by n - s (high-S twin) refused",
-                 imc_crypto_ecdsa_p256_verify(b, neg, pk, msg, sizeof msg), IMC_ERR_AUTH);
+                 ecdsa_verify_both(b, neg, pk, msg, sizeof msg), IMC_ERR_AUTH);
     }
 }
 
