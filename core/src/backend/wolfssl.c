@@ -23,13 +23,12 @@
  * - P-256 public: an ecc_key with the point, checked on the curve once.
  *   Verification only reads it (wc_ecc_verify_hash_ex), so it is shared
  *   without a lock.
- * - Ed25519: an ed25519_key (seed and public key, or the public key). In
- *   this build (no WOLFSSL_ED25519_PERSISTENT_SHA) signing and verifying
- *   only read it, so it is shared without a lock; with that option the key
- *   carries a hash state and stays on raw bytes instead.
- * - X25519: no object. The plain call hands the raw scalar to
- *   wc_curve25519_generic(); a curve25519_key would add a public-key check
- *   per call and run the same ladder. */
+ * - Ed25519 and X25519: no object. An ed25519_key holds the key's bytes
+ *   as given (importing is a copy; signing hashes the seed on every call
+ *   either way): one kept across calls measured the same instruction count
+ *   as the plain call (results/prepared-keys.md). The plain X25519 call
+ *   hands the raw scalar to wc_curve25519_generic(); a curve25519_key would
+ *   add a public-key check per call and run the same ladder. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,53 +159,24 @@ static imc_status wolf_ed25519_public(uint8_t pk[IMC_ED25519_PUBLIC_BYTES],
     return rc == 0 ? IMC_OK : IMC_ERR_CRYPTO;
 }
 
-/* Imports the key pair (sk, pk), or the public key pk alone when sk is
- * NULL, into an initialised key; 0 on success. "Trusted": the public key is
- * taken as given, as on every backend, rather than recomputed from the
- * seed. */
-static int ed25519_import(ed25519_key *key, const uint8_t *sk,
-                          const uint8_t pk[IMC_ED25519_PUBLIC_BYTES])
-{
-    if (sk == NULL)
-        return wc_ed25519_import_public(pk, IMC_ED25519_PUBLIC_BYTES, key);
-    return wc_ed25519_import_private_key_ex(sk, IMC_ED25519_SECRET_BYTES, pk,
-                                            IMC_ED25519_PUBLIC_BYTES, key, 1);
-}
-
-static imc_status ed25519_sign_key(uint8_t sig[IMC_ED25519_SIGNATURE_BYTES], ed25519_key *key,
-                                   const uint8_t *msg, size_t msg_len)
-{
-    word32 len = IMC_ED25519_SIGNATURE_BYTES;
-    if (msg_len > 0xffffffffu)
-        return IMC_ERR_ARG;
-    int rc = wc_ed25519_sign_msg(nz(msg), (word32)msg_len, sig, &len, key);
-    return rc == 0 && len == IMC_ED25519_SIGNATURE_BYTES ? IMC_OK : IMC_ERR_CRYPTO;
-}
-
-/* Any failure is IMC_ERR_AUTH. */
-static imc_status ed25519_verify_key(const uint8_t sig[IMC_ED25519_SIGNATURE_BYTES],
-                                     ed25519_key *key, const uint8_t *msg, size_t msg_len)
-{
-    int res = 0;
-    if (msg_len > 0xffffffffu)
-        return IMC_ERR_AUTH;
-    int rc = wc_ed25519_verify_msg(sig, IMC_ED25519_SIGNATURE_BYTES, nz(msg), (word32)msg_len,
-                                   &res, key);
-    return rc == 0 && res == 1 ? IMC_OK : IMC_ERR_AUTH;
-}
-
 static imc_status wolf_ed25519_sign(uint8_t sig[IMC_ED25519_SIGNATURE_BYTES],
                                     const uint8_t sk[IMC_ED25519_SECRET_BYTES],
                                     const uint8_t pk[IMC_ED25519_PUBLIC_BYTES],
                                     const uint8_t *msg, size_t msg_len)
 {
     ed25519_key key;
+    word32 len = IMC_ED25519_SIGNATURE_BYTES;
+    if (msg_len > 0xffffffffu)
+        return IMC_ERR_ARG;
     if (wc_ed25519_init(&key) != 0)
         return IMC_ERR_CRYPTO;
-    imc_status st = ed25519_import(&key, sk, pk) == 0 ? ed25519_sign_key(sig, &key, msg, msg_len)
-                                                      : IMC_ERR_CRYPTO;
-    wc_ed25519_free(&key); /* wipes */
-    return st;
+    /* "Trusted": the public key is taken as given, as on every backend,
+     * rather than recomputed from the seed. */
+    int rc = wc_ed25519_import_private_key_ex(sk, IMC_ED25519_SECRET_BYTES, pk,
+                                              IMC_ED25519_PUBLIC_BYTES, &key, 1);
+    rc = rc != 0 ? rc : wc_ed25519_sign_msg(nz(msg), (word32)msg_len, sig, &len, &key);
+    wc_ed25519_free(&key);
+    return rc == 0 && len == IMC_ED25519_SIGNATURE_BYTES ? IMC_OK : IMC_ERR_CRYPTO;
 }
 
 static imc_status wolf_ed25519_verify(const uint8_t sig[IMC_ED25519_SIGNATURE_BYTES],
@@ -214,13 +184,17 @@ static imc_status wolf_ed25519_verify(const uint8_t sig[IMC_ED25519_SIGNATURE_BY
                                       const uint8_t *msg, size_t msg_len)
 {
     ed25519_key key;
+    int res = 0;
+    if (msg_len > 0xffffffffu)
+        return IMC_ERR_AUTH;
     if (wc_ed25519_init(&key) != 0)
         return IMC_ERR_AUTH;
-    imc_status st = ed25519_import(&key, NULL, pk) == 0
-                        ? ed25519_verify_key(sig, &key, msg, msg_len)
-                        : IMC_ERR_AUTH;
+    int rc = wc_ed25519_import_public(pk, IMC_ED25519_PUBLIC_BYTES, &key);
+    rc = rc != 0 ? rc
+                 : wc_ed25519_verify_msg(sig, IMC_ED25519_SIGNATURE_BYTES, nz(msg),
+                                         (word32)msg_len, &res, &key);
     wc_ed25519_free(&key);
-    return st;
+    return rc == 0 && res == 1 ? IMC_OK : IMC_ERR_AUTH;
 }
 
 /* ---- P-256 ------------------------------------------------------------- */
@@ -529,41 +503,14 @@ static wolf_p256_key *wolf_p256_key_new(const uint8_t *raw, int secret)
     return k;
 }
 
-#ifndef WOLFSSL_ED25519_PERSISTENT_SHA
-/* An Ed25519 key pair (seed || pk) or public key, or NULL. */
-static ed25519_key *wolf_ed25519_key_new(const uint8_t *raw, int secret)
-{
-    ed25519_key *k = malloc(sizeof *k);
-    if (k == NULL)
-        return NULL;
-    if (wc_ed25519_init(k) != 0) {
-        free(k);
-        return NULL;
-    }
-    if (secret ? ed25519_import(k, raw, raw + IMC_ED25519_SECRET_BYTES)
-               : ed25519_import(k, NULL, raw)) {
-        wc_ed25519_free(k);
-        free(k);
-        return NULL;
-    }
-    return k;
-}
-#endif
-
 static imc_status wolf_key_import(void **native, imc_key_kind kind, const uint8_t *raw)
 {
     *native = NULL;
     imc_status fail = IMC_ERR_CRYPTO;
     switch (kind) {
-    case IMC_KEY_X25519_SECRET: return IMC_OK; /* raw bytes (see the top) */
+    case IMC_KEY_X25519_SECRET:
     case IMC_KEY_ED25519_SECRET:
-    case IMC_KEY_ED25519_PUBLIC:
-#ifdef WOLFSSL_ED25519_PERSISTENT_SHA
-        return IMC_OK;
-#else
-        *native = wolf_ed25519_key_new(raw, kind == IMC_KEY_ED25519_SECRET);
-        break;
-#endif
+    case IMC_KEY_ED25519_PUBLIC: return IMC_OK; /* raw bytes (see the top) */
     case IMC_KEY_P256_SECRET:
         ecc_thread_used();
         *native = wolf_p256_key_new(raw, 1);
@@ -577,26 +524,11 @@ static imc_status wolf_key_import(void **native, imc_key_kind kind, const uint8_
     return *native != NULL ? IMC_OK : fail;
 }
 
+/* Only P-256 keys have a native object. */
 static void wolf_key_free(imc_key_kind kind, void *native)
 {
-    if (kind == IMC_KEY_P256_SECRET || kind == IMC_KEY_P256_PUBLIC) {
-        wolf_p256_key_free(native);
-        return;
-    }
-    wc_ed25519_free(native); /* wipes */
-    free(native);
-}
-
-static imc_status wolf_ed25519_sign_prepared(uint8_t sig[IMC_ED25519_SIGNATURE_BYTES], void *sk,
-                                             const uint8_t *msg, size_t msg_len)
-{
-    return ed25519_sign_key(sig, sk, msg, msg_len);
-}
-
-static imc_status wolf_ed25519_verify_prepared(const uint8_t sig[IMC_ED25519_SIGNATURE_BYTES],
-                                               void *pk, const uint8_t *msg, size_t msg_len)
-{
-    return ed25519_verify_key(sig, pk, msg, msg_len);
+    (void)kind;
+    wolf_p256_key_free(native);
 }
 
 /* The secret's two calls take its lock (see the top of this file). */
@@ -657,8 +589,6 @@ const imc_backend imc_backend_wolfssl = {
     .hkdf_sha256 = wolf_hkdf_sha256,
     .key_import = wolf_key_import,
     .key_free = wolf_key_free,
-    .ed25519_sign_prepared = wolf_ed25519_sign_prepared,
-    .ed25519_verify_prepared = wolf_ed25519_verify_prepared,
     .p256_ecdh_prepared = wolf_p256_ecdh_prepared,
     .ecdsa_p256_sign_prepared = wolf_ecdsa_sign_prepared,
     .ecdsa_p256_verify_prepared = wolf_ecdsa_verify_prepared,
