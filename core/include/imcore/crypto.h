@@ -129,11 +129,11 @@ IMC_MUST_USE imc_status imc_crypto_hkdf_sha256(const imc_backend *b, uint8_t *ou
  * directory's key) imported once into the backend's native objects and
  * reused, so that each operation does not parse and set up the key again.
  * The results are those of the plain calls above, byte for byte and status
- * for status (the same policy applies). Backends whose plain calls take
- * raw keys at no cost keep the bytes (libsodium, Nettle); the others keep
- * their library's key object. A prepared key is read-only once made and
- * may be used from any number of threads, with the backend it was made
- * on only. */
+ * for status (the same policy applies). Where a library's plain call takes
+ * the raw key at no cost the bytes are kept (libsodium; X25519 and, but
+ * for OpenSSL and libgcrypt, Ed25519 elsewhere); otherwise the library's
+ * key object (docs/backends.md). A prepared key may be used from any
+ * number of threads, with the backend it was made on only. */
 
 typedef struct imc_prepared_key imc_prepared_key;
 
