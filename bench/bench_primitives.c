@@ -143,7 +143,7 @@ typedef struct prim_arg {
     const imc_backend *b;
     imc_aead aead;
     size_t len;  /* message, plaintext or output length */
-    size_t aux;  /* AEAD: AD length; HKDF: info length; DH, signing and verifying: 1 = prepared key */
+    size_t aux;  /* AEAD: AD length; HKDF: info length; DH, sign, verify: 1 = prepared key */
 } prim_arg;
 
 /* True if s is IMC_OK; otherwise reports the failure and ends the run. */

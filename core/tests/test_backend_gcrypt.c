@@ -10,8 +10,9 @@
  * operation of the backend runs, plain and with the key prepared; then no
  * ordinary block from the backend's gcry_sexp_build() may hold a secret:
  * those S-expressions must live in secure memory, which libgcrypt's pool
- * wipes on every free (the hooks do the same). libgcrypt's own internal copies are counted and printed, not
- * checked: they are libgcrypt's (docs/backends.md). */
+ * wipes on every free (the hooks do the same). libgcrypt's own internal
+ * copies are counted and printed, not checked: they are libgcrypt's
+ * (docs/backends.md). */
 #define _GNU_SOURCE /* memmem, dladdr */
 
 #include <dlfcn.h>

@@ -11,7 +11,7 @@
  *      the core, which proves the rule does not depend on what a library
  *      happens to do.
  * Ways 2 and 3 run every DH and verification rule on the prepared-key path
- * too (the *_both helpers below), which must answer as the plain call. */
+ * too (dh_both, verify_both below), which must answer as the plain call. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -481,61 +481,51 @@ static void check_prepared(const char *what, imc_status plain, imc_status prep_s
         check_true(label, imc_ct_is_zero(out2, n));
 }
 
-static imc_status x25519_both(const imc_backend *b, uint8_t out[32], const uint8_t sk[32],
-                              const uint8_t pk[32])
+/* The plain DH call (X25519 for an X25519 secret, P-256 ECDH otherwise)
+ * and its prepared twin; returns the plain call's status. */
+static imc_status dh_both(const imc_backend *b, imc_key_kind kind, uint8_t out[32],
+                          const uint8_t sk[32], const uint8_t *pk)
 {
-    imc_status plain = imc_crypto_x25519(b, out, sk, pk), use = IMC_ERR_ARG;
+    int x = kind == IMC_KEY_X25519_SECRET;
+    imc_status plain = x ? imc_crypto_x25519(b, out, sk, pk) : imc_crypto_p256_ecdh(b, out, sk, pk);
+    imc_status use = IMC_ERR_ARG;
     imc_prepared_key *k = NULL;
     uint8_t out2[32];
     memset(out2, 0xaa, sizeof out2);
-    imc_status prep = imc_crypto_key_prepare(&k, b, IMC_KEY_X25519_SECRET, sk, 32);
+    imc_status prep = imc_crypto_key_prepare(&k, b, kind, sk, 32);
     if (prep == IMC_OK)
-        use = imc_crypto_x25519_prepared(b, out2, k, pk);
-    check_prepared("X25519", plain, prep, use, out, out2, sizeof out2);
+        use = x ? imc_crypto_x25519_prepared(b, out2, k, pk)
+                : imc_crypto_p256_ecdh_prepared(b, out2, k, pk);
+    check_prepared(x ? "X25519" : "P-256 ECDH", plain, prep, use, out, out2, sizeof out2);
     imc_crypto_key_free(k);
     return plain;
 }
 
-static imc_status p256_ecdh_both(const imc_backend *b, uint8_t out[32], const uint8_t sk[32],
-                                 const uint8_t pk[65])
+/* The plain verification (Ed25519 for an Ed25519 key, ECDSA otherwise)
+ * and its prepared twin; returns the plain call's status. */
+static imc_status verify_both(const imc_backend *b, imc_key_kind kind, const uint8_t sig[64],
+                              const uint8_t *pk, const uint8_t *msg, size_t len)
 {
-    imc_status plain = imc_crypto_p256_ecdh(b, out, sk, pk), use = IMC_ERR_ARG;
+    int ed = kind == IMC_KEY_ED25519_PUBLIC;
+    imc_status plain = ed ? imc_crypto_ed25519_verify(b, sig, pk, msg, len)
+                          : imc_crypto_ecdsa_p256_verify(b, sig, pk, msg, len);
+    imc_status use = IMC_ERR_ARG;
     imc_prepared_key *k = NULL;
-    uint8_t out2[32];
-    memset(out2, 0xaa, sizeof out2);
-    imc_status prep = imc_crypto_key_prepare(&k, b, IMC_KEY_P256_SECRET, sk, 32);
+    imc_status prep = imc_crypto_key_prepare(&k, b, kind, pk, ed ? 32 : 65);
     if (prep == IMC_OK)
-        use = imc_crypto_p256_ecdh_prepared(b, out2, k, pk);
-    check_prepared("P-256 ECDH", plain, prep, use, out, out2, sizeof out2);
+        use = ed ? imc_crypto_ed25519_verify_prepared(b, sig, k, msg, len)
+                 : imc_crypto_ecdsa_p256_verify_prepared(b, sig, k, msg, len);
+    check_prepared(ed ? "Ed25519 verify" : "ECDSA verify", plain, prep, use, NULL, NULL, 0);
     imc_crypto_key_free(k);
     return plain;
 }
 
-static imc_status ed25519_verify_both(const imc_backend *b, const uint8_t sig[64],
-                                      const uint8_t pk[32], const uint8_t *msg, size_t len)
-{
-    imc_status plain = imc_crypto_ed25519_verify(b, sig, pk, msg, len), use = IMC_ERR_ARG;
-    imc_prepared_key *k = NULL;
-    imc_status prep = imc_crypto_key_prepare(&k, b, IMC_KEY_ED25519_PUBLIC, pk, 32);
-    if (prep == IMC_OK)
-        use = imc_crypto_ed25519_verify_prepared(b, sig, k, msg, len);
-    check_prepared("Ed25519 verify", plain, prep, use, NULL, NULL, 0);
-    imc_crypto_key_free(k);
-    return plain;
-}
-
-static imc_status ecdsa_verify_both(const imc_backend *b, const uint8_t sig[64],
-                                    const uint8_t pk[65], const uint8_t *msg, size_t len)
-{
-    imc_status plain = imc_crypto_ecdsa_p256_verify(b, sig, pk, msg, len), use = IMC_ERR_ARG;
-    imc_prepared_key *k = NULL;
-    imc_status prep = imc_crypto_key_prepare(&k, b, IMC_KEY_P256_PUBLIC, pk, 65);
-    if (prep == IMC_OK)
-        use = imc_crypto_ecdsa_p256_verify_prepared(b, sig, k, msg, len);
-    check_prepared("ECDSA verify", plain, prep, use, NULL, NULL, 0);
-    imc_crypto_key_free(k);
-    return plain;
-}
+#define x25519_both(b, out, sk, pk) dh_both((b), IMC_KEY_X25519_SECRET, (out), (sk), (pk))
+#define p256_ecdh_both(b, out, sk, pk) dh_both((b), IMC_KEY_P256_SECRET, (out), (sk), (pk))
+#define ed25519_verify_both(b, sig, pk, msg, len)                                                 \
+    verify_both((b), IMC_KEY_ED25519_PUBLIC, (sig), (pk), (msg), (len))
+#define ecdsa_verify_both(b, sig, pk, msg, len)                                                   \
+    verify_both((b), IMC_KEY_P256_PUBLIC, (sig), (pk), (msg), (len))
 
 /* ---- 2 and 3. the rules through the API ---------------------------------- */
 

@@ -330,23 +330,17 @@ static int on_curve(gcry_sexp_t key)
     return ok;
 }
 
-/* The scalar sk as ECDH "plaintext" (data) or as an ECDSA private key
- * (key), built from a secure MPI, so in secure memory; 0 on success. */
-static int p256_data_sexp(gcry_sexp_t *data, const uint8_t sk[IMC_P256_SECRET_BYTES])
+/* The scalar sk as ECDH "plaintext" (P256_DATA) or as an ECDSA private key
+ * (P256_PRIVATE), built from a secure MPI, so in secure memory; 0 on
+ * success. */
+#define P256_DATA "(data (flags raw) (value %M))"
+#define P256_PRIVATE "(private-key (ecc (curve \"NIST P-256\") (d %M)))"
+static int p256_secret_sexp(gcry_sexp_t *out, const char *format,
+                            const uint8_t sk[IMC_P256_SECRET_BYTES])
 {
     gcry_mpi_t d = secret_mpi_from(sk, IMC_P256_SECRET_BYTES);
-    *data = NULL;
-    int rc = d == NULL || gcry_sexp_build(data, NULL, "(data (flags raw) (value %M))", d) != 0;
-    gcry_mpi_release(d);
-    return rc;
-}
-
-static int p256_private_sexp(gcry_sexp_t *key, const uint8_t sk[IMC_P256_SECRET_BYTES])
-{
-    gcry_mpi_t d = secret_mpi_from(sk, IMC_P256_SECRET_BYTES);
-    *key = NULL;
-    int rc = d == NULL ||
-             gcry_sexp_build(key, NULL, "(private-key (ecc (curve \"NIST P-256\") (d %M)))", d) != 0;
+    *out = NULL;
+    int rc = d == NULL || gcry_sexp_build(out, NULL, format, d) != 0;
     gcry_mpi_release(d);
     return rc;
 }
@@ -359,8 +353,8 @@ static int p256_public_sexp(gcry_sexp_t *key, const uint8_t pk[IMC_P256_PUBLIC_B
 }
 
 /* point = d * pk (04 || x || y) for the scalar d as made by
- * p256_data_sexp(). IMC_ERR_WEAK_KEY for a point off the curve or one
- * libgcrypt refuses. */
+ * p256_secret_sexp(P256_DATA). IMC_ERR_WEAK_KEY for a point off the curve
+ * or one libgcrypt refuses. */
 static imc_status p256_mul_data(uint8_t point[IMC_P256_PUBLIC_BYTES], gcry_sexp_t data,
                                 const uint8_t pk[IMC_P256_PUBLIC_BYTES])
 {
@@ -385,12 +379,11 @@ static imc_status p256_mul(uint8_t point[IMC_P256_PUBLIC_BYTES],
                            const uint8_t pk[IMC_P256_PUBLIC_BYTES])
 {
     gcry_sexp_t data = NULL;
-    imc_status st = p256_data_sexp(&data, sk) == 0 ? p256_mul_data(point, data, pk)
-                                                    : IMC_ERR_CRYPTO;
+    imc_status st = p256_secret_sexp(&data, P256_DATA, sk) == 0
+                        ? p256_mul_data(point, data, pk)
+                        : IMC_ERR_CRYPTO;
     gcry_sexp_release(data); /* secure: wiped */
-    if (st != IMC_OK)
-        imc_wipe(point, IMC_P256_PUBLIC_BYTES);
-    return st;
+    return st; /* point wiped on failure by p256_mul_data */
 }
 
 static imc_status gc_p256_public(uint8_t pk[IMC_P256_PUBLIC_BYTES],
@@ -399,15 +392,14 @@ static imc_status gc_p256_public(uint8_t pk[IMC_P256_PUBLIC_BYTES],
     return p256_mul(pk, sk, P256_G) == IMC_OK ? IMC_OK : IMC_ERR_CRYPTO;
 }
 
-/* shared = x(data * pk). */
-static imc_status p256_ecdh_data(uint8_t shared[IMC_P256_SHARED_BYTES], gcry_sexp_t data,
-                                 const uint8_t pk[IMC_P256_PUBLIC_BYTES])
+/* shared = the x coordinate of point, if st says the point was made;
+ * point is wiped either way. Returns st. */
+static imc_status p256_x_of(uint8_t shared[IMC_P256_SHARED_BYTES], imc_status st,
+                            uint8_t point[IMC_P256_PUBLIC_BYTES])
 {
-    uint8_t point[IMC_P256_PUBLIC_BYTES];
-    imc_status st = p256_mul_data(point, data, pk);
     if (st == IMC_OK)
         memcpy(shared, point + 1, IMC_P256_SHARED_BYTES);
-    imc_wipe(point, sizeof point);
+    imc_wipe(point, IMC_P256_PUBLIC_BYTES);
     return st;
 }
 
@@ -415,11 +407,8 @@ static imc_status gc_p256_ecdh(uint8_t shared[IMC_P256_SHARED_BYTES],
                                const uint8_t sk[IMC_P256_SECRET_BYTES],
                                const uint8_t pk[IMC_P256_PUBLIC_BYTES])
 {
-    gcry_sexp_t data = NULL;
-    imc_status st = p256_data_sexp(&data, sk) == 0 ? p256_ecdh_data(shared, data, pk)
-                                                    : IMC_ERR_CRYPTO;
-    gcry_sexp_release(data);
-    return st;
+    uint8_t point[IMC_P256_PUBLIC_BYTES];
+    return p256_x_of(shared, p256_mul(point, sk, pk), point);
 }
 
 static imc_status ecdsa_sign_sexp(uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES], gcry_sexp_t key,
@@ -442,8 +431,9 @@ static imc_status gc_ecdsa_p256_sign(uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES]
                                      size_t msg_len)
 {
     gcry_sexp_t key = NULL;
-    imc_status st = p256_private_sexp(&key, sk) == 0 ? ecdsa_sign_sexp(sig, key, msg, msg_len)
-                                                      : IMC_ERR_CRYPTO;
+    imc_status st = p256_secret_sexp(&key, P256_PRIVATE, sk) == 0
+                        ? ecdsa_sign_sexp(sig, key, msg, msg_len)
+                        : IMC_ERR_CRYPTO;
     gcry_sexp_release(key);
     return st;
 }
@@ -507,7 +497,8 @@ static imc_status gc_key_import(void **native, imc_key_kind kind, const uint8_t 
 {
     *native = NULL;
     if (kind == IMC_KEY_X25519_SECRET ||
-        (kind == IMC_KEY_ED25519_SECRET && gc_ed25519_key_crashes(raw + IMC_ED25519_SECRET_BYTES)) ||
+        (kind == IMC_KEY_ED25519_SECRET &&
+         gc_ed25519_key_crashes(raw + IMC_ED25519_SECRET_BYTES)) ||
         (kind == IMC_KEY_ED25519_PUBLIC && gc_ed25519_key_crashes(raw)))
         return IMC_OK;
     gc_key *k = calloc(1, sizeof *k);
@@ -521,7 +512,8 @@ static imc_status gc_key_import(void **native, imc_key_kind kind, const uint8_t 
         break;
     case IMC_KEY_ED25519_PUBLIC: rc = ed25519_key_sexp(&k->a, NULL, raw); break;
     case IMC_KEY_P256_SECRET:
-        rc = p256_data_sexp(&k->a, raw) || p256_private_sexp(&k->b, raw);
+        rc = p256_secret_sexp(&k->a, P256_DATA, raw) ||
+             p256_secret_sexp(&k->b, P256_PRIVATE, raw);
         break;
     case IMC_KEY_P256_PUBLIC: rc = p256_public_sexp(&k->a, raw); break;
     }
@@ -548,7 +540,8 @@ static imc_status gc_ed25519_verify_prepared(const uint8_t sig[IMC_ED25519_SIGNA
 static imc_status gc_p256_ecdh_prepared(uint8_t shared[IMC_P256_SHARED_BYTES], void *sk,
                                         const uint8_t pk[IMC_P256_PUBLIC_BYTES])
 {
-    return p256_ecdh_data(shared, ((gc_key *)sk)->a, pk);
+    uint8_t point[IMC_P256_PUBLIC_BYTES];
+    return p256_x_of(shared, p256_mul_data(point, ((gc_key *)sk)->a, pk), point);
 }
 
 static imc_status gc_ecdsa_sign_prepared(uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES], void *sk,
