@@ -47,8 +47,7 @@ imc_fuzz_configure() {
                   "-DCMAKE_C_FLAGS=$msan" "-DCMAKE_CXX_FLAGS=$msan"
                   "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=memory"
                   -DOPENSSL_ROOT_DIR="$deps" -DOPENSSL_USE_STATIC_LIBS=TRUE
-                  -DIMC_WITH_WOLFSSL=OFF -DIMC_WITH_GCRYPT=OFF -DIMC_WITH_NETTLE=OFF
-                  -DIMC_WITH_MBEDTLS=OFF) ;;
+                  -DIMC_OPTIONAL_BACKENDS=OFF) ;;
         replay) dir=build/h-fuzz-replay
             args=(-DIMC_FUZZ_ENGINE=replay) ;;
         coverage) dir=build/h-fuzz-cov

@@ -130,10 +130,10 @@ IMC_MUST_USE imc_status imc_crypto_hkdf_sha256(const imc_backend *b, uint8_t *ou
  * reused, so that each operation does not parse and set up the key again.
  * The results are those of the plain calls above, byte for byte and status
  * for status (the same policy applies). Where a library's plain call takes
- * the raw key at no cost the bytes are kept (libsodium; X25519 and, but
- * for OpenSSL and libgcrypt, Ed25519 elsewhere); otherwise the library's
- * key object (docs/backends.md). A prepared key may be used from any
- * number of threads, with the backend it was made on only. */
+ * the raw key at no cost the bytes are kept, otherwise the library's key
+ * object (docs/backends.md lists what each backend keeps). A prepared key
+ * may be used from any number of threads, with the backend it was made on
+ * only. */
 
 typedef struct imc_prepared_key imc_prepared_key;
 

@@ -25,6 +25,9 @@ extern const imc_backend imc_backend_nettle;
 #ifdef IMC_WITH_MBEDTLS
 extern const imc_backend imc_backend_mbedtls;
 #endif
+#ifdef IMC_WITH_BOTAN
+extern const imc_backend imc_backend_botan;
+#endif
 
 static const imc_backend *const registry[] = {
 #ifdef IMC_WITH_SODIUM
@@ -44,6 +47,9 @@ static const imc_backend *const registry[] = {
 #endif
 #ifdef IMC_WITH_MBEDTLS
     &imc_backend_mbedtls,
+#endif
+#ifdef IMC_WITH_BOTAN
+    &imc_backend_botan,
 #endif
 #ifdef IMC_WITH_AUTO
     &imc_backend_auto.head,
