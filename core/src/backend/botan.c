@@ -93,19 +93,27 @@ static imc_status verify(const uint8_t *sig, size_t n, botan_pubkey_t key, const
     return ok ? IMC_OK : IMC_ERR_AUTH;
 }
 
+/* pk = the public key of the private key sk, by the library's load and
+ * get functions (X25519 or Ed25519). */
+static imc_status public_of(uint8_t pk[32], const uint8_t sk[32],
+                            int (*load)(botan_privkey_t *, const uint8_t[32]),
+                            int (*get)(botan_pubkey_t, uint8_t[32]))
+{
+    botan_privkey_t key = NULL;
+    botan_pubkey_t pub = NULL;
+    int rc = load(&key, sk) != 0 || botan_privkey_export_pubkey(&pub, key) != 0 ||
+             get(pub, pk) != 0;
+    botan_pubkey_destroy(pub);
+    botan_privkey_destroy(key);
+    return rc ? IMC_ERR_CRYPTO : IMC_OK;
+}
+
 /* ---- X25519 ------------------------------------------------------------ */
 
 static imc_status botan_backend_x25519_public(uint8_t pk[IMC_X25519_PUBLIC_BYTES],
                                               const uint8_t sk[IMC_X25519_SECRET_BYTES])
 {
-    botan_privkey_t key = NULL;
-    botan_pubkey_t pub = NULL;
-    int rc = botan_privkey_load_x25519(&key, sk) != 0 ||
-             botan_privkey_export_pubkey(&pub, key) != 0 ||
-             botan_pubkey_x25519_get_pubkey(pub, pk) != 0;
-    botan_pubkey_destroy(pub);
-    botan_privkey_destroy(key);
-    return rc ? IMC_ERR_CRYPTO : IMC_OK;
+    return public_of(pk, sk, botan_privkey_load_x25519, botan_pubkey_x25519_get_pubkey);
 }
 
 static imc_status botan_backend_x25519(uint8_t shared[IMC_X25519_SHARED_BYTES],
@@ -125,14 +133,7 @@ static imc_status botan_backend_x25519(uint8_t shared[IMC_X25519_SHARED_BYTES],
 static imc_status botan_backend_ed25519_public(uint8_t pk[IMC_ED25519_PUBLIC_BYTES],
                                                const uint8_t sk[IMC_ED25519_SECRET_BYTES])
 {
-    botan_privkey_t key = NULL;
-    botan_pubkey_t pub = NULL;
-    int rc = botan_privkey_load_ed25519(&key, sk) != 0 ||
-             botan_privkey_export_pubkey(&pub, key) != 0 ||
-             botan_pubkey_ed25519_get_pubkey(pub, pk) != 0;
-    botan_pubkey_destroy(pub);
-    botan_privkey_destroy(key);
-    return rc ? IMC_ERR_CRYPTO : IMC_OK;
+    return public_of(pk, sk, botan_privkey_load_ed25519, botan_pubkey_ed25519_get_pubkey);
 }
 
 /* Botan derives the public key from the seed; pk, the key pair's own
@@ -180,43 +181,34 @@ static int p256_private(botan_privkey_t *key, int ecdsa, const uint8_t sk[IMC_P2
     return rc;
 }
 
-/* P-256's p and b, big-endian. */
-static const uint8_t P256_P[32] = {
-    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-};
-static const uint8_t P256_B[32] = {
-    0x5a, 0xc6, 0x35, 0xd8, 0xaa, 0x3a, 0x93, 0xe7, 0xb3, 0xeb, 0xbd, 0x55, 0x76, 0x98, 0x86, 0xbc,
-    0x65, 0x1d, 0x06, 0xb0, 0xcc, 0x53, 0xb0, 0xf6, 0x3b, 0xce, 0x3c, 0x3e, 0x27, 0xd2, 0x60, 0x4b,
-};
-
-/* 1 if y^2 = x^3 - 3x + b (mod p), for x, y < p (the policy's check).
- * Botan loads an ECDSA public key from coordinates without this check, and
- * botan_pubkey_check_key() also tests the group's primes (5 M instructions
- * a call, more than the verification), so the check is made here with
- * Botan's integers. No point with y = 0 is on P-256, so (0, 0), the usual
- * stand-in for the point at infinity, is refused too. */
-static int p256_on_curve(const botan_mp_t x, const botan_mp_t y)
+/* 1 if the point of the loaded key, (x, y), satisfies y^2 = x^3 + ax + b
+ * (mod p), with the curve's p, a and b as Botan has them. Botan loads an
+ * ECDSA public key from coordinates without this check, and
+ * botan_pubkey_check_key() also tests the group's primes (5 M
+ * instructions a call, more than the verification), so the check is made
+ * here with Botan's integers. No point with y = 0 is on P-256, so (0, 0),
+ * the usual stand-in for the point at infinity, is refused too. */
+static int p256_on_curve(botan_pubkey_t key, const botan_mp_t x, const botan_mp_t y)
 {
-    botan_mp_t p = NULL, b = NULL, a = NULL, one = NULL, l = NULL, r = NULL, t = NULL;
-    int ok = botan_mp_init(&p) == 0 && botan_mp_init(&b) == 0 && botan_mp_init(&a) == 0 &&
+    botan_mp_t p = NULL, a = NULL, b = NULL, one = NULL, l = NULL, r = NULL, t = NULL;
+    int ok = botan_mp_init(&p) == 0 && botan_mp_init(&a) == 0 && botan_mp_init(&b) == 0 &&
              botan_mp_init(&one) == 0 && botan_mp_init(&l) == 0 && botan_mp_init(&r) == 0 &&
-             botan_mp_init(&t) == 0 && botan_mp_from_bin(p, P256_P, sizeof P256_P) == 0 &&
-             botan_mp_from_bin(b, P256_B, sizeof P256_B) == 0 &&
-             botan_mp_sub_u32(a, p, 3) == 0 && botan_mp_set_from_int(one, 1) == 0 &&
-             botan_mp_mod_mul(l, y, y, p) == 0 &&      /* y^2 */
-             botan_mp_mod_mul(r, x, x, p) == 0 &&      /* x^2 */
-             botan_mp_mod_mul(r, r, x, p) == 0 &&      /* x^3 */
-             botan_mp_mod_mul(t, a, x, p) == 0 &&      /* -3x */
+             botan_mp_init(&t) == 0 && botan_pubkey_get_field(p, key, "p") == 0 &&
+             botan_pubkey_get_field(a, key, "a") == 0 &&
+             botan_pubkey_get_field(b, key, "b") == 0 && botan_mp_set_from_int(one, 1) == 0 &&
+             botan_mp_mod_mul(l, y, y, p) == 0 &&   /* y^2 */
+             botan_mp_mod_mul(r, x, x, p) == 0 &&   /* x^2 */
+             botan_mp_mod_mul(r, r, x, p) == 0 &&   /* x^3 */
+             botan_mp_mod_mul(t, a, x, p) == 0 &&   /* ax */
              botan_mp_add(r, r, t) == 0 && botan_mp_add(r, r, b) == 0 &&
-             botan_mp_mod_mul(r, r, one, p) == 0 &&    /* reduced */
+             botan_mp_mod_mul(r, r, one, p) == 0 && /* reduced */
              botan_mp_equal(l, r) == 1;
     botan_mp_destroy(t);
     botan_mp_destroy(r);
     botan_mp_destroy(l);
     botan_mp_destroy(one);
-    botan_mp_destroy(a);
     botan_mp_destroy(b);
+    botan_mp_destroy(a);
     botan_mp_destroy(p);
     return ok;
 }
@@ -229,7 +221,7 @@ static int p256_public_key(botan_pubkey_t *key, const uint8_t pk[IMC_P256_PUBLIC
     *key = NULL;
     int rc = botan_mp_init(&x) != 0 || botan_mp_init(&y) != 0 ||
              botan_mp_from_bin(x, pk + 1, 32) != 0 || botan_mp_from_bin(y, pk + 33, 32) != 0 ||
-             !p256_on_curve(x, y) || botan_pubkey_load_ecdsa(key, x, y, P256_CURVE) != 0;
+             botan_pubkey_load_ecdsa(key, x, y, P256_CURVE) != 0 || !p256_on_curve(*key, x, y);
     botan_mp_destroy(x);
     botan_mp_destroy(y);
     if (rc) {
@@ -387,8 +379,9 @@ static imc_status botan_backend_ecdsa_verify_prepared(
  * bytes; Botan's FFI processes a copy of the input, so out may equal in,
  * and a failed open writes nothing. */
 static int aead_run(imc_aead aead, int decrypt, uint8_t *out, size_t out_len,
-                    const uint8_t key[IMC_AEAD_KEY_BYTES], const uint8_t nonce[IMC_AEAD_NONCE_BYTES],
-                    const uint8_t *ad, size_t ad_len, const uint8_t *in, size_t in_len)
+                    const uint8_t key[IMC_AEAD_KEY_BYTES],
+                    const uint8_t nonce[IMC_AEAD_NONCE_BYTES], const uint8_t *ad, size_t ad_len,
+                    const uint8_t *in, size_t in_len)
 {
     botan_cipher_t c = NULL;
     uint8_t none[1]; /* for an empty open's output */
