@@ -305,8 +305,9 @@ static void record(int kind, unsigned handle, uint8_t cos, const uint8_t *p, siz
     ring_count += ring_count < RING;
 }
 
-/* The checkpoint at the head of an answer. */
-static imc_kt_checkpoint answer_checkpoint(int kind, const uint8_t *p, size_t n)
+/* The checkpoint at the head of an answer (false: it does not parse, as a
+ * tampered audit answer may not). */
+static bool answer_checkpoint(imc_kt_checkpoint *cp, int kind, const uint8_t *p, size_t n)
 {
     static imc_dir_kt_lookup_response lr;
     static imc_dir_kt_audit_response ar;
@@ -323,9 +324,10 @@ static imc_kt_checkpoint answer_checkpoint(int kind, const uint8_t *p, size_t n)
         st = imc_dir_kt_parse_head(&hd, p, n);
         h = &hd;
     }
-    FUZZ_CHECK(st == IMC_OK, "an answer of the directory does not parse: %s",
-               imc_status_str(st));
-    return h->cp;
+    if (st != IMC_OK)
+        return false;
+    *cp = h->cp;
+    return true;
 }
 
 /* ---- The client -------------------------------------------------------------- */
@@ -579,7 +581,8 @@ static void do_head(unsigned f, unsigned mode)
     FUZZ_CHECK(imc_dir_kt_encode_head(req, sizeof req, &rn, known) == IMC_OK, "head request");
     size_t n = serve(resp, f, rn);
     record(MSG_HEAD, 0, cosigned[f], resp, n);
-    imc_kt_checkpoint cp = answer_checkpoint(MSG_HEAD, resp, n);
+    imc_kt_checkpoint cp;
+    FUZZ_CHECK(answer_checkpoint(&cp, MSG_HEAD, resp, n), "an answer of the directory does not parse");
     verdict v = checkpoint_verdict(&cp, known, true, cosigned[f]);
     v.must_ok = fresh_ok(f, known);
     static imc_dir_kt_head hd;
@@ -638,7 +641,8 @@ static void do_lookup(unsigned f, unsigned mask, unsigned mode, unsigned splice)
     FUZZ_CHECK(imc_dir_kt_encode_lookup(req, sizeof req, &rn, known, hs, count) == IMC_OK,
                "lookup request");
     size_t n = serve(resp, f, rn);
-    imc_kt_checkpoint cp = answer_checkpoint(MSG_LOOKUP, resp, n);
+    imc_kt_checkpoint cp;
+    FUZZ_CHECK(answer_checkpoint(&cp, MSG_LOOKUP, resp, n), "an answer of the directory does not parse");
     verdict v = checkpoint_verdict(&cp, known, true, cosigned[f]);
     bool genuine = true;
     if (splice != 0 && known <= fork_size((f + splice) % FORKS)) {
@@ -796,9 +800,13 @@ static void do_audit(unsigned f, unsigned h, unsigned mode, uint8_t b)
     FUZZ_CHECK(imc_dir_kt_encode_audit(req, sizeof req, &rn, known, hb, hl, since) == IMC_OK,
                "audit request");
     size_t n = serve(resp, f, rn);
-    imc_kt_checkpoint cp = answer_checkpoint(MSG_AUDIT, resp, n);
+    imc_kt_checkpoint cp;
+    FUZZ_CHECK(answer_checkpoint(&cp, MSG_AUDIT, resp, n), "an answer of the directory does not parse");
     verdict v = checkpoint_verdict(&cp, known, true, cosigned[f]);
     bool lie = tamper_audit(&n, b & 7, since0);
+    static imc_dir_kt_audit_response parsed;
+    if (lie && imc_dir_kt_parse_audit(&parsed, resp, n) != IMC_OK)
+        v.must_evidence = false; /* refused as malformed before its checkpoint is read */
     if (lie && !v.must_refuse) {
         v.must_refuse = true;
         v.why = "the audit answer leaves out, moves or misstates a version";
@@ -823,13 +831,17 @@ static void do_replay(unsigned pick)
     if (ring_count == 0)
         return;
     const recorded *r = &ring[(ring_next + RING - 1 - pick % ring_count) % RING];
-    imc_kt_checkpoint cp = answer_checkpoint(r->kind, r->bytes, r->len);
+    imc_kt_checkpoint cp;
+    verdict v = {false, true, false, "a tampered answer that does not parse"};
     /* The proof in it is from whatever the client held then. */
-    verdict v = checkpoint_verdict(&cp, UINT64_MAX, false, r->cosigned);
+    if (answer_checkpoint(&cp, r->kind, r->bytes, r->len))
+        v = checkpoint_verdict(&cp, UINT64_MAX, false, r->cosigned);
     snapshot before;
     take(&before);
     bool ev = false;
     imc_status st;
+    uint64_t since0 = 0;
+    size_t findings = 0;
     if (r->kind == MSG_HEAD) {
         static imc_dir_kt_head hd;
         FUZZ_CHECK(imc_dir_kt_parse_head(&hd, r->bytes, r->len) == IMC_OK, "head parse");
@@ -840,15 +852,19 @@ static void do_replay(unsigned pick)
         st = imc_dircache_apply_kt(cache, ch, sizeof ch / sizeof ch[0], &nch, &ev, now, r->bytes,
                                    r->len);
     } else {
-        size_t hl = 0, findings = 0;
+        size_t hl = 0;
         const uint8_t *hb = fuzz_dir_handle(r->handle, &hl);
         bool complete = false;
         static imc_dir_audit_finding out[MAX_VERSIONS];
+        if (imc_dircache_audit_since(&since0, cache, hb, hl) != IMC_OK)
+            since0 = 0;
         st = imc_dircache_audit(cache, out, MAX_VERSIONS, &findings, &complete, &ev, false, hb,
                                 hl, r->bytes, r->len);
     }
     fuzz_count("kt_malicious.replay");
     judge("replay", st, ev, &v, &before);
+    if (st == IMC_OK && r->kind == MSG_AUDIT)
+        audit_accepted(r->handle, since0, findings, false, r->bytes, r->len);
     if (st == IMC_OK && r->kind == MSG_LOOKUP) {
         static imc_dir_kt_lookup_response lr;
         FUZZ_CHECK(imc_dir_kt_parse_lookup(&lr, r->bytes, r->len) == IMC_OK, "lookup parse");
