@@ -343,13 +343,7 @@ static void open_cache(void)
     FUZZ_CHECK(st == IMC_OK, "dircache_new: %s", imc_status_str(st));
 }
 
-static void remove_state(void)
-{
-    char lock[sizeof state_path + 8];
-    snprintf(lock, sizeof lock, "%s-lock", state_path);
-    (void)remove(state_path);
-    (void)remove(lock);
-}
+static void remove_state(void) { fuzz_state_remove(state_path); }
 
 static void take(snapshot *s)
 {
@@ -979,9 +973,7 @@ static void start(uint8_t cfg_byte)
         wit_have[w] = false;
     }
     if (state_path[0] == '\0') {
-        const char *tmp = getenv("TMPDIR");
-        snprintf(state_path, sizeof state_path, "%s/imcore-fuzz-kt-malicious-%ld.mdb",
-                 tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp", (long)getpid());
+        fuzz_state_path(state_path, sizeof state_path, "kt-malicious");
     }
     remove_state();
     open_cache();
