@@ -9,8 +9,8 @@
  * becomes the root that leaf's inclusion proof gives it (RFC 9162
  * 2.1.3.2), so the mutant passes the signature and inclusion checks and
  * reaches the history rules after them. One in 16 mutants keeps the stale
- * signature, one in 16 is a plain byte mutation, as is any input that does
- * not parse. */
+ * signature, one in 16 is a plain byte mutation; an input that does not
+ * parse is replaced by the last one that did three times in four. */
 #ifndef IMCORE_FUZZ_KT_FORGE_H
 #define IMCORE_FUZZ_KT_FORGE_H
 
