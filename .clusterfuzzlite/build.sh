@@ -73,7 +73,7 @@ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE= \
 targets=$(sed -n '/^set(IMC_FUZZ_TARGETS/,/^)/p' "$root/fuzz/targets.cmake" |
           grep -E '^\s+[a-z_]+\s*$' | tr -d ' ')
 if [ -f "$root/core/include/imcore/dir.h" ] && [ -f "$root/fuzz/fuzz_dir_ops.c" ]; then
-    targets="$targets dir_response_parse dir_update_parse dir_ops dir_state_parse dir_malicious dir_serve dir_kt_lookup dir_kt_audit"
+    targets="$targets dir_response_parse dir_update_parse dir_ops dir_state_parse dir_malicious dir_serve dir_kt_lookup dir_kt_audit kt_malicious"
 fi
 bins=()
 for t in $targets; do bins+=("fuzz_$t"); done

@@ -19,7 +19,8 @@ if(EXISTS ${PROJECT_SOURCE_DIR}/core/include/imcore/dir.h
    AND EXISTS ${PROJECT_SOURCE_DIR}/core/include/imcore/dircache.h
    AND EXISTS ${PROJECT_SOURCE_DIR}/fuzz/fuzz_dir_ops.c)
   list(APPEND IMC_FUZZ_TARGETS dir_response_parse dir_update_parse dir_ops
-       dir_state_parse dir_malicious dir_serve dir_kt_lookup dir_kt_audit)
+       dir_state_parse dir_malicious dir_serve dir_kt_lookup dir_kt_audit
+       kt_malicious)
 endif()
 
 set(IMC_FUZZ_DIR ${PROJECT_SOURCE_DIR}/fuzz)

@@ -37,7 +37,7 @@ echo "build.sh: $(( $(date +%s) - start )) s"
 targets=$(sed -n '/^set(IMC_FUZZ_TARGETS/,/^)/p' "$root/fuzz/targets.cmake" |
           grep -E '^\s+[a-z_]+\s*$' | tr -d ' ')
 if [ -f "$root/core/include/imcore/dir.h" ] && [ -f "$root/fuzz/fuzz_dir_ops.c" ]; then
-    targets="$targets dir_response_parse dir_update_parse dir_ops dir_state_parse dir_malicious dir_serve dir_kt_lookup dir_kt_audit"
+    targets="$targets dir_response_parse dir_update_parse dir_ops dir_state_parse dir_malicious dir_serve dir_kt_lookup dir_kt_audit kt_malicious"
 fi
 # The build directory is keyed by sanitizer and engine.
 if [ ! -d "$WORK/build-address-libfuzzer" ]; then

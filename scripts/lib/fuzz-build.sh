@@ -19,7 +19,7 @@ imc_fuzz_targets() {
        [ -f "$imc_fuzz_root/core/include/imcore/dircache.h" ] &&
        [ -f "$imc_fuzz_root/fuzz/fuzz_dir_ops.c" ]; then
         for t in dir_response_parse dir_update_parse dir_ops dir_state_parse dir_malicious \
-                 dir_serve dir_kt_lookup dir_kt_audit; do echo "$t"; done
+                 dir_serve dir_kt_lookup dir_kt_audit kt_malicious; do echo "$t"; done
     fi
 }
 
