@@ -212,8 +212,7 @@ int main(int argc, char **argv)
         scale_err("out of memory");
         return SCALE_EXIT_FAIL;
     }
-    scale_progress_phase(&run.progress, "messages", cfg.hi - cfg.lo);
-    atomic_store(&run.progress.done, ck.next - cfg.lo);
+    scale_progress_phase(&run.progress, "messages", cfg.hi - cfg.lo, ck.next - cfg.lo);
     double load0[3], load1[3];
     load_average(load0);
     double t0 = scale_now(), cpu0 = process_cpu();

@@ -341,7 +341,7 @@ int scale_pop_open(scale_pop *p, const scale_config *cfg, scale_progress *prog)
     int rc = 0;
     if (access(p->path, F_OK) != 0) {
         if (prog != NULL)
-            scale_progress_phase(prog, "accounts (building the population)", cfg->population);
+            scale_progress_phase(prog, "accounts (building the population)", cfg->population, 0);
         rc = build(p, cfg, prog);
     }
     flock(fd, LOCK_UN);
@@ -385,7 +385,7 @@ int scale_pop_open(scale_pop *p, const scale_config *cfg, scale_progress *prog)
         double t0 = scale_now();
         warm_ctx w = {0, 0, prog};
         if (prog != NULL)
-            scale_progress_phase(prog, "accounts (reading the directory)", cfg->population);
+            scale_progress_phase(prog, "accounts (reading the directory)", cfg->population, 0);
         st = imc_dir_scan(&p->dir, warm_one, &w);
         if (st != IMC_OK || w.records != cfg->population) {
             scale_err("reading %s: %s", p->path,

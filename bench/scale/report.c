@@ -42,15 +42,17 @@ void scale_progress_init(scale_progress *p)
     pthread_mutex_init(&p->lock, NULL);
     p->what = "starting";
     p->total = 0;
+    p->start_done = 0;
     p->phase = 0;
 }
 
-void scale_progress_phase(scale_progress *p, const char *what, uint64_t total)
+void scale_progress_phase(scale_progress *p, const char *what, uint64_t total, uint64_t done)
 {
     pthread_mutex_lock(&p->lock);
-    atomic_store(&p->done, 0);
+    atomic_store(&p->done, done);
     p->what = what;
     p->total = total;
+    p->start_done = done;
     p->phase++;
     pthread_mutex_unlock(&p->lock);
 }
@@ -116,11 +118,13 @@ static void fmt_duration(char *out, size_t cap, double s)
         snprintf(out, cap, "%lus", t);
 }
 
-static void draw(scale_display *d, const char *what, uint64_t done, uint64_t total,
-                 double elapsed, bool final)
+/* base: what was done before this process started the phase (a resumed
+ * run), left out of the rate. */
+static void draw(scale_display *d, const char *what, uint64_t base, uint64_t done,
+                 uint64_t total, double elapsed, bool final)
 {
     double frac = total > 0 ? (double)done / (double)total : 1;
-    double rate = elapsed > 0 ? (double)done / elapsed : 0;
+    double rate = elapsed > 0 && done >= base ? (double)(done - base) / elapsed : 0;
     char eta[32], el[32];
     fmt_duration(eta, sizeof eta, rate > 0 ? (double)(total - done) / rate : -1);
     fmt_duration(el, sizeof el, elapsed);
@@ -159,7 +163,7 @@ static void *display_main(void *arg)
     scale_display *d = arg;
     unsigned phase = ~0u;
     const char *what = "";
-    uint64_t total = 0;
+    uint64_t total = 0, base = 0;
     double start = scale_now(), last_print = 0;
     pthread_mutex_lock(&d->lock);
     for (;;) {
@@ -169,28 +173,29 @@ static void *display_main(void *arg)
         pthread_mutex_lock(&d->prog->lock);
         bool new_phase = d->prog->phase != phase;
         const char *nwhat = d->prog->what;
-        uint64_t ntotal = d->prog->total;
+        uint64_t ntotal = d->prog->total, nbase = d->prog->start_done;
         unsigned nphase = d->prog->phase;
         pthread_mutex_unlock(&d->prog->lock);
         double now = scale_now();
         if (new_phase) {
             if (phase != ~0u && phase != 0 && !d->quiet)
-                draw(d, what, total, total, now - start, true); /* close the last phase */
+                draw(d, what, base, total, total, now - start, true); /* close the last phase */
             phase = nphase;
             what = nwhat;
             total = ntotal;
+            base = nbase;
             start = now;
             last_print = now;
         }
         uint64_t done = atomic_load(&d->prog->done);
         if (d->stop) {
             if (!d->quiet && phase != 0)
-                draw(d, what, done, total, now - start, true);
+                draw(d, what, base, done, total, now - start, true);
             break;
         }
         if (!d->quiet && phase != 0 &&
             (d->bar ? now - last_print >= 0.2 : now - last_print >= d->interval)) {
-            draw(d, what, done, total, now - start, false);
+            draw(d, what, base, done, total, now - start, false);
             last_print = now;
         }
         struct timespec until;

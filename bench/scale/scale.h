@@ -189,12 +189,13 @@ typedef struct scale_progress {
     pthread_mutex_t lock; /* guards the three below */
     const char *what;     /* "messages", "accounts (building the population)" */
     uint64_t total;
-    unsigned phase; /* +1 at each new phase */
+    uint64_t start_done; /* done when the phase started (a resumed run) */
+    unsigned phase;      /* +1 at each new phase */
 } scale_progress;
 
 void scale_progress_init(scale_progress *p);
-/* Starts a new phase: done = 0 of total. */
-void scale_progress_phase(scale_progress *p, const char *what, uint64_t total);
+/* Starts a new phase: done of total already done (0, or a checkpoint's). */
+void scale_progress_phase(scale_progress *p, const char *what, uint64_t total, uint64_t done);
 
 uint64_t scale_account_devices(const scale_config *cfg, uint64_t account, imc_status *st);
 static inline uint64_t scale_device_id(uint64_t account, uint64_t k)
