@@ -22,7 +22,13 @@
  * % 4: X25519, Ed25519, P-256 ECDH, ECDSA), which on each backend must
  * give exactly that backend's plain call's status and bytes, and across
  * backends the same (judged as above); bit 3 of byte 0 prepares a key of
- * the length in the next byte instead of the right one.
+ * the length in the next byte instead of the right one. With bit 2 of
+ * such a byte 0 instead: the argument contract of imcore/crypto.h. A
+ * primitive (next byte % 18) is called with the pointer arguments the
+ * next byte names set to NULL (bit 7: the backend) and buffer lengths
+ * from the input: IMC_ERR_ARG exactly when the backend, an output or a
+ * fixed-size argument is NULL, a buffer is NULL with a nonzero length (or
+ * an HKDF output length is 0), on every backend with the primitive.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -480,6 +486,96 @@ static void op_prepared(uint8_t sel, fuzz_input *in)
     imc_wipe(key, sizeof key);
 }
 
+/* ---- The argument contract --------------------------------------------- */
+
+static void op_args(fuzz_input *in)
+{
+    static const uint32_t caps[18] = {
+        0, IMC_CAP_X25519, IMC_CAP_X25519, IMC_CAP_X25519, IMC_CAP_ED25519, IMC_CAP_ED25519,
+        IMC_CAP_ED25519, IMC_CAP_ED25519, IMC_CAP_P256_ECDH, IMC_CAP_P256_ECDH,
+        IMC_CAP_P256_ECDH, IMC_CAP_ECDSA_P256, IMC_CAP_ECDSA_P256, IMC_CAP_CHACHA20POLY1305,
+        IMC_CAP_CHACHA20POLY1305, IMC_CAP_SHA256, IMC_CAP_SHA256, IMC_CAP_SHA256};
+    unsigned fn = fuzz_u8(in) % 18;
+    uint8_t mask = fuzz_u8(in);
+    size_t len[4];
+    for (int k = 0; k < 4; k++)
+        len[k] = fuzz_u8(in) % 40;
+    static uint8_t buf[5][160];
+    for (int k = 0; k < 5; k++)
+        fuzz_copy(in, buf[k], sizeof buf[k]);
+    /* Argument k: buf[k] or NULL. */
+#define ARG(k) ((mask & (1u << (k))) ? NULL : buf[k])
+#define NUL(k) ((mask & (1u << (k))) != 0)
+    /* Which arguments are required (fixed size or output) and which are
+     * buffers of length len[]. */
+    bool bad = (mask & 0x80) != 0;
+    switch (fn) {
+    case 0: bad |= NUL(0) && len[0] != 0; break;
+    case 1: case 2: case 4: case 5: case 8: case 9: bad |= NUL(0) || NUL(1); break;
+    case 3: case 10: bad |= NUL(0) || NUL(1) || NUL(2); break;
+    case 6: bad |= NUL(0) || NUL(1) || NUL(2) || (NUL(3) && len[0] != 0); break;
+    case 7: case 11: case 12: bad |= NUL(0) || NUL(1) || (NUL(2) && len[0] != 0); break;
+    case 13: case 14:
+        bad |= NUL(0) || NUL(1) || NUL(2) || (NUL(3) && len[0] != 0) || (NUL(4) && len[1] != 0);
+        break;
+    case 15: bad |= NUL(0) || (NUL(1) && len[0] != 0); break;
+    case 16: bad |= NUL(0) || (NUL(1) && len[0] != 0) || (NUL(2) && len[1] != 0); break;
+    default:
+        bad |= NUL(0) || (NUL(1) && len[0] != 0) || (NUL(2) && len[1] != 0) ||
+               (NUL(3) && len[2] != 0) || len[3] == 0;
+        break;
+    }
+    begin(caps[fn]);
+    size_t runs = (mask & 0x80) ? (NR > 0 ? 1 : 0) : NR;
+    for (size_t i = 0; i < runs; i++) {
+        const imc_backend *b = (mask & 0x80) ? NULL : R[i].b;
+        imc_rng rng;
+        fuzz_rng(&rng, 0x4a);
+        imc_status st;
+        switch (fn) {
+        case 0: st = imc_crypto_random(b, ARG(0), len[0]); break;
+        case 1: st = imc_crypto_x25519_keygen(b, &rng, ARG(0), ARG(1)); break;
+        case 2: st = imc_crypto_x25519_public(b, ARG(0), ARG(1)); break;
+        case 3: st = imc_crypto_x25519(b, ARG(0), ARG(1), ARG(2)); break;
+        case 4: st = imc_crypto_ed25519_keygen(b, &rng, ARG(0), ARG(1)); break;
+        case 5: st = imc_crypto_ed25519_public(b, ARG(0), ARG(1)); break;
+        case 6: st = imc_crypto_ed25519_sign(b, ARG(0), ARG(1), ARG(2), ARG(3), len[0]); break;
+        case 7: st = imc_crypto_ed25519_verify(b, ARG(0), ARG(1), ARG(2), len[0]); break;
+        case 8: st = imc_crypto_p256_keygen(b, &rng, ARG(0), ARG(1)); break;
+        case 9: st = imc_crypto_p256_public(b, ARG(0), ARG(1)); break;
+        case 10: st = imc_crypto_p256_ecdh(b, ARG(0), ARG(1), ARG(2)); break;
+        case 11: st = imc_crypto_ecdsa_p256_sign(b, ARG(0), ARG(1), ARG(2), len[0]); break;
+        case 12: st = imc_crypto_ecdsa_p256_verify(b, ARG(0), ARG(1), ARG(2), len[0]); break;
+        case 13:
+            st = imc_crypto_aead_seal(b, IMC_AEAD_CHACHA20POLY1305, ARG(0), sizeof buf[0], ARG(1),
+                                      ARG(2), IMC_AEAD_NONCE_BYTES, ARG(3), len[0], ARG(4),
+                                      len[1]);
+            break;
+        case 14:
+            st = imc_crypto_aead_open(b, IMC_AEAD_CHACHA20POLY1305, ARG(0), sizeof buf[0], ARG(1),
+                                      ARG(2), IMC_AEAD_NONCE_BYTES, ARG(3), len[0], ARG(4),
+                                      len[1]);
+            break;
+        case 15: st = imc_crypto_sha256(b, ARG(0), ARG(1), len[0]); break;
+        case 16: st = imc_crypto_hmac_sha256(b, ARG(0), ARG(1), len[0], ARG(2), len[1]); break;
+        default:
+            st = imc_crypto_hkdf_sha256(b, ARG(0), len[3], ARG(1), len[0], ARG(2), len[1], ARG(3),
+                                        len[2]);
+            break;
+        }
+#undef ARG
+#undef NUL
+        FUZZ_CHECK(!bad || st == IMC_ERR_ARG, "primitive %u with NULL arguments %02x: %s, not %s",
+                   fn, mask, imc_status_str(st), imc_status_str(IMC_ERR_ARG));
+        R[i].st = st;
+        R[i].len = 0;
+    }
+    if (mask & 0x80)
+        return;
+    fuzz_count(bad ? "diff.args-refused" : "diff.args-valid");
+    judge("argument contract");
+}
+
 /* ---- Whole messages ---------------------------------------------------- */
 
 static uint8_t env_buf[IMC_MAX_BODY_BYTES + 8192], env_ref[sizeof env_buf];
@@ -624,7 +720,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0; /* nothing to compare */
     fuzz_input in = {data + 1, size - 1};
     if (data[0] >= 0xf0) {
-        op_prepared(data[0] & 0x0f, &in);
+        if (data[0] & 4)
+            op_args(&in);
+        else
+            op_prepared(data[0] & 0x0f, &in);
         return 0;
     }
     switch (data[0] % OP_KINDS) {

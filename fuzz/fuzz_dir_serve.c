@@ -16,7 +16,12 @@
  *                slot b % 4 (generation b / 4 % 2) as the only device
  *   op % 8 == 6  bulk import (imc_dir_import) of 1 + b % 3 new accounts
  *                from handle a % 24 on, each with slot b / 4 % 4: all or
- *                nothing (an existing handle or device id refuses the lot)
+ *                nothing (an existing handle or device id refuses the lot);
+ *                b / 16 % 4 spoils the first record: 1 not a new account
+ *                (epoch 2), 2 more devices than allowed, 3 a handle not
+ *                in normal form. With b & 0x40 instead the directory is
+ *                reopened on its store (b & 0x80: with another key, which
+ *                the store refuses, then with its own)
  *   op % 8 == 7  a lookup of the next a % 40 input bytes as a handle,
  *                directly (imc_dir_lookup): refused unless in normal form;
  *                with op & 0x40 instead a transparency request (one more
@@ -29,10 +34,11 @@
  *                over another text, or a line that is not a signature
  * With op & 0x80 an update is served into a buffer too small for the
  * answer: IMC_ERR_NO_SPACE, checked before anything changes. With op &
- * 0x20 (ops 1-5 and transparency requests) one more byte f arms a fault
+ * 0x20 (ops 1-5, reopens, transparency requests) one more byte f arms a fault
  * in the directory's store (not the twin's): its call number f % 64 + 1
  * (begin, get, put, scan or commit) fails with IMC_ERR_IO (f & 0x40:
- * IMC_ERR_NOMEM; a failed commit ends the transaction).
+ * IMC_ERR_NOMEM; a failed commit ends the transaction); for a reopen, a
+ * call of imc_dir_init.
  * Every update is built, as a device would, from the handle's current
  * record (a device that looked it up) and signed with the handle's current
  * account key; b & 0x80 builds it for a wrong epoch, b & 0x40 signs with
@@ -319,7 +325,7 @@ static const imc_dir_record *current(unsigned k, bool wrong)
 }
 
 /* Bulk import on both directories: the same verdict, all or nothing. */
-static void import_accounts(unsigned k, size_t n, unsigned slot)
+static void import_accounts(unsigned k, size_t n, unsigned slot, unsigned defect)
 {
     static imc_dir_record recs[3];
     uint8_t before[32], after[32], tw[32];
@@ -345,6 +351,12 @@ static void import_accounts(unsigned k, size_t n, unsigned slot)
         imc_wipe(sk, sizeof sk);
         FUZZ_CHECK(st == IMC_OK, "list sign: %s", imc_status_str(st));
     }
+    if (defect == 1)
+        recs[0].epoch = 2;
+    else if (defect == 2)
+        recs[0].device_count = SLOTS + 1;
+    else if (defect == 3)
+        recs[0].handle[0] = 'U';
     imc_status s1 = imc_dir_import(&dir, recs, n);
     imc_status s2 = imc_dir_import(&twin, recs, n);
     FUZZ_CHECK(s1 == s2, "import: %s, on the twin %s", imc_status_str(s1), imc_status_str(s2));
@@ -353,8 +365,12 @@ static void import_accounts(unsigned k, size_t n, unsigned slot)
     FUZZ_CHECK(imc_dir_global_epoch(&g1, &dir) == IMC_OK, "global epoch");
     FUZZ_CHECK(memcmp(after, tw, 32) == 0, "directory and twin differ after an import");
     FUZZ_CHECK(imc_dir_check(&dir) == IMC_OK, "imc_dir_check fails after an import");
+    if (defect != 0)
+        FUZZ_CHECK(s1 == (defect == 2 ? IMC_ERR_LIMIT : IMC_ERR_MALFORMED),
+                   "import of a spoilt record (%u): %s", defect, imc_status_str(s1));
     if (s1 != IMC_OK) {
-        FUZZ_CHECK(s1 == IMC_ERR_EXISTS, "import of new-looking accounts: %s", imc_status_str(s1));
+        FUZZ_CHECK(defect != 0 || s1 == IMC_ERR_EXISTS, "import of new-looking accounts: %s",
+                   imc_status_str(s1));
         FUZZ_CHECK(memcmp(before, after, 32) == 0 && g1 == g0, "a refused import changed it");
         fuzz_count("dir_serve.import-refused");
         return;
@@ -369,6 +385,43 @@ static void import_accounts(unsigned k, size_t n, unsigned slot)
                    "imported account %zu not stored as given", i);
     }
     fuzz_count("dir_serve.import-ok");
+}
+
+/* The directory opened again on its store: with another key refused
+ * (AUTH), with its own the same directory (digest, key, global epoch);
+ * with a store fault, that fault or a directory that works. */
+static void reopen(uint8_t c, const imc_dir_options *opt)
+{
+    uint8_t before[32], after[32], other_pk[32], other_sk[32];
+    uint64_t g0 = 0, g1 = 0;
+    digest(before, &dir);
+    FUZZ_CHECK(imc_dir_global_epoch(&g0, &dir) == IMC_OK, "global epoch");
+    imc_dir_wipe(&dir);
+    const imc_backend *b = fuzz_backend_for(1);
+    imc_status st;
+    if (c & 0x80) {
+        account(0, 0, other_pk, other_sk); /* any key but the directory's */
+        st = imc_dir_init(&dir, b, store, other_sk, opt);
+        imc_wipe(other_sk, sizeof other_sk);
+        FUZZ_CHECK(st == IMC_ERR_AUTH, "a store opened with another key: %s", imc_status_str(st));
+        fuzz_count("dir_serve.reopen-other-key");
+    }
+    fault_begin();
+    st = imc_dir_init(&dir, b, store, dir_sk, opt);
+    if (fault_end()) {
+        FUZZ_CHECK(st == IMC_OK || st == fault.fail, "reopen with a store fault (%s): %s",
+                   imc_status_str(fault.fail), imc_status_str(st));
+        if (st != IMC_OK) {
+            fuzz_count("dir_serve.reopen-fault");
+            st = imc_dir_init(&dir, b, store, dir_sk, opt);
+        }
+    }
+    FUZZ_CHECK(st == IMC_OK, "reopen: %s", imc_status_str(st));
+    digest(after, &dir);
+    FUZZ_CHECK(imc_dir_global_epoch(&g1, &dir) == IMC_OK && g1 == g0 &&
+                   memcmp(before, after, 32) == 0,
+               "the directory reopened on its store is another");
+    fuzz_count("dir_serve.reopened");
 }
 
 /* imc_dir_lookup of raw bytes as a handle, on both directories. */
@@ -648,7 +701,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         unsigned k = a % HANDLES;
         bool wrong = (c & 0x80) != 0;
         fault.armed = 0;
-        if ((op & 0x20) && ((op % 8 >= 1 && op % 8 <= 5) || (op % 8 == 7 && (op & 0x40)))) {
+        if ((op & 0x20) && ((op % 8 >= 1 && op % 8 <= 5) || (op % 8 == 6 && (c & 0x40)) ||
+                            (op % 8 == 7 && (op & 0x40)))) {
             uint8_t f = fuzz_u8(&in);
             fault.armed = f % 64 + 1u;
             fault.fail = (f & 0x40) ? IMC_ERR_NOMEM : IMC_ERR_IO;
@@ -701,7 +755,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                              ask, nsk);
             break;
         case 6:
-            import_accounts(k, 1 + c % 3, (c / 4) % SLOTS);
+            if (c & 0x40)
+                reopen(c, &opt);
+            else
+                import_accounts(k, 1 + c % 3, (c / 4) % SLOTS, (c >> 4) & 3);
             continue;
         case 7:
             if (op & 0x40)

@@ -19,6 +19,7 @@
 #include "fuzz_common.h"
 #include "dir/dir_impl.h"
 #include "imcore/dir.h"
+#include "imcore/dirkt.h"
 #include "imcore/util.h"
 
 static const char *outdir;
@@ -384,6 +385,22 @@ static void gen_backend_diff(void)
         memcpy(p + 162, msg, mlen);
         put("backend_diff", "prep-ecdsa", p, 162 + mlen);
     }
+    /* 0xf4: the argument contract, every primitive with all pointers, with
+     * each one NULL, and with no backend; buffers of 3, 4, 5 and 32 bytes
+     * (the HKDF output length), then the fixed world's sender keys as
+     * operands. */
+    static const uint8_t masks[] = {0x00, 0x01, 0x02, 0x04, 0x08, 0x10, 0x80};
+    for (unsigned fn = 0; fn < 18; fn++)
+        for (size_t k = 0; k < sizeof masks; k++) {
+            memset(p, 0, sizeof p);
+            const uint8_t head[7] = {0xf4, (uint8_t)fn, masks[k], 3, 4, 5, 32};
+            memcpy(p, head, sizeof head);
+            memcpy(p + 7, snd->sig_sk, 32);
+            memcpy(p + 7 + 160, snd->pub.dh_pk, 32);
+            char seed[32];
+            snprintf(seed, sizeof seed, "args-%u-%02x", fn, masks[k]);
+            put("backend_diff", seed, p, 7 + 2 * 160 + 32);
+        }
 }
 
 /* ---- Key directory ---------------------------------------------------- */
@@ -655,11 +672,17 @@ static void gen_dir(void)
     };
     put("dir_serve", "grow-lookup-update", serve_seq, sizeof serve_seq);
     /* Bulk imports (one refused: the handle exists), raw handle lookups,
-     * an update into a buffer too small for its answer. */
+     * an update into a buffer too small for its answer, spoilt imports,
+     * reopens. */
     static const uint8_t serve_import[] = {
         6, 5, 2,    6, 6, 0,    7, 17, 0, 'u', 's', 'e', 'r', '5', '@', 'e', 'x', 'a', 'm', 'p',
         'l', 'e', '.', 'o', 'r', 'g',    7, 5, 0, 'U', 's', 'e', 'r', '5',
         0x82, 1, 0, 2, 1, 0,    3, 5, 0x08,    1, 0x3f, 0xff,
+        /* spoilt imports: not new, too many devices, not in normal form */
+        6, 7, 0x10,    6, 8, 0x21,    6, 9, 0x32,
+        /* reopened; with another key first; with store faults */
+        6, 0, 0x40,    6, 0, 0xc0,    0x26, 0, 0x40, 0,    0x26, 0, 0x40, 1,
+        0x26, 0, 0x40, 2,    0x26, 0, 0x40, 3,    0x26, 0, 0x40, 0x44,
     };
     put("dir_serve", "import-raw-lookup-no-space", serve_import, sizeof serve_import);
     /* Transparency requests ([0x47, a, c, known size]) after a short
@@ -708,6 +731,64 @@ static void gen_dir(void)
         serve_fault[o++] = 0;
     }
     put("dir_serve", "store-faults", serve_fault, o);
+    /* Transparency requests as raw bytes ([0, length, 0, bytes]): each
+     * kind genuine, then every rule of the request parser broken once
+     * (short, trailing byte, version, kind, known size 2^63, no handles,
+     * too many, a repeated handle, a handle not in normal form, since 0). */
+    {
+        uint8_t raw[96 * 66], req[64];
+        size_t ro = 0, n = 0;
+        imc_dir_handle two[2];
+        two[0].bytes = fuzz_dir_handle(0, &two[0].len);
+        two[1].bytes = fuzz_dir_handle(1, &two[1].len);
+#define RAW(bytes, len)                                                                            \
+    do {                                                                                           \
+        raw[ro++] = 0;                                                                             \
+        raw[ro++] = (uint8_t)(len);                                                                \
+        raw[ro++] = 0;                                                                             \
+        memcpy(raw + ro, (bytes), (len));                                                          \
+        ro += (len);                                                                               \
+    } while (0)
+        static const uint8_t reg[] = {2, 0, 0, 2, 1, 0};
+        memcpy(raw, reg, sizeof reg);
+        ro = sizeof reg;
+        FUZZ_CHECK(imc_dir_kt_encode_head(req, sizeof req, &n, 1) == IMC_OK, "kt head");
+        RAW(req, n);
+        RAW(req, n - 1);
+        req[n] = 0;
+        RAW(req, n + 1);
+        req[0] ^= 0x80;
+        RAW(req, n);
+        req[0] ^= 0x80;
+        req[1] = 'Z';
+        RAW(req, n);
+        req[1] = IMC_DIR_KIND_KT_HEAD;
+        req[2] = 0x80;
+        RAW(req, n);
+        FUZZ_CHECK(imc_dir_kt_encode_lookup(req, sizeof req, &n, 0, two, 2) == IMC_OK, "kt lookup");
+        size_t h0 = 10 + 2; /* version, kind, known size, count */
+        RAW(req, n);
+        RAW(req, n - 3);
+        memcpy(req + h0 + 1 + two[0].len + 1, two[0].bytes, two[0].len); /* h0 twice */
+        RAW(req, n);
+        req[h0 + 1] = 'U';
+        RAW(req, n);
+        req[10] = 0;
+        req[11] = 0;
+        RAW(req, 12);
+        req[10] = 0xff;
+        req[11] = 0xff;
+        RAW(req, n);
+        FUZZ_CHECK(imc_dir_kt_encode_audit(req, sizeof req, &n, 0, two[0].bytes, two[0].len, 1) ==
+                       IMC_OK,
+                   "kt audit");
+        RAW(req, n);
+        RAW(req, n - 8);
+        memset(req + n - 8, 0, 8);
+        RAW(req, n);
+#undef RAW
+        put("dir_serve", "kt-raw-requests", raw, ro);
+    }
 }
 
 /* ---- Replay state ------------------------------------------------------- */
