@@ -36,37 +36,30 @@ static bool trip(void)
     return true;
 }
 
-/* The wrapped calls (__real_*: LMDB's own, __wrap_*: what the library
- * calls). */
-int __real_mdb_env_open(MDB_env *env, const char *path, unsigned int flags, mdb_mode_t mode);
-int __real_mdb_txn_begin(MDB_env *env, MDB_txn *parent, unsigned int flags, MDB_txn **txn);
+/* The wrapped calls: __real_f is LMDB's own, __wrap_f what the library
+ * calls. */
+#define WRAP(f, params, args)                                                                      \
+    int __real_##f params;                                                                         \
+    int __wrap_##f params;                                                                         \
+    int __wrap_##f params { return trip() ? fail_rc : __real_##f args; }
+
+WRAP(mdb_env_open, (MDB_env * env, const char *path, unsigned int flags, mdb_mode_t mode),
+     (env, path, flags, mode))
+WRAP(mdb_txn_begin, (MDB_env * env, MDB_txn *parent, unsigned int flags, MDB_txn **txn),
+     (env, parent, flags, txn))
+WRAP(mdb_dbi_open, (MDB_txn * txn, const char *name, unsigned int flags, MDB_dbi *dbi),
+     (txn, name, flags, dbi))
+WRAP(mdb_get, (MDB_txn * txn, MDB_dbi dbi, MDB_val *key, MDB_val *data), (txn, dbi, key, data))
+WRAP(mdb_put, (MDB_txn * txn, MDB_dbi dbi, MDB_val *key, MDB_val *data, unsigned int flags),
+     (txn, dbi, key, data, flags))
+WRAP(mdb_del, (MDB_txn * txn, MDB_dbi dbi, MDB_val *key, MDB_val *data), (txn, dbi, key, data))
+WRAP(mdb_cursor_open, (MDB_txn * txn, MDB_dbi dbi, MDB_cursor **cursor), (txn, dbi, cursor))
+WRAP(mdb_cursor_get, (MDB_cursor * cursor, MDB_val *key, MDB_val *data, MDB_cursor_op op),
+     (cursor, key, data, op))
+
+/* A failed commit still ends its transaction, as LMDB's does. */
 int __real_mdb_txn_commit(MDB_txn *txn);
-int __real_mdb_dbi_open(MDB_txn *txn, const char *name, unsigned int flags, MDB_dbi *dbi);
-int __real_mdb_get(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *data);
-int __real_mdb_put(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *data, unsigned int flags);
-int __real_mdb_del(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *data);
-int __real_mdb_cursor_open(MDB_txn *txn, MDB_dbi dbi, MDB_cursor **cursor);
-int __real_mdb_cursor_get(MDB_cursor *cursor, MDB_val *key, MDB_val *data, MDB_cursor_op op);
-int __wrap_mdb_env_open(MDB_env *env, const char *path, unsigned int flags, mdb_mode_t mode);
-int __wrap_mdb_txn_begin(MDB_env *env, MDB_txn *parent, unsigned int flags, MDB_txn **txn);
 int __wrap_mdb_txn_commit(MDB_txn *txn);
-int __wrap_mdb_dbi_open(MDB_txn *txn, const char *name, unsigned int flags, MDB_dbi *dbi);
-int __wrap_mdb_get(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *data);
-int __wrap_mdb_put(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *data, unsigned int flags);
-int __wrap_mdb_del(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *data);
-int __wrap_mdb_cursor_open(MDB_txn *txn, MDB_dbi dbi, MDB_cursor **cursor);
-int __wrap_mdb_cursor_get(MDB_cursor *cursor, MDB_val *key, MDB_val *data, MDB_cursor_op op);
-
-int __wrap_mdb_env_open(MDB_env *env, const char *path, unsigned int flags, mdb_mode_t mode)
-{
-    return trip() ? fail_rc : __real_mdb_env_open(env, path, flags, mode);
-}
-
-int __wrap_mdb_txn_begin(MDB_env *env, MDB_txn *parent, unsigned int flags, MDB_txn **txn)
-{
-    return trip() ? fail_rc : __real_mdb_txn_begin(env, parent, flags, txn);
-}
-
 int __wrap_mdb_txn_commit(MDB_txn *txn)
 {
     if (trip()) {
@@ -74,34 +67,4 @@ int __wrap_mdb_txn_commit(MDB_txn *txn)
         return fail_rc;
     }
     return __real_mdb_txn_commit(txn);
-}
-
-int __wrap_mdb_dbi_open(MDB_txn *txn, const char *name, unsigned int flags, MDB_dbi *dbi)
-{
-    return trip() ? fail_rc : __real_mdb_dbi_open(txn, name, flags, dbi);
-}
-
-int __wrap_mdb_get(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *data)
-{
-    return trip() ? fail_rc : __real_mdb_get(txn, dbi, key, data);
-}
-
-int __wrap_mdb_put(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *data, unsigned int flags)
-{
-    return trip() ? fail_rc : __real_mdb_put(txn, dbi, key, data, flags);
-}
-
-int __wrap_mdb_del(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *data)
-{
-    return trip() ? fail_rc : __real_mdb_del(txn, dbi, key, data);
-}
-
-int __wrap_mdb_cursor_open(MDB_txn *txn, MDB_dbi dbi, MDB_cursor **cursor)
-{
-    return trip() ? fail_rc : __real_mdb_cursor_open(txn, dbi, cursor);
-}
-
-int __wrap_mdb_cursor_get(MDB_cursor *cursor, MDB_val *key, MDB_val *data, MDB_cursor_op op)
-{
-    return trip() ? fail_rc : __real_mdb_cursor_get(cursor, key, data, op);
 }

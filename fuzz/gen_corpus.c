@@ -344,11 +344,26 @@ static void gen_backend_diff(void)
             borrow = (d >> 8) & 1;
         }
         put("backend_diff", "op10-ecdsa-high-s", p, 97 + mlen);
+        /* Prepared P-256 keys (0xf2, 0xf3; layout below). */
+        memset(p, 0, sizeof p);
+        p[0] = 0xf2;
+        memcpy(p + 1, dev2->dh_sk, 32);
+        memcpy(p + 33, snd2->pub.dh_pk, IMC_P256_PUBLIC_BYTES);
+        put("backend_diff", "prep-p256-ecdh", p, 1 + 32 + 65);
+        p[33 + IMC_P256_PUBLIC_BYTES - 1] ^= 1;
+        put("backend_diff", "prep-p256-ecdh-off-curve", p, 1 + 32 + 65);
+        p[0] = 0xf3;
+        memcpy(p + 1, snd2->sig_sk, 32);
+        memcpy(p + 33, snd2->pub.dh_pk, IMC_P256_PUBLIC_BYTES);
+        memcpy(p + 98, esig, 64);
+        memcpy(p + 162, msg, mlen);
+        put("backend_diff", "prep-ecdsa", p, 162 + mlen);
     }
     /* 0xf0-0xff: prepared keys, [sel, (length), sk, peer (65), sig, msg]:
      * X25519 with a real pair and a key of a wrong length; Ed25519 sign
-     * and verify of a genuine signature; P-256 ECDH with a real and an
-     * off-curve peer; ECDSA with a genuine signature and a valid point. */
+     * and verify of a genuine signature (P-256 ECDH with a real and an
+     * off-curve peer, ECDSA with a genuine signature and a valid point:
+     * above). */
     memset(p, 0, sizeof p);
     p[0] = 0xf0;
     memcpy(p + 1, dev->dh_sk, 32);
@@ -364,27 +379,6 @@ static void gen_backend_diff(void)
     memcpy(p + 98, sig, 64);
     memcpy(p + 162, msg, mlen);
     put("backend_diff", "prep-ed25519", p, 162 + mlen);
-    if (w->have_suite[2]) {
-        const imc_device_keys *snd2 = &w->sender[2];
-        const imc_device_keys *dev2 = &w->device[2][0];
-        memset(p, 0, sizeof p);
-        p[0] = 0xf2;
-        memcpy(p + 1, dev2->dh_sk, 32);
-        memcpy(p + 33, snd2->pub.dh_pk, IMC_P256_PUBLIC_BYTES);
-        put("backend_diff", "prep-p256-ecdh", p, 1 + 32 + 65);
-        p[33 + IMC_P256_PUBLIC_BYTES - 1] ^= 1;
-        put("backend_diff", "prep-p256-ecdh-off-curve", p, 1 + 32 + 65);
-        uint8_t esig[64];
-        st = imc_crypto_ecdsa_p256_sign(fuzz_backend_for(2), esig, snd2->sig_sk,
-                                        (const uint8_t *)msg, mlen);
-        FUZZ_CHECK(st == IMC_OK, "ecdsa sign: %s", imc_status_str(st));
-        p[0] = 0xf3;
-        memcpy(p + 1, snd2->sig_sk, 32);
-        memcpy(p + 33, snd2->pub.dh_pk, IMC_P256_PUBLIC_BYTES);
-        memcpy(p + 98, esig, 64);
-        memcpy(p + 162, msg, mlen);
-        put("backend_diff", "prep-ecdsa", p, 162 + mlen);
-    }
     /* 0xf4: the argument contract, every primitive with all pointers, with
      * each one NULL, and with no backend; buffers of 3, 4, 5 and 32 bytes
      * (the HKDF output length), then the fixed world's sender keys as
