@@ -37,7 +37,7 @@
  * Every update and lookup also runs on a second directory over the LMDB
  * store (a fresh file under $TMPDIR, no fsync): same status, byte-identical
  * signed answers, equal imc_dir_digest after every operation. An armed
- * LMDB fault (fuzz_mdb_fault.c: call b % 32 + 1 into LMDB fails with
+ * LMDB fault (fuzz_fault.c: call b % 32 + 1 into LMDB fails with
  * EIO, ENOMEM, MDB_MAP_FULL or MDB_CORRUPTED, b / 32 % 4) hits the twin,
  * which then runs first: if the call failed and the twin returned an
  * error, that is IMC_ERR_IO, NOMEM or MALFORMED, the twin is unchanged

@@ -37,8 +37,9 @@
  * 0x20 (ops 1-5, reopens, transparency requests) one more byte f arms a fault
  * in the directory's store (not the twin's): its call number f % 64 + 1
  * (begin, get, put, scan or commit) fails with IMC_ERR_IO (f & 0x40:
- * IMC_ERR_NOMEM; a failed commit ends the transaction); for a reopen, a
- * call of imc_dir_init.
+ * IMC_ERR_NOMEM; a failed commit ends the transaction); with f & 0x80
+ * instead allocation number f % 64 + 1 fails (fuzz_fault.c), which must
+ * give IMC_ERR_NOMEM; for a reopen, a call of imc_dir_init.
  * Every update is built, as a device would, from the handle's current
  * record (a device that looked it up) and signed with the handle's current
  * account key; b & 0x80 builds it for a wrong epoch, b & 0x40 signs with
@@ -95,6 +96,7 @@ static struct {
     imc_dir_store inner;
     unsigned countdown; /* 0: disarmed */
     unsigned armed;     /* the next request's fault (0: none) */
+    bool alloc;         /* it is an allocation's, not the store's */
     imc_status fail;
     bool fired;
 } fault;
@@ -157,15 +159,18 @@ static const imc_dir_store_ops FAULT_OPS = {"fault", f_begin, f_get, f_put, f_sc
  * whether it fired (and disarms it). */
 static void fault_begin(void)
 {
-    fault.countdown = fault.armed;
+    fault.countdown = fault.alloc ? 0 : fault.armed;
     fault.fired = false;
+    if (fault.alloc)
+        fuzz_alloc_fail(fault.armed);
 }
 
 static bool fault_end(void)
 {
+    bool fired = fault.alloc ? fuzz_alloc_fired() : fault.fired;
     fault.countdown = 0;
     fault.armed = 0;
-    return fault.fired;
+    return fired;
 }
 static unsigned acct_gen[HANDLES]; /* the handle's current account key */
 
@@ -267,7 +272,7 @@ static imc_status serve(size_t len, size_t cap)
                    imc_status_str(fault.fail), imc_status_str(s1));
         FUZZ_CHECK(memcmp(before, after, 32) == 0, "a request whose store failed changed it");
         FUZZ_CHECK(imc_dir_check(&dir) == IMC_OK, "imc_dir_check fails after a store fault");
-        fuzz_count("dir_serve.store-fault");
+        fuzz_count(fault.alloc ? "dir_serve.alloc-fault" : "dir_serve.store-fault");
         return s1;
     }
     imc_status s2;
@@ -412,7 +417,7 @@ static void reopen(uint8_t c, const imc_dir_options *opt)
         FUZZ_CHECK(st == IMC_OK || st == fault.fail, "reopen with a store fault (%s): %s",
                    imc_status_str(fault.fail), imc_status_str(st));
         if (st != IMC_OK) {
-            fuzz_count("dir_serve.reopen-fault");
+            fuzz_count(fault.alloc ? "dir_serve.reopen-alloc-fault" : "dir_serve.reopen-fault");
             st = imc_dir_init(&dir, b, store, dir_sk, opt);
         }
     }
@@ -563,7 +568,7 @@ static void kt_request(unsigned k, uint8_t c, uint64_t known, bool small)
         FUZZ_CHECK(s1 == fault.fail && memcmp(before, after, 32) == 0,
                    "a transparency request whose store failed (%s) returned %s or changed it",
                    imc_status_str(fault.fail), imc_status_str(s1));
-        fuzz_count("dir_serve.store-fault");
+        fuzz_count(fault.alloc ? "dir_serve.alloc-fault" : "dir_serve.store-fault");
         return;
     }
     imc_status s2 = imc_dir_kt_serve(kt_out2, cap, &n2, &twin, NOW, msg, len);
@@ -705,7 +710,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                             (op % 8 == 7 && (op & 0x40)))) {
             uint8_t f = fuzz_u8(&in);
             fault.armed = f % 64 + 1u;
-            fault.fail = (f & 0x40) ? IMC_ERR_NOMEM : IMC_ERR_IO;
+            fault.alloc = (f & 0x80) != 0;
+            fault.fail = (f & 0xc0) != 0 ? IMC_ERR_NOMEM : IMC_ERR_IO;
         }
         /* The account key the update is signed with, and the next one. */
         uint8_t apk[32], ask[32], npk[32], nsk[32];

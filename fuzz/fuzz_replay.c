@@ -22,7 +22,7 @@
  * With bit 7 set (LMDB state), a message or a reopen first reads a byte f
  * that arms a fault: LMDB call f % 16 + 1 of the accept (or of the open)
  * fails with EIO, ENOMEM, MDB_MAP_FULL or MDB_CORRUPTED (f / 16 % 4;
- * fuzz_mdb_fault.c). A faulted accept is either the model's verdict (the
+ * fuzz_fault.c). A faulted accept is either the model's verdict (the
  * state recovered: a full map is grown) or IMC_ERR_IO / NOMEM / MALFORMED
  * with nothing recorded (check gives what it gave before); a faulted open
  * fails that way or opens, and the next open finds the state as it was.

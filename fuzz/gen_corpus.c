@@ -700,7 +700,7 @@ static void gen_dir(void)
      * with the store's call 1, 2, ... failing (I/O, then out of memory)
      * until one gets through; a lookup and transparency requests whose
      * store fails. */
-    uint8_t serve_fault[4 * 3 + 48 * 4 + 8 * 4 + 3 * 5];
+    uint8_t serve_fault[4 * 3 + 48 * 4 + 8 * 4 + 3 * 5 + 16];
     size_t o = 0;
     static const uint8_t first[] = {2, 0, 0, 2, 1, 0, 2, 2, 0, 2, 3, 0};
     memcpy(serve_fault, first, sizeof first);
@@ -725,6 +725,15 @@ static void gen_dir(void)
         serve_fault[o++] = 0;
     }
     put("dir_serve", "store-faults", serve_fault, o);
+    /* The same with allocations failing instead (f | 0x80), and reopens
+     * whose allocation 1-4 fails. */
+    size_t four = sizeof first + (48 + 8) * 4; /* where the 5-byte ops start */
+    for (size_t i = sizeof first; i < o; i += i < four ? 4 : 5)
+        serve_fault[i + 3] = (uint8_t)(0x80 | (serve_fault[i + 3] & 0x3f));
+    static const uint8_t reopen_alloc[] = {0x26, 0, 0x40, 0x80, 0x26, 0, 0x40, 0x81,
+                                           0x26, 0, 0x40, 0x82, 0x26, 0, 0x40, 0x83};
+    memcpy(serve_fault + o, reopen_alloc, sizeof reopen_alloc);
+    put("dir_serve", "alloc-faults", serve_fault, o + sizeof reopen_alloc);
     /* Transparency requests as raw bytes ([0, length, 0, bytes]): each
      * kind genuine, then every rule of the request parser broken once
      * (short, trailing byte, version, kind, known size 2^63, no handles,
