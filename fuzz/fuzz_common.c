@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The fixed seed. Changing it invalidates every committed decrypt/roundtrip
  * corpus entry (scripts/gen-corpus regenerates them). */
@@ -21,6 +22,21 @@ void fuzz_fail(const char *file, int line, const char *fmt, ...)
     fputc('\n', stderr);
     fflush(stderr);
     abort();
+}
+
+void fuzz_state_path(char *out, size_t cap, const char *name)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(out, cap, "%s/imcore-fuzz-%s-%ld.mdb", tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp",
+             name, (long)getpid());
+}
+
+void fuzz_state_remove(const char *path)
+{
+    char lock[1024];
+    snprintf(lock, sizeof lock, "%s-lock", path);
+    (void)remove(path);
+    (void)remove(lock);
 }
 
 int fuzz_all_zero(const void *p, size_t n)

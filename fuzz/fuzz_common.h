@@ -62,6 +62,12 @@ void fuzz_hexdump(const char *label, const uint8_t *p, size_t n);
 /* 1 if the n bytes at p are all zero (what a wiped output must be). */
 int fuzz_all_zero(const void *p, size_t n);
 
+/* A per-process path for a harness's LMDB state file under $TMPDIR (or
+ * /tmp): "<dir>/imcore-fuzz-<name>-<pid>.mdb"; and the removal of that
+ * file and its lock file (path + "-lock"). */
+void fuzz_state_path(char *out, size_t cap, const char *name);
+void fuzz_state_remove(const char *path);
+
 /* Event counters: harnesses call fuzz_count("decrypt.ok") and the like;
  * the replay driver prints the totals (how the success paths are shown to
  * be reached). Cheap enough to stay on while fuzzing. */

@@ -551,13 +551,7 @@ static void open_cache(void)
     FUZZ_CHECK(st == IMC_OK, "dircache_new: %s", imc_status_str(st));
 }
 
-static void remove_state(void)
-{
-    char lock[sizeof state_path + 8];
-    snprintf(lock, sizeof lock, "%s-lock", state_path);
-    (void)remove(state_path);
-    (void)remove(lock);
-}
+static void remove_state(void) { fuzz_state_remove(state_path); }
 
 static void one_response(const uint8_t op[OP_BYTES])
 {
@@ -763,9 +757,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     own = (data[0] & 4) != 0;
     persistent = (data[0] & 8) != 0;
     if (persistent && state_path[0] == '\0') {
-        const char *tmp = getenv("TMPDIR");
-        snprintf(state_path, sizeof state_path, "%s/imcore-fuzz-dir-malicious-%ld.mdb",
-                 tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp", (long)getpid());
+        fuzz_state_path(state_path, sizeof state_path, "dir-malicious");
     }
     if (persistent)
         remove_state();

@@ -1,7 +1,9 @@
 /* Seed generator for the kt targets (kt_note, kt_proof): genuine notes,
- * proofs, states and evidence of the fixed world in fuzz_kt_world.h; and
- * for the directory's transparency targets (dir_kt_lookup, dir_kt_audit):
- * genuine answers of the fixed directory in fuzz_dir_kt_world.h.
+ * proofs, states and evidence of the fixed world in fuzz_kt_world.h; for
+ * the directory's transparency targets (dir_kt_lookup, dir_kt_audit):
+ * genuine answers of the fixed directory in fuzz_dir_kt_world.h; and for
+ * kt_malicious: scripted scenarios of a lying directory (step layout in
+ * fuzz_kt_malicious.c).
  *
  *   imc_gen_kt_corpus OUTDIR    writes files under OUTDIR/<target>
  *
@@ -133,6 +135,104 @@ static void dir_kt_seeds(void)
     }
 }
 
+/* kt_malicious steps (layout in fuzz_kt_malicious.c). Forks: a mask of
+ * bits 0-2 for updates (0: all), an index for the rest. */
+#define KM_UPD(mask, h, action, slot) 0, (uint8_t)((mask) | (h) << 3 | (action) << 5), (slot)
+#define KM_REG(mask, h, slot) KM_UPD(mask, h, 0, slot)
+#define KM_REVOKE(mask, h, slot) KM_UPD(mask, h, 1, slot)
+#define KM_RESET(mask, h, slot) KM_UPD(mask, h, 3, slot)
+#define KM_LOOKUP(f, hmask, known, splice) 1, (uint8_t)((f) | (hmask) << 2 | (known) << 5), (splice)
+#define KM_AUDIT(f, h, known, tamper, anchored, ack)                                                \
+    2, (uint8_t)((f) | (h) << 2 | (known) << 5), (uint8_t)((tamper) | (anchored) << 3 | (ack) << 4)
+#define KM_HEAD(f, known) 3, (uint8_t)((f) | (known) << 5), 0
+#define KM_REPLAY(back) 4, (back), 0
+#define KM_WITNESS(f, w, colluding) 5, (uint8_t)((f) | (w) << 2), (colluding)
+#define KM_RESTART 6, 0, 0
+
+static const uint8_t km_honest[] = {
+    0, KM_REG(0, 0, 0), KM_REG(0, 1, 0), KM_LOOKUP(0, 7, 0, 0), KM_REG(0, 0, 1),
+    KM_LOOKUP(1, 1, 0, 0), KM_AUDIT(0, 0, 0, 0, 0, 0), KM_HEAD(2, 0), KM_RESTART,
+    KM_REG(0, 2, 0), KM_LOOKUP(2, 7, 0, 0), KM_AUDIT(1, 0, 0, 0, 1, 0), KM_AUDIT(0, 1, 0, 0, 0, 0),
+};
+/* A ghost device added and revoked between two lookups: the audit finds
+ * it, and only the acknowledged audit moves on. */
+static const uint8_t km_ghost[] = {
+    0, KM_REG(0, 0, 0), KM_LOOKUP(0, 1, 0, 0), KM_REG(0, 0, 1), KM_REVOKE(0, 0, 1),
+    KM_LOOKUP(0, 1, 0, 0), KM_AUDIT(0, 0, 0, 0, 0, 0), KM_AUDIT(0, 0, 0, 0, 0, 1),
+    KM_AUDIT(0, 0, 0, 0, 1, 0), KM_RESET(0, 0, 3), KM_LOOKUP(0, 1, 0, 0), KM_AUDIT(0, 0, 0, 0, 0, 0),
+};
+/* Two forks of one size: fork 0 adds slot 1, fork 1 slot 2 to handle 0. */
+static const uint8_t km_fork_same_size[] = {
+    0, KM_REG(0, 0, 0), KM_LOOKUP(0, 7, 0, 0), KM_REG(1, 0, 1), KM_REG(2, 0, 2),
+    KM_LOOKUP(0, 1, 0, 0), KM_LOOKUP(1, 1, 0, 0), KM_RESTART, KM_HEAD(1, 0), KM_HEAD(0, 0),
+};
+/* The client holds fork 0 at size 5; fork 1 at size 6 shares only 3. */
+static const uint8_t km_fork_prefix[] = {
+    0, KM_REG(0, 0, 0), KM_REG(0, 1, 0), KM_REG(0, 2, 0), KM_REG(1, 0, 1), KM_REG(1, 1, 1),
+    KM_REG(2, 0, 2), KM_REG(2, 1, 2), KM_REG(2, 2, 2), KM_LOOKUP(0, 7, 0, 0), KM_HEAD(1, 0),
+    KM_LOOKUP(1, 7, 0, 0), KM_RESTART, KM_HEAD(1, 1),
+};
+/* Old answers replayed, before and after a restart; a fork left behind. */
+static const uint8_t km_rollback[] = {
+    0, KM_REG(0, 0, 0), KM_REG(0, 1, 0), KM_REG(0, 2, 0), KM_LOOKUP(0, 7, 0, 0), KM_HEAD(0, 0),
+    KM_REG(3, 0, 1), KM_LOOKUP(0, 7, 0, 0), KM_AUDIT(0, 0, 0, 0, 0, 0), KM_REPLAY(2),
+    KM_RESTART, KM_REPLAY(3), KM_REPLAY(2), KM_HEAD(2, 0), KM_LOOKUP(2, 1, 0, 0),
+    KM_AUDIT(2, 0, 0, 0, 0, 0),
+};
+/* Audit answers with leaves left out, swapped, the newest hidden, one
+ * version too many; then the honest answer. */
+static const uint8_t km_omission[] = {
+    0, KM_REG(0, 0, 0), KM_LOOKUP(0, 1, 0, 0), KM_REG(0, 0, 1), KM_REG(0, 0, 2), KM_REVOKE(0, 0, 1),
+    KM_LOOKUP(0, 1, 0, 0), KM_AUDIT(0, 0, 0, 1, 0, 0), KM_AUDIT(0, 0, 0, 2, 0, 0),
+    KM_AUDIT(0, 0, 0, 3, 0, 0), KM_AUDIT(0, 0, 0, 4, 0, 0), KM_AUDIT(0, 0, 0, 5, 0, 0),
+    KM_AUDIT(0, 0, 0, 0, 0, 1), KM_REG(0, 0, 3), KM_AUDIT(0, 0, 0, 4, 1, 0),
+    KM_AUDIT(0, 0, 0, 3, 1, 0),
+};
+/* 2 of 3 witnesses: honest ones follow fork 0; fork 1 gets its threshold
+ * from two colluding witnesses. */
+static const uint8_t km_witnesses[] = {
+    2, KM_REG(0, 0, 0), KM_WITNESS(0, 0, 0), KM_LOOKUP(0, 7, 0, 0), KM_WITNESS(0, 1, 0),
+    KM_LOOKUP(0, 7, 0, 0), KM_REG(1, 0, 1), KM_REG(2, 0, 2), KM_WITNESS(0, 0, 0),
+    KM_WITNESS(0, 2, 0), KM_WITNESS(1, 0, 0), KM_WITNESS(1, 1, 1), KM_WITNESS(1, 2, 1),
+    KM_HEAD(1, 0), KM_HEAD(0, 0), KM_LOOKUP(0, 1, 0, 0),
+};
+/* Another fork's answers under a fork's checkpoint, at one size: a
+ * registered handle said to be unregistered, and the other way round. */
+static const uint8_t km_splice[] = {
+    0, KM_REG(1, 0, 0), KM_REG(2, 1, 0), KM_REG(4, 0, 0), KM_LOOKUP(0, 1, 0, 1),
+    KM_LOOKUP(0, 3, 0, 1), KM_LOOKUP(0, 3, 0, 2), KM_LOOKUP(0, 3, 0, 0), KM_LOOKUP(0, 2, 0, 1),
+    KM_REG(0, 2, 0), KM_LOOKUP(0, 7, 0, 2), KM_LOOKUP(2, 1, 0, 1),
+};
+/* Proofs from sizes the client does not hold. */
+static const uint8_t km_known[] = {
+    1, KM_REG(0, 0, 0), KM_REG(0, 1, 0), KM_REG(0, 2, 0), KM_WITNESS(0, 1, 0),
+    KM_LOOKUP(0, 7, 0, 0), KM_REG(0, 0, 1), KM_WITNESS(0, 1, 0), KM_HEAD(0, 2), KM_HEAD(0, 3),
+    KM_LOOKUP(0, 1, 2, 0), KM_AUDIT(0, 0, 3, 0, 0, 0), KM_HEAD(0, 1),
+};
+/* The lookup from one fork, the audit from another. */
+static const uint8_t km_equivocate[] = {
+    0, KM_REG(0, 0, 0), KM_LOOKUP(0, 1, 0, 0), KM_REG(1, 0, 1), KM_REG(2, 0, 2),
+    KM_LOOKUP(0, 1, 0, 0), KM_AUDIT(1, 0, 0, 0, 0, 0), KM_AUDIT(0, 0, 0, 0, 0, 0),
+};
+
+static void kt_malicious_seeds(void)
+{
+    static const struct { const char *name; const uint8_t *p; size_t n; } s[] = {
+        {"honest", km_honest, sizeof km_honest},
+        {"ghost", km_ghost, sizeof km_ghost},
+        {"fork-same-size", km_fork_same_size, sizeof km_fork_same_size},
+        {"fork-prefix", km_fork_prefix, sizeof km_fork_prefix},
+        {"rollback", km_rollback, sizeof km_rollback},
+        {"omission", km_omission, sizeof km_omission},
+        {"witnesses", km_witnesses, sizeof km_witnesses},
+        {"splice", km_splice, sizeof km_splice},
+        {"known-size", km_known, sizeof km_known},
+        {"equivocate", km_equivocate, sizeof km_equivocate},
+    };
+    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
+        put("kt_malicious", s[i].name, 0xff, s[i].p, s[i].n);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -232,6 +332,7 @@ int main(int argc, char **argv)
     put("kt_proof", "client-config-no-witness", 5, buf, len);
     imc_kt_witness_wipe(&wi);
     dir_kt_seeds();
+    kt_malicious_seeds();
     printf("kt seeds written to %s\n", outdir);
     return 0;
 }

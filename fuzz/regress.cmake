@@ -8,7 +8,7 @@ include(${CMAKE_CURRENT_LIST_DIR}/targets.cmake)
 include(${CMAKE_CURRENT_LIST_DIR}/fault.cmake)
 
 add_library(imc_fuzz_regress_common STATIC ${IMC_FUZZ_DIR}/fuzz_common.c ${IMC_FUZZ_DIR}/fuzz_forge.c
-  ${IMC_FUZZ_DIR}/fuzz_dirforge.c)
+  ${IMC_FUZZ_DIR}/fuzz_dirforge.c ${IMC_FUZZ_DIR}/fuzz_kt_forge.c)
 target_link_libraries(imc_fuzz_regress_common PUBLIC imcore)
 # (${PROJECT_SOURCE_DIR}/core/src: dir_state_parse reads the client's
 # private contact codec, core/src/dir/dir_impl.h.)
