@@ -12,31 +12,50 @@
 
 #include "fuzz_common.h"
 
-static unsigned countdown; /* 0: disarmed */
+/* One armed failure: the countdown's call fails (0: disarmed). */
+typedef struct trigger {
+    unsigned countdown;
+    bool fired;
+} trigger;
+
+static void arm(trigger *t, unsigned nth)
+{
+    t->countdown = nth;
+    t->fired = false;
+}
+
+static bool disarm(trigger *t)
+{
+    bool f = t->fired;
+    arm(t, 0);
+    return f;
+}
+
+static bool pull(trigger *t)
+{
+    if (t->countdown == 0 || --t->countdown != 0)
+        return false;
+    t->fired = true;
+    return true;
+}
+
+static trigger mdb_trigger, alloc_trigger;
 static int fail_rc;
-static bool fired;
 
 void fuzz_mdb_fail(unsigned nth, int rc)
 {
-    countdown = nth;
+    arm(&mdb_trigger, nth);
     fail_rc = rc;
-    fired = false;
 }
 
 bool fuzz_mdb_fired(void)
 {
-    bool f = fired;
-    countdown = 0;
-    fired = false;
-    return f;
+    return disarm(&mdb_trigger);
 }
 
 static bool trip(void)
 {
-    if (countdown == 0 || --countdown != 0)
-        return false;
-    fired = true;
-    return true;
+    return pull(&mdb_trigger);
 }
 
 /* The wrapped calls: __real_f is LMDB's own, __wrap_f what the library
@@ -74,29 +93,19 @@ int __wrap_mdb_txn_commit(MDB_txn *txn)
 
 /* ---- Allocations ---------------------------------------------------------- */
 
-static unsigned alloc_countdown; /* 0: disarmed */
-static bool alloc_fired;
-
 void fuzz_alloc_fail(unsigned nth)
 {
-    alloc_countdown = nth;
-    alloc_fired = false;
+    arm(&alloc_trigger, nth);
 }
 
 bool fuzz_alloc_fired(void)
 {
-    bool f = alloc_fired;
-    alloc_countdown = 0;
-    alloc_fired = false;
-    return f;
+    return disarm(&alloc_trigger);
 }
 
 static bool alloc_trip(void)
 {
-    if (alloc_countdown == 0 || --alloc_countdown != 0)
-        return false;
-    alloc_fired = true;
-    return true;
+    return pull(&alloc_trigger);
 }
 
 void *__real_malloc(size_t n);
