@@ -3,7 +3,7 @@
 #
 # Uses the variables OSS-Fuzz sets: CC CXX CFLAGS CXXFLAGS LIB_FUZZING_ENGINE
 # OUT SRC SANITIZER FUZZING_ENGINE (and WORK if set). Builds every harness of
-# fuzz/targets.cmake with the engine's flags and puts into $OUT, for each
+# fuzz/targets.txt with the engine's flags and puts into $OUT, for each
 # target T:
 #   T                  the fuzzer
 #   T_seed_corpus.zip  corpus/T/ and corpus/regressions/T/
@@ -70,11 +70,9 @@ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE= \
     -DIMC_BUILD_TESTS=OFF -DIMC_BUILD_FUZZ=ON -DIMC_FUZZ_ENGINE=external \
     -DIMC_FUZZ_LINK="$LIB_FUZZING_ENGINE" "${cmake_extra[@]}"
 
-targets=$(sed -n '/^set(IMC_FUZZ_TARGETS/,/^)/p' "$root/fuzz/targets.cmake" |
-          grep -E '^\s+[a-z_]+\s*$' | tr -d ' ')
-if [ -f "$root/core/include/imcore/dir.h" ] && [ -f "$root/fuzz/fuzz_dir_ops.c" ]; then
-    targets="$targets dir_response_parse dir_update_parse dir_ops dir_state_parse dir_malicious dir_serve dir_kt_lookup dir_kt_audit kt_malicious"
-fi
+# shellcheck source=../scripts/lib/fuzz-build.sh
+. "$root/scripts/lib/fuzz-build.sh"
+targets=$(imc_fuzz_targets)
 bins=()
 for t in $targets; do bins+=("fuzz_$t"); done
 cmake --build "$build" -j"$jobs" --target "${bins[@]}"

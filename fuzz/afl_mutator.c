@@ -1,9 +1,16 @@
-/* AFL++ custom mutator (AFL_CUSTOM_MUTATOR_LIBRARY) for the decrypt
- * target: the same structure-aware mutation and crossover as libFuzzer's
- * LLVMFuzzerCustomMutator in fuzz_decrypt.c (fuzz_forge.c), so AFL++'s
- * mutants are re-encrypted and re-signed with the fixed sender's key too.
- * Built as a shared library from the plain (uninstrumented) replay tree;
- * AFL++ still runs its own mutations beside it.
+/* AFL++ custom mutators (AFL_CUSTOM_MUTATOR_LIBRARY): the same
+ * structure-aware mutation as libFuzzer's LLVMFuzzerCustomMutator, so
+ * AFL++'s mutants are re-signed with the fixed keys too. One source, three
+ * libraries (fuzz/CMakeLists.txt), by IMC_AFL_MUTATOR:
+ *   libimc_afl_mutator.so  decrypt: deliveries, re-encrypted and re-signed
+ *                          with the fixed sender's key, and crossover
+ *                          (fuzz_forge.c, as fuzz_decrypt.c)
+ *   libimc_afl_dirresp.so  dir_response_parse: lookup responses
+ *   libimc_afl_dirupd.so   dir_update_parse: updates, re-signed with the
+ *                          fixed directory, account and device keys
+ *                          (fuzz_dirforge.c, as those targets)
+ * Built from the plain (uninstrumented) replay tree; AFL++ still runs its
+ * own mutations beside them.
  *
  *   AFL_CUSTOM_MUTATOR_LIBRARY=build/h-fuzz-replay/fuzz/libimc_afl_mutator.so \
  *       afl-fuzz ... -- build/h-fuzz-afl/fuzz/fuzz_decrypt_afl */
@@ -11,6 +18,23 @@
 #include <string.h>
 
 #include "fuzz_forge.h"
+
+#define IMC_AFL_DELIVERY 1
+#define IMC_AFL_DIR_RESPONSE 2
+#define IMC_AFL_DIR_UPDATE 3
+#ifndef IMC_AFL_MUTATOR
+#define IMC_AFL_MUTATOR IMC_AFL_DELIVERY
+#endif
+#if IMC_AFL_MUTATOR == IMC_AFL_DELIVERY
+#define MUTATE fuzz_mutate_delivery
+#else
+#include "fuzz_dirforge.h"
+#if IMC_AFL_MUTATOR == IMC_AFL_DIR_RESPONSE
+#define MUTATE fuzz_mutate_dir_response
+#else
+#define MUTATE fuzz_mutate_dir_update
+#endif
+#endif
 
 typedef struct mutator {
     uint64_t rng;
@@ -80,6 +104,11 @@ void *afl_custom_init(void *afl, unsigned int seed)
         return NULL;
     }
     (void)fuzz_world_get(); /* build the fixed world once, up front */
+#if IMC_AFL_MUTATOR != IMC_AFL_DELIVERY
+    uint8_t pk[32], sk[32];
+    fuzz_dir_key(pk, sk); /* and the directory's keys */
+    (void)fuzz_dir_device(0, 0, 0);
+#endif
     return m;
 }
 
@@ -90,13 +119,19 @@ size_t afl_custom_fuzz(void *data, uint8_t *buf, size_t buf_size, uint8_t **out_
     size_t cap = max_size < m->cap ? max_size : m->cap;
     unsigned seed = next(m);
     size_t n;
+#if IMC_AFL_MUTATOR == IMC_AFL_DELIVERY
     if (add_buf != NULL && add_buf_size > 0 && next(m) % 8 == 0) {
         n = fuzz_crossover_delivery(buf, buf_size, add_buf, add_buf_size, m->buf, cap, seed);
-    } else {
-        n = buf_size < cap ? buf_size : cap;
-        memcpy(m->buf, buf, n);
-        n = fuzz_mutate_delivery(m->buf, n, cap, seed, havoc, m);
+        *out_buf = m->buf;
+        return n;
     }
+#else
+    (void)add_buf;
+    (void)add_buf_size;
+#endif
+    n = buf_size < cap ? buf_size : cap;
+    memcpy(m->buf, buf, n);
+    n = MUTATE(m->buf, n, cap, seed, havoc, m);
     *out_buf = m->buf;
     return n;
 }

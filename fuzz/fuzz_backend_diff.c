@@ -17,6 +17,18 @@
  *   5 SHA-256 / HMAC / HKDF          delivery to device 0 of suite 1 or 3
  *   8 keygen from a deterministic  9 P-256 ECDH(sk, pk)
  *     stream                       10 ECDSA sign + verify own, verify(sig)
+ * (byte 0 modulo 11 below 0xf0). Byte 0 from 0xf0 on: the prepared-key
+ * calls (imc_crypto_key_prepare and the *_prepared operations; low nibble
+ * % 4: X25519, Ed25519, P-256 ECDH, ECDSA), which on each backend must
+ * give exactly that backend's plain call's status and bytes, and across
+ * backends the same (judged as above); bit 3 of byte 0 prepares a key of
+ * the length in the next byte instead of the right one. With bit 2 of
+ * such a byte 0 instead: the argument contract of imcore/crypto.h. A
+ * primitive (next byte % 18) is called with the pointer arguments the
+ * next byte names set to NULL (bit 7: the backend) and buffer lengths
+ * from the input: IMC_ERR_ARG exactly when the backend, an output or a
+ * fixed-size argument is NULL, a buffer is NULL with a nonzero length (or
+ * an HKDF output length is 0), on every backend with the primitive.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -339,6 +351,235 @@ static void op_keygen(fuzz_input *in)
     imc_wipe(sk, sizeof sk);
 }
 
+/* ---- Prepared keys ------------------------------------------------------ */
+
+/* R[i] (the prepared call's answer) must be the backend's plain answer. */
+static void same_as_plain(size_t i, imc_status st, const uint8_t *plain_out, size_t len,
+                          const char *what)
+{
+    FUZZ_CHECK(R[i].st == st && (st != IMC_OK || memcmp(R[i].out, plain_out, len) == 0),
+               "%s on %s: prepared %s, plain %s", what, imc_backend_name(R[i].b),
+               imc_status_str(R[i].st), imc_status_str(st));
+}
+
+/* Prepares key (or, with a bad length, refuses it: IMC_ERR_ARG, *k NULL). */
+static imc_status prepare(imc_prepared_key **k, const imc_backend *b, imc_key_kind kind,
+                          const uint8_t *key, size_t len, size_t want)
+{
+    imc_status st = imc_crypto_key_prepare(k, b, kind, key, len);
+    FUZZ_CHECK(st == IMC_OK ? *k != NULL : *k == NULL, "prepare: %s but key %p",
+               imc_status_str(st), (void *)*k);
+    FUZZ_CHECK(len == want || st == IMC_ERR_ARG, "a key of %zu bytes (not %zu) prepared: %s", len,
+               want, imc_status_str(st));
+    return st;
+}
+
+static void op_prepared(uint8_t sel, fuzz_input *in)
+{
+    static const uint32_t caps[4] = {IMC_CAP_X25519, IMC_CAP_ED25519, IMC_CAP_P256_ECDH,
+                                     IMC_CAP_ECDSA_P256 | IMC_CAP_P256_ECDH};
+    static const char *names[4] = {"x25519_prepared", "ed25519_prepared", "p256_ecdh_prepared",
+                                   "ecdsa_prepared"};
+    unsigned prim = sel % 4;
+    size_t bad_len = (sel & 8) ? fuzz_u8(in) % 72 : SIZE_MAX;
+    uint8_t sk[32], peer[IMC_P256_PUBLIC_BYTES], sig[64], key[64 + 8], plain_out[64];
+    fuzz_copy(in, sk, 32);
+    fuzz_copy(in, peer, sizeof peer);
+    fuzz_copy(in, sig, sizeof sig);
+    size_t mlen = 0;
+    const uint8_t *m = fuzz_bytes(in, in->n, &mlen);
+    begin(caps[prim]);
+    if (NR == 0)
+        return;
+    /* The key as prepare takes it: X25519 / P-256 the scalar, Ed25519 the
+     * seed and its public key. */
+    size_t want = 32;
+    memset(key, 0, sizeof key);
+    memcpy(key, sk, 32);
+    if (prim == 1) {
+        if (imc_crypto_ed25519_public(R[0].b, key + 32, sk) != IMC_OK)
+            return;
+        want = 64;
+    }
+    size_t len = bad_len != SIZE_MAX ? bad_len : want;
+    static const imc_key_kind kinds[4] = {IMC_KEY_X25519_SECRET, IMC_KEY_ED25519_SECRET,
+                                          IMC_KEY_P256_SECRET, IMC_KEY_P256_SECRET};
+    for (size_t i = 0; i < NR; i++) {
+        const imc_backend *b = R[i].b;
+        imc_prepared_key *k = NULL;
+        R[i].len = prim == 2 ? IMC_P256_SHARED_BYTES : prim == 0 ? 32 : 64;
+        R[i].st = prepare(&k, b, kinds[prim], key, len, want);
+        if (R[i].st != IMC_OK)
+            continue;
+        imc_status st;
+        switch (prim) {
+        case 0:
+            R[i].st = imc_crypto_x25519_prepared(b, R[i].out, k, peer);
+            st = imc_crypto_x25519(b, plain_out, sk, peer);
+            break;
+        case 1:
+            R[i].st = imc_crypto_ed25519_sign_prepared(b, R[i].out, k, m, mlen);
+            st = imc_crypto_ed25519_sign(b, plain_out, sk, key + 32, m, mlen);
+            break;
+        case 2:
+            R[i].st = imc_crypto_p256_ecdh_prepared(b, R[i].out, k, peer);
+            st = imc_crypto_p256_ecdh(b, plain_out, sk, peer);
+            break;
+        default:
+            R[i].st = imc_crypto_ecdsa_p256_sign_prepared(b, R[i].out, k, m, mlen);
+            st = imc_crypto_ecdsa_p256_sign(b, plain_out, sk, m, mlen);
+            break;
+        }
+        same_as_plain(i, st, plain_out, R[i].len, names[prim]);
+        imc_crypto_key_free(k);
+    }
+    judge(names[prim]);
+    if (prim % 2 == 0 || R[0].st != IMC_OK)
+        return;
+    /* Verify with the public key prepared: the fresh signature and the
+     * input's. */
+    uint8_t pk[IMC_P256_PUBLIC_BYTES], own[64];
+    size_t pk_len = prim == 1 ? 32 : IMC_P256_PUBLIC_BYTES;
+    memcpy(own, R[0].out, 64);
+    if (prim == 1)
+        memcpy(pk, key + 32, 32);
+    else if (imc_crypto_p256_public(R[0].b, pk, sk) != IMC_OK)
+        return;
+    for (int which = 0; which < 2; which++) {
+        const uint8_t *s = which == 0 ? own : sig;
+        for (size_t i = 0; i < NR; i++) {
+            const imc_backend *b = R[i].b;
+            imc_prepared_key *k = NULL;
+            R[i].len = 0;
+            R[i].st = prepare(&k, b, prim == 1 ? IMC_KEY_ED25519_PUBLIC : IMC_KEY_P256_PUBLIC, pk,
+                              pk_len, pk_len);
+            if (R[i].st != IMC_OK)
+                continue;
+            imc_status st;
+            if (prim == 1) {
+                R[i].st = imc_crypto_ed25519_verify_prepared(b, s, k, m, mlen);
+                st = imc_crypto_ed25519_verify(b, s, pk, m, mlen);
+            } else {
+                R[i].st = imc_crypto_ecdsa_p256_verify_prepared(b, s, k, m, mlen);
+                st = imc_crypto_ecdsa_p256_verify(b, s, pk, m, mlen);
+            }
+            same_as_plain(i, st, plain_out, 0, which == 0 ? "verify_prepared(own)"
+                                                          : "verify_prepared(input)");
+            imc_crypto_key_free(k);
+        }
+        judge(which == 0 ? "verify_prepared(own)" : "verify_prepared(input)");
+        if (which == 0)
+            FUZZ_CHECK(R[0].st == IMC_OK, "a fresh signature does not verify prepared: %s",
+                       imc_status_str(R[0].st));
+    }
+    /* The input's bytes as a P-256 public key: prepared exactly when valid. */
+    if (prim == 3) {
+        for (size_t i = 0; i < NR; i++) {
+            imc_prepared_key *k = NULL;
+            R[i].len = 0;
+            R[i].st = prepare(&k, R[i].b, IMC_KEY_P256_PUBLIC, peer, sizeof peer, sizeof peer);
+            imc_crypto_key_free(k);
+        }
+        judge("prepare(p256 public from input)");
+    }
+    imc_wipe(sk, sizeof sk);
+    imc_wipe(key, sizeof key);
+}
+
+/* ---- The argument contract --------------------------------------------- */
+
+static void op_args(fuzz_input *in)
+{
+    static const uint32_t caps[18] = {
+        0, IMC_CAP_X25519, IMC_CAP_X25519, IMC_CAP_X25519, IMC_CAP_ED25519, IMC_CAP_ED25519,
+        IMC_CAP_ED25519, IMC_CAP_ED25519, IMC_CAP_P256_ECDH, IMC_CAP_P256_ECDH,
+        IMC_CAP_P256_ECDH, IMC_CAP_ECDSA_P256, IMC_CAP_ECDSA_P256, IMC_CAP_CHACHA20POLY1305,
+        IMC_CAP_CHACHA20POLY1305, IMC_CAP_SHA256, IMC_CAP_SHA256, IMC_CAP_SHA256};
+    unsigned fn = fuzz_u8(in) % 18;
+    uint8_t mask = fuzz_u8(in);
+    size_t len[4];
+    for (int k = 0; k < 4; k++)
+        len[k] = fuzz_u8(in) % 40;
+    static uint8_t buf[5][160];
+    for (int k = 0; k < 5; k++)
+        fuzz_copy(in, buf[k], sizeof buf[k]);
+    /* Argument k: buf[k] or NULL. */
+#define ARG(k) ((mask & (1u << (k))) ? NULL : buf[k])
+#define NUL(k) ((mask & (1u << (k))) != 0)
+    /* Which arguments are required (fixed size or output) and which are
+     * buffers of length len[]. */
+    bool bad = (mask & 0x80) != 0;
+    switch (fn) {
+    case 0: bad |= NUL(0) && len[0] != 0; break;
+    case 1: case 2: case 4: case 5: case 8: case 9: bad |= NUL(0) || NUL(1); break;
+    case 3: case 10: bad |= NUL(0) || NUL(1) || NUL(2); break;
+    case 6: bad |= NUL(0) || NUL(1) || NUL(2) || (NUL(3) && len[0] != 0); break;
+    case 7: case 11: case 12: bad |= NUL(0) || NUL(1) || (NUL(2) && len[0] != 0); break;
+    case 13: case 14:
+        bad |= NUL(0) || NUL(1) || NUL(2) || (NUL(3) && len[0] != 0) || (NUL(4) && len[1] != 0);
+        break;
+    case 15: bad |= NUL(0) || (NUL(1) && len[0] != 0); break;
+    case 16: bad |= NUL(0) || (NUL(1) && len[0] != 0) || (NUL(2) && len[1] != 0); break;
+    default:
+        bad |= NUL(0) || (NUL(1) && len[0] != 0) || (NUL(2) && len[1] != 0) ||
+               (NUL(3) && len[2] != 0) || len[3] == 0;
+        break;
+    }
+    begin(caps[fn]);
+    /* Ed25519 sign takes the key pair's own public key (crypto.h): made
+     * from the secret here, so only NULL pointers are wrong. */
+    if (fn == 6 && NR > 0 && imc_crypto_ed25519_public(R[0].b, buf[2], buf[1]) != IMC_OK)
+        return;
+    size_t runs = (mask & 0x80) ? (NR > 0 ? 1 : 0) : NR;
+    for (size_t i = 0; i < runs; i++) {
+        const imc_backend *b = (mask & 0x80) ? NULL : R[i].b;
+        imc_rng rng;
+        fuzz_rng(&rng, 0x4a);
+        imc_status st;
+        switch (fn) {
+        case 0: st = imc_crypto_random(b, ARG(0), len[0]); break;
+        case 1: st = imc_crypto_x25519_keygen(b, &rng, ARG(0), ARG(1)); break;
+        case 2: st = imc_crypto_x25519_public(b, ARG(0), ARG(1)); break;
+        case 3: st = imc_crypto_x25519(b, ARG(0), ARG(1), ARG(2)); break;
+        case 4: st = imc_crypto_ed25519_keygen(b, &rng, ARG(0), ARG(1)); break;
+        case 5: st = imc_crypto_ed25519_public(b, ARG(0), ARG(1)); break;
+        case 6: st = imc_crypto_ed25519_sign(b, ARG(0), ARG(1), ARG(2), ARG(3), len[0]); break;
+        case 7: st = imc_crypto_ed25519_verify(b, ARG(0), ARG(1), ARG(2), len[0]); break;
+        case 8: st = imc_crypto_p256_keygen(b, &rng, ARG(0), ARG(1)); break;
+        case 9: st = imc_crypto_p256_public(b, ARG(0), ARG(1)); break;
+        case 10: st = imc_crypto_p256_ecdh(b, ARG(0), ARG(1), ARG(2)); break;
+        case 11: st = imc_crypto_ecdsa_p256_sign(b, ARG(0), ARG(1), ARG(2), len[0]); break;
+        case 12: st = imc_crypto_ecdsa_p256_verify(b, ARG(0), ARG(1), ARG(2), len[0]); break;
+        case 13:
+            st = imc_crypto_aead_seal(b, IMC_AEAD_CHACHA20POLY1305, ARG(0), sizeof buf[0], ARG(1),
+                                      ARG(2), IMC_AEAD_NONCE_BYTES, ARG(3), len[0], ARG(4),
+                                      len[1]);
+            break;
+        case 14:
+            st = imc_crypto_aead_open(b, IMC_AEAD_CHACHA20POLY1305, ARG(0), sizeof buf[0], ARG(1),
+                                      ARG(2), IMC_AEAD_NONCE_BYTES, ARG(3), len[0], ARG(4),
+                                      len[1]);
+            break;
+        case 15: st = imc_crypto_sha256(b, ARG(0), ARG(1), len[0]); break;
+        case 16: st = imc_crypto_hmac_sha256(b, ARG(0), ARG(1), len[0], ARG(2), len[1]); break;
+        default:
+            st = imc_crypto_hkdf_sha256(b, ARG(0), len[3], ARG(1), len[0], ARG(2), len[1], ARG(3),
+                                        len[2]);
+            break;
+        }
+#undef ARG
+#undef NUL
+        FUZZ_CHECK(!bad || st == IMC_ERR_ARG, "primitive %u with NULL arguments %02x: %s, not %s",
+                   fn, mask, imc_status_str(st), imc_status_str(IMC_ERR_ARG));
+        R[i].st = st;
+        R[i].len = 0;
+    }
+    if (mask & 0x80)
+        return;
+    fuzz_count(bad ? "diff.args-refused" : "diff.args-valid");
+    judge("argument contract");
+}
+
 /* ---- Whole messages ---------------------------------------------------- */
 
 static uint8_t env_buf[IMC_MAX_BODY_BYTES + 8192], env_ref[sizeof env_buf];
@@ -482,6 +723,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (w->n_backends < 2 || size == 0)
         return 0; /* nothing to compare */
     fuzz_input in = {data + 1, size - 1};
+    if (data[0] >= 0xf0) {
+        if (data[0] & 4)
+            op_args(&in);
+        else
+            op_prepared(data[0] & 0x0f, &in);
+        return 0;
+    }
     switch (data[0] % OP_KINDS) {
     case 0: op_x25519(&in); break;
     case 1: op_public(&in); break;

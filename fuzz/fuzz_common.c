@@ -170,8 +170,38 @@ const imc_backend *fuzz_backend_pick(uint32_t suite, unsigned sel, const imc_bac
     return n > 0 ? ok[sel % n] : NULL;
 }
 
+/* The library's tables the harnesses print and parse names from: every
+ * status has its own message (an unknown value a generic one), and every
+ * suite is found by its name, short name and decimal id, nothing else. */
+static void tables_check(void)
+{
+    const char *unknown = imc_status_str(IMC_STATUS_COUNT_);
+    for (int i = 0; i < IMC_STATUS_COUNT_; i++) {
+        const char *m = imc_status_str((imc_status)i);
+        FUZZ_CHECK(m != NULL && strcmp(m, unknown) != 0, "status %d has no message", i);
+        for (int j = 0; j < i; j++)
+            FUZZ_CHECK(strcmp(m, imc_status_str((imc_status)j)) != 0,
+                       "statuses %d and %d share the message '%s'", j, i, m);
+    }
+    for (uint32_t id = 1; id <= IMC_SUITE_COUNT; id++) {
+        const imc_suite *su = imc_suite_get(id);
+        char digit[2] = {(char)('0' + id), 0};
+        FUZZ_CHECK(su != NULL && (uint32_t)su->id == id && imc_suite_find(su->name) == su &&
+                       imc_suite_find(su->short_name) == su && imc_suite_find(digit) == su,
+                   "suite %u is not found by its names and id", (unsigned)id);
+    }
+    static const char *const not_suites[] = {"", "0", "10", "x", "X25519"};
+    for (size_t i = 0; i < sizeof not_suites / sizeof not_suites[0]; i++)
+        FUZZ_CHECK(imc_suite_find(not_suites[i]) == NULL, "'%s' found as a suite",
+                   not_suites[i]);
+    FUZZ_CHECK(imc_suite_get(0) == NULL && imc_suite_get(IMC_SUITE_COUNT + 1) == NULL &&
+                   imc_suite_find(NULL) == NULL,
+               "a suite outside 1..%d", IMC_SUITE_COUNT);
+}
+
 static void world_build(void)
 {
+    tables_check();
     size_t count = 0;
     const char *const *names = imc_backend_list(&count);
     for (size_t i = 0; i < count && world.n_backends < FUZZ_MAX_BACKENDS; i++) {

@@ -194,6 +194,19 @@ const uint8_t *fuzz_bytes(fuzz_input *in, size_t n, size_t *got);
 /* Copies exactly n bytes into out, zero-padding past the end of input. */
 void fuzz_copy(fuzz_input *in, uint8_t *out, size_t n);
 
+/* ---- Faults (fuzz_fault.c) ------------------------------------------------ */
+
+/* The nth call into LMDB from now (counting env_open, txn_begin,
+ * txn_commit, dbi_open, get, put, del, cursor_open, cursor_get) fails
+ * with rc, once. */
+void fuzz_mdb_fail(unsigned nth, int rc);
+/* Whether the armed failure happened; disarms it. */
+bool fuzz_mdb_fired(void);
+/* The nth allocation from now (malloc, calloc, realloc) returns NULL,
+ * once. */
+void fuzz_alloc_fail(unsigned nth);
+bool fuzz_alloc_fired(void);
+
 #ifdef __cplusplus
 }
 #endif

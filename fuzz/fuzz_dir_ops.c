@@ -19,7 +19,9 @@
  *   4 batch      handles by mask; applied to the cache if b&1
  *   5 re-apply   a response kept from earlier (stale ones are refused)
  *   6 tamper     a kept response with one byte flipped: refused, no change
- *   7 time       now += (a+1) * 7 minutes (the cache TTL is one hour)
+ *   7 time       now += (a+1) * 7 minutes (the cache TTL is one hour);
+ *                b != 0 arms an LMDB fault for the next update or lookup
+ *                on the LMDB twin (below)
  *   8 sender     the cache's recipients for a handle, and compare() of a
  *                sender's device list (b: drop one, add a foreign one, use
  *                old keys for one) against it: exact mismatches expected
@@ -34,13 +36,21 @@
  *
  * Every update and lookup also runs on a second directory over the LMDB
  * store (a fresh file under $TMPDIR, no fsync): same status, byte-identical
- * signed answers, equal imc_dir_digest after every operation. */
+ * signed answers, equal imc_dir_digest after every operation. An armed
+ * LMDB fault (fuzz_fault.c: call b % 32 + 1 into LMDB fails with
+ * EIO, ENOMEM, MDB_MAP_FULL or MDB_CORRUPTED, b / 32 % 4) hits the twin,
+ * which then runs first: if the call failed and the twin returned an
+ * error, that is IMC_ERR_IO, NOMEM or MALFORMED, the twin is unchanged
+ * (digest) and the memory directory skips the operation too. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <errno.h>
+#include <lmdb.h>
 
 #include "fuzz_common.h"
 #include "imcore/dir.h"
@@ -303,14 +313,45 @@ static const imc_dir_record *current(unsigned h, bool wrong, unsigned ah)
     return &cur;
 }
 
-static void apply_update(size_t ulen, unsigned h, bool stale, bool exists, bool limit,
+static uint8_t pending_fault; /* op 7's b: the next LMDB operation's fault */
+
+static void lmdb_fault_begin(void)
+{
+    static const int rcs[4] = {EIO, ENOMEM, MDB_MAP_FULL, MDB_CORRUPTED};
+    if (pending_fault != 0)
+        fuzz_mdb_fail(pending_fault % 32 + 1u, rcs[pending_fault / 32 % 4]);
+}
+
+/* Whether the armed fault made the twin's call fail (st2); disarms it. */
+static bool lmdb_fault_end(imc_status st2)
+{
+    bool fired = pending_fault != 0 && fuzz_mdb_fired();
+    pending_fault = 0;
+    if (!fired || st2 == IMC_OK)
+        return false;
+    FUZZ_CHECK(st2 == IMC_ERR_IO || st2 == IMC_ERR_NOMEM || st2 == IMC_ERR_MALFORMED,
+               "an LMDB failure reported as %s", imc_status_str(st2));
+    fuzz_count("dirops.lmdb-fault");
+    return true;
+}
+
+/* Whether the update was applied (false: refused, or its LMDB call failed
+ * and both directories skipped it). */
+static bool apply_update(size_t ulen, unsigned h, bool stale, bool exists, bool limit,
                          bool notfound, bool auth, const char *what)
 {
     uint8_t before[IMC_SHA256_BYTES], after[IMC_SHA256_BYTES];
     FUZZ_CHECK(imc_dir_digest(before, &dir) == IMC_OK, "digest");
     size_t rlen = 0, rlen2 = 0;
-    imc_status st = imc_dir_update(buf, sizeof buf, &rlen, &dir, now, upd, ulen);
+    lmdb_fault_begin();
     imc_status st2 = imc_dir_update(buf2, sizeof buf2, &rlen2, &dir2, now, upd, ulen);
+    if (lmdb_fault_end(st2)) {
+        FUZZ_CHECK(imc_dir_digest(after, &dir2) == IMC_OK, "digest");
+        FUZZ_CHECK(memcmp(before, after, sizeof before) == 0,
+                   "%s whose LMDB call failed changed the LMDB store", what);
+        return false;
+    }
+    imc_status st = imc_dir_update(buf, sizeof buf, &rlen, &dir, now, upd, ulen);
     FUZZ_CHECK(st == st2 && (st != IMC_OK || (rlen == rlen2 && memcmp(buf, buf2, rlen) == 0)),
                "%s: memory store %s, LMDB store %s (or answers differ)", what,
                imc_status_str(st), imc_status_str(st2));
@@ -320,11 +361,12 @@ static void apply_update(size_t ulen, unsigned h, bool stale, bool exists, bool 
         FUZZ_CHECK(memcmp(before, after, sizeof before) == 0, "refused %s changed the store",
                    what);
         fuzz_count("dirops.update-refused");
-        return;
+        return false;
     }
     fuzz_count("dirops.update-ok");
     m.epoch[h]++;
     m.global++;
+    return true;
 }
 
 static void op_register(uint8_t a, uint8_t b)
@@ -344,8 +386,7 @@ static void op_register(uint8_t a, uint8_t b)
     }
     FUZZ_CHECK(st == IMC_OK, "sign_register: %s", imc_status_str(st));
     bool stale = wrong, exists = m.state[dh][s] != UNUSED, limit = active_count(h) >= MAX_DEV;
-    apply_update(ulen, h, stale, exists, limit, false, false, "register");
-    if (!stale && !exists && !limit) {
+    if (apply_update(ulen, h, stale, exists, limit, false, false, "register")) {
         m.state[dh][s] = ACTIVE;
         m.owner[dh][s] = h;
     }
@@ -371,8 +412,7 @@ static void op_rotate(uint8_t a, uint8_t b)
         return;
     }
     FUZZ_CHECK(st == IMC_OK, "sign_rotate: %s", imc_status_str(st));
-    apply_update(ulen, h, wrong, false, false, false, forged, "rotate");
-    if (!wrong && !forged)
+    if (apply_update(ulen, h, wrong, false, false, false, forged, "rotate"))
         m.gen[dh][s] = ng;
 }
 
@@ -392,8 +432,7 @@ static void op_revoke(uint8_t a, uint8_t b)
         return;
     }
     FUZZ_CHECK(st == IMC_OK, "sign_revoke: %s", imc_status_str(st));
-    apply_update(ulen, h, wrong, false, false, false, auth, "revoke");
-    if (!wrong && !auth) {
+    if (apply_update(ulen, h, wrong, false, false, false, auth, "revoke")) {
         m.state[th][ts] = REVOKED;
         m.revoked_at[th][ts] = m.epoch[h];
     }
@@ -408,7 +447,10 @@ static void op_lookup(uint8_t a, uint8_t b)
     imc_status st = imc_dir_lookup(buf, sizeof buf, &rlen, &dir, now, hb, hlen);
     FUZZ_CHECK(st == IMC_OK, "lookup: %s", imc_status_str(st));
     size_t rlen2 = 0;
+    lmdb_fault_begin();
     st = imc_dir_lookup(buf2, sizeof buf2, &rlen2, &dir2, now, hb, hlen);
+    if (lmdb_fault_end(st))
+        return;
     FUZZ_CHECK(st == IMC_OK && rlen2 == rlen && memcmp(buf, buf2, rlen) == 0,
                "lookup on LMDB differs: %s", imc_status_str(st));
     check_fresh_response(buf, rlen, 1);
@@ -428,7 +470,10 @@ static void op_batch(uint8_t a, uint8_t b)
     imc_status st = imc_dir_lookup_batch(buf, sizeof buf, &rlen, &dir, now, hs, n);
     FUZZ_CHECK(st == IMC_OK, "batch lookup: %s", imc_status_str(st));
     size_t rlen2 = 0;
+    lmdb_fault_begin();
     st = imc_dir_lookup_batch(buf2, sizeof buf2, &rlen2, &dir2, now, hs, n);
+    if (lmdb_fault_end(st))
+        return;
     FUZZ_CHECK(st == IMC_OK && rlen2 == rlen && memcmp(buf, buf2, rlen) == 0,
                "batch lookup on LMDB differs: %s", imc_status_str(st));
     check_fresh_response(buf, rlen, n);
@@ -653,6 +698,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(last_epoch, 0, sizeof last_epoch);
     last_global = last_cache_global = 0;
     kept_next = 0;
+    pending_fault = 0;
     now = FUZZ_TS_BASE;
     imc_status st = imc_dir_store_mem_open(&store, backend, 4);
     FUZZ_CHECK(st == IMC_OK, "store: %s", imc_status_str(st));
@@ -691,7 +737,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 5: op_reapply(a); break;
         case 6: op_tamper(a, b); break;
         case 8: op_sender(a, b); break;
-        default: now += ((uint64_t)a + 1) * 7 * 60 * 1000; break;
+        default:
+            now += ((uint64_t)a + 1) * 7 * 60 * 1000;
+            pending_fault = b;
+            break;
         }
         check_invariants();
     }

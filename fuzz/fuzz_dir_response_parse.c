@@ -6,10 +6,11 @@
  * the parser accepted, and an independent writer here (the layout of
  * docs/directory-format.md) re-serialises the parsed form to the identical
  * input (canonical form; the account-signed list through the library's
- * list writer). Then the response is applied to a fresh client cache
- * pinned to the fixed directory key: the cache accepts it only if every
- * entry's directory signature and every list's account signature verify,
- * and reports, per entry, the account key pinned, the list version and
+ * list writer), and each list read alone by imc_dir_list_parse is the
+ * same list, refused one byte short or long. Then the response is applied
+ * to a fresh client cache pinned to the fixed directory key: the cache
+ * accepts it only if every entry's directory signature and every list's
+ * account signature verify, and reports, per entry, the account key pinned, the list version and
  * each device as added. The seed corpus carries genuinely signed responses
  * (scripts/gen-corpus), so mutations start past the signature check. */
 #include <stdlib.h>
@@ -36,7 +37,7 @@ static void put_device(imc_writer *w, const imc_device_public *d)
     imc_wire_write_bytes(w, d->sig_pk, s->sig_public_bytes);
 }
 
-static uint8_t list_buf[IMC_DIR_LIST_MAX_BYTES];
+static uint8_t list_buf[IMC_DIR_LIST_MAX_BYTES + 1];
 
 static void put_entry_body(imc_writer *w, const imc_dir_entry *e)
 {
@@ -56,6 +57,27 @@ static void put_entry_body(imc_writer *w, const imc_dir_entry *e)
         for (size_t i = 0; i < e->rec.device_count; i++)
             put_device(&dw, &e->rec.devices[i]);
         FUZZ_CHECK(!dw.err, "devices do not fit");
+        /* The list parser alone reads the same list back, and refuses it
+         * one byte short or one byte long (nothing left on failure). */
+        static imc_dir_record lr;
+        st = imc_dir_list_parse(&lr, list_buf, n);
+        FUZZ_CHECK(st == IMC_OK && lr.handle_len == e->rec.handle_len &&
+                       memcmp(lr.handle, e->rec.handle, lr.handle_len) == 0 &&
+                       lr.epoch == e->rec.epoch && lr.key_change == e->rec.key_change &&
+                       lr.device_count == e->rec.device_count &&
+                       memcmp(lr.devices, e->rec.devices,
+                              lr.device_count * sizeof lr.devices[0]) == 0 &&
+                       memcmp(lr.account_pk, e->rec.account_pk, sizeof lr.account_pk) == 0 &&
+                       memcmp(lr.prev_hash, e->rec.prev_hash, sizeof lr.prev_hash) == 0 &&
+                       memcmp(lr.list_sig, e->rec.list_sig, sizeof lr.list_sig) == 0,
+                   "imc_dir_list_parse reads another list: %s", imc_status_str(st));
+        list_buf[n] = 0;
+        for (size_t extra = 0; extra < 2; extra++) {
+            size_t len = extra ? n + 1 : n - 1;
+            st = imc_dir_list_parse(&lr, list_buf, len);
+            FUZZ_CHECK(st == IMC_ERR_MALFORMED && fuzz_all_zero(&lr, sizeof lr),
+                       "a list of %zu bytes (of %zu) parses: %s", len, n, imc_status_str(st));
+        }
     }
     imc_wire_write_u16(w, (uint16_t)n);
     imc_wire_write_bytes(w, list_buf, n);

@@ -16,11 +16,30 @@
  *                slot b % 4 (generation b / 4 % 2) as the only device
  *   op % 8 == 6  bulk import (imc_dir_import) of 1 + b % 3 new accounts
  *                from handle a % 24 on, each with slot b / 4 % 4: all or
- *                nothing (an existing handle or device id refuses the lot)
+ *                nothing (an existing handle or device id refuses the lot);
+ *                b / 16 % 4 spoils the first record: 1 not a new account
+ *                (epoch 2), 2 more devices than allowed, 3 a handle not
+ *                in normal form. With b & 0x40 instead the directory is
+ *                reopened on its store (b & 0x80: with another key, which
+ *                the store refuses, then with its own)
  *   op % 8 == 7  a lookup of the next a % 40 input bytes as a handle,
- *                directly (imc_dir_lookup): refused unless in normal form
+ *                directly (imc_dir_lookup): refused unless in normal form;
+ *                with op & 0x40 instead a transparency request (one more
+ *                byte x: the known log size), c % 4: the checkpoint, a
+ *                lookup with proofs of handles a % 24 .. + c / 4 % 4, an
+ *                audit of handle a % 24 from version 1 + c / 4 % 8; or
+ *                (3) witness w = c / 4 % 2 cosigns the current checkpoint
+ *                (imc_dir_kt_add_cosignature on both directories), c / 8
+ *                % 4: genuinely, offered under the other witness's key,
+ *                over another text, or a line that is not a signature
  * With op & 0x80 an update is served into a buffer too small for the
- * answer: IMC_ERR_NO_SPACE, checked before anything changes.
+ * answer: IMC_ERR_NO_SPACE, checked before anything changes. With op &
+ * 0x20 (ops 1-5, reopens, transparency requests) one more byte f arms a fault
+ * in the directory's store (not the twin's): its call number f % 64 + 1
+ * (begin, get, put, scan or commit) fails with IMC_ERR_IO (f & 0x40:
+ * IMC_ERR_NOMEM; a failed commit ends the transaction); with f & 0x80
+ * instead allocation number f % 64 + 1 fails (fuzz_fault.c), which must
+ * give IMC_ERR_NOMEM; for a reopen, a call of imc_dir_init.
  * Every update is built, as a device would, from the handle's current
  * record (a device that looked it up) and signed with the handle's current
  * account key; b & 0x80 builds it for a wrong epoch, b & 0x40 signs with
@@ -33,7 +52,17 @@
  * every entry verifies under the directory key, its device list under the
  * account key it names, and equals the stored record; after every
  * operation imc_dir_check passes and both digests are equal; an applied
- * update is judged by the document (fuzz_dir_judge_update). */
+ * update is judged by the document (fuzz_dir_judge_update). A request
+ * whose store call failed returns exactly that status and leaves the
+ * directory as it was (digest), so the twin skips it. A transparency
+ * request is refused exactly when its known size exceeds the log (STALE)
+ * or the answer does not fit; an answer parses, starts from the known size,
+ * and (known size 0) a fresh client configured with the directory's log
+ * key accepts its checkpoint, every lookup answer verifies against it and
+ * is the stored record, and an audit verifies and is complete. A
+ * cosignature is added exactly when genuine and new (then the served note
+ * carries it and it verifies), else AUTH, EXISTS, STALE or MALFORMED as
+ * the case is, with nothing changed. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +70,7 @@
 #include "fuzz_common.h"
 #include "fuzz_dirforge.h"
 #include "imcore/dir.h"
+#include "imcore/dirkt.h"
 #include "imcore/util.h"
 
 #define HANDLES 24
@@ -53,8 +83,95 @@
 static uint8_t dir_pk[32], dir_sk[32];
 static imc_dir dir, twin;
 static imc_dir_store store, twin_store;
+#define KT_HANDLES 4 /* handles per lookup with proofs */
+#define KT_CAP IMC_DIR_KT_AUDIT_RESPONSE_MAX_BYTES
+_Static_assert(IMC_DIR_KT_LOOKUP_RESPONSE_MAX_BYTES(KT_HANDLES) <= KT_CAP, "kt buffers");
 static uint8_t out[OUT_CAP], out2[OUT_CAP], msg[IMC_DIR_UPDATE_MAX_BYTES + OUT_CAP];
+static uint8_t kt_out[KT_CAP], kt_out2[KT_CAP];
 static char names[HANDLES][24];
+
+/* The fault-injecting store around the directory's in-memory store: the
+ * armed call fails (one fault at a time; the twin's store has none). */
+static struct {
+    imc_dir_store inner;
+    unsigned countdown; /* 0: disarmed */
+    unsigned armed;     /* the next request's fault (0: none) */
+    bool alloc;         /* it is an allocation's, not the store's */
+    imc_status fail;
+    bool fired;
+} fault;
+
+static bool trip(void)
+{
+    if (fault.countdown == 0 || --fault.countdown != 0)
+        return false;
+    fault.fired = true;
+    return true;
+}
+
+static imc_status f_begin(void *self, bool write, void **txn)
+{
+    (void)self;
+    return trip() ? fault.fail : fault.inner.ops->begin(fault.inner.self, write, txn);
+}
+
+static imc_status f_get(void *txn, imc_dir_table t, const uint8_t *key, size_t key_len,
+                        const uint8_t **val, size_t *val_len)
+{
+    return trip() ? fault.fail : fault.inner.ops->get(txn, t, key, key_len, val, val_len);
+}
+
+static imc_status f_put(void *txn, imc_dir_table t, const uint8_t *key, size_t key_len,
+                        const uint8_t *val, size_t val_len)
+{
+    return trip() ? fault.fail : fault.inner.ops->put(txn, t, key, key_len, val, val_len);
+}
+
+static imc_status f_scan(void *txn, imc_dir_table t, imc_dir_scan_fn fn, void *ctx)
+{
+    return trip() ? fault.fail : fault.inner.ops->scan(txn, t, fn, ctx);
+}
+
+static imc_status f_commit(void *txn)
+{
+    if (trip()) {
+        fault.inner.ops->abort(txn);
+        return fault.fail;
+    }
+    return fault.inner.ops->commit(txn);
+}
+
+static void f_abort(void *txn)
+{
+    fault.inner.ops->abort(txn);
+}
+
+static void f_close(void *self)
+{
+    (void)self;
+    imc_dir_store_close(&fault.inner);
+}
+
+static const imc_dir_store_ops FAULT_OPS = {"fault", f_begin, f_get, f_put, f_scan,
+                                            f_commit, f_abort, f_close};
+
+/* Arms the pending fault for one call into the directory; fault_end says
+ * whether it fired (and disarms it). */
+static void fault_begin(void)
+{
+    fault.countdown = fault.alloc ? 0 : fault.armed;
+    fault.fired = false;
+    if (fault.alloc)
+        fuzz_alloc_fail(fault.armed);
+}
+
+static bool fault_end(void)
+{
+    bool fired = fault.alloc ? fuzz_alloc_fired() : fault.fired;
+    fault.countdown = 0;
+    fault.armed = 0;
+    return fired;
+}
 static unsigned acct_gen[HANDLES]; /* the handle's current account key */
 
 static const uint8_t *handle(unsigned k, size_t *len)
@@ -147,9 +264,24 @@ static imc_status serve(size_t len, size_t cap)
     if (is_update)
         FUZZ_CHECK(imc_dir_get(&rec_before, &dir, upd.handle.bytes, upd.handle.len) == IMC_OK,
                    "get");
+    fault_begin();
     imc_status s1 = imc_dir_serve(out, cap, &n1, &dir, NOW, msg, len);
+    if (fault_end()) {
+        digest(after, &dir);
+        FUZZ_CHECK(s1 == fault.fail, "a store call failed with %s, the request returned %s",
+                   imc_status_str(fault.fail), imc_status_str(s1));
+        FUZZ_CHECK(memcmp(before, after, 32) == 0, "a request whose store failed changed it");
+        FUZZ_CHECK(imc_dir_check(&dir) == IMC_OK, "imc_dir_check fails after a store fault");
+        fuzz_count(fault.alloc ? "dir_serve.alloc-fault" : "dir_serve.store-fault");
+        return s1;
+    }
     imc_status s2;
-    if (imc_dir_parse_request(&req, msg, len) == IMC_OK) {
+    static imc_dir_kt_request kreq;
+    bool is_kt = imc_dir_kt_parse_request(&kreq, msg, len) == IMC_OK;
+    if (is_kt) {
+        s2 = imc_dir_kt_serve(out2, cap, &n2, &twin, NOW, msg, len);
+        fuzz_count("dir_serve.raw-kt");
+    } else if (imc_dir_parse_request(&req, msg, len) == IMC_OK) {
         s2 = imc_dir_lookup_batch(out2, cap, &n2, &twin, NOW, req.handles, req.count);
         fuzz_count("dir_serve.lookup");
     } else if (is_update) {
@@ -168,7 +300,9 @@ static imc_status serve(size_t len, size_t cap)
                    imc_status_str(s1));
     } else {
         FUZZ_CHECK(n1 == n2 && memcmp(out, out2, n1) == 0, "serve and the direct call differ");
-        check_response(out, n1);
+        /* (A transparency answer is checked by kt_request.) */
+        if (!is_kt)
+            check_response(out, n1);
         if (is_update) {
             FUZZ_CHECK(imc_dir_get(&rec_after, &dir, upd.handle.bytes, upd.handle.len) == IMC_OK,
                        "get");
@@ -196,7 +330,7 @@ static const imc_dir_record *current(unsigned k, bool wrong)
 }
 
 /* Bulk import on both directories: the same verdict, all or nothing. */
-static void import_accounts(unsigned k, size_t n, unsigned slot)
+static void import_accounts(unsigned k, size_t n, unsigned slot, unsigned defect)
 {
     static imc_dir_record recs[3];
     uint8_t before[32], after[32], tw[32];
@@ -222,6 +356,12 @@ static void import_accounts(unsigned k, size_t n, unsigned slot)
         imc_wipe(sk, sizeof sk);
         FUZZ_CHECK(st == IMC_OK, "list sign: %s", imc_status_str(st));
     }
+    if (defect == 1)
+        recs[0].epoch = 2;
+    else if (defect == 2)
+        recs[0].device_count = SLOTS + 1;
+    else if (defect == 3)
+        recs[0].handle[0] = 'U';
     imc_status s1 = imc_dir_import(&dir, recs, n);
     imc_status s2 = imc_dir_import(&twin, recs, n);
     FUZZ_CHECK(s1 == s2, "import: %s, on the twin %s", imc_status_str(s1), imc_status_str(s2));
@@ -230,8 +370,12 @@ static void import_accounts(unsigned k, size_t n, unsigned slot)
     FUZZ_CHECK(imc_dir_global_epoch(&g1, &dir) == IMC_OK, "global epoch");
     FUZZ_CHECK(memcmp(after, tw, 32) == 0, "directory and twin differ after an import");
     FUZZ_CHECK(imc_dir_check(&dir) == IMC_OK, "imc_dir_check fails after an import");
+    if (defect != 0)
+        FUZZ_CHECK(s1 == (defect == 2 ? IMC_ERR_LIMIT : IMC_ERR_MALFORMED),
+                   "import of a spoilt record (%u): %s", defect, imc_status_str(s1));
     if (s1 != IMC_OK) {
-        FUZZ_CHECK(s1 == IMC_ERR_EXISTS, "import of new-looking accounts: %s", imc_status_str(s1));
+        FUZZ_CHECK(defect != 0 || s1 == IMC_ERR_EXISTS, "import of new-looking accounts: %s",
+                   imc_status_str(s1));
         FUZZ_CHECK(memcmp(before, after, 32) == 0 && g1 == g0, "a refused import changed it");
         fuzz_count("dir_serve.import-refused");
         return;
@@ -246,6 +390,43 @@ static void import_accounts(unsigned k, size_t n, unsigned slot)
                    "imported account %zu not stored as given", i);
     }
     fuzz_count("dir_serve.import-ok");
+}
+
+/* The directory opened again on its store: with another key refused
+ * (AUTH), with its own the same directory (digest, key, global epoch);
+ * with a store fault, that fault or a directory that works. */
+static void reopen(uint8_t c, const imc_dir_options *opt)
+{
+    uint8_t before[32], after[32], other_pk[32], other_sk[32];
+    uint64_t g0 = 0, g1 = 0;
+    digest(before, &dir);
+    FUZZ_CHECK(imc_dir_global_epoch(&g0, &dir) == IMC_OK, "global epoch");
+    imc_dir_wipe(&dir);
+    const imc_backend *b = fuzz_backend_for(1);
+    imc_status st;
+    if (c & 0x80) {
+        account(0, 0, other_pk, other_sk); /* any key but the directory's */
+        st = imc_dir_init(&dir, b, store, other_sk, opt);
+        imc_wipe(other_sk, sizeof other_sk);
+        FUZZ_CHECK(st == IMC_ERR_AUTH, "a store opened with another key: %s", imc_status_str(st));
+        fuzz_count("dir_serve.reopen-other-key");
+    }
+    fault_begin();
+    st = imc_dir_init(&dir, b, store, dir_sk, opt);
+    if (fault_end()) {
+        FUZZ_CHECK(st == IMC_OK || st == fault.fail, "reopen with a store fault (%s): %s",
+                   imc_status_str(fault.fail), imc_status_str(st));
+        if (st != IMC_OK) {
+            fuzz_count(fault.alloc ? "dir_serve.reopen-alloc-fault" : "dir_serve.reopen-fault");
+            st = imc_dir_init(&dir, b, store, dir_sk, opt);
+        }
+    }
+    FUZZ_CHECK(st == IMC_OK, "reopen: %s", imc_status_str(st));
+    digest(after, &dir);
+    FUZZ_CHECK(imc_dir_global_epoch(&g1, &dir) == IMC_OK && g1 == g0 &&
+                   memcmp(before, after, 32) == 0,
+               "the directory reopened on its store is another");
+    fuzz_count("dir_serve.reopened");
 }
 
 /* imc_dir_lookup of raw bytes as a handle, on both directories. */
@@ -264,6 +445,210 @@ static void raw_lookup(fuzz_input *in, size_t want)
     if (s1 == IMC_OK)
         check_response(out, n1);
     fuzz_count(valid ? "dir_serve.raw-lookup-ok" : "dir_serve.raw-lookup-refused");
+}
+
+/* The witnesses' keys (cosignature type), made once. */
+static const imc_kt_key *witness(unsigned i, const uint8_t **sk)
+{
+    static imc_kt_key keys[2];
+    static uint8_t sks[2][32];
+    static bool made;
+    if (!made) {
+        const imc_backend *b = fuzz_backend_for(1);
+        for (unsigned k = 0; k < 2; k++) {
+            imc_rng rng;
+            uint8_t pk[32];
+            char name[32];
+            fuzz_rng(&rng, UINT64_C(0x5e7ec05100) | k);
+            snprintf(name, sizeof name, "witness%u.example", k);
+            imc_status st = imc_crypto_ed25519_keygen(b, &rng, pk, sks[k]);
+            if (st == IMC_OK)
+                st = imc_kt_key_init(&keys[k], b, name, IMC_KT_SIG_COSIGNATURE, pk);
+            FUZZ_CHECK(st == IMC_OK, "witness key: %s", imc_status_str(st));
+        }
+        made = true;
+    }
+    *sk = sks[i % 2];
+    return &keys[i % 2];
+}
+
+/* A witness cosigns the directory's current checkpoint (or tries to). */
+static void kt_cosign(uint8_t c)
+{
+    static uint8_t note[IMC_KT_MAX_NOTE_BYTES], text[IMC_KT_MAX_NOTE_BYTES];
+    static char line[512];
+    unsigned w = c / 4 % 2, mode = c / 8 % 4;
+    size_t n = 0, tl = 0, ll = 0;
+    imc_status st = imc_dir_kt_checkpoint(note, sizeof note, &n, &dir);
+    if (st == IMC_ERR_NOT_FOUND)
+        return; /* nothing logged yet */
+    FUZZ_CHECK(st == IMC_OK, "checkpoint: %s", imc_status_str(st));
+    imc_kt_note parsed;
+    FUZZ_CHECK(imc_kt_note_parse(&parsed, note, n) == IMC_OK, "the checkpoint note does not parse");
+    tl = parsed.text_len;
+    memcpy(text, parsed.text, tl);
+    const uint8_t *sk = NULL, *other_sk = NULL;
+    const imc_kt_key *signer = witness(w, &sk);
+    /* Mode 1: signed by w, offered under the other witness's key. */
+    const imc_kt_key *named = mode == 1 ? witness(w + 1, &other_sk) : signer;
+    if (mode == 2)
+        text[0] ^= 1; /* another checkpoint's text */
+    st = imc_kt_cosign(line, sizeof line, &ll, fuzz_backend_for(1), signer, sk, text, tl,
+                       NOW / 1000);
+    FUZZ_CHECK(st == IMC_OK, "cosign: %s", imc_status_str(st));
+    if (mode == 3)
+        memcpy(line, "not a signature line\n", ll = 21);
+    uint64_t ts = 0;
+    bool had = imc_kt_note_verify(fuzz_backend_for(1), &parsed, named, &ts) != IMC_ERR_NOT_FOUND;
+    uint8_t before[32], after[32], tw[32];
+    digest(before, &dir);
+    imc_status s1 = imc_dir_kt_add_cosignature(&dir, named, text, tl, (const uint8_t *)line, ll);
+    imc_status s2 = imc_dir_kt_add_cosignature(&twin, named, text, tl, (const uint8_t *)line, ll);
+    FUZZ_CHECK(s1 == s2, "add_cosignature: %s, on the twin %s", imc_status_str(s1),
+               imc_status_str(s2));
+    /* Checked in this order: the text, the witness's line already
+     * there, then the line itself. */
+    imc_status want = mode == 2   ? IMC_ERR_STALE
+                      : had       ? IMC_ERR_EXISTS
+                      : mode == 3 ? IMC_ERR_MALFORMED
+                      : mode == 1 ? IMC_ERR_AUTH
+                                  : IMC_OK;
+    FUZZ_CHECK(s1 == want, "add_cosignature (mode %u%s): %s, not %s", mode,
+               had ? ", already there" : "", imc_status_str(s1), imc_status_str(want));
+    digest(after, &dir);
+    digest(tw, &twin);
+    FUZZ_CHECK(memcmp(after, tw, 32) == 0, "directory and twin differ after a cosignature");
+    if (s1 != IMC_OK) {
+        FUZZ_CHECK(memcmp(before, after, 32) == 0, "a refused cosignature changed the directory");
+        fuzz_count("dir_serve.kt-cosign-refused");
+        return;
+    }
+    FUZZ_CHECK(imc_dir_kt_checkpoint(note, sizeof note, &n, &dir) == IMC_OK &&
+                   imc_kt_note_parse(&parsed, note, n) == IMC_OK &&
+                   imc_kt_note_verify(fuzz_backend_for(1), &parsed, named, &ts) == IMC_OK &&
+                   ts == NOW / 1000,
+               "the added cosignature is not in the served note");
+    fuzz_count("dir_serve.kt-cosigned");
+}
+
+/* A transparency request (checkpoint, lookup with proofs, audit) served by
+ * imc_dir_serve and by imc_dir_kt_serve on the twin. */
+static void kt_request(unsigned k, uint8_t c, uint64_t known, bool small)
+{
+    static imc_dir_handle hs[KT_HANDLES];
+    size_t n = 0, len = 0, n1 = 0, n2 = 0;
+    unsigned kind = c % 4;
+    imc_status st;
+    if (kind == 3) {
+        kt_cosign(c);
+        return;
+    }
+    if (kind == 0) {
+        st = imc_dir_kt_encode_head(msg, sizeof msg, &len, known);
+    } else if (kind == 1) {
+        n = 1 + (c / 4) % KT_HANDLES;
+        for (size_t i = 0; i < n; i++)
+            hs[i].bytes = handle(k + (unsigned)i, &hs[i].len);
+        st = imc_dir_kt_encode_lookup(msg, sizeof msg, &len, known, hs, n);
+    } else {
+        hs[0].bytes = handle(k, &hs[0].len);
+        st = imc_dir_kt_encode_audit(msg, sizeof msg, &len, known, hs[0].bytes, hs[0].len,
+                                     1 + (c / 4) % 8);
+    }
+    FUZZ_CHECK(st == IMC_OK, "encode transparency request: %s", imc_status_str(st));
+    uint8_t before[32], after[32];
+    uint64_t global = 0;
+    digest(before, &dir);
+    FUZZ_CHECK(imc_dir_global_epoch(&global, &dir) == IMC_OK, "global epoch");
+    size_t cap = small ? 64 : sizeof kt_out;
+    fault_begin();
+    imc_status s1 = imc_dir_serve(kt_out, cap, &n1, &dir, NOW, msg, len);
+    if (fault_end()) {
+        digest(after, &dir);
+        FUZZ_CHECK(s1 == fault.fail && memcmp(before, after, 32) == 0,
+                   "a transparency request whose store failed (%s) returned %s or changed it",
+                   imc_status_str(fault.fail), imc_status_str(s1));
+        fuzz_count(fault.alloc ? "dir_serve.alloc-fault" : "dir_serve.store-fault");
+        return;
+    }
+    imc_status s2 = imc_dir_kt_serve(kt_out2, cap, &n2, &twin, NOW, msg, len);
+    FUZZ_CHECK(s1 == s2 && (s1 != IMC_OK || (n1 == n2 && memcmp(kt_out, kt_out2, n1) == 0)),
+               "transparency request: serve %s, the direct call %s", imc_status_str(s1),
+               imc_status_str(s2));
+    digest(after, &dir);
+    FUZZ_CHECK(memcmp(before, after, 32) == 0, "a transparency request changed the directory");
+    /* The log has one leaf per update: its size is the global epoch. */
+    imc_status want = known > global ? IMC_ERR_STALE : small ? IMC_ERR_NO_SPACE : IMC_OK;
+    FUZZ_CHECK(s1 == want, "transparency request (known size %llu, log %llu): %s, not %s",
+               (unsigned long long)known, (unsigned long long)global, imc_status_str(s1),
+               imc_status_str(want));
+    if (s1 != IMC_OK) {
+        fuzz_count("dir_serve.kt-refused");
+        return;
+    }
+    static imc_dir_kt_head head;
+    static imc_dir_kt_lookup_response lr;
+    static imc_dir_kt_audit_response ar;
+    const imc_dir_kt_head *h = &head;
+    if (kind == 0)
+        st = imc_dir_kt_parse_head(&head, kt_out, n1);
+    else if (kind == 1)
+        st = imc_dir_kt_parse_lookup(&lr, kt_out, n1), h = &lr.head;
+    else
+        st = imc_dir_kt_parse_audit(&ar, kt_out, n1), h = &ar.head;
+    FUZZ_CHECK(st == IMC_OK, "a transparency answer does not parse: %s", imc_status_str(st));
+    FUZZ_CHECK(h->from_size == known && h->cp.size == global && h->cp.epoch == global,
+               "the answer's checkpoint (size %llu from %llu) is not the log's (%llu from %llu)",
+               (unsigned long long)h->cp.size, (unsigned long long)h->from_size,
+               (unsigned long long)global, (unsigned long long)known);
+    fuzz_count(kind == 0 ? "dir_serve.kt-head" : kind == 1 ? "dir_serve.kt-lookup"
+                                                           : "dir_serve.kt-audit");
+    if (known != 0)
+        return; /* a client holding that size would check the proof */
+    static imc_kt_client client;
+    imc_kt_client_config cfg;
+    char vkey[IMC_KT_VKEY_MAX];
+    memset(&cfg, 0, sizeof cfg);
+    const imc_backend *b = fuzz_backend_for(1);
+    FUZZ_CHECK(imc_dir_kt_vkey(vkey, &dir) == IMC_OK &&
+                   imc_kt_vkey_parse(&cfg.log, b, vkey, strlen(vkey)) == IMC_OK &&
+                   imc_kt_client_init(&client, b, &cfg) == IMC_OK,
+               "kt client");
+    st = imc_kt_client_update(&client, NULL, h->note, h->note_len, h->proof, h->proof_len);
+    FUZZ_CHECK(st == IMC_OK, "the directory's own checkpoint is refused: %s", imc_status_str(st));
+    imc_kt_checkpoint cp;
+    FUZZ_CHECK(imc_kt_client_checkpoint(&cp, &client) == IMC_OK, "checkpoint");
+    if (kind == 1) {
+        static imc_dir_kt_answer a;
+        static imc_dir_record rec;
+        size_t off = 0;
+        FUZZ_CHECK(lr.count == n, "%zu answers for %zu handles", lr.count, n);
+        for (size_t i = 0; i < lr.count; i++) {
+            FUZZ_CHECK(imc_dir_kt_lookup_next(&a, &off, &lr) == IMC_OK, "answer %zu", i);
+            st = imc_dir_kt_answer_verify(NULL, NULL, b, dir_pk, &cp, &a);
+            FUZZ_CHECK(st == IMC_OK, "answer %zu does not verify: %s", i, imc_status_str(st));
+            FUZZ_CHECK(imc_dir_get(&rec, &dir, hs[i].bytes, hs[i].len) == IMC_OK &&
+                           a.entry.rec.epoch == rec.epoch &&
+                           a.entry.rec.device_count == rec.device_count,
+                       "answer %zu is not the stored record", i);
+        }
+        fuzz_count("dir_serve.kt-lookup-verified");
+    } else if (kind == 2) {
+        bool complete = false;
+        st = imc_dir_kt_audit_verify(&complete, b, &cp, &ar, NULL, NULL, NULL);
+        /* An empty answer proves nothing for a registered handle without
+         * the caller's hash of its latest leaf, and for an unregistered one
+         * only from version 1; an honest non-empty one always verifies. */
+        imc_status want_v = ar.count != 0    ? IMC_OK
+                            : ar.latest != 0 ? IMC_ERR_ARG
+                            : ar.since == 1  ? IMC_OK
+                                             : IMC_ERR_AUTH;
+        FUZZ_CHECK(st == want_v && (st != IMC_OK || complete),
+                   "audit from %llu (latest %llu, %zu leaves): %s, complete %d",
+                   (unsigned long long)ar.since, (unsigned long long)ar.latest, ar.count,
+                   imc_status_str(st), complete);
+        fuzz_count("dir_serve.kt-audit-verified");
+    }
 }
 
 /* Every stored record, visited once by imc_dir_scan, is what imc_dir_get
@@ -300,8 +685,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ready = true;
     }
     const imc_backend *b = fuzz_backend_for(1);
-    imc_status st = imc_dir_store_mem_open(&store, b, 0);
+    memset(&fault, 0, sizeof fault);
+    imc_status st = imc_dir_store_mem_open(&fault.inner, b, 0);
     FUZZ_CHECK(st == IMC_OK, "store: %s", imc_status_str(st));
+    store.ops = &FAULT_OPS;
+    store.self = &fault;
     st = imc_dir_store_mem_open(&twin_store, b, 0);
     FUZZ_CHECK(st == IMC_OK, "store: %s", imc_status_str(st));
     imc_dir_options opt = {SLOTS};
@@ -317,6 +705,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t len = 0;
         unsigned k = a % HANDLES;
         bool wrong = (c & 0x80) != 0;
+        fault.armed = 0;
+        if ((op & 0x20) && ((op % 8 >= 1 && op % 8 <= 5) || (op % 8 == 6 && (c & 0x40)) ||
+                            (op % 8 == 7 && (op & 0x40)))) {
+            uint8_t f = fuzz_u8(&in);
+            fault.armed = f % 64 + 1u;
+            fault.alloc = (f & 0x80) != 0;
+            fault.fail = (f & 0xc0) != 0 ? IMC_ERR_NOMEM : IMC_ERR_IO;
+        }
         /* The account key the update is signed with, and the next one. */
         uint8_t apk[32], ask[32], npk[32], nsk[32];
         unsigned next = (acct_gen[k] + 1) % ACCOUNT_GENS;
@@ -365,10 +761,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                              ask, nsk);
             break;
         case 6:
-            import_accounts(k, 1 + c % 3, (c / 4) % SLOTS);
+            if (c & 0x40)
+                reopen(c, &opt);
+            else
+                import_accounts(k, 1 + c % 3, (c / 4) % SLOTS, (c >> 4) & 3);
             continue;
         case 7:
-            raw_lookup(&in, a % 40);
+            if (op & 0x40)
+                kt_request(k, c, fuzz_u8(&in), (op & 0x80) != 0);
+            else
+                raw_lookup(&in, a % 40);
             continue;
         default:
             st = imc_dir_sign_account_reset(msg, sizeof msg, &len, b, dir_pk, current(k, wrong),

@@ -19,12 +19,22 @@
  *   5    reopen   close and open the state again (LMDB; a no-op in memory)
  *   6    replay   [k]: accepted message k again (modulo their count)
  *   7    jump     [d]: now += d seconds
+ * With bit 7 set (LMDB state), a message or a reopen first reads a byte f
+ * that arms a fault: LMDB call f % 16 + 1 of the accept (or of the open)
+ * fails with EIO, ENOMEM, MDB_MAP_FULL or MDB_CORRUPTED (f / 16 % 4;
+ * fuzz_fault.c). A faulted accept is either the model's verdict (the
+ * state recovered: a full map is grown) or IMC_ERR_IO / NOMEM / MALFORMED
+ * with nothing recorded (check gives what it gave before); a faulted open
+ * fails that way or opens, and the next open finds the state as it was.
  * After the last operation every accepted message is replayed once more. */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp, setenv */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <errno.h>
+#include <lmdb.h>
 
 #include "fuzz_common.h"
 #include "replay_model.h"
@@ -46,14 +56,32 @@ static imc_replay_msg msg_of(unsigned s, const uint8_t *id, uint64_t ts)
     return m;
 }
 
-static imc_replay *open_state(bool lmdb)
+static imc_status try_open(imc_replay **r, bool lmdb)
 {
     imc_rng rng;
     fuzz_rng(&rng, UINT64_C(0x4e9a7001));
+    *r = NULL;
+    return imc_replay_open(r, lmdb ? dir : NULL, &CFG, NULL, &rng);
+}
+
+static imc_replay *open_state(bool lmdb)
+{
     imc_replay *r = NULL;
-    imc_status st = imc_replay_open(&r, lmdb ? dir : NULL, &CFG, NULL, &rng);
+    imc_status st = try_open(&r, lmdb);
     FUZZ_CHECK(st == IMC_OK, "open: %s", imc_status_str(st));
     return r;
+}
+
+/* Arms an LMDB fault from byte f (layout above). */
+static void arm_fault(uint8_t f)
+{
+    static const int rcs[4] = {EIO, ENOMEM, MDB_MAP_FULL, MDB_CORRUPTED};
+    fuzz_mdb_fail(f % 16 + 1u, rcs[f / 16 % 4]);
+}
+
+static bool fault_status(imc_status st)
+{
+    return st == IMC_ERR_IO || st == IMC_ERR_NOMEM || st == IMC_ERR_MALFORMED;
 }
 
 static void judge(unsigned s, const uint8_t *id, uint64_t ts, uint64_t now, imc_status st)
@@ -96,7 +124,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     imc_replay *r = open_state(lmdb);
     uint64_t now = T0;
     while (in.n > 0) {
-        uint8_t op = fuzz_u8(&in) & 7;
+        uint8_t byte = fuzz_u8(&in), op = byte & 7;
+        bool fault = lmdb && (byte & 0x80) && (op < 4 || op == 5);
+        uint8_t f = fault ? fuzz_u8(&in) : 0;
         if (op < 4) {
             unsigned s = fuzz_u8(&in) % SENDERS;
             uint8_t id[IMC_MSG_ID_BYTES] = {0};
@@ -105,7 +135,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             uint64_t ts = now + (uint64_t)((int64_t)dt * 10);
             imc_replay_msg m = msg_of(s, id, ts);
             imc_status c = imc_replay_check(r, &m, now);
+            if (fault)
+                arm_fault(f);
             imc_status a = imc_replay_accept(r, &m, now);
+            if (fault && fuzz_mdb_fired() && fault_status(a)) {
+                imc_status again = imc_replay_check(r, &m, now);
+                FUZZ_CHECK(again == c, "an accept that failed (%s) changed check's %s to %s",
+                           imc_status_str(a), imc_status_str(c), imc_status_str(again));
+                fuzz_count("replay.fault-refused");
+                continue;
+            }
             FUZZ_CHECK(c == a, "check said %s, accept %s", imc_status_str(c), imc_status_str(a));
             judge(s, id, ts, now, a);
         } else if (op == 4) {
@@ -113,6 +152,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         } else if (op == 5) {
             if (lmdb) {
                 imc_replay_close(r);
+                if (fault) {
+                    arm_fault(f);
+                    imc_status st = try_open(&r, true);
+                    bool fired = fuzz_mdb_fired();
+                    FUZZ_CHECK(st == IMC_OK || (fired && fault_status(st)),
+                               "open with an LMDB fault (%s): %s", fired ? "fired" : "not fired",
+                               imc_status_str(st));
+                    if (st == IMC_OK) {
+                        fuzz_count("replay.fault-opened");
+                        continue;
+                    }
+                    FUZZ_CHECK(r == NULL, "a failed open returned a state");
+                    fuzz_count("replay.fault-open-refused");
+                }
                 r = open_state(true);
                 fuzz_count("replay.reopen");
             }

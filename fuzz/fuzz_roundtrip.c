@@ -20,7 +20,9 @@
  * Invariants: the envelope has the advertised size, parses and re-writes to
  * itself; fan-out gives one delivery per recipient; every device decrypts
  * exactly the plaintext with the right sender, id and timestamp (and the
- * other backend, where it supports the suite, agrees); and after the
+ * other backend, where it supports the suite, agrees); the sender's and
+ * the first device's keys prepared (imc_msg_device_prepare) give the same
+ * envelope from the same random stream and the same plaintext; and after the
  * mutation, any delivery whose bytes differ from the genuine one for that
  * device is rejected, with no plaintext released.
  *
@@ -287,6 +289,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                "envelope is %zu bytes, envelope_size says %zu", env_len,
                imc_msg_envelope_size(suite, req.sender_handle_len, n, body_len));
     fuzz_count("roundtrip.encrypt-ok");
+    /* The sender's keys prepared: the same envelope from the same stream. */
+    static imc_msg_device sender_prep;
+    st = imc_msg_device_prepare(&sender_prep, b, req.sender);
+    FUZZ_CHECK(st == IMC_OK, "prepare the sender (%s): %s", imc_backend_name(b),
+               imc_status_str(st));
+    fuzz_rng(&rng, UINT64_C(0x7000000000000000) | stream);
+    size_t prep_len = 0;
+    st = imc_msg_encrypt_prepared(env2, sizeof env2, &prep_len, &rng, &sender_prep, &req);
+    imc_msg_device_free(&sender_prep);
+    FUZZ_CHECK(st == IMC_OK && prep_len == env_len && memcmp(env, env2, env_len) == 0,
+               "encrypt with prepared keys (%s) differs from encrypt: %s", imc_backend_name(b),
+               imc_status_str(st));
 
     imc_envelope pe;
     st = imc_msg_parse_envelope(&pe, env, env_len);
@@ -313,6 +327,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(me != NULL && (mask & (1u << (del_dev[i] - FUZZ_DEVICE_BASE))),
                    "delivery for a device that was not a recipient");
         expect_plain(b, suite, me, dels[i], del_len[i], body, body_len, ts, NULL);
+    }
+    /* The first device's keys prepared: the same plaintext and fields. */
+    {
+        static imc_msg_device me_prep;
+        imc_msg_peer peer = fuzz_sender_peer(suite);
+        imc_msg_received info;
+        st = imc_msg_device_prepare(&me_prep, b, device_by_id(suite, del_dev[0]));
+        FUZZ_CHECK(st == IMC_OK, "prepare a device: %s", imc_status_str(st));
+        st = imc_msg_decrypt_prepared(plain, sizeof plain, &info, &me_prep, &peer, NULL, ts,
+                                      dels[0], del_len[0]);
+        imc_msg_device_free(&me_prep);
+        FUZZ_CHECK(st == IMC_OK && info.body_len == body_len &&
+                       memcmp(plain, body, body_len) == 0 && info.timestamp_ms == ts,
+                   "decrypt with prepared keys (%s): %s", imc_backend_name(b),
+                   imc_status_str(st));
+        fuzz_count("roundtrip.prepared-ok");
     }
     if (other != NULL)
         expect_plain(other, suite, device_by_id(suite, del_dev[0]), dels[0], del_len[0], body,

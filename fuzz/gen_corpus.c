@@ -19,6 +19,7 @@
 #include "fuzz_common.h"
 #include "dir/dir_impl.h"
 #include "imcore/dir.h"
+#include "imcore/dirkt.h"
 #include "imcore/util.h"
 
 static const char *outdir;
@@ -343,7 +344,57 @@ static void gen_backend_diff(void)
             borrow = (d >> 8) & 1;
         }
         put("backend_diff", "op10-ecdsa-high-s", p, 97 + mlen);
+        /* Prepared P-256 keys (0xf2, 0xf3; layout below). */
+        memset(p, 0, sizeof p);
+        p[0] = 0xf2;
+        memcpy(p + 1, dev2->dh_sk, 32);
+        memcpy(p + 33, snd2->pub.dh_pk, IMC_P256_PUBLIC_BYTES);
+        put("backend_diff", "prep-p256-ecdh", p, 1 + 32 + 65);
+        p[33 + IMC_P256_PUBLIC_BYTES - 1] ^= 1;
+        put("backend_diff", "prep-p256-ecdh-off-curve", p, 1 + 32 + 65);
+        p[0] = 0xf3;
+        memcpy(p + 1, snd2->sig_sk, 32);
+        memcpy(p + 33, snd2->pub.dh_pk, IMC_P256_PUBLIC_BYTES);
+        memcpy(p + 98, esig, 64);
+        memcpy(p + 162, msg, mlen);
+        put("backend_diff", "prep-ecdsa", p, 162 + mlen);
     }
+    /* 0xf0-0xff: prepared keys, [sel, (length), sk, peer (65), sig, msg]:
+     * X25519 with a real pair and a key of a wrong length; Ed25519 sign
+     * and verify of a genuine signature (P-256 ECDH with a real and an
+     * off-curve peer, ECDSA with a genuine signature and a valid point:
+     * above). */
+    memset(p, 0, sizeof p);
+    p[0] = 0xf0;
+    memcpy(p + 1, dev->dh_sk, 32);
+    memcpy(p + 33, snd->pub.dh_pk, 32);
+    put("backend_diff", "prep-x25519", p, 1 + 32 + 65);
+    p[0] = 0xf8;
+    p[1] = 31;
+    memcpy(p + 2, dev->dh_sk, 32);
+    put("backend_diff", "prep-x25519-short-key", p, 2 + 32 + 65);
+    memset(p, 0, sizeof p);
+    p[0] = 0xf1;
+    memcpy(p + 1, snd->sig_sk, 32);
+    memcpy(p + 98, sig, 64);
+    memcpy(p + 162, msg, mlen);
+    put("backend_diff", "prep-ed25519", p, 162 + mlen);
+    /* 0xf4: the argument contract, every primitive with all pointers, with
+     * each one NULL, and with no backend; buffers of 3, 4, 5 and 32 bytes
+     * (the HKDF output length), then the fixed world's sender keys as
+     * operands. */
+    static const uint8_t masks[] = {0x00, 0x01, 0x02, 0x04, 0x08, 0x10, 0x80};
+    for (unsigned fn = 0; fn < 18; fn++)
+        for (size_t k = 0; k < sizeof masks; k++) {
+            memset(p, 0, sizeof p);
+            const uint8_t head[7] = {0xf4, (uint8_t)fn, masks[k], 3, 4, 5, 32};
+            memcpy(p, head, sizeof head);
+            memcpy(p + 7, snd->sig_sk, 32);
+            memcpy(p + 7 + 160, snd->pub.dh_pk, 32);
+            char seed[32];
+            snprintf(seed, sizeof seed, "args-%u-%02x", fn, masks[k]);
+            put("backend_diff", seed, p, 7 + 2 * 160 + 32);
+        }
 }
 
 /* ---- Key directory ---------------------------------------------------- */
@@ -538,6 +589,26 @@ static void gen_dir(void)
         4, 6, 1, 7, 1, 0, 5, 1, 0, 6, 0, 200, 0, 0, 2, 3, 0x80, 0, 7, 8, 0, 4, 6, 1,
     };
     put("dir_ops", "multi", seq_multi, sizeof seq_multi);
+    /* LMDB faults on the twin ([7, 0, b]: call b % 32 + 1 fails with error
+     * b / 32 % 4): rotations of h0 s0 whose call 1..20 fails, then a
+     * lookup and a batch lookup whose call fails; one seed per error. */
+    for (unsigned rc = 0; rc < 4; rc++) {
+        uint8_t seq[3 * 47];
+        size_t o = 0;
+        const uint8_t reg[3] = {0, 0, 0};
+        memcpy(seq, reg, 3);
+        o = 3;
+        for (unsigned k = 0; k < 22; k++) {
+            const uint8_t arm[3] = {7, 0, (uint8_t)(32 * rc + (k < 20 ? k + 1 : k - 19))};
+            const uint8_t rot[3] = {1, 0, 0}, look[3] = {3, 0x80, 0}, batch[3] = {4, 6, 1};
+            memcpy(seq + o, arm, 3);
+            memcpy(seq + o + 3, k < 20 ? rot : k == 20 ? look : batch, 3);
+            o += 6;
+        }
+        char seed_name[32];
+        snprintf(seed_name, sizeof seed_name, "lmdb-faults-%u", rc);
+        put("dir_ops", seed_name, seq, o);
+    }
 
     /* dir_malicious: a cache byte, then 12-byte responses [r0 r1 r2, then
      * 3 bytes per entry] (layout in fuzz_dir_malicious.c). An honest
@@ -595,13 +666,132 @@ static void gen_dir(void)
     };
     put("dir_serve", "grow-lookup-update", serve_seq, sizeof serve_seq);
     /* Bulk imports (one refused: the handle exists), raw handle lookups,
-     * an update into a buffer too small for its answer. */
+     * an update into a buffer too small for its answer, spoilt imports,
+     * reopens. */
     static const uint8_t serve_import[] = {
         6, 5, 2,    6, 6, 0,    7, 17, 0, 'u', 's', 'e', 'r', '5', '@', 'e', 'x', 'a', 'm', 'p',
         'l', 'e', '.', 'o', 'r', 'g',    7, 5, 0, 'U', 's', 'e', 'r', '5',
         0x82, 1, 0, 2, 1, 0,    3, 5, 0x08,    1, 0x3f, 0xff,
+        /* spoilt imports: not new, too many devices, not in normal form */
+        6, 7, 0x10,    6, 8, 0x21,    6, 9, 0x32,
+        /* reopened; with another key first; with store faults */
+        6, 0, 0x40,    6, 0, 0xc0,    0x26, 0, 0x40, 0,    0x26, 0, 0x40, 1,
+        0x26, 0, 0x40, 2,    0x26, 0, 0x40, 3,    0x26, 0, 0x40, 0x44,
     };
     put("dir_serve", "import-raw-lookup-no-space", serve_import, sizeof serve_import);
+    /* Transparency requests ([0x47, a, c, known size]) after a short
+     * history, and witness cosignatures: the checkpoint from nothing, from a known size and from one
+     * beyond the log; lookups with proofs of 1-4 handles (one never
+     * registered); audits from version 1, from past the latest, of an
+     * unregistered handle; one answer that does not fit. */
+    static const uint8_t serve_kt[] = {
+        0x47, 0, 0, 0,    2, 0, 0,    2, 0, 1,    2, 1, 0,    3, 0, 2,    2, 2, 0,
+        0x47, 0, 0, 0,    0x47, 0, 0, 3,    0x47, 0, 0, 200,    0x47, 0, 13, 0,
+        0x47, 2, 5, 2,    0x47, 1, 1, 0,    0x47, 0, 2, 0,      0x47, 0, 6, 0,
+        0x47, 0, 14, 0,   0x47, 20, 2, 0,   0x47, 20, 6, 0,     0xc7, 0, 1, 0,
+        /* witness cosignatures: w0, again, w1; under the wrong key, over
+         * another text, not a line; after an update, w0 again */
+        0x47, 0, 3, 0,    0x47, 0, 3, 0,    0x47, 0, 7, 0,      0x47, 0, 11, 0,
+        0x47, 0, 19, 0,   0x47, 0, 27, 0,   2, 3, 0,            0x47, 0, 15, 0,
+        0x47, 0, 3, 0,
+    };
+    put("dir_serve", "transparency", serve_kt, sizeof serve_kt);
+    /* Store faults ([op | 0x20, a, c, f]): registering slot 1 of handle 0
+     * with the store's call 1, 2, ... failing (I/O, then out of memory)
+     * until one gets through; a lookup and transparency requests whose
+     * store fails. */
+    uint8_t serve_fault[4 * 3 + 48 * 4 + 8 * 4 + 3 * 5 + 16];
+    size_t o = 0;
+    static const uint8_t first[] = {2, 0, 0, 2, 1, 0, 2, 2, 0, 2, 3, 0};
+    memcpy(serve_fault, first, sizeof first);
+    o = sizeof first;
+    for (unsigned f = 0; f < 48; f++) {
+        static const uint8_t reg[] = {0x22, 0, 1};
+        memcpy(serve_fault + o, reg, 3);
+        serve_fault[o + 3] = (uint8_t)(f < 40 ? f : 0x40 | (f - 40));
+        o += 4;
+    }
+    for (unsigned f = 0; f < 8; f++) {
+        serve_fault[o++] = f < 4 ? 0x21 : 0x25; /* lookup; account reset */
+        serve_fault[o++] = (uint8_t)(f < 4 ? 0x0f : 1);
+        serve_fault[o++] = f < 4 ? 0xff : 2;
+        serve_fault[o++] = (uint8_t)(f * 3);
+    }
+    for (unsigned f = 0; f < 3; f++) {
+        serve_fault[o++] = 0x67;
+        serve_fault[o++] = 0;
+        serve_fault[o++] = (uint8_t)(f == 2 ? 2 : 13 * f); /* head, lookup, audit */
+        serve_fault[o++] = (uint8_t)(1 + 2 * f);
+        serve_fault[o++] = 0;
+    }
+    put("dir_serve", "store-faults", serve_fault, o);
+    /* The same with allocations failing instead (f | 0x80), and reopens
+     * whose allocation 1-4 fails. */
+    size_t four = sizeof first + (48 + 8) * 4; /* where the 5-byte ops start */
+    for (size_t i = sizeof first; i < o; i += i < four ? 4 : 5)
+        serve_fault[i + 3] = (uint8_t)(0x80 | (serve_fault[i + 3] & 0x3f));
+    static const uint8_t reopen_alloc[] = {0x26, 0, 0x40, 0x80, 0x26, 0, 0x40, 0x81,
+                                           0x26, 0, 0x40, 0x82, 0x26, 0, 0x40, 0x83};
+    memcpy(serve_fault + o, reopen_alloc, sizeof reopen_alloc);
+    put("dir_serve", "alloc-faults", serve_fault, o + sizeof reopen_alloc);
+    /* Transparency requests as raw bytes ([0, length, 0, bytes]): each
+     * kind genuine, then every rule of the request parser broken once
+     * (short, trailing byte, version, kind, known size 2^63, no handles,
+     * too many, a repeated handle, a handle not in normal form, since 0). */
+    {
+        uint8_t raw[96 * 66], req[64];
+        size_t ro = 0, n = 0;
+        imc_dir_handle two[2];
+        two[0].bytes = fuzz_dir_handle(0, &two[0].len);
+        two[1].bytes = fuzz_dir_handle(1, &two[1].len);
+#define RAW(bytes, len)                                                                            \
+    do {                                                                                           \
+        raw[ro++] = 0;                                                                             \
+        raw[ro++] = (uint8_t)(len);                                                                \
+        raw[ro++] = 0;                                                                             \
+        memcpy(raw + ro, (bytes), (len));                                                          \
+        ro += (len);                                                                               \
+    } while (0)
+        static const uint8_t reg[] = {2, 0, 0, 2, 1, 0};
+        memcpy(raw, reg, sizeof reg);
+        ro = sizeof reg;
+        FUZZ_CHECK(imc_dir_kt_encode_head(req, sizeof req, &n, 1) == IMC_OK, "kt head");
+        RAW(req, n);
+        RAW(req, n - 1);
+        req[n] = 0;
+        RAW(req, n + 1);
+        req[0] ^= 0x80;
+        RAW(req, n);
+        req[0] ^= 0x80;
+        req[1] = 'Z';
+        RAW(req, n);
+        req[1] = IMC_DIR_KIND_KT_HEAD;
+        req[2] = 0x80;
+        RAW(req, n);
+        FUZZ_CHECK(imc_dir_kt_encode_lookup(req, sizeof req, &n, 0, two, 2) == IMC_OK, "kt lookup");
+        size_t h0 = 10 + 2; /* version, kind, known size, count */
+        RAW(req, n);
+        RAW(req, n - 3);
+        memcpy(req + h0 + 1 + two[0].len + 1, two[0].bytes, two[0].len); /* h0 twice */
+        RAW(req, n);
+        req[h0 + 1] = 'U';
+        RAW(req, n);
+        req[10] = 0;
+        req[11] = 0;
+        RAW(req, 12);
+        req[10] = 0xff;
+        req[11] = 0xff;
+        RAW(req, n);
+        FUZZ_CHECK(imc_dir_kt_encode_audit(req, sizeof req, &n, 0, two[0].bytes, two[0].len, 1) ==
+                       IMC_OK,
+                   "kt audit");
+        RAW(req, n);
+        RAW(req, n - 8);
+        memset(req + n - 8, 0, 8);
+        RAW(req, n);
+#undef RAW
+        put("dir_serve", "kt-raw-requests", raw, ro);
+    }
 }
 
 /* ---- Replay state ------------------------------------------------------- */
@@ -651,6 +841,27 @@ static void gen_replay(void)
         p[4] = (uint8_t)(i * 37);
     }
     put("replay", "mixed", mixed, sizeof mixed);
+    /* LMDB faults (bit 7: [op | 0x80, f, ...]): accepts whose LMDB call
+     * 1..8 fails with each error (EIO, ENOMEM, MDB_MAP_FULL,
+     * MDB_CORRUPTED), a clock step between them; then reopens whose call
+     * 1..8 fails. */
+    uint8_t faults[1 + 32 * 9 + 32 * 2 + 5];
+    size_t o = 0;
+    faults[o++] = 1;
+    for (unsigned i = 0; i < 32; i++) {
+        const uint8_t m[9] = {0x80, (uint8_t)(i % 8 + 16 * (i / 8)), (uint8_t)(i % 4),
+                              (uint8_t)(100 + i), 0xff, 0xf0, 4, 0, 1};
+        memcpy(faults + o, m, sizeof m);
+        o += sizeof m;
+    }
+    for (unsigned i = 0; i < 32; i++) {
+        faults[o++] = 0x85;
+        faults[o++] = (uint8_t)(i % 8 + 16 * (i / 8));
+    }
+    const uint8_t last[5] = {0, 1, 200, 0xff, 0xf0};
+    memcpy(faults + o, last, sizeof last);
+    o += sizeof last;
+    put("replay", "lmdb-faults", faults, o);
 }
 
 /* ---- LMDB files ---------------------------------------------------------- */

@@ -5,6 +5,7 @@
 # Included from core/tests/CMakeLists.txt, so the dev and asan-ubsan presets
 # (scripts/test) both run it; under asan-ubsan the replay is sanitized.
 include(${CMAKE_CURRENT_LIST_DIR}/targets.cmake)
+include(${CMAKE_CURRENT_LIST_DIR}/fault.cmake)
 
 add_library(imc_fuzz_regress_common STATIC ${IMC_FUZZ_DIR}/fuzz_common.c ${IMC_FUZZ_DIR}/fuzz_forge.c
   ${IMC_FUZZ_DIR}/fuzz_dirforge.c ${IMC_FUZZ_DIR}/fuzz_kt_forge.c)
@@ -19,6 +20,7 @@ imc_target_warnings(imc_fuzz_regress_common)
 foreach(t ${IMC_FUZZ_TARGETS})
   add_executable(fuzz_${t}_regress ${IMC_FUZZ_DIR}/fuzz_${t}.c ${IMC_FUZZ_DIR}/replay_main.c)
   target_link_libraries(fuzz_${t}_regress PRIVATE imc_fuzz_regress_common)
+  imc_fuzz_fault(fuzz_${t}_regress)
   imc_target_warnings(fuzz_${t}_regress)
   add_test(NAME fuzz_regress_${t}
     COMMAND fuzz_${t}_regress --require ${IMC_CORPUS_DIR}/${t} ${IMC_CORPUS_DIR}/regressions/${t})

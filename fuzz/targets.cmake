@@ -1,27 +1,29 @@
-# The fuzz targets: one harness fuzz_<name>.c each. Shared by
-# fuzz/CMakeLists.txt (the fuzzing builds) and fuzz/regress.cmake (the
-# replay tests of the normal build).
-set(IMC_FUZZ_TARGETS
-  envelope_parse
-  delivery_parse
-  decrypt
-  roundtrip
-  backend_diff
-  keys_parse
-  kt_note
-  kt_proof
-  replay
-  mdb_file
-  auto_profile
-)
-# The key-directory targets, once the directory module is in the library.
-if(EXISTS ${PROJECT_SOURCE_DIR}/core/include/imcore/dir.h
-   AND EXISTS ${PROJECT_SOURCE_DIR}/core/include/imcore/dircache.h
-   AND EXISTS ${PROJECT_SOURCE_DIR}/fuzz/fuzz_dir_ops.c)
-  list(APPEND IMC_FUZZ_TARGETS dir_response_parse dir_update_parse dir_ops
-       dir_state_parse dir_malicious dir_serve dir_kt_lookup dir_kt_audit
-       kt_malicious)
-endif()
-
+# The fuzz targets, read from fuzz/targets.txt (the one list; one name a
+# line, '#' comments). Shared by fuzz/CMakeLists.txt (the fuzzing builds)
+# and fuzz/regress.cmake (the replay tests of the normal build).
 set(IMC_FUZZ_DIR ${PROJECT_SOURCE_DIR}/fuzz)
 set(IMC_CORPUS_DIR ${PROJECT_SOURCE_DIR}/corpus)
+set_property(DIRECTORY ${PROJECT_SOURCE_DIR} APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
+  ${IMC_FUZZ_DIR}/targets.txt)
+file(STRINGS ${IMC_FUZZ_DIR}/targets.txt _imc_fuzz_lines)
+set(IMC_FUZZ_TARGETS)
+foreach(_l ${_imc_fuzz_lines})
+  string(REGEX REPLACE "#.*" "" _l "${_l}")
+  string(STRIP "${_l}" _l)
+  if(_l STREQUAL "")
+    continue()
+  endif()
+  if(NOT _l MATCHES "^[a-z0-9_]+$" OR NOT EXISTS ${IMC_FUZZ_DIR}/fuzz_${_l}.c)
+    message(FATAL_ERROR "fuzz/targets.txt: '${_l}' is not a target (no fuzz/fuzz_${_l}.c)")
+  endif()
+  list(APPEND IMC_FUZZ_TARGETS ${_l})
+endforeach()
+# A harness missing from the list would silently never be built or run.
+file(GLOB _imc_fuzz_harnesses RELATIVE ${IMC_FUZZ_DIR} ${IMC_FUZZ_DIR}/fuzz_*.c)
+foreach(_f ${_imc_fuzz_harnesses})
+  file(STRINGS ${IMC_FUZZ_DIR}/${_f} _entry REGEX "^int LLVMFuzzerTestOneInput")
+  string(REGEX REPLACE "^fuzz_(.*)\\.c$" "\\1" _t "${_f}")
+  if(_entry AND NOT _t IN_LIST IMC_FUZZ_TARGETS)
+    message(FATAL_ERROR "fuzz/${_f} is a harness missing from fuzz/targets.txt")
+  endif()
+endforeach()

@@ -2,7 +2,7 @@
 # Runs .clusterfuzzlite/build.sh the way OSS-Fuzz / ClusterFuzzLite do (CC
 # CXX CFLAGS CXXFLAGS LIB_FUZZING_ENGINE OUT SRC WORK set, libFuzzer engine,
 # AddressSanitizer) into a temporary $OUT, then checks that every target of
-# fuzz/targets.cmake is there, runs, and has its seed corpus zip (holding
+# fuzz/targets.txt is there, runs, and has its seed corpus zip (holding
 # every committed seed and regression input) and, for parser targets, its
 # dictionary. Exit 77 (skipped) without clang's libFuzzer.
 set -euo pipefail
@@ -34,11 +34,9 @@ if ! bash "$root/.clusterfuzzlite/build.sh" > "$tmp/build.log" 2>&1; then
 fi
 echo "build.sh: $(( $(date +%s) - start )) s"
 
-targets=$(sed -n '/^set(IMC_FUZZ_TARGETS/,/^)/p' "$root/fuzz/targets.cmake" |
-          grep -E '^\s+[a-z_]+\s*$' | tr -d ' ')
-if [ -f "$root/core/include/imcore/dir.h" ] && [ -f "$root/fuzz/fuzz_dir_ops.c" ]; then
-    targets="$targets dir_response_parse dir_update_parse dir_ops dir_state_parse dir_malicious dir_serve dir_kt_lookup dir_kt_audit kt_malicious"
-fi
+# shellcheck source=../scripts/lib/fuzz-build.sh
+. "$root/scripts/lib/fuzz-build.sh"
+targets=$(imc_fuzz_targets)
 # The build directory is keyed by sanitizer and engine.
 if [ ! -d "$WORK/build-address-libfuzzer" ]; then
     echo "FAIL: build.sh did not build in \$WORK/build-address-libfuzzer"; fail=1

@@ -10,17 +10,10 @@
 
 imc_fuzz_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
-# The targets fuzz/targets.cmake builds, one per line.
+# The fuzz targets, one per line: fuzz/targets.txt without its comments
+# (the one list; fuzz/targets.cmake reads the same file).
 imc_fuzz_targets() {
-    local t
-    sed -n '/^set(IMC_FUZZ_TARGETS/,/^)/p' "$imc_fuzz_root/fuzz/targets.cmake" |
-        grep -E '^\s+[a-z_]+\s*$' | tr -d ' '
-    if [ -f "$imc_fuzz_root/core/include/imcore/dir.h" ] &&
-       [ -f "$imc_fuzz_root/core/include/imcore/dircache.h" ] &&
-       [ -f "$imc_fuzz_root/fuzz/fuzz_dir_ops.c" ]; then
-        for t in dir_response_parse dir_update_parse dir_ops dir_state_parse dir_malicious \
-                 dir_serve dir_kt_lookup dir_kt_audit kt_malicious; do echo "$t"; done
-    fi
+    sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' "$imc_fuzz_root/fuzz/targets.txt"
 }
 
 # imc_fuzz_configure ENGINE JOBS: configure (once) and build one tree.

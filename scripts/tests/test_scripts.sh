@@ -73,7 +73,7 @@ usage_error "fuzz: --summary and --publish" "$fz" --no-build --summary x.json --
 # scripts in a tree that has no build/).
 mkdir -p fake/scripts fake/fuzz
 cp -r "$root/scripts/fuzz" "$root/scripts/lib" fake/scripts/
-cp "$root/fuzz/targets.cmake" fake/fuzz/
+cp "$root/fuzz/targets.txt" fake/fuzz/
 rc=0
 fake/scripts/fuzz --no-build --target decrypt --seconds 1 >"$tmp/out" 2>"$tmp/err" || rc=$?
 if [ "$rc" = 1 ] && ! grep -q Traceback "$tmp/err" && [ "$(wc -l <"$tmp/err")" = 1 ] &&
