@@ -450,6 +450,48 @@ static void bm_p256_ecdh(imc_bench_state *st, void *arg)
     imc_wipe(sk, sizeof sk);
 }
 
+/* Importing an own DH secret into a prepared key and freeing it, as
+ * encrypt does once per message for more than one device; cycles through
+ * the DH pool's secrets. */
+static void bm_dh_prepare(imc_bench_state *st, const prim_arg *a, imc_key_kind kind)
+{
+    _Static_assert(IMC_X25519_SECRET_BYTES == IMC_P256_SECRET_BYTES, "one pool for both");
+    uint8_t sk[DH_POOL][IMC_X25519_SECRET_BYTES], pk[IMC_P256_PUBLIC_BYTES];
+    imc_rng rng;
+    rng_init(&rng, 0);
+    bool ready = true;
+    for (size_t i = 0; ready && i < DH_POOL; i++)
+        ready = ok(st, "keygen",
+                   kind == IMC_KEY_X25519_SECRET
+                       ? imc_crypto_x25519_keygen(a->b, &rng, pk, sk[i])
+                       : imc_crypto_p256_keygen(a->b, &rng, pk, sk[i]));
+    imc_rng_wipe(&rng);
+    size_t i = 0;
+    int64_t t0 = imc_bench_cpu_ns();
+    while (ready && imc_bench_keep_running(st)) {
+        imc_prepared_key *k = NULL;
+        if (!ok(st, "prepare", imc_crypto_key_prepare(&k, a->b, kind, sk[i], sizeof sk[i])))
+            break;
+        imc_crypto_key_free(k);
+        i = i + 1 == DH_POOL ? 0 : i + 1;
+    }
+    if (ready) {
+        note(st, a, t0);
+        per_op(st);
+    }
+    imc_wipe(sk, sizeof sk);
+}
+
+static void bm_x25519_prepare(imc_bench_state *st, void *arg)
+{
+    bm_dh_prepare(st, arg, IMC_KEY_X25519_SECRET);
+}
+
+static void bm_p256_prepare(imc_bench_state *st, void *arg)
+{
+    bm_dh_prepare(st, arg, IMC_KEY_P256_SECRET);
+}
+
 static uint8_t *ecdsa_setup(imc_bench_state *st, const prim_arg *a,
                             uint8_t pk[IMC_P256_PUBLIC_BYTES], uint8_t sk[IMC_P256_SECRET_BYTES],
                             uint8_t sig[IMC_ECDSA_P256_SIGNATURE_BYTES])
@@ -737,6 +779,7 @@ static const prim_desc prims[] = {
     {"x25519-keygen", IMC_CAP_X25519, bm_x25519_keygen, 0, 0},
     {"x25519-derive", IMC_CAP_X25519, bm_x25519_derive, 0, 0},
     {"x25519-derive-prepared", IMC_CAP_X25519, bm_x25519_derive, 0, 1},
+    {"x25519-prepare", IMC_CAP_X25519, bm_x25519_prepare, 0, 0},
     {"ed25519-keygen", IMC_CAP_ED25519, bm_ed25519_keygen, 0, 0},
     {"ed25519-sign", IMC_CAP_ED25519, bm_ed25519_sign, GENERIC_MSG_BYTES, 0},
     {"ed25519-sign-prepared", IMC_CAP_ED25519, bm_ed25519_sign, GENERIC_MSG_BYTES, 1},
@@ -745,6 +788,7 @@ static const prim_desc prims[] = {
     {"p256-keygen", IMC_CAP_P256_ECDH, bm_p256_keygen, 0, 0},
     {"p256-ecdh", IMC_CAP_P256_ECDH, bm_p256_ecdh, 0, 0},
     {"p256-ecdh-prepared", IMC_CAP_P256_ECDH, bm_p256_ecdh, 0, 1},
+    {"p256-prepare", IMC_CAP_P256_ECDH, bm_p256_prepare, 0, 0},
     {"ecdsa-p256-sign", IMC_CAP_ECDSA_P256, bm_ecdsa_sign, GENERIC_MSG_BYTES, 0},
     {"ecdsa-p256-sign-prepared", IMC_CAP_ECDSA_P256, bm_ecdsa_sign, GENERIC_MSG_BYTES, 1},
     {"ecdsa-p256-verify", IMC_CAP_ECDSA_P256, bm_ecdsa_verify, GENERIC_MSG_BYTES, 0},
@@ -806,6 +850,7 @@ static imc_bench_fn *step_fn(const imc_suite *s, imc_prim prim)
     switch (prim) {
     case IMC_PRIM_DH_KEYGEN: return x ? bm_x25519_keygen : bm_p256_keygen;
     case IMC_PRIM_DH: return x ? bm_x25519_derive : bm_p256_ecdh;
+    case IMC_PRIM_DH_PREPARE: return x ? bm_x25519_prepare : bm_p256_prepare;
     case IMC_PRIM_HKDF_SHA256: return bm_hkdf_sha256;
     case IMC_PRIM_AEAD_SEAL: return bm_aead_seal;
     case IMC_PRIM_AEAD_OPEN: return bm_aead_open;

@@ -22,6 +22,9 @@ int imc_bench_step_name(char *out, size_t cap, const imc_suite *s, const imc_rec
     case IMC_PRIM_DH_KEYGEN:
         n = snprintf(out, cap, "%s", x ? "x25519-keygen" : "p256-keygen");
         break;
+    case IMC_PRIM_DH_PREPARE:
+        n = snprintf(out, cap, "%s", x ? "x25519-prepare" : "p256-prepare");
+        break;
     case IMC_PRIM_DH:
         n = snprintf(out, cap, "%s%s", x ? "x25519-derive" : "p256-ecdh",
                      st->aux ? "-prepared" : "");

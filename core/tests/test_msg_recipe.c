@@ -65,6 +65,8 @@ static imc_status r_x25519(uint8_t *shared, const uint8_t *sk, const uint8_t *pk
  * the prepared calls are recorded as such (aux 1) and run the plain ones. */
 static imc_status r_key_import(void **native, imc_key_kind kind, const uint8_t *raw)
 {
+    if (kind == IMC_KEY_X25519_SECRET || kind == IMC_KEY_P256_SECRET)
+        log_call(IMC_PRIM_DH_PREPARE, 0, 0);
     *native = kind == IMC_KEY_X25519_SECRET || kind == IMC_KEY_P256_SECRET ? (void *)(uintptr_t)raw
                                                                             : NULL;
     return IMC_OK;

@@ -61,6 +61,8 @@ PRIM_FN = [
     # The prepared-key floors (a key imported once, docs/backends.md).
     ("x25519-derive-prepared", "imc_crypto_x25519_prepared"),
     ("p256-ecdh-prepared", "imc_crypto_p256_ecdh_prepared"),
+    # Importing the secret (the loop also frees it; freeing is not counted).
+    ("x25519-prepare", "imc_crypto_key_prepare"), ("p256-prepare", "imc_crypto_key_prepare"),
     ("ed25519-sign-prepared", "imc_crypto_ed25519_sign_prepared"),
     ("ecdsa-p256-sign-prepared", "imc_crypto_ecdsa_p256_sign_prepared"),
     ("ed25519-verify-prepared", "imc_crypto_ed25519_verify_prepared"),

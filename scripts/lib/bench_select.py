@@ -38,7 +38,8 @@ DEFAULT_BODIES = "64|1024"
 # Every name of the default suite matches one of these.
 # The generic primitive floor (also what the auto backend reads
 # from a results file, IMC_AUTO_PROFILE), after prim/<backend>/.
-GENERIC_FLOOR = (r"(x25519-keygen|(x25519-derive|p256-ecdh)(-prepared)?|ed25519-keygen|p256-keygen|"
+GENERIC_FLOOR = (r"(x25519-keygen|(x25519-derive|p256-ecdh)(-prepared)?|(x25519|p256)-prepare|"
+                 r"ed25519-keygen|p256-keygen|"
                  r"ed25519-(sign|verify)/64|ecdsa-p256-(sign|verify)/64|sha256/64|hmac-sha256/64|"
                  r"hkdf-sha256/32|random/32|aead-(seal|open)/[a-z0-9]+/(64|1024|16384))$")
 

@@ -35,6 +35,8 @@ typedef enum imc_prim {
     IMC_PRIM_SHA256,        /* len: input bytes */
     IMC_PRIM_SIGN,          /* Ed25519 or ECDSA P-256; len: message bytes */
     IMC_PRIM_VERIFY,        /* len: message bytes */
+    IMC_PRIM_DH_PREPARE,    /* the own DH secret imported once (imc_crypto_key_prepare
+                             * and imc_crypto_key_free) */
 } imc_prim;
 
 typedef struct imc_recipe_step {
@@ -44,7 +46,7 @@ typedef struct imc_recipe_step {
     size_t aux;
 } imc_recipe_step;
 
-#define IMC_RECIPE_MAX_STEPS 10
+#define IMC_RECIPE_MAX_STEPS 12
 
 /* The byte lengths of one message's cryptographic inputs. */
 typedef struct imc_msg_layout {

@@ -87,7 +87,11 @@ imc_status imc_msg_recipe(imc_recipe_step steps[IMC_RECIPE_MAX_STEPS], size_t *c
         step(steps, &n, IMC_PRIM_SHA256, 1, l.sender_ctx_input, 0);
         step(steps, &n, IMC_PRIM_AEAD_SEAL, 1, body_len, l.body_ad);
         /* For more than one device the ephemeral secret is prepared once
-         * (imcore/crypto.h prepared keys) and every DH uses it. */
+         * (imcore/crypto.h prepared keys) and every DH uses it. Preparing
+         * is not free on every backend (Botan computes the public key when
+         * it loads a secret), so it is a step of its own. */
+        if (devices > 1)
+            step(steps, &n, IMC_PRIM_DH_PREPARE, 1, 0, 0);
         step(steps, &n, IMC_PRIM_DH, devices, 0, devices > 1);
         step(steps, &n, IMC_PRIM_HKDF_SHA256, devices, l.wrap_key, l.wrap_info);
         step(steps, &n, IMC_PRIM_AEAD_SEAL, devices, l.wrapped, 0);
