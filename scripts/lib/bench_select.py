@@ -54,9 +54,12 @@ DEFAULT_PATTERNS = [
     r"^threads/",
     r"^dir/memory/(lookup|batch)/handles:1000000(/|$)",
     # The store's own get apart from signing, and the signed lookup, on LMDB
-    # at 1 M and 10 M handles (100 M: --full).
+    # at 1 M handles. 10 M and 100 M are --full only: every imported record
+    # also writes its transparency-log leaf, index path and history, so a
+    # 10 M-handle LMDB directory takes over ten minutes to build on 2 cores,
+    # in every pass.
     r"^dir/(memory|lmdb)/get/handles:1000000$",
-    r"^dir/lmdb/(get|lookup)/handles:(1000000|10000000)$",
+    r"^dir/lmdb/(get|lookup)/handles:1000000$",
     # encrypt on the backend's CSPRNG, beside the deterministic generator.
     r"^encrypt/[^/]+/[^/]+/dev:(1|8)/body:64/rng:os$",
     r"^dir/verify/",
