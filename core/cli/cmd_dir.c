@@ -408,7 +408,9 @@ static int update_open(const cli_args *a, dir_ctx *c, uint8_t h[IMC_MAX_HANDLE_B
     return rc;
 }
 
-static int run_register(const cli_args *a)
+/* register and reset: a device key and an account key (register: the
+ * account's own; reset: the account key that replaces it). */
+static int run_device_job(const cli_args *a, update_kind kind, const char *account_key_option)
 {
     dir_ctx c;
     imc_device_keys dev;
@@ -418,17 +420,22 @@ static int run_register(const cli_args *a)
     int rc = update_open(a, &c, h, &h_len, &now);
     if (rc != CLI_CONTINUE)
         return rc;
-    rc = cli_load_account_key(a->prog, cli_get(a, "account-key", ""), ask);
+    rc = cli_load_account_key(a->prog, cli_get(a, account_key_option, ""), ask);
     if (rc == CLI_CONTINUE)
         rc = cli_load_secret(a->prog, c.b, cli_get(a, "key", ""), &dev);
     if (rc == CLI_CONTINUE) {
-        update_job j = {UPD_REGISTER, &dev, NULL, 0, ask, NULL};
+        update_job j = {kind, &dev, NULL, 0, ask, NULL};
         rc = apply_job(a, &c, h, h_len, &j, now);
         imc_keys_wipe(&dev);
     }
     imc_wipe(ask, sizeof ask);
     close_dir(&c);
     return rc;
+}
+
+static int run_register(const cli_args *a)
+{
+    return run_device_job(a, UPD_REGISTER, "account-key");
 }
 
 static int run_rotate(const cli_args *a)
@@ -513,25 +520,7 @@ static int run_account_rotate(const cli_args *a)
 
 static int run_reset(const cli_args *a)
 {
-    dir_ctx c;
-    imc_device_keys dev;
-    uint8_t h[IMC_MAX_HANDLE_BYTES], nsk[IMC_DIR_ACCOUNT_SECRET_BYTES];
-    size_t h_len = 0;
-    uint64_t now = 0;
-    int rc = update_open(a, &c, h, &h_len, &now);
-    if (rc != CLI_CONTINUE)
-        return rc;
-    rc = cli_load_account_key(a->prog, cli_get(a, "new-account-key", ""), nsk);
-    if (rc == CLI_CONTINUE)
-        rc = cli_load_secret(a->prog, c.b, cli_get(a, "key", ""), &dev);
-    if (rc == CLI_CONTINUE) {
-        update_job j = {UPD_RESET, &dev, NULL, 0, nsk, NULL};
-        rc = apply_job(a, &c, h, h_len, &j, now);
-        imc_keys_wipe(&dev);
-    }
-    imc_wipe(nsk, sizeof nsk);
-    close_dir(&c);
-    return rc;
+    return run_device_job(a, UPD_RESET, "new-account-key");
 }
 
 /* ---- Transparency (docs/transparency.md, "The directory's log") ------------- */
