@@ -30,10 +30,9 @@
  * 10 M handles take over ten minutes to build on 2 cores (13 GB of disk in
  * $TMPDIR); select with --benchmark_filter to skip them. The LMDB store's
  * get runs on a file of its own at every size (populate_handles_only). An
- * LMDB directory
- * is read through once after it is reopened (warm()). The counter
- * bytes_per_handle is the resident memory (memory) or file size (LMDB)
- * divided by N. The directory signs with the first backend built. */
+ * LMDB directory is read through once after it is reopened (warm()). The
+ * counter bytes_per_handle is the resident memory (memory) or file size
+ * (LMDB) divided by N. The directory signs with the first backend built. */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp */
 
 #include <stdbool.h>
@@ -248,7 +247,7 @@ static imc_status record_value(dir_bench *g, uint8_t *out, size_t cap, size_t *l
  * alone: every handle's key with the value a one-device record really has
  * (record_value), put straight through the store interface. A directory
  * also keeps the device index and the transparency log beside it (1.34 KB a
- * handle in all: 134 GB at 100 M, and a 10 M build takes over 25 minutes
+ * handle in all: 134 GB at 100 M, and a 10 M build takes over ten minutes
  * here); the get reads the same B-tree either way, and one method at every
  * size keeps the 1 M, 10 M and 100 M rows comparable. */
 static imc_status populate_handles_only(dir_bench *g, fixture *fx)
